@@ -1,0 +1,299 @@
+"""The watcher's vocabulary: labeling jobs as observed, their remembered state, and notifications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+from urllib.parse import quote
+
+
+class JobStatus(StrEnum):
+    INITIALIZING = "Initializing"
+    IN_PROGRESS = "InProgress"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    STOPPING = "Stopping"
+    STOPPED = "Stopped"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.STOPPED})
+# Listing order follows the lifecycle so that a job moving forward between two list calls is seen at least once.
+ACTIVE_STATUSES = (JobStatus.INITIALIZING, JobStatus.IN_PROGRESS, JobStatus.STOPPING)
+
+
+class EventType(StrEnum):
+    COMPLETED = "completed"
+    FAILED = "failed"
+    STOPPED = "stopped"
+    STALLED = "stalled"
+    RESUMED = "resumed"
+
+
+TERMINAL_EVENTS = {
+    JobStatus.COMPLETED: EventType.COMPLETED,
+    JobStatus.FAILED: EventType.FAILED,
+    JobStatus.STOPPED: EventType.STOPPED,
+}
+
+
+def to_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def from_iso(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"timestamp without a time zone: {text!r}")
+    return moment.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class LabelCounters:
+    total_labeled: int = 0
+    human_labeled: int = 0
+    machine_labeled: int = 0
+    failed_non_retryable_error: int = 0
+    unlabeled: int = 0
+
+    @classmethod
+    def from_api(cls, raw: dict[str, Any] | None) -> LabelCounters:
+        raw = raw or {}
+        return cls(
+            total_labeled=int(raw.get("TotalLabeled", 0)),
+            human_labeled=int(raw.get("HumanLabeled", 0)),
+            machine_labeled=int(raw.get("MachineLabeled", 0)),
+            failed_non_retryable_error=int(raw.get("FailedNonRetryableError", 0)),
+            unlabeled=int(raw.get("Unlabeled", 0)),
+        )
+
+    def to_api(self) -> dict[str, int]:
+        return {
+            "TotalLabeled": self.total_labeled,
+            "HumanLabeled": self.human_labeled,
+            "MachineLabeled": self.machine_labeled,
+            "FailedNonRetryableError": self.failed_non_retryable_error,
+            "Unlabeled": self.unlabeled,
+        }
+
+    @property
+    def done(self) -> int:
+        """Objects that will not be worked on again: labeled, or failed for good."""
+        return self.total_labeled + self.failed_non_retryable_error
+
+    @property
+    def total(self) -> int:
+        return self.done + self.unlabeled
+
+
+def console_url(region: str, name: str) -> str:
+    return (
+        f"https://{region}.console.aws.amazon.com/sagemaker/groundtruth?region={region}"
+        f"#/labeling-jobs/details/{quote(name, safe='-')}"
+    )
+
+
+@dataclass(frozen=True)
+class LabelingJob:
+    """One labeling job as SageMaker reported it (a ListLabelingJobs summary or a DescribeLabelingJob)."""
+
+    region: str
+    name: str
+    arn: str
+    status: JobStatus
+    counters: LabelCounters
+    creation_time: datetime
+    last_modified_time: datetime
+    failure_reason: str | None = None
+    output_uri: str | None = None
+    active_learning_model_arn: str | None = None
+    workteam_arn: str | None = None
+    input_manifest_uri: str | None = None
+    input_sns_topic_arn: str | None = None
+
+    @classmethod
+    def from_api(cls, region: str, raw: dict[str, Any]) -> LabelingJob:
+        """Build from a LabelingJobSummary or a DescribeLabelingJob response (the shapes share these fields)."""
+        output = raw.get("LabelingJobOutput") or {}
+        data_source = (raw.get("InputConfig") or {}).get("DataSource") or {}
+        workteam = raw.get("WorkteamArn") or (raw.get("HumanTaskConfig") or {}).get("WorkteamArn")
+        return cls(
+            region=region,
+            name=raw["LabelingJobName"],
+            arn=raw["LabelingJobArn"],
+            status=JobStatus(raw["LabelingJobStatus"]),
+            counters=LabelCounters.from_api(raw.get("LabelCounters")),
+            creation_time=_aware(raw["CreationTime"]),
+            last_modified_time=_aware(raw.get("LastModifiedTime") or raw["CreationTime"]),
+            failure_reason=raw.get("FailureReason") or None,
+            output_uri=output.get("OutputDatasetS3Uri") or None,
+            active_learning_model_arn=output.get("FinalActiveLearningModelArn") or None,
+            workteam_arn=workteam or None,
+            input_manifest_uri=(data_source.get("S3DataSource") or {}).get("ManifestS3Uri") or None,
+            input_sns_topic_arn=(data_source.get("SnsDataSource") or {}).get("SnsTopicArn") or None,
+        )
+
+    @property
+    def console_url(self) -> str:
+        return console_url(self.region, self.name)
+
+    @property
+    def is_streaming(self) -> bool:
+        return self.input_sns_topic_arn is not None
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "name": self.name,
+            "arn": self.arn,
+            "status": self.status.value,
+            "counters": self.counters.to_api(),
+            "creation_time": to_iso(self.creation_time),
+            "last_modified_time": to_iso(self.last_modified_time),
+            "failure_reason": self.failure_reason,
+            "output_uri": self.output_uri,
+            "active_learning_model_arn": self.active_learning_model_arn,
+            "workteam_arn": self.workteam_arn,
+            "input_manifest_uri": self.input_manifest_uri,
+            "input_sns_topic_arn": self.input_sns_topic_arn,
+            "console_url": self.console_url,
+        }
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> LabelingJob:
+        return cls(
+            region=doc["region"],
+            name=doc["name"],
+            arn=doc["arn"],
+            status=JobStatus(doc["status"]),
+            counters=LabelCounters.from_api(doc["counters"]),
+            creation_time=from_iso(doc["creation_time"]),
+            last_modified_time=from_iso(doc["last_modified_time"]),
+            failure_reason=doc.get("failure_reason"),
+            output_uri=doc.get("output_uri"),
+            active_learning_model_arn=doc.get("active_learning_model_arn"),
+            workteam_arn=doc.get("workteam_arn"),
+            input_manifest_uri=doc.get("input_manifest_uri"),
+            input_sns_topic_arn=doc.get("input_sns_topic_arn"),
+        )
+
+
+def _aware(value: datetime | str) -> datetime:
+    if isinstance(value, str):
+        return from_iso(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a job is, and how fast it moves, as of one tick."""
+
+    done: int
+    total: int
+    human_labeled: int
+    machine_labeled: int
+    failed: int
+    rate_per_hour: float | None = None
+    eta: datetime | None = None
+    minutes_since_progress: int | None = None
+
+    @property
+    def percent(self) -> float | None:
+        return None if self.total == 0 else 100.0 * self.done / self.total
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "done": self.done,
+            "total": self.total,
+            "percent": None if self.percent is None else round(self.percent, 1),
+            "human_labeled": self.human_labeled,
+            "machine_labeled": self.machine_labeled,
+            "failed": self.failed,
+            "rate_per_hour": None if self.rate_per_hour is None else round(self.rate_per_hour, 1),
+            "eta": None if self.eta is None else to_iso(self.eta),
+            "minutes_since_progress": self.minutes_since_progress,
+        }
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Progress:
+        return cls(
+            done=doc["done"],
+            total=doc["total"],
+            human_labeled=doc["human_labeled"],
+            machine_labeled=doc["machine_labeled"],
+            failed=doc["failed"],
+            rate_per_hour=doc.get("rate_per_hour"),
+            eta=from_iso(doc["eta"]) if doc.get("eta") else None,
+            minutes_since_progress=doc.get("minutes_since_progress"),
+        )
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One thing a person should hear about a job. `id` is the same for every attempt at the same transition."""
+
+    id: str
+    event_type: EventType
+    job: LabelingJob
+    occurred_at: datetime
+    progress: Progress
+
+    SCHEMA_VERSION = 1
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "schema": self.SCHEMA_VERSION,
+            "id": self.id,
+            "event_type": self.event_type.value,
+            "occurred_at": to_iso(self.occurred_at),
+            "job": self.job.to_document(),
+            "progress": self.progress.to_document(),
+        }
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Notification:
+        if doc.get("schema") != cls.SCHEMA_VERSION:
+            raise ValueError(f"schema: expected {cls.SCHEMA_VERSION}, got {doc.get('schema')!r}")
+        return cls(
+            id=doc["id"],
+            event_type=EventType(doc["event_type"]),
+            occurred_at=from_iso(doc["occurred_at"]),
+            job=LabelingJob.from_document(doc["job"]),
+            progress=Progress.from_document(doc["progress"]),
+        )
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Work done at one tick; a short series of them gives the labeling rate."""
+
+    at: datetime
+    done: int
+
+
+@dataclass(frozen=True)
+class JobState:
+    """What the watcher remembers about one job between runs (one DynamoDB item)."""
+
+    region: str
+    name: str
+    status: JobStatus
+    counters: LabelCounters
+    # First tick that saw the current status and counters: stalls are measured from here.
+    unchanged_since: datetime
+    last_seen: datetime
+    stalled: bool = False
+    stall_notices: int = 0
+    history: tuple[Sample, ...] = ()
+    # Notifications decided but not yet accepted by SNS: the outbox.
+    outbox: tuple[Notification, ...] = ()
+    version: int = 0
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.region, self.name)
