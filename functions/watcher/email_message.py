@@ -41,7 +41,10 @@ def body(notification: Notification) -> str:
     width = max(len(label) for label, _ in rows) + 2
     lines = [f"{headline(notification)}.", ""]
     lines += [f"{label + ':':<{width}}{_one_line(value)}" for label, value in rows if value]
-    lines += ["", f"Sent by gtwatch at {clock_time(notification.occurred_at)} (notification {notification.id})."]
+    lines += [
+        "",
+        f"Sent by gtwatch at {clock_time(notification.occurred_at)} (notification {notification.id}).",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -286,8 +286,8 @@ class JobState:
     counters: LabelCounters
     # First tick that saw the current status and counters: stalls are measured from here.
     unchanged_since: datetime
-    last_seen: datetime
-    stalled: bool = False
+    # When the current stall episode was last announced; None while the job is not known to be stalled.
+    stall_notified_at: datetime | None = None
     stall_notices: int = 0
     history: tuple[Sample, ...] = ()
     # Notifications decided but not yet accepted by SNS: the outbox.

@@ -1,0 +1,71 @@
+"""Lambda handler of the scheduled poller: one run of the watcher over every watched region."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from . import aws, clock
+from .diff import WatchRules
+from .poll import poll_region
+from .publisher import publish
+from .settings import PollerSettings
+from .state_store import StateStore
+
+logger = Logger(service="gtwatch")
+
+_settings: PollerSettings | None = None
+
+
+def settings() -> PollerSettings:
+    """Read once per container; a bad value fails the cold start with the variable's name."""
+    global _settings
+    if _settings is None:
+        _settings = PollerSettings.from_env()
+    return _settings
+
+
+def reset() -> None:
+    global _settings
+    _settings = None
+
+
+def rules_from(config: PollerSettings) -> WatchRules:
+    return WatchRules(
+        stall_after=timedelta(minutes=config.stall_after_minutes),
+        stall_repeat=None if config.stall_repeat_minutes is None else timedelta(minutes=config.stall_repeat_minutes),
+        name_contains=config.name_contains,
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    config = settings()
+    now = clock.now()
+    store = StateStore(aws.client("dynamodb"), config.table_name)
+    send = partial(publish, aws.client("sns"), config.topic_arn)
+    reports, failed = [], []
+    for region in config.watched_regions:
+        try:
+            report = poll_region(
+                region,
+                sagemaker=aws.client("sagemaker", region),
+                store=store,
+                publish=send,
+                rules=rules_from(config),
+                now=now,
+            )
+        except Exception:
+            # One region's outage must not hide the others; the run still fails so that alarms see it.
+            logger.exception("Region run failed", extra={"region": region})
+            failed.append(region)
+            continue
+        logger.info("Region run done", extra=report.to_dict())
+        reports.append(report.to_dict())
+    if failed:
+        raise RuntimeError(f"watcher run failed in {', '.join(failed)}; see the log for each")
+    return {"regions": reports}

@@ -1,0 +1,35 @@
+"""SNS adapter: publish one notification, shaped per protocol (text for email, JSON for the Slack queue)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from . import email_message
+from .model import Notification
+
+
+def publish(sns: Any, topic_arn: str, notification: Notification) -> str:
+    """Publish and return SNS's message id. Attributes feed the subscriptions' filter policies."""
+    text = email_message.body(notification)
+    message = {
+        "default": text,
+        "email": text,
+        # The Slack queue subscribes with raw delivery; it receives this document as the SQS body.
+        "sqs": json.dumps(notification.to_document(), ensure_ascii=False),
+    }
+    attributes = {
+        "event_type": notification.event_type.value,
+        "status": notification.job.status.value,
+        "job_name": notification.job.name,
+        "region": notification.job.region,
+        "notification_id": notification.id,
+    }
+    response = sns.publish(
+        TopicArn=topic_arn,
+        Subject=email_message.subject(notification),
+        Message=json.dumps(message, ensure_ascii=False),
+        MessageStructure="json",
+        MessageAttributes={name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()},
+    )
+    return str(response["MessageId"])

@@ -1,0 +1,177 @@
+"""DynamoDB adapter: each job's remembered state, keyed by region and name, and each region's run record.
+
+Layout (one table, key `pk`):
+- `job#<region>#<name>`: a job's state. While the job is active, or has notifications not yet published,
+  the item carries `active_region`, which puts it in the sparse `active` index: one Query per region
+  returns exactly the jobs a run must look at, however many finished jobs the account has.
+- `run#<region>`: when the region was last listed successfully; its absence means the next run is the baseline.
+Finished jobs keep their item (so late events and overlapping runs stay silent) until `expires_at`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from .model import JobState, JobStatus, LabelCounters, Notification, Sample, from_iso, to_iso
+
+ACTIVE_INDEX = "active"
+FINISHED_RETENTION = timedelta(days=30)
+BATCH_GET_LIMIT = 100
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class StateConflict(Exception):
+    """Another run changed the item since it was read: that run owns this transition."""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    region: str
+    listed_at: datetime
+    baseline_at: datetime
+
+
+def job_key(region: str, name: str) -> str:
+    return f"job#{region}#{name}"
+
+
+def run_key(region: str) -> str:
+    return f"run#{region}"
+
+
+class StateStore:
+    def __init__(self, dynamodb: Any, table_name: str) -> None:
+        self._dynamodb = dynamodb
+        self._table = table_name
+
+    def load_run(self, region: str) -> RunRecord | None:
+        item = self._get(run_key(region))
+        if item is None:
+            return None
+        return RunRecord(
+            region=region,
+            listed_at=from_iso(item["listed_at"]),
+            baseline_at=from_iso(item["baseline_at"]),
+        )
+
+    def save_run(self, run: RunRecord) -> None:
+        self._dynamodb.put_item(
+            TableName=self._table,
+            Item=_to_item(
+                {
+                    "pk": run_key(run.region),
+                    "listed_at": to_iso(run.listed_at),
+                    "baseline_at": to_iso(run.baseline_at),
+                }
+            ),
+        )
+
+    def active_states(self, region: str) -> dict[str, JobState]:
+        """States of the region's active jobs and of jobs with unpublished notifications."""
+        paginator = self._dynamodb.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table,
+            IndexName=ACTIVE_INDEX,
+            KeyConditionExpression="active_region = :region",
+            ExpressionAttributeValues={":region": {"S": region}},
+        )
+        states = (_state_from_item(_from_item(raw)) for page in pages for raw in page.get("Items", []))
+        return {state.name: state for state in states}
+
+    def get_states(self, region: str, names: Iterable[str]) -> dict[str, JobState]:
+        """States of the named jobs that the watcher has seen before (strongly consistent reads)."""
+        keys = [{"pk": {"S": job_key(region, name)}} for name in sorted(set(names))]
+        states: dict[str, JobState] = {}
+        for chunk_start in range(0, len(keys), BATCH_GET_LIMIT):
+            for item in self._batch_get(keys[chunk_start : chunk_start + BATCH_GET_LIMIT]):
+                state = _state_from_item(item)
+                states[state.name] = state
+        return states
+
+    def save(self, state: JobState, *, expected_version: int | None, now: datetime) -> JobState:
+        """Write `state` as the next version, only if the stored one is still `expected_version`.
+
+        None means the job must not be stored yet. Raises StateConflict when another run got there first.
+        """
+        saved = replace(state, version=(expected_version or 0) + 1)
+        if expected_version is None:
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        else:
+            condition = {
+                "ConditionExpression": "version = :expected",
+                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+            }
+        try:
+            self._dynamodb.put_item(TableName=self._table, Item=_to_item(_state_to_item(saved, now)), **condition)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise StateConflict(f"{state.region}/{state.name}") from error
+            raise
+        return saved
+
+    def forget(self, region: str, name: str) -> None:
+        self._dynamodb.delete_item(TableName=self._table, Key={"pk": {"S": job_key(region, name)}})
+
+    def _get(self, key: str) -> dict[str, Any] | None:
+        response = self._dynamodb.get_item(TableName=self._table, Key={"pk": {"S": key}}, ConsistentRead=True)
+        item = response.get("Item")
+        return None if item is None else _from_item(item)
+
+    def _batch_get(self, keys: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        while request:
+            response = self._dynamodb.batch_get_item(RequestItems=request)
+            yield from (_from_item(raw) for raw in response.get("Responses", {}).get(self._table, []))
+            # Unprocessed keys are retried right away; botocore's retry mode already backs off on throttling.
+            request = response.get("UnprocessedKeys") or {}
+
+
+def _to_item(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(value) for name, value in values.items() if value is not None}
+
+
+def _from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _state_to_item(state: JobState, now: datetime) -> dict[str, Any]:
+    watching = not state.status.is_terminal or bool(state.outbox)
+    return {
+        "pk": job_key(state.region, state.name),
+        "region": state.region,
+        "name": state.name,
+        "active_region": state.region if watching else None,
+        "status": state.status.value,
+        "counters": state.counters.to_api(),
+        "unchanged_since": to_iso(state.unchanged_since),
+        "stall_notified_at": None if state.stall_notified_at is None else to_iso(state.stall_notified_at),
+        "stall_notices": state.stall_notices,
+        "history": [[to_iso(sample.at), sample.done] for sample in state.history],
+        "outbox": [json.dumps(n.to_document(), ensure_ascii=False) for n in state.outbox] or None,
+        "version": state.version,
+        "expires_at": None if watching else int((now + FINISHED_RETENTION).timestamp()),
+    }
+
+
+def _state_from_item(item: dict[str, Any]) -> JobState:
+    return JobState(
+        region=item["region"],
+        name=item["name"],
+        status=JobStatus(item["status"]),
+        counters=LabelCounters.from_api(item["counters"]),
+        unchanged_since=from_iso(item["unchanged_since"]),
+        stall_notified_at=from_iso(item["stall_notified_at"]) if item.get("stall_notified_at") else None,
+        stall_notices=int(item.get("stall_notices", 0)),
+        history=tuple(Sample(at=from_iso(at), done=int(done)) for at, done in item.get("history", [])),
+        outbox=tuple(Notification.from_document(json.loads(raw)) for raw in item.get("outbox", [])),
+        version=int(item["version"]),
+    )

@@ -1,0 +1,134 @@
+"""The deployment's settings, read from the `gtwatch` key of the CDK context and checked before anything is built."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+
+if TYPE_CHECKING:
+    # Only for hints: checking the settings alone should not start the jsii runtime.
+    from constructs import IConstruct, Node
+
+CONTEXT_KEY = "gtwatch"
+
+EVENT_TYPES: tuple[str, ...] = ("completed", "failed", "stopped", "stalled", "resumed")
+LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+# The same patterns the poller's settings accept, so that a value that synthesizes also starts.
+NAME_CONTAINS_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
+# A Secrets Manager secret name (letters, digits and /_+=.@-) or a secret's ARN.
+SECRET_PATTERN = r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:)?[A-Za-z0-9/_+=.@-]+$"
+
+EventType = Literal["completed", "failed", "stopped", "stalled", "resumed"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+_EVENTS = ", ".join(EVENT_TYPES)
+
+# What each setting allows, said to the user when a value is refused: "<key>: <value> is not <allowed>".
+_ALLOWED: dict[str, str] = {
+    "schedule_minutes": "a whole number of minutes from 1 to 1440",
+    "stall_after_minutes": "a whole number of minutes, at least 5",
+    "name_contains": (
+        "1 to 63 letters, digits or hyphens, starting and ending with a letter or digit (or null for all jobs)"
+    ),
+    "slack_events": f"a non-empty list of event types from {_EVENTS}",
+    "email_events": f"a non-empty list of event types from {_EVENTS}",
+    "email_addresses": "a list of email addresses",
+    "slack_webhook_secret_name": "the name or ARN of a Secrets Manager secret (or null to create one)",
+    "regions": "a list of region names like us-east-1 (empty for the stack's region)",
+    "log_level": f"one of {', '.join(LOG_LEVELS)}",
+}
+# What one item of a list setting allows.
+_ALLOWED_ITEM: dict[str, str] = {
+    "slack_events": f"one of {_EVENTS}",
+    "email_events": f"one of {_EVENTS}",
+    "email_addresses": "an email address like ops@example.com",
+    "regions": "a region name like us-east-1",
+}
+
+
+class ConfigError(ValueError):
+    """The `gtwatch` context is invalid; the message names each bad key and what it allows."""
+
+
+def _no_duplicates(values: tuple[str, ...]) -> tuple[str, ...]:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise PydanticCustomError("gtwatch", "{value} is listed twice", {"value": repr(value)})
+        seen.add(value)
+    return values
+
+
+class GtwatchConfig(BaseModel):
+    """What a deployment watches and whom it tells. Every key is optional; the defaults watch everything."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Strict: cdk.json is JSON, so "5" or true where a number belongs is a mistake worth reporting.
+    schedule_minutes: Annotated[int, Strict(), Field(ge=1, le=1440)] = 5
+    stall_after_minutes: Annotated[int, Strict(), Field(ge=5)] = 60
+    name_contains: Annotated[str | None, Field(pattern=NAME_CONTAINS_PATTERN)] = None
+    slack_events: Annotated[tuple[EventType, ...], Field(min_length=1)] = EVENT_TYPES  # type: ignore[assignment]
+    email_events: Annotated[tuple[EventType, ...], Field(min_length=1)] = EVENT_TYPES  # type: ignore[assignment]
+    email_addresses: tuple[Annotated[str, Field(pattern=EMAIL_PATTERN)], ...] = ()
+    slack_webhook_secret_name: Annotated[str | None, Field(pattern=SECRET_PATTERN, max_length=2048)] = None
+    regions: tuple[Annotated[str, Field(pattern=REGION_PATTERN)], ...] = ()
+    log_level: LogLevel = "INFO"
+
+    @field_validator("slack_events", "email_events", "email_addresses", "regions")
+    @classmethod
+    def _check_no_duplicates(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return _no_duplicates(values)
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    text = CONTEXT_KEY
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    where = _path(loc)
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown key; the keys are {', '.join(GtwatchConfig.model_fields)}"
+    if error["type"] == "gtwatch":
+        return f"{where}: {error['msg']}"
+    key = str(loc[0])
+    is_item = len(loc) > 1 and key in _ALLOWED_ITEM
+    allowed = _ALLOWED_ITEM[key] if is_item else _ALLOWED[key]
+    return f"{where}: {error['input']!r} is not {allowed}"
+
+
+def parse_config(raw: Mapping[str, Any] | str | None) -> GtwatchConfig:
+    """The settings in `raw` (the context value: a mapping, its JSON text, or None for all defaults)."""
+    if raw is None:
+        raw = {}
+    if isinstance(raw, str):
+        # `cdk synth -c gtwatch='{...}'` passes the value as text.
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"{CONTEXT_KEY}: the context value is not valid JSON ({error})") from None
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{CONTEXT_KEY}: must be a mapping of settings, got {type(raw).__name__}")
+    try:
+        return GtwatchConfig.model_validate(dict(raw))
+    except ValidationError as error:
+        problems = [_describe(item) for item in error.errors()]
+        raise ConfigError("invalid gtwatch configuration: " + "; ".join(problems)) from None
+
+
+def load_config(app_or_node: IConstruct | Node) -> GtwatchConfig:
+    """The settings in the CDK context of `app_or_node` (an App, any construct, or a construct's node)."""
+    node = app_or_node.node if hasattr(app_or_node, "node") else app_or_node
+    return parse_config(node.try_get_context(CONTEXT_KEY))
+
