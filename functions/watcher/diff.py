@@ -161,13 +161,13 @@ def _notify(
 
 def _rate_per_hour(history: tuple[Sample, ...], now: datetime, window: timedelta) -> float | None:
     """Objects finished per hour since the newest sample at least `window` old (or the oldest one)."""
-    if len(history) < 2:
+    if not history:
         return None
     older = [sample for sample in history if sample.at <= now - window]
     reference = older[-1] if older else history[0]
     hours = (now - reference.at).total_seconds() / 3600
-    if hours <= 0:
-        return None
+    if hours < window.total_seconds() / 3600 / 4:
+        return None  # Too short a span to call it a rate.
     return max(0.0, (history[-1].done - reference.done) / hours)
 
 

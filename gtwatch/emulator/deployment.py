@@ -1,0 +1,192 @@
+"""gtwatch deployed on the local emulator: the stack's resources in moto, the handlers' environment, a fake context.
+
+The resources mirror the CDK stack (tables, topic, Slack queue and its dead-letter queue, email subscription,
+webhook secret), with the same filter policies, so that the handlers run unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+from unittest import mock
+
+import boto3
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.server import ThreadedMotoServer
+
+from watcher import aws
+
+from . import email, labeling_jobs
+
+EmulatorMode = Literal["inprocess", "server"]
+
+REGION = "us-east-1"
+ACCOUNT_ID = DEFAULT_ACCOUNT_ID
+EMAIL_ADDRESS = "ml-team@example.com"
+MAX_RECEIVES = 5  # The Slack queue's redrive policy, as in the stack.
+VISIBILITY_TIMEOUT_SECONDS = 180  # Six times the notifier's timeout, as in the stack.
+
+
+@dataclass(frozen=True)
+class Routing:
+    slack_events: tuple[str, ...]
+    email_events: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Resources:
+    table_name: str
+    idempotency_table_name: str
+    topic_arn: str
+    slack_queue_url: str
+    slack_queue_arn: str
+    dead_letter_queue_url: str
+    secret_name: str
+
+
+class FakeLambdaContext:
+    """The attributes of a Lambda context that the handlers and Powertools read."""
+
+    def __init__(self, function_name: str) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = 256
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}"
+        self.aws_request_id = "00000000-0000-0000-0000-000000000000"
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def deployed(
+    *, mode: EmulatorMode, routing: Routing, slack_webhook_url: str, handler_env: dict[str, str]
+) -> Iterator[Resources]:
+    """Start the emulator, create the stack's resources and point the handlers at them, for the block's span."""
+    labeling_jobs.install()
+    email.install()
+    base_env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - the emulator's dummy credentials
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_SERVICE_NAME": "gtwatch",
+        "POWERTOOLS_METRICS_NAMESPACE": "gtwatch",
+    }
+    with ExitStack() as stack:
+        stack.enter_context(mock.patch.dict(os.environ, base_env))
+        os.environ.pop("AWS_PROFILE", None)
+        if mode == "inprocess":
+            stack.enter_context(mock_aws())
+        else:
+            server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+            server.start()
+            stack.callback(server.stop)
+            host, port = server.get_host_and_port()
+            os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
+        aws.reset_clients()
+        stack.callback(aws.reset_clients)
+        email.take()  # Nothing from an earlier run.
+        resources = _create_resources(routing, slack_webhook_url)
+        os.environ.update(
+            {
+                "GTWATCH_TABLE_NAME": resources.table_name,
+                "GTWATCH_TOPIC_ARN": resources.topic_arn,
+                "GTWATCH_SLACK_WEBHOOK_SECRET": resources.secret_name,
+                "GTWATCH_IDEMPOTENCY_TABLE_NAME": resources.idempotency_table_name,
+                **handler_env,
+            }
+        )
+        yield resources
+
+
+def _create_resources(routing: Routing, slack_webhook_url: str) -> Resources:
+    session = boto3.session.Session(region_name=REGION)
+    dynamodb = session.client("dynamodb")
+    dynamodb.create_table(
+        TableName="gtwatch-state",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "active_region", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "active",
+                "KeySchema": [
+                    {"AttributeName": "active_region", "KeyType": "HASH"},
+                    {"AttributeName": "pk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    dynamodb.create_table(
+        TableName="gtwatch-idempotency",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
+    sns = session.client("sns")
+    sqs = session.client("sqs")
+    topic_arn = sns.create_topic(Name="gtwatch-notifications")["TopicArn"]
+    dlq_url = sqs.create_queue(QueueName="gtwatch-slack-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_url = sqs.create_queue(
+        QueueName="gtwatch-slack",
+        Attributes={
+            "VisibilityTimeout": str(VISIBILITY_TIMEOUT_SECONDS),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVES}),
+        },
+    )["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    if routing.slack_events:
+        sns.subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=queue_arn,
+            Attributes={"RawMessageDelivery": "true", "FilterPolicy": _filter_policy(routing.slack_events)},
+        )
+    if routing.email_events:
+        sns.subscribe(
+            TopicArn=topic_arn,
+            Protocol="email",
+            Endpoint=EMAIL_ADDRESS,
+            Attributes={"FilterPolicy": _filter_policy(routing.email_events)},
+        )
+    secret_name = "gtwatch/slack-webhook"  # noqa: S105 - a name, not a secret
+    session.client("secretsmanager").create_secret(Name=secret_name, SecretString=slack_webhook_url)
+    return Resources(
+        table_name="gtwatch-state",
+        idempotency_table_name="gtwatch-idempotency",
+        topic_arn=topic_arn,
+        slack_queue_url=queue_url,
+        slack_queue_arn=queue_arn,
+        dead_letter_queue_url=dlq_url,
+        secret_name=secret_name,
+    )
+
+
+def _filter_policy(events: tuple[str, ...]) -> str:
+    return json.dumps({"event_type": list(events)})
+
+
+def client(service: str) -> Any:
+    """A client for driving the emulator from tooling (not the handlers' own clients)."""
+    return boto3.session.Session(region_name=REGION).client(service)
