@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -70,7 +71,9 @@ def run(scenario: Scenario, *, mode: EmulatorMode = "inprocess") -> ReplayResult
 
 def _logs_to_stderr() -> None:
     """Standard output carries the notifications; the handlers' Powertools logs go to standard error."""
-    for handler in logging.getLogger("gtwatch").handlers:
+    logger = logging.getLogger("gtwatch")
+    logger.setLevel(os.environ.get("GTWATCH_REPLAY_LOG_LEVEL", "WARNING"))
+    for handler in logger.handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(sys.stderr)
 
@@ -283,7 +286,7 @@ _original_create_request = Endpoint.create_request
 def _counting_create_request(self: Endpoint, params: Any, operation_model: Any = None) -> Any:
     counts = getattr(_counting, "counts", None)
     if counts is not None and operation_model is not None:
-        service = operation_model.service_model.endpoint_prefix
+        service = operation_model.service_model.service_name
         if service == "dynamodb":
             if operation_model.name in DYNAMODB_READS:
                 service = "dynamodb_reads"

@@ -1,0 +1,256 @@
+"""The poller handler on moto (in-process) with the labeling-job extension: what a user would see in SNS."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from gtwatch.emulator import deployment, email, labeling_jobs
+from gtwatch.emulator.deployment import FakeLambdaContext, Resources, Routing
+from watcher import aws, clock, poller_handler
+from watcher.diff import WatchRules
+from watcher.poll import poll_region
+from watcher.publisher import publish
+from watcher.settings import SettingsError
+from watcher.state_store import StateStore
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+ALL = ("completed", "failed", "stopped", "stalled", "resumed")
+IN_PROGRESS = {"TotalLabeled": 0, "HumanLabeled": 0, "MachineLabeled": 0, "FailedNonRetryableError": 0, "Unlabeled": 10}
+DONE = {"TotalLabeled": 10, "HumanLabeled": 10, "MachineLabeled": 0, "FailedNonRetryableError": 0, "Unlabeled": 0}
+
+
+class Account:
+    """The emulated account plus a hand on the simulated clock."""
+
+    def __init__(self, resources: Resources) -> None:
+        self.resources = resources
+        self.now = T0
+        clock.set_clock(lambda: self.now)
+        labeling_jobs.set_clock(lambda: self.now)
+        self.sqs = deployment.client("sqs")
+
+    def at(self, minute: int) -> datetime:
+        self.now = T0 + timedelta(minutes=minute)
+        return self.now
+
+    def create(self, name: str, status: str = "InProgress", region: str = "us-east-1", **kwargs: Any) -> None:
+        labeling_jobs.put_labeling_job(
+            region=region, name=name, status=status, counters=kwargs.pop("counters", IN_PROGRESS), at=self.now, **kwargs
+        )
+
+    def update(self, name: str, region: str = "us-east-1", **kwargs: Any) -> None:
+        labeling_jobs.update_labeling_job(region=region, name=name, at=self.now, **kwargs)
+
+    def run(self) -> dict[str, Any]:
+        result: dict[str, Any] = poller_handler.lambda_handler({}, FakeLambdaContext("gtwatch-poller"))
+        return result
+
+    def slack_queue(self) -> list[dict[str, Any]]:
+        messages = []
+        while batch := self.sqs.receive_message(
+            QueueUrl=self.resources.slack_queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages"):
+            for message in batch:
+                messages.append(message)
+                self.sqs.delete_message(QueueUrl=self.resources.slack_queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return messages
+
+    def emails(self) -> list[email.EmailDelivery]:
+        return email.take()
+
+
+@pytest.fixture
+def account(request: pytest.FixtureRequest) -> Iterator[Account]:
+    env = getattr(request, "param", {})
+    routing = Routing(slack_events=ALL, email_events=ALL)
+    with deployment.deployed(
+        mode="inprocess", routing=routing, slack_webhook_url="http://127.0.0.1:9/unused", handler_env=env
+    ) as resources:
+        poller_handler.reset()
+        try:
+            yield Account(resources)
+        finally:
+            poller_handler.reset()
+            clock.set_clock(None)
+            labeling_jobs.set_clock(None)
+
+
+def test_first_run_is_silent_then_a_completion_reaches_slack_queue_and_email(account):
+    account.create("old-finished", status="Completed", counters=DONE)
+    account.create("cats-v1")
+    account.run()
+    assert account.slack_queue() == [] and account.emails() == []
+
+    account.at(7)
+    account.update("cats-v1", status="Completed", counters=DONE, output_uri="s3://labels/cats-v1/output.manifest")
+    account.at(10)
+    account.run()
+
+    [message] = account.slack_queue()
+    document = json.loads(message["Body"])  # Raw delivery: the body is the notification itself.
+    assert document["event_type"] == "completed"
+    assert document["job"]["output_uri"] == "s3://labels/cats-v1/output.manifest"
+    assert message["MessageAttributes"]["event_type"]["StringValue"] == "completed"
+    assert message["MessageAttributes"]["job_name"]["StringValue"] == "cats-v1"
+    assert message["MessageAttributes"]["status"]["StringValue"] == "Completed"
+    [mail] = account.emails()
+    assert mail.subject == "[gtwatch] Completed: cats-v1 (us-east-1)"
+    assert "100.0% done (10 of 10 objects)" in mail.message
+    assert "s3://labels/cats-v1/output.manifest" in mail.message
+    assert "#/labeling-jobs/details/cats-v1" in mail.message
+
+    account.at(15)
+    account.run()
+    assert account.slack_queue() == [] and account.emails() == []
+
+
+def test_a_job_created_and_finished_between_two_runs_is_notified(account):
+    account.run()
+    account.at(2)
+    account.create("quick-job")
+    account.at(3)
+    account.update("quick-job", status="Failed", failure_reason="ClientError: no objects")
+    account.at(5)
+    account.run()
+    [mail] = account.emails()
+    assert mail.subject == "[gtwatch] Failed: quick-job (us-east-1)"
+    assert "ClientError: no objects" in mail.message
+
+
+def test_a_job_that_finished_long_after_creation_is_found_by_describe(account):
+    account.create("long-job")
+    account.run()
+    for minute in range(5, 300, 5):
+        account.at(minute)
+        account.run()
+    account.update("long-job", status="Stopped")
+    account.at(305)
+    account.run()
+    # No progress for five hours: a stall notice first, then the terminal notification.
+    assert [m.subject for m in account.emails()] == [
+        "[gtwatch] Stalled: long-job (us-east-1)",
+        "[gtwatch] Stopped: long-job (us-east-1)",
+    ]
+
+
+@pytest.mark.parametrize("account", [{"GTWATCH_REGIONS": "us-east-1,eu-west-1"}], indirect=True)
+def test_state_is_kept_per_region_so_one_name_in_two_regions_is_two_jobs(account):
+    account.create("shared-name", region="us-east-1")
+    account.create("shared-name", region="eu-west-1")
+    account.run()
+    account.at(5)
+    account.update("shared-name", region="eu-west-1", status="Completed", counters=DONE)
+    account.at(10)
+    account.run()
+    [mail] = account.emails()
+    assert mail.subject == "[gtwatch] Completed: shared-name (eu-west-1)"
+    assert "region=eu-west-1" in mail.message
+    account.update("shared-name", region="us-east-1", status="Failed")
+    account.at(15)
+    account.run()
+    assert [m.subject for m in account.emails()] == ["[gtwatch] Failed: shared-name (us-east-1)"]
+
+
+@pytest.mark.parametrize("account", [{"GTWATCH_NAME_CONTAINS": "cats"}], indirect=True)
+def test_only_jobs_matching_the_name_filter_are_watched(account):
+    account.create("cats-v1")
+    account.create("dogs-v1")
+    account.run()
+    account.at(5)
+    account.update("cats-v1", status="Completed", counters=DONE)
+    account.update("dogs-v1", status="Completed", counters=DONE)
+    account.at(10)
+    account.run()
+    assert [m.attributes["job_name"] for m in account.emails()] == ["cats-v1"]
+
+
+def test_a_steady_run_writes_only_what_changed(account):
+    for index in range(30):
+        account.create(f"done-{index:02d}", status="Completed", counters=DONE)
+    account.create("busy")
+    account.run()
+    account.at(30)
+    account.run()  # The creation window has moved past the finished jobs.
+    account.at(35)
+    account.update("busy", counters={**IN_PROGRESS, "TotalLabeled": 3, "HumanLabeled": 3, "Unlabeled": 7})
+    [report] = account.run()["regions"]
+    assert report["jobs_seen"] == 1
+    assert report["states_written"] == 1
+
+
+def test_a_publish_that_fails_stays_in_the_outbox_and_is_sent_by_the_next_run(account, monkeypatch):
+    account.create("cats-v1")
+    account.run()
+    account.at(5)
+    account.update("cats-v1", status="Completed", counters=DONE)
+
+    import watcher.poller_handler as handler_module
+
+    def broken(*args: Any, **kwargs: Any) -> str:
+        raise RuntimeError("SNS is down")
+
+    monkeypatch.setattr(handler_module, "publish", broken)
+    account.at(10)
+    account.run()
+    assert account.emails() == []
+
+    monkeypatch.undo()
+    account.at(15)
+    account.run()
+    account.at(20)
+    account.run()
+    assert [m.subject for m in account.emails()] == ["[gtwatch] Completed: cats-v1 (us-east-1)"]
+    assert len(account.slack_queue()) == 1
+
+
+def test_overlapping_runs_notify_a_transition_once(account):
+    """Run B happens entirely while run A is between reading and writing: A's conditional write loses."""
+    account.create("cats-v1")
+    account.run()
+    account.at(5)
+    account.update("cats-v1", status="Completed", counters=DONE)
+    account.at(10)
+
+    store = StateStore(aws.client("dynamodb"), account.resources.table_name)
+    sns = aws.client("sns")
+    rules = WatchRules()
+
+    class InterleavedStore(StateStore):
+        interleaved = False
+
+        def save(self, state, *, expected_version, now):  # type: ignore[no-untyped-def]
+            if not self.interleaved:
+                self.interleaved = True
+                poll_region("us-east-1", sagemaker=aws.client("sagemaker", "us-east-1"), store=store,
+                            publish=lambda n: publish(sns, account.resources.topic_arn, n), rules=rules, now=account.now)
+            return super().save(state, expected_version=expected_version, now=now)
+
+    slow = InterleavedStore(aws.client("dynamodb"), account.resources.table_name)
+    report = poll_region("us-east-1", sagemaker=aws.client("sagemaker", "us-east-1"), store=slow,
+                         publish=lambda n: publish(sns, account.resources.topic_arn, n), rules=rules, now=account.now)
+    assert report.conflicts == 1 and report.published == []
+    assert len(account.emails()) == 1
+    assert len(account.slack_queue()) == 1
+
+
+def test_a_remembered_job_that_disappeared_is_forgotten_quietly(account):
+    account.create("ghost")
+    account.run()
+    labeling_jobs.labeling_job_backend().__dict__["gtwatch_labeling_jobs"].clear()
+    account.at(5)
+    [report] = account.run()["regions"]
+    assert report["jobs_seen"] == 0
+    assert account.emails() == []
+    store = StateStore(aws.client("dynamodb"), account.resources.table_name)
+    assert store.active_states("us-east-1") == {}
+
+
+@pytest.mark.parametrize("account", [{"GTWATCH_STALL_AFTER_MINUTES": "soon"}], indirect=True)
+def test_a_bad_setting_fails_the_cold_start_naming_the_variable(account):
+    with pytest.raises(SettingsError, match="GTWATCH_STALL_AFTER_MINUTES"):
+        account.run()
