@@ -75,7 +75,7 @@ def _logs_to_stderr() -> None:
     logger.setLevel(os.environ.get("GTWATCH_REPLAY_LOG_LEVEL", "WARNING"))
     for handler in logger.handlers:
         if isinstance(handler, logging.StreamHandler):
-            handler.setStream(sys.stderr)
+            handler.stream = sys.stderr  # Not setStream(): it flushes the old stream, which may be closed.
 
 
 @contextmanager

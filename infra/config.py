@@ -23,7 +23,7 @@ NAME_CONTAINS_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
 # A Secrets Manager secret name (letters, digits and /_+=.@-) or a secret's ARN.
-SECRET_PATTERN = r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:)?[A-Za-z0-9/_+=.@-]+$"
+SECRETS_MANAGER_ID_PATTERN = r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:)?[A-Za-z0-9/_+=.@-]+$"
 
 EventType = Literal["completed", "failed", "stopped", "stalled", "resumed"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -78,7 +78,7 @@ class GtwatchConfig(BaseModel):
     slack_events: Annotated[tuple[EventType, ...], Field(min_length=1)] = EVENT_TYPES  # type: ignore[assignment]
     email_events: Annotated[tuple[EventType, ...], Field(min_length=1)] = EVENT_TYPES  # type: ignore[assignment]
     email_addresses: tuple[Annotated[str, Field(pattern=EMAIL_PATTERN)], ...] = ()
-    slack_webhook_secret_name: Annotated[str | None, Field(pattern=SECRET_PATTERN, max_length=2048)] = None
+    slack_webhook_secret_name: Annotated[str | None, Field(pattern=SECRETS_MANAGER_ID_PATTERN, max_length=2048)] = None
     regions: tuple[Annotated[str, Field(pattern=REGION_PATTERN)], ...] = ()
     log_level: LogLevel = "INFO"
 
@@ -131,4 +131,3 @@ def load_config(app_or_node: IConstruct | Node) -> GtwatchConfig:
     """The settings in the CDK context of `app_or_node` (an App, any construct, or a construct's node)."""
     node = app_or_node.node if hasattr(app_or_node, "node") else app_or_node
     return parse_config(node.try_get_context(CONTEXT_KEY))
-

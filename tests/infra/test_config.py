@@ -1,0 +1,132 @@
+"""The gtwatch settings in cdk.json: defaults, and the message a user sees for each kind of mistake."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra.config import EVENT_TYPES, ConfigError, GtwatchConfig, load_config, parse_config
+from infra.context import cdk_json_context
+
+ALL_EVENTS = "completed, failed, stopped, stalled, resumed"
+
+
+def test_no_settings_means_every_default() -> None:
+    config = parse_config(None)
+    assert config == parse_config({})
+    assert config.schedule_minutes == 5
+    assert config.stall_after_minutes == 60
+    assert config.name_contains is None
+    assert config.slack_events == EVENT_TYPES
+    assert config.email_events == EVENT_TYPES
+    assert config.email_addresses == ()
+    assert config.slack_webhook_secret_name is None
+    assert config.regions == ()
+    assert config.log_level == "INFO"
+
+
+def test_cdk_json_spells_out_the_defaults() -> None:
+    assert parse_config(cdk_json_context()["gtwatch"]) == GtwatchConfig()
+
+
+def test_every_setting_can_be_changed() -> None:
+    raw = {
+        "schedule_minutes": 1440,
+        "stall_after_minutes": 5,
+        "name_contains": "a-b-1",
+        "slack_events": ["stalled"],
+        "email_events": ["failed", "resumed"],
+        "email_addresses": ["ops@example.com"],
+        "slack_webhook_secret_name": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gtwatch/slack-AbC123",
+        "regions": ["eu-west-1", "us-gov-west-1"],
+        "log_level": "DEBUG",
+    }
+    assert parse_config(raw).model_dump(mode="json") == {
+        **raw,
+        "slack_events": ["stalled"],
+        "email_events": ["failed", "resumed"],
+    }
+
+
+def test_settings_given_as_json_text_are_read() -> None:
+    assert parse_config('{"schedule_minutes": 15}').schedule_minutes == 15
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"schedule_minutes": 0}, "gtwatch.schedule_minutes: 0 is not a whole number of minutes from 1 to 1440"),
+        ({"schedule_minutes": 1441}, "gtwatch.schedule_minutes: 1441 is not a whole number of minutes from 1 to 1440"),
+        ({"schedule_minutes": "5"}, "gtwatch.schedule_minutes: '5' is not a whole number of minutes from 1 to 1440"),
+        ({"stall_after_minutes": 4}, "gtwatch.stall_after_minutes: 4 is not a whole number of minutes, at least 5"),
+        ({"stall_after_minutes": True}, "gtwatch.stall_after_minutes: True is not a whole number of minutes"),
+        (
+            {"name_contains": "has space"},
+            "gtwatch.name_contains: 'has space' is not 1 to 63 letters, digits or hyphens",
+        ),
+        ({"name_contains": "x" * 64}, "gtwatch.name_contains: 'xxxx"),
+        ({"name_contains": ""}, "gtwatch.name_contains: '' is not 1 to 63 letters"),
+        ({"slack_events": ["failed", "done"]}, f"gtwatch.slack_events[1]: 'done' is not one of {ALL_EVENTS}"),
+        ({"slack_events": []}, f"gtwatch.slack_events: [] is not a non-empty list of event types from {ALL_EVENTS}"),
+        ({"slack_events": ["failed", "failed"]}, "gtwatch.slack_events: 'failed' is listed twice"),
+        ({"email_events": "failed"}, "gtwatch.email_events: 'failed' is not a non-empty list of event types"),
+        ({"email_events": ["Failed"]}, f"gtwatch.email_events[0]: 'Failed' is not one of {ALL_EVENTS}"),
+        ({"email_addresses": ["ops@example.com", "ops"]}, "gtwatch.email_addresses[1]: 'ops' is not an email address"),
+        (
+            {"email_addresses": ["a@example.com", "a@example.com"]},
+            "gtwatch.email_addresses: 'a@example.com' is listed twice",
+        ),
+        (
+            {"slack_webhook_secret_name": "my secret"},
+            "gtwatch.slack_webhook_secret_name: 'my secret' is not the name or ARN",
+        ),
+        (
+            {"regions": ["us-east-1", "Frankfurt"]},
+            "gtwatch.regions[1]: 'Frankfurt' is not a region name like us-east-1",
+        ),
+        ({"regions": ["eu-west-1", "eu-west-1"]}, "gtwatch.regions: 'eu-west-1' is listed twice"),
+        ({"log_level": "TRACE"}, "gtwatch.log_level: 'TRACE' is not one of DEBUG, INFO, WARNING, ERROR"),
+    ],
+    ids=lambda value: next(iter(value)) if isinstance(value, dict) else "",
+)
+def test_a_bad_value_names_the_key_and_what_it_allows(raw: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(raw)
+    assert message in str(raised.value)
+
+
+def test_an_unknown_key_is_refused_and_the_keys_listed() -> None:
+    with pytest.raises(ConfigError, match=r"gtwatch\.schedule: unknown key; the keys are schedule_minutes, "):
+        parse_config({"schedule": 5})
+
+
+def test_every_bad_value_is_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config({"schedule_minutes": 0, "log_level": "LOUD"})
+    assert "gtwatch.schedule_minutes" in str(raised.value)
+    assert "gtwatch.log_level" in str(raised.value)
+
+
+@pytest.mark.parametrize("raw", [["schedule_minutes"], "not json", 5])
+def test_settings_that_are_not_a_mapping_are_refused(raw: Any) -> None:
+    with pytest.raises(ConfigError, match=r"^gtwatch: "):
+        parse_config(raw)
+
+
+def test_config_errors_are_value_errors() -> None:
+    assert issubclass(ConfigError, ValueError)
+
+
+def test_settings_are_read_from_the_app_context() -> None:
+    from aws_cdk import App
+
+    app = App(context={"gtwatch": {"schedule_minutes": 30}})
+    assert load_config(app).schedule_minutes == 30
+    assert load_config(app.node).schedule_minutes == 30
+    assert load_config(App()) == GtwatchConfig()
+
+
+def test_event_types_are_the_ones_the_watcher_publishes() -> None:
+    model = pytest.importorskip("watcher.model")
+    assert set(EVENT_TYPES) == {event.value for event in model.EventType}

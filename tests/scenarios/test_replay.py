@@ -1,0 +1,208 @@
+"""Scenario tests: `gtwatch replay` keeps the promises of the scenario contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gtwatch import replay, scenario
+
+DATA = Path(__file__).parent / "data"
+
+
+def run(name_or_raw: str | dict[str, Any], mode: str = "inprocess") -> replay.ReplayResult:
+    if isinstance(name_or_raw, str):
+        return replay.run(scenario.load(DATA / name_or_raw), mode=mode)  # type: ignore[arg-type]
+    return replay.run(scenario.parse(name_or_raw), mode=mode)  # type: ignore[arg-type]
+
+
+def heard(result: replay.ReplayResult) -> list[tuple[int, str, str, str]]:
+    return sorted((n["minute"], n["channel"], n["type"], n["job"]) for n in result.notifications)
+
+
+def both(minute: int, event: str, job: str) -> list[tuple[int, str, str, str]]:
+    return [(minute, "email", event, job), (minute, "slack", event, job)]
+
+
+def slack_text(notification: dict[str, Any]) -> str:
+    return json.dumps(notification["payload"], ensure_ascii=False)
+
+
+@pytest.mark.parametrize("mode", ["inprocess", "server"])
+def test_lifecycle_prints_exactly_its_four_notifications(mode):
+    result = run("lifecycle.json", mode)
+    assert heard(result) == both(35, "completed", "cats-v1") + both(45, "failed", "dogs-v1")
+
+    by_key = {(n["channel"], n["job"]): n for n in result.notifications}
+    completed_mail = by_key["email", "cats-v1"]
+    assert completed_mail["subject"] == "[gtwatch] Completed: cats-v1 (us-east-1)"
+    assert completed_mail["status"] == "Completed"
+    assert "s3://labels/cats-v1/manifests/output/output.manifest" in completed_mail["message"]
+    assert "100.0% done (500 of 500 objects)" in completed_mail["message"]
+    failed_mail = by_key["email", "dogs-v1"]
+    assert "ClientError: the manifest <s3://in/dogs.manifest> has 0 objects & no labels" in failed_mail["message"]
+    failed_slack = slack_text(by_key["slack", "dogs-v1"])
+    assert "the manifest &lt;s3://in/dogs.manifest&gt; has 0 objects &amp; no labels" in failed_slack
+    assert "<s3://in/dogs.manifest>" not in failed_slack
+    assert "#/labeling-jobs/details/dogs-v1" in failed_slack
+
+
+def test_stall_and_resume_prints_its_six_notifications():
+    result = run("stall-and-resume.json")
+    assert heard(result) == both(70, "stalled", "birds") + both(150, "resumed", "birds") + both(
+        200, "completed", "birds"
+    )
+
+
+def test_jobs_created_and_finished_between_two_ticks_are_notified():
+    result = run("between-ticks.json")
+    assert heard(result) == both(20, "completed", "flash-job") + both(40, "failed", "flash-fail") + both(
+        50, "stopped", "flash-stop"
+    )
+
+
+def test_a_hostile_failure_reason_cannot_ping_or_link_and_non_ascii_survives():
+    result = run("hostile-failure-reason.json")
+    assert heard(result) == both(10, "failed", "evil-job")
+    slack = next(n for n in result.notifications if n["channel"] == "slack")
+    text = slack_text(slack)
+    for forbidden in ("<!channel>", "<!here>", "<@U024BE7LH>", "<https://evil.example/login|", "<b>"):
+        assert forbidden not in text
+    assert "&lt;!channel&gt;" in text and "&amp;amp;" in text
+    assert "naïve café — 失败しました 🚨" in text
+    mail = next(n for n in result.notifications if n["channel"] == "email")
+    assert mail["subject"] == "[gtwatch] Failed: evil-job (us-east-1)"
+    assert mail["subject"].isascii()
+    assert "naïve café — 失败しました 🚨" in mail["message"]
+
+
+def test_a_63_character_job_name_fits_the_subject_and_the_link():
+    result = run("long-name.json")
+    name = "a" + "-b" * 30 + "cd"
+    assert heard(result) == both(15, "stopped", name)
+    mail = next(n for n in result.notifications if n["channel"] == "email")
+    assert len(mail["subject"]) < 100 and "\n" not in mail["subject"] and mail["subject"].isascii()
+    assert name in mail["subject"]
+    assert f"#/labeling-jobs/details/{name}" in mail["message"]
+
+
+def test_a_thousand_jobs_across_many_pages_cost_a_steady_run_a_handful_of_calls():
+    history = [
+        {"at_minute": 0, "create": {"name": f"old-{i:04d}", "status": status}}
+        for i, status in enumerate(["Completed", "Failed", "Stopped"] * 340)
+    ]
+    active = [
+        {"at_minute": 0, "create": {"name": f"live-{i:03d}", "status": "InProgress", "counters": {"Unlabeled": 10}}}
+        for i in range(120)
+    ]
+    finish = [{"at_minute": 23, "update": {"name": f"live-{i:03d}", "status": "Completed"}} for i in range(3)]
+    result = run({"start": "2026-03-01T00:00:00Z", "duration_minutes": 45, "steps": history + active + finish})
+
+    assert heard(result) == sorted(both(25, "completed", "live-000") + both(25, "completed", "live-001") + both(
+        25, "completed", "live-002"
+    ))
+    ticks = {tick["minute"]: tick for tick in result.ticks}
+    # Baseline: the three active-status listings (120 active: 2 pages of InProgress) plus the recent window.
+    assert ticks[0]["sagemaker_calls"] < 20
+    # Steady: 1 page each for Initializing and Stopping, 2 for InProgress, 1 for the creation window; no history.
+    assert ticks[20]["sagemaker_calls"] == 5
+    assert ticks[20]["dynamodb_writes"] == 1  # Only the run record: nothing changed.
+    # The tick that sees three jobs finish describes them (they left the active listings): 5 + 3.
+    assert ticks[25]["sagemaker_calls"] == 8
+    assert ticks[25]["sns_publishes"] == 3
+
+
+def test_the_cli_prints_json_lines_on_stdout_and_logs_on_stderr():
+    completed = subprocess.run(
+        [sys.executable, "-m", "gtwatch.cli", "replay", str(DATA / "lifecycle.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "GTWATCH_REPLAY_LOG_LEVEL": "INFO"},
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    lines = [json.loads(line) for line in completed.stdout.splitlines()]
+    assert [line.get("type") for line in lines[:-1]] == ["completed", "completed", "failed", "failed"]
+    assert lines[-1]["summary"] is True and len(lines[-1]["ticks"]) == 25
+    assert "Region run done" in completed.stderr
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"steps": []}, "start: Field required"),
+        ({"start": "2026-01-05T09:00:00"}, "start: Value error, start needs a time zone"),
+        ({"start": "2026-01-05T09:00:00Z", "tick_minutes": 0}, "tick_minutes"),
+        ({"start": "2026-01-05T09:00:00Z", "config": {"slack_events": ["done"]}}, "config.slack_events[0]"),
+        ({"start": "2026-01-05T09:00:00Z", "config": {"colour": "red"}}, "config.colour: is not a known field"),
+        (
+            {"start": "2026-01-05T09:00:00Z", "steps": [{"at_minute": 0, "create": {"name": "bad_name!"}}]},
+            "steps[0].create.name",
+        ),
+        (
+            {"start": "2026-01-05T09:00:00Z", "steps": [{"at_minute": 0, "create": {"name": "x", "status": "Done"}}]},
+            "steps[0].create.status",
+        ),
+        (
+            {"start": "2026-01-05T09:00:00Z", "steps": [{"at_minute": -1, "update": {"name": "x"}}]},
+            "steps[0].at_minute",
+        ),
+        ({"start": "2026-01-05T09:00:00Z", "steps": [{"at_minute": 1}]}, "steps[0]: a step holds exactly one"),
+    ],
+)
+def test_an_invalid_scenario_exits_2_naming_the_field(tmp_path, capsys, raw, message):
+    from gtwatch.cli import main
+
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(raw))
+    assert main(["replay", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert message.removeprefix("start: Value error, ") in captured.err
+
+
+def test_a_file_that_is_not_json_exits_2(tmp_path, capsys):
+    from gtwatch.cli import main
+
+    path = tmp_path / "bad.json"
+    path.write_text("{not json")
+    assert main(["replay", str(path)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_a_step_for_an_unknown_job_exits_1(tmp_path, capsys):
+    from gtwatch.cli import main
+
+    path = tmp_path / "unknown.json"
+    path.write_text(json.dumps({"start": "2026-01-05T09:00:00Z", "steps": [{"at_minute": 3, "update": {"name": "nope"}}]}))
+    assert main(["replay", str(path)]) == 1
+    assert "nope" in capsys.readouterr().err
+
+
+def test_the_demo_shows_a_day_of_notifications_for_a_person():
+    from io import StringIO
+
+    from gtwatch import demo
+
+    out = StringIO()
+    demo.show(out=out)
+    text = out.getvalue()
+    for expected in (
+        "Labeling job street-signs-bbox completed",
+        "Labeling job medical-notes-ner failed",
+        "Labeling job product-photos-classify was stopped",
+        "Labeling job lidar-frames-3d is stalled",
+        "Labeling job lidar-frames-3d is making progress again",
+        "Subject: [gtwatch] Failed: medical-notes-ner (us-east-1)",
+        "<!channel> expected",  # Shown as text to a person; Slack received it escaped.
+        "ETA",
+    ):
+        assert expected in text, expected
+    assert "archived-2025-q4 completed" not in text  # Finished before the watcher started: silent.
