@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.endpoint import Endpoint
-
 from watcher import clock, poller_handler, slack_handler
 
 from .emulator import deployment, email, labeling_jobs
@@ -154,8 +153,9 @@ class _Replay:
         with _count_requests() as counts:
             started = time.perf_counter()
             try:
-                poller_handler.lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event"},
-                                              FakeLambdaContext("gtwatch-poller"))
+                poller_handler.lambda_handler(
+                    {"source": "aws.events", "detail-type": "Scheduled Event"}, FakeLambdaContext("gtwatch-poller")
+                )
             except Exception as error:  # A failed run is retried by the next tick, as on AWS.
                 print(f"poller run at minute {minute} failed: {error}", file=sys.stderr)
             elapsed = (time.perf_counter() - started) * 1000
@@ -299,7 +299,7 @@ def _counting_create_request(self: Endpoint, params: Any, operation_model: Any =
 @contextmanager
 def _count_requests() -> Iterator[dict[str, int]]:
     """Count every HTTP request the calling thread's clients make (retries included), by service."""
-    Endpoint.create_request = _counting_create_request  # type: ignore[method-assign]
+    Endpoint.create_request = _counting_create_request
     counts: dict[str, int] = {}
     _counting.counts = counts
     try:

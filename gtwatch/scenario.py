@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
 from watcher.model import EventType, JobStatus
 from watcher.settings import NAME_PATTERN
 
@@ -84,7 +83,9 @@ class Fault(_Strict):
             "slack": {"http_500", "http_429", "timeout"},
         }[self.target]
         if self.mode not in allowed:
-            raise ValueError(f"mode {self.mode!r} does not apply to target {self.target!r} (allowed: {sorted(allowed)})")
+            raise ValueError(
+                f"mode {self.mode!r} does not apply to target {self.target!r} (allowed: {sorted(allowed)})"
+            )
         return self
 
 

@@ -16,13 +16,13 @@ from typing import Any, Literal
 from unittest import mock
 
 import boto3
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
-from moto.core import DEFAULT_ACCOUNT_ID
 from moto.server import ThreadedMotoServer
-
 from watcher import aws
 
 from . import email, labeling_jobs
+from .labeling_jobs import DEFAULT_ACCOUNT_ID
 
 EmulatorMode = Literal["inprocess", "server"]
 
@@ -50,19 +50,20 @@ class Resources:
     secret_name: str
 
 
-class FakeLambdaContext:
-    """The attributes of a Lambda context that the handlers and Powertools read."""
+class FakeLambdaContext(LambdaContext):
+    """A Lambda context as the runtime passes it, with the attributes the handlers and Powertools read."""
 
     def __init__(self, function_name: str) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = 256
-        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}"
-        self.aws_request_id = "00000000-0000-0000-0000-000000000000"
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "local"
+        self._function_name = function_name
+        self._function_version = "$LATEST"
+        self._memory_limit_in_mb = 256
+        self._invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}"
+        self._aws_request_id = "00000000-0000-0000-0000-000000000000"
+        self._log_group_name = f"/aws/lambda/{function_name}"
+        self._log_stream_name = "local"
 
-    def get_remaining_time_in_millis(self) -> int:
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
         return 60_000
 
 
@@ -81,7 +82,7 @@ def deployed(
     email.install()
     base_env = {
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - the emulator's dummy credentials
+        "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,

@@ -8,15 +8,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-
-from gtwatch.emulator import deployment, email, labeling_jobs
-from gtwatch.emulator.deployment import FakeLambdaContext, Resources, Routing
 from watcher import aws, clock, poller_handler
 from watcher.diff import WatchRules
 from watcher.poll import poll_region
 from watcher.publisher import publish
 from watcher.settings import SettingsError
 from watcher.state_store import StateStore
+
+from gtwatch.emulator import deployment, email, labeling_jobs
+from gtwatch.emulator.deployment import FakeLambdaContext, Resources, Routing
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 ALL = ("completed", "failed", "stopped", "stalled", "resumed")
@@ -226,13 +226,25 @@ def test_overlapping_runs_notify_a_transition_once(account):
         def save(self, state, *, expected_version, now):  # type: ignore[no-untyped-def]
             if not self.interleaved:
                 self.interleaved = True
-                poll_region("us-east-1", sagemaker=aws.client("sagemaker", "us-east-1"), store=store,
-                            publish=lambda n: publish(sns, account.resources.topic_arn, n), rules=rules, now=account.now)
+                poll_region(
+                    "us-east-1",
+                    sagemaker=aws.client("sagemaker", "us-east-1"),
+                    store=store,
+                    publish=lambda n: publish(sns, account.resources.topic_arn, n),
+                    rules=rules,
+                    now=account.now,
+                )
             return super().save(state, expected_version=expected_version, now=now)
 
     slow = InterleavedStore(aws.client("dynamodb"), account.resources.table_name)
-    report = poll_region("us-east-1", sagemaker=aws.client("sagemaker", "us-east-1"), store=slow,
-                         publish=lambda n: publish(sns, account.resources.topic_arn, n), rules=rules, now=account.now)
+    report = poll_region(
+        "us-east-1",
+        sagemaker=aws.client("sagemaker", "us-east-1"),
+        store=slow,
+        publish=lambda n: publish(sns, account.resources.topic_arn, n),
+        rules=rules,
+        now=account.now,
+    )
     assert report.conflicts == 1 and report.published == []
     assert len(account.emails()) == 1
     assert len(account.slack_queue()) == 1

@@ -104,9 +104,9 @@ def test_a_thousand_jobs_across_many_pages_cost_a_steady_run_a_handful_of_calls(
     finish = [{"at_minute": 23, "update": {"name": f"live-{i:03d}", "status": "Completed"}} for i in range(3)]
     result = run({"start": "2026-03-01T00:00:00Z", "duration_minutes": 45, "steps": history + active + finish})
 
-    assert heard(result) == sorted(both(25, "completed", "live-000") + both(25, "completed", "live-001") + both(
-        25, "completed", "live-002"
-    ))
+    assert heard(result) == sorted(
+        both(25, "completed", "live-000") + both(25, "completed", "live-001") + both(25, "completed", "live-002")
+    )
     ticks = {tick["minute"]: tick for tick in result.ticks}
     # Baseline: the three active-status listings (120 active: 2 pages of InProgress) plus the recent window.
     assert ticks[0]["sagemaker_calls"] < 20
@@ -181,7 +181,9 @@ def test_a_step_for_an_unknown_job_exits_1(tmp_path, capsys):
     from gtwatch.cli import main
 
     path = tmp_path / "unknown.json"
-    path.write_text(json.dumps({"start": "2026-01-05T09:00:00Z", "steps": [{"at_minute": 3, "update": {"name": "nope"}}]}))
+    path.write_text(
+        json.dumps({"start": "2026-01-05T09:00:00Z", "steps": [{"at_minute": 3, "update": {"name": "nope"}}]})
+    )
     assert main(["replay", str(path)]) == 1
     assert "nope" in capsys.readouterr().err
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from itertools import product
 
 import pytest
-
 from watcher.diff import HISTORY_LIMIT, WatchRules, decide, is_watched
 from watcher.model import EventType, JobState, JobStatus, LabelCounters, LabelingJob
 
@@ -57,8 +56,11 @@ class Watcher:
         return [n.event_type for n in decision.notifications]
 
 
-ACTIVE = [JobStatus.INITIALIZING, JobStatus.IN_PROGRESS, JobStatus.STOPPING]
-TERMINAL = {JobStatus.COMPLETED: EventType.COMPLETED, JobStatus.FAILED: EventType.FAILED, JobStatus.STOPPED: EventType.STOPPED}
+TERMINAL = {
+    JobStatus.COMPLETED: EventType.COMPLETED,
+    JobStatus.FAILED: EventType.FAILED,
+    JobStatus.STOPPED: EventType.STOPPED,
+}
 
 
 @pytest.mark.parametrize(("before", "after"), list(product(JobStatus, JobStatus)))
