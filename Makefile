@@ -27,7 +27,7 @@ lint: $(BIN)/gtwatch
 	$(BIN)/ruff format --check .
 
 typecheck: $(BIN)/gtwatch
-	$(BIN)/mypy functions/watcher gtwatch infra app.py
+	$(BIN)/mypy functions/watcher gtwatch infra app.py tests
 
 test: lint typecheck
 	$(BIN)/pytest

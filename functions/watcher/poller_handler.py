@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import os
+from collections import Counter
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import aws, clock
 from .diff import WatchRules
-from .poll import poll_region
+from .poll import RegionReport, poll_region
 from .publisher import publish
 from .settings import PollerSettings
 from .state_store import StateStore
 
 logger = Logger(service="gtwatch")
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Gtwatch"), service="gtwatch")
 
 _settings: PollerSettings | None = None
 
@@ -42,13 +46,15 @@ def rules_from(config: PollerSettings) -> WatchRules:
     )
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     config = settings()
     now = clock.now()
     store = StateStore(aws.client("dynamodb"), config.table_name)
     send = partial(publish, aws.client("sns"), config.topic_arn)
-    reports, failed = [], []
+    reports: list[RegionReport] = []
+    failed: list[str] = []
     for region in config.watched_regions:
         try:
             report = poll_region(
@@ -65,7 +71,24 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             failed.append(region)
             continue
         logger.info("Region run done", extra=report.to_dict())
-        reports.append(report.to_dict())
+        reports.append(report)
+    _record_metrics(reports, failed)
     if failed:
         raise RuntimeError(f"watcher run failed in {', '.join(failed)}; see the log for each")
-    return {"regions": reports}
+    return {"regions": [report.to_dict() for report in reports]}
+
+
+def _record_metrics(reports: list[RegionReport], failed: list[str]) -> None:
+    metrics.add_metric(name="JobsWatched", unit=MetricUnit.Count, value=sum(r.jobs_seen for r in reports))
+    metrics.add_metric(name="PublishFailures", unit=MetricUnit.Count, value=sum(r.publish_failures for r in reports))
+    metrics.add_metric(name="RegionFailures", unit=MetricUnit.Count, value=len(failed))
+    if not failed:
+        # The "watcher is not running" alarm watches this: missing data means no successful run.
+        metrics.add_metric(name="PollSucceeded", unit=MetricUnit.Count, value=1)
+    by_type = Counter(n.event_type.value for report in reports for n in report.published)
+    for event_type, count in sorted(by_type.items()):
+        # Its own metric set, so that the EventType dimension applies to this metric alone.
+        per_type = EphemeralMetrics(namespace=metrics.namespace, service="gtwatch")
+        per_type.add_dimension(name="EventType", value=event_type)
+        per_type.add_metric(name="NotificationsPublished", unit=MetricUnit.Count, value=count)
+        per_type.flush_metrics()

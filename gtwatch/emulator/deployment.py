@@ -87,7 +87,9 @@ def deployed(
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
         "POWERTOOLS_SERVICE_NAME": "gtwatch",
-        "POWERTOOLS_METRICS_NAMESPACE": "gtwatch",
+        "POWERTOOLS_METRICS_NAMESPACE": "Gtwatch",
+        # Metrics are EMF lines on standard output, which the replay keeps for notifications.
+        "POWERTOOLS_METRICS_DISABLED": "true",
     }
     with ExitStack() as stack:
         stack.enter_context(mock.patch.dict(os.environ, base_env))

@@ -223,7 +223,7 @@ def test_overlapping_runs_notify_a_transition_once(account):
     class InterleavedStore(StateStore):
         interleaved = False
 
-        def save(self, state, *, expected_version, now):  # type: ignore[no-untyped-def]
+        def save(self, state, *, expected_version, now):
             if not self.interleaved:
                 self.interleaved = True
                 poll_region(

@@ -1,0 +1,90 @@
+"""The Slack adapter: posts a message to an incoming webhook with slack_sdk, never revealing the webhook URL."""
+
+from __future__ import annotations
+
+import json
+import logging
+from http.client import HTTPException
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from slack_sdk.errors import SlackRequestError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.webhook import WebhookClient
+
+# A 429 is retried after its Retry-After; anything else fails the record and SQS redelivers it later, so a lost
+# connection never turns into a second copy of the same message within one invocation.
+RATE_LIMIT_RETRIES = 2
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+BODY_EXCERPT = 300
+
+# slack_sdk logs the request URL whenever its logger's own level admits DEBUG. The URL holds the webhook's token,
+# so the SDK gets a logger of its own, pinned at WARNING, whatever the root or the Lambda log level says.
+_sdk_logger = logging.getLogger("gtwatch.slack_sdk")
+_sdk_logger.setLevel(logging.WARNING)
+
+_clients: dict[tuple[str, float], WebhookClient] = {}
+
+
+class SlackPostError(RuntimeError):
+    """Slack did not accept a message. The text has the status and body, never the webhook URL."""
+
+
+class SlackWebhookSecretError(ValueError):
+    """The webhook secret holds no usable URL. The text never repeats the secret's value."""
+
+
+def post(webhook_url: str, payload: dict[str, Any], *, timeout: float) -> None:
+    """Post `payload` to the webhook; raise SlackPostError unless Slack answers 2xx within `timeout` seconds."""
+    if urlsplit(webhook_url).scheme not in ("http", "https"):
+        raise SlackPostError("the webhook URL is not an http(s) URL")
+    try:
+        response = _client(webhook_url, timeout).send_dict(payload)
+    except (OSError, HTTPException, SlackRequestError, ValueError) as error:
+        # Raised without its cause: some of these errors quote the URL they were given.
+        text = str(error).replace(webhook_url, "<webhook>")
+        raise SlackPostError(f"Slack did not answer: {type(error).__name__}: {text}") from None
+    if not 200 <= response.status_code < 300:
+        body = (response.body or "")[:BODY_EXCERPT].replace(webhook_url, "<webhook>")
+        raise SlackPostError(f"Slack answered HTTP {response.status_code}: {body!r}")
+
+
+def webhook_url_from_secret(value: object) -> str:
+    """The webhook URL held by a secret: the URL itself, or a JSON object {"webhook_url": "..."}."""
+    text = (value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)).strip()
+    if text.startswith("{"):
+        try:
+            document = json.loads(text)
+        except ValueError:
+            raise SlackWebhookSecretError("the webhook secret looks like JSON but does not parse") from None
+        url = document.get("webhook_url") if isinstance(document, dict) else None
+        if not isinstance(url, str):
+            raise SlackWebhookSecretError('the webhook secret JSON has no "webhook_url" string')
+        text = url.strip()
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        raise SlackWebhookSecretError("the webhook secret is not a URL") from None
+    # Plain http only reaches a local emulator; anything that leaves the machine must be https.
+    if host and (parts.scheme == "https" or (parts.scheme == "http" and host in LOOPBACK_HOSTS)):
+        return text
+    raise SlackWebhookSecretError("the webhook secret is not an https URL (http is allowed for localhost only)")
+
+
+def reset_clients() -> None:
+    """Forget every cached WebhookClient (used when the environment changes, e.g. between tests)."""
+    _clients.clear()
+
+
+def _client(webhook_url: str, timeout: float) -> WebhookClient:
+    key = (webhook_url, timeout)
+    if key not in _clients:
+        _clients[key] = WebhookClient(
+            webhook_url,
+            # urllib takes fractions of a second; slack_sdk annotates the timeout as int only.
+            timeout=cast(int, timeout),
+            logger=_sdk_logger,
+            retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
+        )
+    return _clients[key]

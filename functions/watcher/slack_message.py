@@ -1,0 +1,136 @@
+"""The Slack rendering of a notification: a Block Kit message for an incoming webhook, safe to show any job text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .formatting import clock_time, headline, labeled_text, progress_text, rate_text, stall_text
+from .model import EventType, Notification
+
+EMOJI = {
+    EventType.COMPLETED: ":white_check_mark:",
+    EventType.FAILED: ":x:",
+    EventType.STOPPED: ":octagonal_sign:",
+    EventType.STALLED: ":hourglass:",
+    EventType.RESUMED: ":arrow_forward:",
+}
+
+# Block Kit limits (docs.slack.dev/reference/block-kit): a section's text 3000, a field's text 2000, ten fields.
+SECTION_TEXT_LIMIT = 3000
+FIELD_TEXT_LIMIT = 2000
+CONTEXT_TEXT_LIMIT = 3000
+FALLBACK_TEXT_LIMIT = 3000
+NOTIFICATION_ID_LIMIT = 200
+LINK_TARGET_LIMIT = 2000
+ELLIPSIS = "…"
+
+
+def escape(text: str) -> str:
+    """Escape Slack's three control characters so job text can neither mention anyone nor make a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_length(text: str) -> int:
+    # Counted in UTF-16 code units, as JavaScript does: never less than Python's count, so a text that fits
+    # here fits whichever way Slack counts characters outside the Basic Multilingual Plane.
+    return len(text.encode("utf-16-le")) // 2
+
+
+def escaped_within(text: str, limit: int) -> str:
+    """`text` escaped, cut to `limit` with an ellipsis when longer; the cut never splits an entity like `&amp;`."""
+    escaped = escape(text)
+    if slack_length(escaped) <= limit:
+        return escaped
+    room = limit - len(ELLIPSIS)
+    cut = escaped[:room]
+    while (excess := slack_length(cut) - room) > 0:
+        cut = cut[: len(cut) - (excess + 1) // 2]  # a code point is one or two UTF-16 units
+    entity = cut.rfind("&")
+    if entity != -1 and ";" not in cut[entity:]:
+        cut = cut[:entity]
+    return cut + ELLIPSIS
+
+
+def payload(notification: Notification) -> dict[str, Any]:
+    """The incoming-webhook body: a fallback `text` for notifications and the Block Kit `blocks`."""
+    job = notification.job
+    title = f"{EMOJI[notification.event_type]} *{escaped_within(headline(notification), 300)}*"
+    blocks: list[dict[str, Any]] = [
+        _section(f"{title}\n{_console_link(job.console_url)}"),
+        {"type": "section", "fields": [_mrkdwn(text) for text in _fields(notification)]},
+    ]
+    if job.failure_reason:
+        prefix = "*Failure reason*\n> "
+        reason = escaped_within(_one_line(job.failure_reason), SECTION_TEXT_LIMIT - len(prefix))
+        blocks.append(_section(prefix + reason))
+    details = _details(notification)
+    if details:
+        blocks.append(_section(details))
+    blocks.append({"type": "context", "elements": [_mrkdwn(_context_text(notification))]})
+    fallback = f"{headline(notification)} ({job.region}): {progress_text(notification.progress)}"
+    return {"text": escaped_within(fallback, FALLBACK_TEXT_LIMIT), "blocks": blocks}
+
+
+def _fields(notification: Notification) -> list[str]:
+    job = notification.job
+    progress = notification.progress
+    facts: list[tuple[str, str | None]] = [
+        ("Status", job.status.value),
+        ("Region", job.region),
+        ("Progress", progress_text(progress)),
+        ("Labeled", labeled_text(progress)),
+        ("Failed objects", f"{progress.failed:,}"),
+        ("Remaining", f"{job.counters.unlabeled:,}"),
+        ("Rate", rate_text(progress, notification.occurred_at)),
+        ("Stall", stall_text(progress)),
+    ]
+    return [f"*{label}*\n{escaped_within(value, FIELD_TEXT_LIMIT - len(label) - 3)}" for label, value in facts if value]
+
+
+def _details(notification: Notification) -> str:
+    job = notification.job
+    rows = [
+        (label, value)
+        for label, value in (
+            ("Output", job.output_uri),
+            ("Model", job.active_learning_model_arn),
+            ("Input", job.input_manifest_uri or job.input_sns_topic_arn),
+            ("Work team", job.workteam_arn),
+        )
+        if value
+    ]
+    if not rows:
+        return ""
+    # Share the section's room between the rows so that one very long URI cannot push the others out.
+    overhead = sum(len(f"*{label}:* \n") for label, _ in rows)
+    room = (SECTION_TEXT_LIMIT - overhead) // len(rows)
+    return "\n".join(f"*{label}:* {escaped_within(_one_line(value), room)}" for label, value in rows)
+
+
+def _context_text(notification: Notification) -> str:
+    created = clock_time(notification.job.creation_time)
+    occurred = clock_time(notification.occurred_at)
+    notification_id = escaped_within(notification.id, NOTIFICATION_ID_LIMIT)
+    return f"Job created {created} · sent by gtwatch at {occurred} · notification {notification_id}"
+
+
+def _console_link(url: str) -> str:
+    # Inside <url|label> a raw `|` would end the URL early; the console URL is built by us, but its parts are not.
+    target = escape(url.replace("|", "%7C").replace(" ", "%20"))
+    if len(target) > LINK_TARGET_LIMIT:
+        return "(console link too long to show)"
+    return f"<{target}|View in SageMaker console>"
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    # verbatim: Slack does not auto-link bare channel names or URLs in the job's text; formatting still applies.
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _one_line(text: str) -> str:
+    # A failure reason may hold line breaks; one line keeps the quote and the length budget simple.
+    return " ".join(text.split())
