@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from watcher.model import EventType, JobStatus
 from watcher.settings import NAME_PATTERN
 
-ALL_EVENTS = tuple(event.value for event in EventType)
+ALL_EVENTS = tuple(event.value for event in EventType if event is not EventType.TEST)
 COUNTER_FIELDS = ("TotalLabeled", "HumanLabeled", "MachineLabeled", "FailedNonRetryableError", "Unlabeled")
 
 

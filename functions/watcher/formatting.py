@@ -12,6 +12,7 @@ HEADLINES = {
     EventType.STOPPED: "was stopped",
     EventType.STALLED: "is stalled",
     EventType.RESUMED: "is making progress again",
+    EventType.TEST: "(TEST: gtwatch can reach this channel; no job changed)",
 }
 
 

@@ -33,6 +33,8 @@ class EventType(StrEnum):
     STOPPED = "stopped"
     STALLED = "stalled"
     RESUMED = "resumed"
+    # Sent on request (`gtwatch test-notify`) to prove the channels work; always passes the filter policies.
+    TEST = "test"
 
 
 TERMINAL_EVENTS = {

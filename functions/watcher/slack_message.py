@@ -13,6 +13,7 @@ EMOJI = {
     EventType.STOPPED: ":octagonal_sign:",
     EventType.STALLED: ":hourglass:",
     EventType.RESUMED: ":arrow_forward:",
+    EventType.TEST: ":test_tube:",
 }
 
 # Block Kit limits (docs.slack.dev/reference/block-kit): a section's text 3000, a field's text 2000, ten fields.

@@ -187,7 +187,8 @@ def _create_resources(routing: Routing, slack_webhook_url: str) -> Resources:
 
 
 def _filter_policy(events: tuple[str, ...]) -> str:
-    return json.dumps({"event_type": list(events)})
+    """As in the stack: the configured events, plus test notifications, which every channel receives."""
+    return json.dumps({"event_type": [*events, "test"]})
 
 
 def client(service: str) -> Any:
