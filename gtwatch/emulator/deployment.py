@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from unittest import mock
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
@@ -119,8 +118,7 @@ def deployed(
 
 
 def _create_resources(routing: Routing, slack_webhook_url: str) -> Resources:
-    session = boto3.session.Session(region_name=REGION)
-    dynamodb = session.client("dynamodb")
+    dynamodb = client("dynamodb")
     dynamodb.create_table(
         TableName="gtwatch-state",
         BillingMode="PAY_PER_REQUEST",
@@ -146,8 +144,8 @@ def _create_resources(routing: Routing, slack_webhook_url: str) -> Resources:
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
     )
-    sns = session.client("sns")
-    sqs = session.client("sqs")
+    sns = client("sns")
+    sqs = client("sqs")
     topic_arn = sns.create_topic(Name="gtwatch-notifications")["TopicArn"]
     dlq_url = sqs.create_queue(QueueName="gtwatch-slack-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -174,7 +172,7 @@ def _create_resources(routing: Routing, slack_webhook_url: str) -> Resources:
             Attributes={"FilterPolicy": _filter_policy(routing.email_events)},
         )
     secret_name = "gtwatch/slack-webhook"  # noqa: S105 - a name, not a secret
-    session.client("secretsmanager").create_secret(Name=secret_name, SecretString=slack_webhook_url)
+    client("secretsmanager").create_secret(Name=secret_name, SecretString=slack_webhook_url)
     return Resources(
         table_name="gtwatch-state",
         idempotency_table_name="gtwatch-idempotency",
@@ -192,5 +190,5 @@ def _filter_policy(events: tuple[str, ...]) -> str:
 
 
 def client(service: str) -> Any:
-    """A client for driving the emulator from tooling (not the handlers' own clients)."""
-    return boto3.session.Session(region_name=REGION).client(service)
+    """A client for driving the emulator from tooling (separate from the handlers' own clients)."""
+    return aws.client(service, f"{REGION}")
