@@ -294,7 +294,13 @@ class JobState:
     history: tuple[Sample, ...] = ()
     # Notifications decided but not yet accepted by SNS: the outbox.
     outbox: tuple[Notification, ...] = ()
+    # The run delivering the outbox, until when: overlapping runs leave it alone meanwhile.
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
     version: int = 0
+
+    def leased_to_another(self, run_id: str, now: datetime) -> bool:
+        return self.lease_owner not in (None, run_id) and self.lease_until is not None and self.lease_until > now
 
     @property
     def key(self) -> tuple[str, str]:

@@ -1,4 +1,4 @@
-"""One scheduled run of the watcher over one region: list, diff, remember, notify.
+"""One run of the watcher: list, diff, remember, notify. The scheduled run covers a region; an event covers a job.
 
 What a steady run lists, so that its cost follows the active jobs and not the account's history:
 - the active jobs, one StatusEquals listing per active status (Initializing, InProgress, Stopping);
@@ -6,10 +6,16 @@ What a steady run lists, so that its cost follows the active jobs and not the ac
   reveals jobs created and finished between two runs;
 - DescribeLabelingJob for each job remembered as active that neither listing returned: it has finished.
 LastModifiedTime is never relied on: it is not documented to move when counters change.
+
+How a notification is delivered once (docs/decisions.md, "Outbox"): it is stored in the job's item together with
+the state that produced it, under a lease naming this run, in one write conditioned on the version read; then
+published; then removed from the outbox in another conditional write. Overlapping runs lose the conditional
+write or respect the lease; a publish that fails stays in the outbox for the next run.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -26,12 +32,31 @@ logger = Logger(child=True)
 
 # Listings may lag job creation slightly; re-reading a few minutes of history costs little and misses nothing.
 CREATION_MARGIN = timedelta(minutes=10)
+# Clearing a delivered outbox races only with overlapping runs; a few compare-and-set rounds settle it.
+CLEAR_ATTEMPTS = 3
 
 Publish = Callable[[Notification], str]
 
+# Notifications SNS accepted whose removal from the outbox is not stored yet (DynamoDB failed right after the
+# publish). Kept for the container's life so that a later run here does not publish them again.
+_published_unrecorded: set[str] = set()
+
+
+@dataclass(frozen=True)
+class Run:
+    """Who is running and until when: the lease an outbox is delivered under."""
+
+    now: datetime
+    lease_until: datetime
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @classmethod
+    def starting(cls, now: datetime, *, seconds_left: float) -> Run:
+        return cls(now=now, lease_until=now + timedelta(seconds=seconds_left))
+
 
 @dataclass
-class RegionReport:
+class RunReport:
     region: str
     baseline: bool = False
     jobs_seen: int = 0
@@ -59,12 +84,13 @@ def poll_region(
     store: StateStore,
     publish: Publish,
     rules: WatchRules,
-    now: datetime,
-) -> RegionReport:
-    report = RegionReport(region=region)
-    run = store.load_run(region)
-    report.baseline = run is None
-    observed = _observe_region(region, sagemaker, rules, since=(now if run is None else run.listed_at))
+    run: Run,
+) -> RunReport:
+    report = RunReport(region=region)
+    previous_run = store.load_run(region)
+    report.baseline = previous_run is None
+    since = run.now if previous_run is None else previous_run.listed_at
+    observed = _observe_region(region, sagemaker, rules, since=since)
 
     states = store.active_states(region)
     for name in sorted(states.keys() - observed.keys()):
@@ -79,22 +105,30 @@ def poll_region(
     report.jobs_seen = len(observed)
 
     for name, job in sorted(observed.items()):
-        previous = states.get(name)
-        decision = decide(previous, job, now, rules, baseline=report.baseline)
-        saved = _remember(store, previous, decision, now, report)
-        if saved is not None:
-            states[name] = saved
-        elif decision.state is None:
-            states.pop(name, None)
-
-    for state in states.values():
-        if state.outbox:
-            _deliver_outbox(store, state, publish, now, report)
+        previous = states.pop(name, None)
+        decision = decide(previous, job, run.now, rules, baseline=report.baseline)
+        settle(store, previous, decision, publish, run, report)
+    for state in states.values():  # Remembered, not observed: only an old outbox may be left to deliver.
+        _deliver_outbox(store, state, publish, run, report)
 
     # Only a run that listed everything moves the creation window forward; a failed run is redone in full.
-    baseline_at = now if run is None else run.baseline_at
-    store.save_run(RunRecord(region=region, listed_at=now, baseline_at=baseline_at))
+    baseline_at = run.now if previous_run is None else previous_run.baseline_at
+    store.save_run(RunRecord(region=region, listed_at=run.now, baseline_at=baseline_at))
     return report
+
+
+def settle(
+    store: StateStore,
+    previous: JobState | None,
+    decision: Decision,
+    publish: Publish,
+    run: Run,
+    report: RunReport,
+) -> None:
+    """Store what was decided about one job, then deliver its outbox."""
+    state = _remember(store, previous, decision, run, report)
+    if state is not None:
+        _deliver_outbox(store, state, publish, run, report)
 
 
 def _observe_region(region: str, sagemaker: Any, rules: WatchRules, *, since: datetime) -> dict[str, LabelingJob]:
@@ -103,52 +137,99 @@ def _observe_region(region: str, sagemaker: Any, rules: WatchRules, *, since: da
         for job in list_jobs(sagemaker, region, status=status, name_contains=rules.name_contains):
             observed[job.name] = job
     # Listed last, so its view of a job is the freshest.
-    for job in list_jobs(sagemaker, region, created_after=since - CREATION_MARGIN, name_contains=rules.name_contains):
+    created_after = since - CREATION_MARGIN
+    for job in list_jobs(sagemaker, region, created_after=created_after, name_contains=rules.name_contains):
         observed[job.name] = job
     return observed
 
 
 def _remember(
-    store: StateStore, previous: JobState | None, decision: Decision, now: datetime, report: RegionReport
+    store: StateStore, previous: JobState | None, decision: Decision, run: Run, report: RunReport
 ) -> JobState | None:
-    """Store the decided state with its notifications in the outbox, atomically; None if nothing was stored."""
+    """Store the decided state with its notifications added to the outbox, in one conditional write.
+
+    Returns the state as it now stands (stored or unchanged), or None when the job is not remembered.
+    """
     if not decision.changed:
-        return None
+        return previous
     if decision.state is None:
         if previous is not None:
             store.forget(previous.region, previous.name)
         return None
+    state = decision.state
     outbox = (previous.outbox if previous else ()) + decision.notifications
-    expected = previous.version if previous else None
+    if outbox and not (previous and previous.leased_to_another(run.run_id, run.now)):
+        state = replace(state, outbox=outbox, lease_owner=run.run_id, lease_until=run.lease_until)
+    else:
+        # Another run is delivering this outbox: keep its lease; what is added here waits for its turn.
+        state = replace(
+            state,
+            outbox=outbox,
+            lease_owner=previous.lease_owner if previous else None,
+            lease_until=previous.lease_until if previous else None,
+        )
     try:
-        saved = store.save(replace(decision.state, outbox=outbox), expected_version=expected, now=now)
+        saved = store.save(state, expected_version=previous.version if previous else None, now=run.now)
     except StateConflict:
-        # An overlapping run (or the event path) stored this job first; its notifications are its own.
-        logger.info("State changed by another run; leaving this job to it", extra={"job": decision.state.name})
+        # An overlapping run (or the event path) stored this job first. Nothing was stored here, so the
+        # transition is not lost: whoever stored the newer state owns it, or the next run decides it again.
+        logger.info("State changed by another run; leaving this job to it", extra={"job": state.name})
         report.conflicts += 1
         return None
     report.states_written += 1
     return saved
 
 
-def _deliver_outbox(store: StateStore, state: JobState, publish: Publish, now: datetime, report: RegionReport) -> None:
+def _deliver_outbox(store: StateStore, state: JobState, publish: Publish, run: Run, report: RunReport) -> None:
+    if not state.outbox or state.leased_to_another(run.run_id, run.now):
+        return
+    if state.lease_owner != run.run_id:
+        try:  # Claim the outbox; the version check makes sure no one else did in the meantime.
+            state = store.save(
+                replace(state, lease_owner=run.run_id, lease_until=run.lease_until),
+                expected_version=state.version,
+                now=run.now,
+            )
+        except StateConflict:
+            report.conflicts += 1
+            return
+        report.states_written += 1
     delivered: list[Notification] = []
     for notification in state.outbox:
-        try:
-            publish(notification)
-        except Exception:
-            # Kept in the outbox: the next run publishes it again.
-            logger.exception("Publishing failed; will retry next run", extra={"notification": notification.id})
-            report.publish_failures += 1
-            break
+        if notification.id not in _published_unrecorded:
+            try:
+                publish(notification)
+            except Exception:
+                # Kept in the outbox: a later run publishes it again, in order.
+                logger.exception("Publishing failed; will retry next run", extra={"notification": notification.id})
+                report.publish_failures += 1
+                break
+            _published_unrecorded.add(notification.id)
+            report.published.append(notification)
         delivered.append(notification)
-    if not delivered:
+    _clear_outbox(store, state, delivered, run, report)
+
+
+def _clear_outbox(
+    store: StateStore, state: JobState, delivered: list[Notification], run: Run, report: RunReport
+) -> None:
+    """Remove what was delivered and give up the lease; compare-and-set against concurrent additions."""
+    done = {notification.id for notification in delivered}
+    for _ in range(CLEAR_ATTEMPTS):
+        remaining = tuple(n for n in state.outbox if n.id not in done)
+        try:
+            store.save(
+                replace(state, outbox=remaining, lease_owner=None, lease_until=None),
+                expected_version=state.version,
+                now=run.now,
+            )
+        except StateConflict:
+            current = store.get_state(state.region, state.name)
+            if current is None or current.lease_owner != run.run_id:
+                logger.warning("Outbox taken over by another run", extra={"job": state.name})
+                return
+            state = current
+            continue
+        report.states_written += 1
+        _published_unrecorded.difference_update(done)
         return
-    remaining = tuple(n for n in state.outbox if n not in delivered)
-    try:
-        store.save(replace(state, outbox=remaining), expected_version=state.version, now=now)
-    except StateConflict:
-        logger.warning("Outbox changed by another run after publishing", extra={"job": state.name})
-        report.conflicts += 1
-    report.states_written += 1
-    report.published.extend(delivered)

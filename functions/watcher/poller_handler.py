@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import aws, clock
 from .diff import WatchRules
-from .poll import RegionReport, poll_region
+from .poll import Run, RunReport, poll_region
 from .publisher import publish
 from .settings import PollerSettings
 from .state_store import StateStore
@@ -50,10 +50,10 @@ def rules_from(config: PollerSettings) -> WatchRules:
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     config = settings()
-    now = clock.now()
+    run = Run.starting(clock.now(), seconds_left=context.get_remaining_time_in_millis() / 1000)
     store = StateStore(aws.client("dynamodb"), config.table_name)
     send = partial(publish, aws.client("sns"), config.topic_arn)
-    reports: list[RegionReport] = []
+    reports: list[RunReport] = []
     failed: list[str] = []
     for region in config.watched_regions:
         try:
@@ -63,7 +63,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
                 store=store,
                 publish=send,
                 rules=rules_from(config),
-                now=now,
+                run=run,
             )
         except Exception:
             # One region's outage must not hide the others; the run still fails so that alarms see it.
@@ -78,7 +78,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return {"regions": [report.to_dict() for report in reports]}
 
 
-def _record_metrics(reports: list[RegionReport], failed: list[str]) -> None:
+def _record_metrics(reports: list[RunReport], failed: list[str]) -> None:
     metrics.add_metric(name="JobsWatched", unit=MetricUnit.Count, value=sum(r.jobs_seen for r in reports))
     metrics.add_metric(name="PublishFailures", unit=MetricUnit.Count, value=sum(r.publish_failures for r in reports))
     metrics.add_metric(name="RegionFailures", unit=MetricUnit.Count, value=len(failed))

@@ -118,6 +118,10 @@ class StateStore:
             raise
         return saved
 
+    def get_state(self, region: str, name: str) -> JobState | None:
+        item = self._get(job_key(region, name))
+        return None if item is None else _state_from_item(item)
+
     def forget(self, region: str, name: str) -> None:
         self._dynamodb.delete_item(TableName=self._table, Key={"pk": {"S": job_key(region, name)}})
 
@@ -157,6 +161,8 @@ def _state_to_item(state: JobState, now: datetime) -> dict[str, Any]:
         "stall_notices": state.stall_notices,
         "history": [[to_iso(sample.at), sample.done] for sample in state.history],
         "outbox": [json.dumps(n.to_document(), ensure_ascii=False) for n in state.outbox] or None,
+        "lease_owner": state.lease_owner if state.outbox else None,
+        "lease_until": to_iso(state.lease_until) if state.outbox and state.lease_until else None,
         "version": state.version,
         "expires_at": None if watching else int((now + FINISHED_RETENTION).timestamp()),
     }
@@ -173,5 +179,7 @@ def _state_from_item(item: dict[str, Any]) -> JobState:
         stall_notices=int(item.get("stall_notices", 0)),
         history=tuple(Sample(at=from_iso(at), done=int(done)) for at, done in item.get("history", [])),
         outbox=tuple(Notification.from_document(json.loads(raw)) for raw in item.get("outbox", [])),
+        lease_owner=item.get("lease_owner"),
+        lease_until=from_iso(item["lease_until"]) if item.get("lease_until") else None,
         version=int(item["version"]),
     )

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from watcher import aws, clock, poller_handler
 from watcher.diff import WatchRules
-from watcher.poll import poll_region
+from watcher.poll import Run, poll_region
 from watcher.publisher import publish
 from watcher.settings import SettingsError
 from watcher.state_store import StateStore
@@ -232,7 +232,7 @@ def test_overlapping_runs_notify_a_transition_once(account):
                     store=store,
                     publish=lambda n: publish(sns, account.resources.topic_arn, n),
                     rules=rules,
-                    now=account.now,
+                    run=Run.starting(account.now, seconds_left=60),
                 )
             return super().save(state, expected_version=expected_version, now=now)
 
@@ -243,7 +243,7 @@ def test_overlapping_runs_notify_a_transition_once(account):
         store=slow,
         publish=lambda n: publish(sns, account.resources.topic_arn, n),
         rules=rules,
-        now=account.now,
+        run=Run.starting(account.now, seconds_left=60),
     )
     assert report.conflicts == 1 and report.published == []
     assert len(account.emails()) == 1

@@ -1,0 +1,51 @@
+"""Lambda handler of the fast path: a labeling job changed state; look at that one job now, not at the next run."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from . import aws, clock
+from .diff import decide, is_watched
+from .poll import Run, RunReport, settle
+from .poller_handler import rules_from, settings
+from .publisher import publish
+from .sagemaker_jobs import describe_job
+from .state_change import MalformedEvent, parse
+from .state_store import StateStore
+
+logger = Logger(service="gtwatch")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    config = settings()
+    try:
+        change = parse(event)
+    except MalformedEvent as error:
+        # Retrying cannot make it well-formed: log it and let it go (no error, so no retry loop).
+        logger.warning("Ignoring an event that is not a labeling job state change", extra={"error": str(error)})
+        return {"ignored": str(error)}
+    logger.append_keys(job=change.name, region=change.region, event_status=change.status)
+    if change.region not in config.watched_regions or not is_watched(change.name, config.name_contains):
+        logger.info("Event for a job this deployment does not watch")
+        return {"ignored": "not watched"}
+    store = StateStore(aws.client("dynamodb"), config.table_name)
+    if store.load_run(change.region) is None:
+        logger.info("No baseline yet for this region; the first scheduled run will see the job")
+        return {"ignored": "no baseline"}
+    job = describe_job(aws.client("sagemaker", change.region), change.region, change.name)
+    if job is None:
+        logger.warning("Event for a job SageMaker does not know")
+        return {"ignored": "unknown job"}
+
+    run = Run.starting(clock.now(), seconds_left=context.get_remaining_time_in_millis() / 1000)
+    previous = store.get_state(job.region, job.name)
+    decision = decide(previous, job, run.now, rules_from(config))
+    report = RunReport(region=job.region, jobs_seen=1)
+    settle(store, previous, decision, partial(publish, aws.client("sns"), config.topic_arn), run, report)
+    logger.info("Event handled", extra=report.to_dict())
+    return report.to_dict()
