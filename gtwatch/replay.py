@@ -1,6 +1,6 @@
 """The replay engine: run the real handlers on the emulator, on a simulated clock, following a scenario.
 
-The contract is ../shared/scenario-format.md: one JSON line per notification a person receives, then a summary.
+The contract is docs/scenario-format.md: one JSON line per notification a person receives, then a summary.
 """
 
 from __future__ import annotations
@@ -11,22 +11,30 @@ import os
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from botocore.endpoint import Endpoint
-from watcher import clock, poller_handler, slack_handler
+from watcher import clock, event_handler, poller_handler, slack_handler
+from watcher.state_store import StateStore
 
 from .emulator import deployment, email, labeling_jobs
 from .emulator.deployment import EmulatorMode, FakeLambdaContext, Resources, Routing
-from .scenario import Scenario, ScenarioError, Step
+from .faults import Faults
+from .scenario import Scenario, Step
 from .slack_endpoint import SlackEndpoint
 
-UNSUPPORTED_STEPS = {"fault", "state_change_event"}
 DYNAMODB_READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
 DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+# Lambda retries a failed asynchronous invocation twice, about one and then two minutes later.
+EVENT_RETRY_DELAYS = (1, 2)
+# The notifier's Slack timeout in replay: a `timeout` fault then costs a second of wall time, not five.
+SLACK_TIMEOUT_SECONDS = 1.0
+# Overlapping runs: a second run starts and finishes while the first one is at this point.
+Overlap = Literal["before_save", "before_publish"]
 
 
 @dataclass
@@ -34,38 +42,52 @@ class ReplayResult:
     notifications: list[dict[str, Any]] = field(default_factory=list)
     ticks: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: int = 0
+    faults_injected: dict[str, int] = field(default_factory=dict)
+    events_delivered: int = 0
 
     def lines(self) -> Iterator[str]:
         for notification in self.notifications:
             yield json.dumps(notification, ensure_ascii=False)
-        yield json.dumps({"summary": True, "ticks": self.ticks, "dead_letters": self.dead_letters})
+        summary = {
+            "summary": True,
+            "ticks": self.ticks,
+            "dead_letters": self.dead_letters,
+            "faults_injected": self.faults_injected,
+            "events_delivered": self.events_delivered,
+        }
+        yield json.dumps(summary)
 
 
-def check_supported(scenario: Scenario) -> None:
-    for index, step in enumerate(scenario.steps):
-        if step.action in UNSUPPORTED_STEPS:
-            raise ScenarioError(f"steps[{index}].{step.action}: not supported yet (planned with the reliability work)")
-
-
-def run(scenario: Scenario, *, mode: EmulatorMode = "inprocess") -> ReplayResult:
-    check_supported(scenario)
+def run(
+    scenario: Scenario,
+    *,
+    mode: EmulatorMode = "inprocess",
+    overlaps: dict[int, Overlap] | None = None,
+    redrive_at_end: bool = False,
+) -> ReplayResult:
+    """Replay `scenario`. `overlaps` (tests only) makes the tick at a minute meet a second, overlapping run;
+    `redrive_at_end` sends the dead-letter queue's messages back once the scenario is over, as `gtwatch redrive`.
+    """
     routing = Routing(slack_events=scenario.config.slack_events, email_events=scenario.config.email_events)
     handler_env = {
         "GTWATCH_STALL_AFTER_MINUTES": str(scenario.config.stall_after_minutes),
         "GTWATCH_SCHEDULE_MINUTES": str(scenario.tick_minutes),
         "GTWATCH_NAME_CONTAINS": scenario.config.name_contains or "",
         "GTWATCH_STALL_REPEAT_MINUTES": str(scenario.config.stall_repeat_minutes or ""),
+        "GTWATCH_SLACK_TIMEOUT_SECONDS": str(SLACK_TIMEOUT_SECONDS),
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
     with (
-        SlackEndpoint() as slack,
+        SlackEndpoint(timeout_hold_seconds=SLACK_TIMEOUT_SECONDS + 0.5) as slack,
         deployment.deployed(mode=mode, routing=routing, slack_webhook_url=slack.url, handler_env=handler_env) as res,
         _simulated_clock(scenario) as set_minute,
+        Faults(slack).installed() as faults,
     ):
         _logs_to_stderr()
         poller_handler.reset()
         slack_handler.reset()
-        return _Replay(scenario, res, slack, set_minute).run()
+        replay = _Replay(scenario, res, slack, faults, set_minute, overlaps or {})
+        return replay.run(redrive_at_end=redrive_at_end)
 
 
 def _logs_to_stderr() -> None:
@@ -96,32 +118,59 @@ class _InFlight:
     visible_at: int = 0
 
 
+@dataclass
+class _PendingEvent:
+    event: dict[str, Any]
+    due: int
+    attempt: int = 0
+
+
 class _Replay:
-    def __init__(self, scenario: Scenario, resources: Resources, slack: SlackEndpoint, set_minute: Any) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        resources: Resources,
+        slack: SlackEndpoint,
+        faults: Faults,
+        set_minute: Callable[[int], None],
+        overlaps: dict[int, Overlap],
+    ) -> None:
         self.scenario = scenario
         self.resources = resources
         self.slack = slack
+        self.faults = faults
         self.set_minute = set_minute
+        self.overlaps = overlaps
         self.result = ReplayResult()
         self.in_flight: list[_InFlight] = []
+        self.events: list[_PendingEvent] = []
         self.sqs = deployment.client("sqs")
         self.visibility_minutes = max(1, deployment.VISIBILITY_TIMEOUT_SECONDS // 60)
 
-    def run(self) -> ReplayResult:
+    def run(self, *, redrive_at_end: bool) -> ReplayResult:
         steps = self.scenario.ordered_steps()
         duration = self.scenario.duration
         minute = 0
-        # After the last tick, queued retries still run out, as they would in AWS.
-        while minute <= duration or self.in_flight:
-            self.set_minute(minute)
-            for step in (step for step in steps if step.at_minute == minute):
-                self._apply(step, minute)
-            if minute <= duration and minute % self.scenario.tick_minutes == 0:
-                self._tick(minute)
-            self._collect_email(minute)
-            self._work_queue(minute)
+        # After the last tick, queued work (Slack retries, event retries) still runs out, as it would in AWS.
+        while True:
+            if minute > duration and not self.in_flight and not self.events:
+                if not (redrive_at_end and self._redrive()):
+                    break
+                redrive_at_end = False
+            self._minute(minute, steps, tick=minute <= duration and minute % self.scenario.tick_minutes == 0)
             minute += 1
+        self.result.faults_injected = self.faults.counts()
         return self.result
+
+    def _minute(self, minute: int, steps: list[Step], *, tick: bool) -> None:
+        self.set_minute(minute)
+        for step in (step for step in steps if step.at_minute == minute):
+            self._apply(step, minute)
+        self._deliver_events(minute)
+        if tick:
+            self._tick(minute)
+        self._collect_email(minute)
+        self._work_queue(minute)
 
     def _apply(self, step: Step, minute: int) -> None:
         at = self.scenario.moment(minute)
@@ -148,16 +197,48 @@ class _Replay:
                 failure_reason=change.failure_reason,
                 output_uri=change.output,
             )
+        elif step.fault is not None:
+            self.faults.arm(step.fault.target, step.fault.mode, step.fault.count)
+        elif step.state_change_event is not None:
+            event = self._state_change_event(step.state_change_event.name, step.state_change_event.arn, minute)
+            self.events.extend(_PendingEvent(event=event, due=minute) for _ in range(step.state_change_event.duplicate))
+
+    def _state_change_event(self, name: str | None, arn: str | None, minute: int) -> dict[str, Any]:
+        status = "InProgress"
+        if name is not None:
+            described = labeling_jobs.describe_labeling_job(labeling_jobs.labeling_job_backend(), name)
+            arn, status = described["LabelingJobArn"], described["LabelingJobStatus"]
+        return {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "SageMaker Ground Truth Labeling Job State Change",
+            "source": "aws.sagemaker",
+            "account": deployment.ACCOUNT_ID,
+            "time": self.scenario.moment(minute).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": deployment.REGION,
+            "resources": [arn],
+            "detail": {"LabelingJobStatus": status},
+        }
+
+    def _deliver_events(self, minute: int) -> None:
+        """The event handler, invoked asynchronously: a failed invocation is retried twice, then dropped."""
+        due = [pending for pending in self.events if pending.due <= minute]
+        for pending in due:
+            self.events.remove(pending)
+            self.result.events_delivered += 1
+            try:
+                event_handler.lambda_handler(pending.event, FakeLambdaContext("gtwatch-events"))
+            except Exception as error:
+                print(f"event handler failed at minute {minute}: {error}", file=sys.stderr)
+                if pending.attempt < len(EVENT_RETRY_DELAYS):
+                    delay = EVENT_RETRY_DELAYS[pending.attempt]
+                    self.events.append(_PendingEvent(pending.event, minute + delay, pending.attempt + 1))
 
     def _tick(self, minute: int) -> None:
         with _count_requests() as counts:
             started = time.perf_counter()
-            try:
-                poller_handler.lambda_handler(
-                    {"source": "aws.events", "detail-type": "Scheduled Event"}, FakeLambdaContext("gtwatch-poller")
-                )
-            except Exception as error:  # A failed run is retried by the next tick, as on AWS.
-                print(f"poller run at minute {minute} failed: {error}", file=sys.stderr)
+            with _overlapping_run(self.overlaps.get(minute), self._invoke_poller):
+                self._invoke_poller()
             elapsed = (time.perf_counter() - started) * 1000
         self.result.ticks.append(
             {
@@ -170,6 +251,14 @@ class _Replay:
             }
         )
 
+    def _invoke_poller(self) -> None:
+        try:
+            poller_handler.lambda_handler(
+                {"source": "aws.events", "detail-type": "Scheduled Event"}, FakeLambdaContext("gtwatch-poller")
+            )
+        except Exception as error:  # A failed run is made good by the next one, as on AWS.
+            print(f"poller run failed: {type(error).__name__}: {error}", file=sys.stderr)
+
     def _collect_email(self, minute: int) -> None:
         for delivery in email.take():
             self.result.notifications.append(
@@ -179,6 +268,7 @@ class _Replay:
                     "type": delivery.attributes.get("event_type"),
                     "job": delivery.attributes.get("job_name"),
                     "status": delivery.attributes.get("status"),
+                    "id": delivery.attributes.get("notification_id"),
                     "subject": delivery.subject,
                     "message": delivery.message,
                 }
@@ -210,8 +300,12 @@ class _Replay:
             entry.receives += 1
         event = {"Records": [self._sqs_record(entry) for entry in batch]}
         already = len(self.slack.received)
-        response = slack_handler.lambda_handler(event, FakeLambdaContext("gtwatch-slack-notifier"))
-        failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+        try:
+            response = slack_handler.lambda_handler(event, FakeLambdaContext("gtwatch-slack-notifier"))
+            failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+        except Exception as error:  # The whole batch failed: every message comes back.
+            print(f"Slack notifier failed at minute {minute}: {error}", file=sys.stderr)
+            failed = {entry.message["MessageId"] for entry in batch}
         self._record_slack_posts(self.slack.received[already:], batch, minute)
         for entry in batch:
             if entry.message["MessageId"] not in failed:
@@ -222,6 +316,11 @@ class _Replay:
                 self._delete(entry)
             else:
                 entry.visible_at = minute + self.visibility_minutes
+
+    def _redrive(self) -> int:
+        from .redrive import redrive
+
+        return redrive(self.sqs, self.resources.dead_letter_queue_url, self.resources.slack_queue_url)
 
     def _delete(self, entry: _InFlight) -> None:
         self.sqs.delete_message(QueueUrl=self.resources.slack_queue_url, ReceiptHandle=entry.message["ReceiptHandle"])
@@ -245,6 +344,7 @@ class _Replay:
                     "type": document.get("event_type"),
                     "job": job.get("name"),
                     "status": job.get("status"),
+                    "id": document.get("id"),
                     "payload": payload,
                 }
             )
@@ -277,6 +377,30 @@ class _Replay:
             "eventSourceARN": self.resources.slack_queue_arn,
             "awsRegion": deployment.REGION,
         }
+
+
+@contextmanager
+def _overlapping_run(overlap: Overlap | None, second_run: Callable[[], None]) -> Iterator[None]:
+    """Make a second run happen, start to finish, while the first is at the `overlap` point."""
+    if overlap is None:
+        yield
+        return
+    owner, name = (StateStore, "save") if overlap == "before_save" else (poller_handler, "publish")
+    original = getattr(owner, name)
+    fired = False
+
+    def hooked(*args: Any, **kwargs: Any) -> Any:
+        nonlocal fired
+        if not fired:
+            fired = True
+            second_run()
+        return original(*args, **kwargs)
+
+    setattr(owner, name, hooked)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
 
 
 _counting = threading.local()

@@ -52,6 +52,7 @@ class SlackEndpoint:
         self._closing = threading.Event()
         self._received: list[dict[str, Any]] = []
         self._attempts = 0
+        self._failures_served = 0
         self._failures: deque[FailureMode] = deque()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -76,6 +77,12 @@ class SlackEndpoint:
         with self._lock:
             return self._attempts
 
+    @property
+    def failures_served(self) -> int:
+        """Posts that were failed on purpose (by `fail_next`)."""
+        with self._lock:
+            return self._failures_served
+
     def fail_next(self, mode: FailureMode, count: int = 1) -> None:
         if mode not in FAILURE_MODES:
             raise ValueError(f"mode: expected one of {', '.join(FAILURE_MODES)}, got {mode!r}")
@@ -99,7 +106,10 @@ class SlackEndpoint:
     def _next_failure(self) -> FailureMode | None:
         with self._lock:
             self._attempts += 1
-            return self._failures.popleft() if self._failures else None
+            if not self._failures:
+                return None
+            self._failures_served += 1
+            return self._failures.popleft()
 
     def _accept(self, payload: dict[str, Any]) -> None:
         with self._lock:
