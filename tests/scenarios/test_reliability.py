@@ -34,8 +34,11 @@ def test_faults_json_prints_each_promised_notification_once():
     assert_each_once(result)
     slack_fish = [n["minute"] for n in result.notifications if n["channel"] == "slack" and n["job"] == "fish"]
     assert heard(result) == sorted(
-        [(10, "email", "completed", "fish"), (slack_fish[0], "slack", "completed", "fish")]
-        + both(25, "stopped", "frogs")
+        [
+            (10, "email", "completed", "fish"),
+            (slack_fish[0], "slack", "completed", "fish"),
+            *both(25, "stopped", "frogs"),
+        ]
     )
     assert slack_fish[0] > 10  # Two failed posts delay it by the queue's visibility timeout, twice.
     assert result.faults_injected == {"slack": 2, "sns": 1}
