@@ -32,8 +32,36 @@ typecheck: $(BIN)/gtwatch
 test: lint typecheck
 	$(BIN)/pytest
 
+# --- deployment (docs/deploy.md) -------------------------------------------------------------------------
+# The CDK CLI pinned in package.json / package-lock.json, installed with npm when missing or when the lock changes.
+CDK := node_modules/.bin/cdk
+# Extra arguments for the CDK CLI, e.g. make deploy CDK_ARGS="--require-approval never --profile prod".
+CDK_ARGS ?=
+
+.PHONY: lint-template bootstrap
+
+$(CDK): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# Writes cdk.out/. cdk-nag's AwsSolutions pack runs as part of synthesis: an unacknowledged finding fails it.
 synth: $(BIN)/gtwatch
 	$(BIN)/python app.py
+
+# cfn-lint on the synthesized template. W3005 is CDK's own explicit DependsOn on each function's role.
+lint-template: synth
+	$(BIN)/cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
+
+# Once per account and region: the CDK's staging bucket and deployment roles.
+bootstrap: $(BIN)/gtwatch $(CDK)
+	$(CDK) bootstrap $(CDK_ARGS)
+
+deploy: $(BIN)/gtwatch $(CDK)
+	$(CDK) deploy $(CDK_ARGS)
+
+# Asks first. The state table and the key are kept (see docs/deploy.md).
+destroy: $(BIN)/gtwatch $(CDK)
+	$(CDK) destroy $(CDK_ARGS)
 
 clean:
 	rm -rf $(VENV) cdk.out node_modules

@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from . import ops, redrive
 from .scenario import ScenarioError
 
 
@@ -25,7 +26,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     emulator_cmd = commands.add_parser("emulator", help="serve the emulator (moto + labeling jobs) over HTTP")
     emulator_cmd.add_argument("--port", type=int, default=5000)
+    ops.add_commands(commands)
+    redrive.add_command(commands)
     args = parser.parse_args(argv)
+    if hasattr(args, "func"):  # Commands against a real account: check, test-notify, redrive.
+        return int(args.func(args))
 
     try:
         if args.command == "replay":

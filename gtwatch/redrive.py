@@ -7,7 +7,9 @@ so a message that did reach Slack before landing in the dead-letter queue is not
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
+import sys
+from typing import Any, TextIO
 
 BATCH = 10
 
@@ -47,3 +49,38 @@ def redrive(sqs: Any, dead_letter_queue_url: str, queue_url: str) -> int:
         moved += len(done)
         if len(done) < len(messages):
             raise RuntimeError(f"{len(messages) - len(done)} messages could not be re-sent; they stay in the DLQ")
+
+
+def add_command(subparsers: Any) -> None:
+    command = subparsers.add_parser(
+        "redrive",
+        help="send the Slack notifications in the dead-letter queue back to the Slack queue",
+        description="Moves every message of the deployed stack's Slack dead-letter queue back to its queue, once "
+        "Slack (or the webhook secret) is fixed. Notifications already posted are not posted again.",
+    )
+    where = command.add_mutually_exclusive_group(required=True)
+    where.add_argument("--stack-name", help="read both queue URLs from this gtwatch stack's outputs")
+    where.add_argument("--dead-letter-queue-url", help="the dead-letter queue (with --queue-url)")
+    command.add_argument("--queue-url", help="the Slack queue, with --dead-letter-queue-url")
+    command.add_argument("--region", help="the stack's region (default: your configured region)")
+    command.set_defaults(func=run_redrive)
+
+
+def run_redrive(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    from .ops import OpsError, make_session, run_guarded, stack_output
+
+    out, err = out or sys.stdout, err or sys.stderr
+
+    def command() -> None:
+        session = make_session()
+        if args.stack_name:
+            source = stack_output(session, args.stack_name, args.region, "SlackDeadLetterQueueUrl")
+            target = stack_output(session, args.stack_name, args.region, "SlackQueueUrl")
+        elif not args.queue_url:
+            raise OpsError("--dead-letter-queue-url needs --queue-url")
+        else:
+            source, target = args.dead_letter_queue_url, args.queue_url
+        moved = redrive(session.client("sqs", region_name=args.region), source, target)
+        print(f"Moved {moved} message(s) from {source} back to {target}.", file=out or sys.stdout)
+
+    return run_guarded(command, err)

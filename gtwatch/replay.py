@@ -64,6 +64,7 @@ def run(
     mode: EmulatorMode = "inprocess",
     overlaps: dict[int, Overlap] | None = None,
     redrive_at_end: bool = False,
+    slack_timeout_seconds: float = SLACK_TIMEOUT_SECONDS,
 ) -> ReplayResult:
     """Replay `scenario`. `overlaps` (tests only) makes the tick at a minute meet a second, overlapping run;
     `redrive_at_end` sends the dead-letter queue's messages back once the scenario is over, as `gtwatch redrive`.
@@ -74,11 +75,11 @@ def run(
         "GTWATCH_SCHEDULE_MINUTES": str(scenario.tick_minutes),
         "GTWATCH_NAME_CONTAINS": scenario.config.name_contains or "",
         "GTWATCH_STALL_REPEAT_MINUTES": str(scenario.config.stall_repeat_minutes or ""),
-        "GTWATCH_SLACK_TIMEOUT_SECONDS": str(SLACK_TIMEOUT_SECONDS),
+        "GTWATCH_SLACK_TIMEOUT_SECONDS": str(slack_timeout_seconds),
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
     with (
-        SlackEndpoint(timeout_hold_seconds=SLACK_TIMEOUT_SECONDS + 0.5) as slack,
+        SlackEndpoint(timeout_hold_seconds=slack_timeout_seconds + 0.5) as slack,
         deployment.deployed(mode=mode, routing=routing, slack_webhook_url=slack.url, handler_env=handler_env) as res,
         _simulated_clock(scenario) as set_minute,
         Faults(slack).installed() as faults,
@@ -157,6 +158,7 @@ class _Replay:
                 if not (redrive_at_end and self._redrive()):
                     break
                 redrive_at_end = False
+                self._receive_new(minute)
             self._minute(minute, steps, tick=minute <= duration and minute % self.scenario.tick_minutes == 0)
             minute += 1
         self.result.faults_injected = self.faults.counts()
@@ -166,11 +168,13 @@ class _Replay:
         self.set_minute(minute)
         for step in (step for step in steps if step.at_minute == minute):
             self._apply(step, minute)
-        self._deliver_events(minute)
+        delivered = self._deliver_events(minute)
         if tick:
             self._tick(minute)
         self._collect_email(minute)
-        self._work_queue(minute)
+        # Only a handler run can have queued something; other minutes only need the retries that fall due.
+        if tick or delivered or any(entry.visible_at <= minute for entry in self.in_flight):
+            self._work_queue(minute)
 
     def _apply(self, step: Step, minute: int) -> None:
         at = self.scenario.moment(minute)
@@ -220,7 +224,7 @@ class _Replay:
             "detail": {"LabelingJobStatus": status},
         }
 
-    def _deliver_events(self, minute: int) -> None:
+    def _deliver_events(self, minute: int) -> int:
         """The event handler, invoked asynchronously: a failed invocation is retried twice, then dropped."""
         due = [pending for pending in self.events if pending.due <= minute]
         for pending in due:
@@ -233,6 +237,7 @@ class _Replay:
                 if pending.attempt < len(EVENT_RETRY_DELAYS):
                     delay = EVENT_RETRY_DELAYS[pending.attempt]
                     self.events.append(_PendingEvent(pending.event, minute + delay, pending.attempt + 1))
+        return len(due)
 
     def _tick(self, minute: int) -> None:
         with _count_requests() as counts:
@@ -258,6 +263,10 @@ class _Replay:
             )
         except Exception as error:  # A failed run is made good by the next one, as on AWS.
             print(f"poller run failed: {type(error).__name__}: {error}", file=sys.stderr)
+        finally:
+            # With metrics disabled, Powertools never clears the set, and at 100 values it prints it anyway
+            # (to standard output, which is the replay's). Each Lambda invocation starts empty; so does this one.
+            poller_handler.metrics.clear_metrics()
 
     def _collect_email(self, minute: int) -> None:
         for delivery in email.take():

@@ -24,6 +24,10 @@ REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
 # A Secrets Manager secret name (letters, digits and /_+=.@-) or a secret's ARN.
 SECRETS_MANAGER_ID_PATTERN = r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:)?[A-Za-z0-9/_+=.@-]+$"
+# A released Powertools version: AWS publishes one layer ARN per release under its public SSM parameters.
+SEMANTIC_VERSION_PATTERN = r"^\d+\.\d+\.\d+$"
+# The version in requirements.txt, so that the layer the functions run with is the one the tests ran with.
+POWERTOOLS_LAYER_VERSION = "3.37.0"
 
 EventType = Literal["completed", "failed", "stopped", "stalled", "resumed"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -34,6 +38,7 @@ _EVENTS = ", ".join(EVENT_TYPES)
 _ALLOWED: dict[str, str] = {
     "schedule_minutes": "a whole number of minutes from 1 to 1440",
     "stall_after_minutes": "a whole number of minutes, at least 5",
+    "stall_repeat_minutes": "a whole number of minutes, at least 5 (or null to announce a stall once)",
     "name_contains": (
         "1 to 63 letters, digits or hyphens, starting and ending with a letter or digit (or null for all jobs)"
     ),
@@ -43,6 +48,8 @@ _ALLOWED: dict[str, str] = {
     "slack_webhook_secret_name": "the name or ARN of a Secrets Manager secret (or null to create one)",
     "regions": "a list of region names like us-east-1 (empty for the stack's region)",
     "log_level": f"one of {', '.join(LOG_LEVELS)}",
+    "alarm_email_addresses": "a list of email addresses",
+    "powertools_layer_version": "a released Powertools for AWS Lambda (Python) version like 3.37.0",
 }
 # What one item of a list setting allows.
 _ALLOWED_ITEM: dict[str, str] = {
@@ -50,6 +57,7 @@ _ALLOWED_ITEM: dict[str, str] = {
     "email_events": f"one of {_EVENTS}",
     "email_addresses": "an email address like ops@example.com",
     "regions": "a region name like us-east-1",
+    "alarm_email_addresses": "an email address like ops@example.com",
 }
 
 
@@ -74,6 +82,7 @@ class GtwatchConfig(BaseModel):
     # Strict: cdk.json is JSON, so "5" or true where a number belongs is a mistake worth reporting.
     schedule_minutes: Annotated[int, Strict(), Field(ge=1, le=1440)] = 5
     stall_after_minutes: Annotated[int, Strict(), Field(ge=5)] = 60
+    stall_repeat_minutes: Annotated[int | None, Strict(), Field(ge=5)] = None
     name_contains: Annotated[str | None, Field(pattern=NAME_CONTAINS_PATTERN)] = None
     slack_events: Annotated[tuple[EventType, ...], Field(min_length=1)] = EVENT_TYPES  # type: ignore[assignment]
     email_events: Annotated[tuple[EventType, ...], Field(min_length=1)] = EVENT_TYPES  # type: ignore[assignment]
@@ -81,8 +90,12 @@ class GtwatchConfig(BaseModel):
     slack_webhook_secret_name: Annotated[str | None, Field(pattern=SECRETS_MANAGER_ID_PATTERN, max_length=2048)] = None
     regions: tuple[Annotated[str, Field(pattern=REGION_PATTERN)], ...] = ()
     log_level: LogLevel = "INFO"
+    alarm_email_addresses: tuple[Annotated[str, Field(pattern=EMAIL_PATTERN)], ...] = ()
+    powertools_layer_version: Annotated[str, Strict(), Field(pattern=SEMANTIC_VERSION_PATTERN)] = (
+        POWERTOOLS_LAYER_VERSION
+    )
 
-    @field_validator("slack_events", "email_events", "email_addresses", "regions")
+    @field_validator("slack_events", "email_events", "email_addresses", "regions", "alarm_email_addresses")
     @classmethod
     def _check_no_duplicates(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         return _no_duplicates(values)

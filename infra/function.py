@@ -1,23 +1,47 @@
-"""The one way gtwatch builds a Lambda function: same code, runtime, tracing, log retention and Powertools settings."""
+"""The one way gtwatch builds a Lambda function: same code, runtime, layer, tracing, logs and a role of its own."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct, IConstruct
 
 from infra.bundling import ARCHITECTURE, RUNTIME
 
 SERVICE_NAME = "gtwatch"
 METRICS_NAMESPACE = "Gtwatch"
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+# What Lambda needs to write a function's logs into a group that already exists.
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+# The public parameter AWS keeps for each Powertools release, runtime and architecture; its value is the ARN
+# of the layer version in the deployment's region (docs/getting-started/install.md, "Using SSM Parameter Store").
+POWERTOOLS_PARAMETER = "/aws/service/powertools/python/{architecture}/{runtime}/{version}"
+
+
+def powertools_parameter_name(version: str) -> str:
+    return POWERTOOLS_PARAMETER.format(architecture=ARCHITECTURE.name, runtime=RUNTIME.name, version=version)
+
+
+def powertools_layer(scope: Construct, version: str) -> lambda_.ILayerVersion:
+    """AWS's Powertools layer for `version`, resolved by CloudFormation from the public SSM parameter."""
+    # A CloudFormation parameter of type AWS::SSM::Parameter::Value<String>: resolved at deploy time in the
+    # stack's region, so synthesis needs no AWS call.
+    arn = ssm.StringParameter.value_for_string_parameter(scope, powertools_parameter_name(version))
+    return lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", arn)
+
+
+def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
+    """Acknowledge one cdk-nag finding on `scope` (and below), with the reason it is acceptable here."""
+    Validations.of(scope).acknowledge(Acknowledgment(id=f"AwsSolutions::{rule}", reason=reason))
 
 
 class WatcherFunction(Construct):
-    """A function of the `watcher` package with its own log group; `function` is the Lambda function."""
+    """A function of the `watcher` package: its own role (no managed policy) and log group with retention."""
 
     def __init__(
         self,
@@ -25,6 +49,7 @@ class WatcherFunction(Construct):
         construct_id: str,
         *,
         code: lambda_.Code,
+        layers: Sequence[lambda_.ILayerVersion],
         handler: str,
         description: str,
         environment: Mapping[str, str],
@@ -35,6 +60,7 @@ class WatcherFunction(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = self._build_log_group()
+        self.role = self._build_role(description)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -43,8 +69,10 @@ class WatcherFunction(Construct):
             description=description,
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
+            layers=list(layers),
             memory_size=memory_size,
             timeout=timeout,
+            role=self.role,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             retry_attempts=retry_attempts,
@@ -55,6 +83,17 @@ class WatcherFunction(Construct):
                 **environment,
             },
         )
+        # Tracing added its statement to the role's default policy; that policy holds nothing else on "*".
+        acknowledge(
+            self.role.node.find_child("DefaultPolicy"),
+            "AwsSolutions-IAM5[Resource::*]",
+            "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level "
+            "permissions, so X-Ray documents them on '*'.",
+        )
+
+    def allow(self, actions: Sequence[str], resources: Sequence[str]) -> None:
+        """Let the function call exactly `actions` on exactly `resources`."""
+        self.role.add_to_principal_policy(iam.PolicyStatement(actions=list(actions), resources=list(resources)))
 
     def _build_log_group(self) -> logs.LogGroup:
         # An explicit group (not the deprecated logRetention custom resource) so retention is set in the
@@ -65,3 +104,17 @@ class WatcherFunction(Construct):
             retention=LOG_RETENTION,
             removal_policy=RemovalPolicy.DESTROY,
         )
+
+    def _build_role(self, description: str) -> iam.Role:
+        # Not AWSLambdaBasicExecutionRole: it lets a function write to any log group in the account.
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Runs: {description}"[:1000],
+        )
+        # The group's Arn attribute ends in ":*", which covers its log streams.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(LOG_ACTIONS), resources=[self.log_group.log_group_arn])
+        )
+        return role

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, RemovalPolicy, SecretValue, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -17,11 +16,14 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import GtwatchConfig
-from infra.function import WatcherFunction
+from infra.encryption import DataKey
+from infra.function import WatcherFunction, acknowledge
 
 SLACK_HANDLER = "watcher.slack_handler.lambda_handler"
 # The publisher sets this message attribute; subscriptions filter on it.
 EVENT_TYPE_ATTRIBUTE = "event_type"
+# `gtwatch test-notify` sends this type; it passes every channel's filter, whatever the configured events.
+TEST_EVENT_TYPE = "test"
 
 SLACK_TIMEOUT = Duration.seconds(30)
 # Lambda's advice for SQS event sources: at least six times the function's timeout, so that a message is
@@ -29,34 +31,60 @@ SLACK_TIMEOUT = Duration.seconds(30)
 SLACK_QUEUE_VISIBILITY = Duration.seconds(SLACK_TIMEOUT.to_seconds() * 6)
 SLACK_BATCH_SIZE = 10
 SLACK_MAX_RECEIVE_COUNT = 5
+DEAD_LETTER_RETENTION = Duration.days(14)
 # Two pollers (the least Lambda allows) keep posts to one webhook well under Slack's rate limit.
 SLACK_MAX_CONCURRENCY = 2
 WEBHOOK_PLACEHOLDER = "REPLACE-WITH-THE-SLACK-INCOMING-WEBHOOK-URL"
 
-# Powertools idempotency's default table layout.
+# Powertools idempotency's default table layout, and the item calls its DynamoDB persistence layer makes.
 IDEMPOTENCY_KEY = "id"
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+# Powertools' SecretsProvider reads the value, nothing else.
+SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
+# A publisher to a topic under a customer managed key (SNS docs, "Allow a user to send messages to a topic
+# with SSE"): GenerateDataKey and Decrypt, on that key.
+PUBLISH_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
+# Reading the queue and the idempotency table: Decrypt only.
+NOTIFIER_KEY_ACTIONS = ("kms:Decrypt",)
 
 
 def event_type_filter(event_types: Sequence[str]) -> dict[str, sns.SubscriptionFilter]:
-    """A subscription filter that lets through only the given event types."""
-    return {EVENT_TYPE_ATTRIBUTE: sns.SubscriptionFilter.string_filter(allowlist=list(event_types))}
+    """A subscription filter for the given event types, plus test notifications, which every channel gets."""
+    return {EVENT_TYPE_ATTRIBUTE: sns.SubscriptionFilter.string_filter(allowlist=[*event_types, TEST_EVENT_TYPE])}
+
+
+def topic_name(stack: Stack) -> str:
+    return f"{stack.stack_name}-notifications"
 
 
 class Notifications(Construct):
-    """The topic the poller publishes to, its email and Slack subscribers, and the Slack notifier."""
+    """The topic the watcher publishes to, its email and Slack subscribers, and the Slack notifier."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: GtwatchConfig, code: lambda_.Code) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: GtwatchConfig,
+        code: lambda_.Code,
+        layers: Sequence[lambda_.ILayerVersion],
+        data_key: DataKey,
+    ) -> None:
         super().__init__(scope, construct_id)
+        self.key = data_key.key
+        self.topic_name = topic_name(Stack.of(self))
         self.topic = self._build_topic()
         self._subscribe_emails(config.email_addresses, config.email_events)
         self.dead_letter_queue = self._build_dead_letter_queue()
         self.slack_queue = self._build_slack_queue(self.dead_letter_queue)
+        data_key.allow_sns_delivery_to_queues(self.topic_name)
         self._subscribe_slack_queue(config.slack_events)
-        self.webhook_secret, self.webhook_secret_id = self._build_webhook_secret(config.slack_webhook_secret_name)
+        self.webhook_secret, self.webhook_secret_id, self.webhook_secret_arn = self._build_webhook_secret(
+            config.slack_webhook_secret_name
+        )
         self.idempotency_table = self._build_idempotency_table()
-        self.slack_notifier = self._build_slack_notifier(code, config.log_level)
+        self.slack_notifier = self._build_slack_notifier(code, layers, config.log_level)
 
     @property
     def created_webhook_secret_name(self) -> str | None:
@@ -69,18 +97,20 @@ class Notifications(Construct):
         # Named after the stack so that people can find it, and two deployments do not collide.
         return f"{Stack.of(self).stack_name}/slack-webhook-url"
 
-    def grant_publish(self, grantee: iam.IGrantable) -> iam.Grant:
-        return self.topic.grant_publish(grantee)
+    def grant_publish(self, grantee: iam.IGrantable) -> None:
+        """sns:Publish on the topic and the key use it needs; not Topic.grant_publish, which adds a wildcard."""
+        iam.Grant.add_to_principal(grantee=grantee, actions=["sns:Publish"], resource_arns=[self.topic.topic_arn])
+        iam.Grant.add_to_principal(grantee=grantee, actions=list(PUBLISH_KEY_ACTIONS), resource_arns=[self.key.key_arn])
 
     def _build_topic(self) -> sns.Topic:
         return sns.Topic(
             self,
             "Topic",
+            # Named, so that the key policy can name it without referring to the topic (see encryption.py).
+            topic_name=self.topic_name,
             display_name="gtwatch",
             enforce_ssl=True,
-            # The AWS-managed key: enough for a Lambda publisher. Alarms publishing here need a customer
-            # managed key instead.
-            master_key=kms.Alias.from_alias_name(self, "AwsSnsKey", "alias/aws/sns"),
+            master_key=self.key,
         )
 
     def _subscribe_emails(self, addresses: Sequence[str], event_types: Sequence[str]) -> None:
@@ -93,8 +123,9 @@ class Notifications(Construct):
         return sqs.Queue(
             self,
             "SlackDeadLetterQueue",
-            retention_period=Duration.days(14),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            retention_period=DEAD_LETTER_RETENTION,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.key,
             enforce_ssl=True,
         )
 
@@ -103,24 +134,40 @@ class Notifications(Construct):
             self,
             "SlackQueue",
             visibility_timeout=SLACK_QUEUE_VISIBILITY,
-            # SQS-owned encryption: SNS cannot deliver to a queue under the AWS-managed aws/sqs key.
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            # The customer managed key, whose policy lets SNS deliver here (the AWS managed aws/sqs key cannot).
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.key,
             enforce_ssl=True,
             dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letter_queue, max_receive_count=SLACK_MAX_RECEIVE_COUNT),
         )
 
     def _subscribe_slack_queue(self, event_types: Sequence[str]) -> None:
-        self.topic.add_subscription(
-            subscriptions.SqsSubscription(
-                self.slack_queue,
-                # The notifier reads the message the publisher wrote for "sqs", not an SNS envelope.
-                raw_message_delivery=True,
-                filter_policy=event_type_filter(event_types),
+        # Built by hand rather than with SqsSubscription: that one also writes a key policy statement naming
+        # the topic by its Ref, and the topic already refers to the key (a circular dependency). The key
+        # policy names the topic by its ARN instead (DataKey.allow_sns_delivery_to_queues).
+        allowed = self.slack_queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[self.slack_queue.queue_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": self.topic.topic_arn}},
             )
         )
+        subscription = sns.Subscription(
+            self,
+            "SlackSubscription",
+            topic=self.topic,
+            protocol=sns.SubscriptionProtocol.SQS,
+            endpoint=self.slack_queue.queue_arn,
+            # The notifier reads the message the publisher wrote for "sqs", not an SNS envelope.
+            raw_message_delivery=True,
+            filter_policy=event_type_filter(event_types),
+        )
+        if allowed.policy_dependable is not None:
+            subscription.node.add_dependency(allowed.policy_dependable)
 
-    def _build_webhook_secret(self, name: str | None) -> tuple[secretsmanager.ISecret, str]:
-        """The secret holding the webhook URL, and how the notifier names it."""
+    def _build_webhook_secret(self, name: str | None) -> tuple[secretsmanager.ISecret, str, str]:
+        """The secret holding the webhook URL, how the notifier names it, and the ARN its role may read."""
         if name is None:
             secret = secretsmanager.Secret(
                 self,
@@ -130,10 +177,24 @@ class Notifications(Construct):
                 # A placeholder, not a secret: the real URL is put in by hand after the first deployment.
                 secret_string_value=SecretValue.unsafe_plain_text(WEBHOOK_PLACEHOLDER),
             )
-            return secret, secret.secret_arn
+            acknowledge(
+                secret,
+                "AwsSolutions-SMG4",
+                "The value is a Slack incoming-webhook URL that only Slack can issue; no rotation Lambda can make "
+                "a new one. Rotate by creating a new webhook in Slack and putting it into this secret.",
+            )
+            return secret, secret.secret_arn, secret.secret_arn
         if name.startswith("arn:"):
-            return secretsmanager.Secret.from_secret_complete_arn(self, "SlackWebhookSecret", name), name
-        return secretsmanager.Secret.from_secret_name_v2(self, "SlackWebhookSecret", name), name
+            return secretsmanager.Secret.from_secret_complete_arn(self, "SlackWebhookSecret", name), name, name
+        imported = secretsmanager.Secret.from_secret_name_v2(self, "SlackWebhookSecret", name)
+        # Secrets Manager appends "-" and six random characters to a secret's name in its ARN.
+        arn = Stack.of(self).format_arn(
+            service="secretsmanager",
+            resource="secret",
+            resource_name=f"{name}-??????",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        return imported, name, arn
 
     def _build_idempotency_table(self) -> dynamodb.Table:
         return dynamodb.Table(
@@ -142,16 +203,23 @@ class Notifications(Construct):
             partition_key=dynamodb.Attribute(name=IDEMPOTENCY_KEY, type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             time_to_live_attribute=IDEMPOTENCY_TTL_ATTRIBUTE,
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
             # Records live minutes; nothing in them is worth keeping after the stack.
             removal_policy=RemovalPolicy.DESTROY,
         )
 
-    def _build_slack_notifier(self, code: lambda_.Code, log_level: str) -> WatcherFunction:
+    def _build_slack_notifier(
+        self, code: lambda_.Code, layers: Sequence[lambda_.ILayerVersion], log_level: str
+    ) -> WatcherFunction:
         notifier = WatcherFunction(
             self,
             "SlackNotifier",
             code=code,
+            layers=layers,
             handler=SLACK_HANDLER,
             description="Posts gtwatch notifications from the Slack queue to the Slack webhook.",
             timeout=SLACK_TIMEOUT,
@@ -161,10 +229,11 @@ class Notifications(Construct):
                 "GTWATCH_IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
             },
         )
-        function = notifier.function
-        self.webhook_secret.grant_read(function)
-        self.idempotency_table.grant(function, *IDEMPOTENCY_ACTIONS)
-        function.add_event_source(
+        notifier.allow(SECRET_ACTIONS, [self.webhook_secret_arn])
+        notifier.allow(IDEMPOTENCY_ACTIONS, [self.idempotency_table.table_arn])
+        notifier.allow(NOTIFIER_KEY_ACTIONS, [self.key.key_arn])
+        # Also grants the queue reads the event source mapping makes (Receive, Delete, ChangeVisibility ...).
+        notifier.function.add_event_source(
             event_sources.SqsEventSource(
                 self.slack_queue,
                 batch_size=SLACK_BATCH_SIZE,

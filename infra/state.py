@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from aws_cdk import Fn
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 PARTITION_KEY = "pk"
@@ -11,23 +13,33 @@ TTL_ATTRIBUTE = "expires_at"
 ACTIVE_INDEX = "active"
 ACTIVE_INDEX_KEY = "active_region"
 
-# Exactly what the poller's state store calls; no scans, no table management.
-STATE_ACTIONS = (
+# Exactly what the state store calls on the table; no scans, no table management. UpdateItem is not called
+# today but belongs to the store's item operations (the outbox work may use it).
+ITEM_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "dynamodb:BatchGetItem",
-    "dynamodb:Query",
 )
+# ... and on the index: one Query per region for the active jobs.
+INDEX_ACTIONS = ("dynamodb:Query",)
+# DynamoDB decrypts the table key with the caller's credentials when a caller opens the table (KMS developer
+# guide, "How Amazon DynamoDB uses AWS KMS": Decrypt); it generates and encrypts keys itself.
+TABLE_KEY_ACTIONS = ("kms:Decrypt",)
 
 
 class JobState(Construct):
     """The job state table. Kept when the stack is deleted: it is what stops old news from being sent again."""
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey) -> None:
         super().__init__(scope, construct_id)
+        self.key = key
         self.table = self._build_table()
+
+    @property
+    def active_index_arn(self) -> str:
+        return Fn.join("", [self.table.table_arn, f"/index/{ACTIVE_INDEX}"])
 
     def _build_table(self) -> dynamodb.Table:
         table = dynamodb.Table(
@@ -39,7 +51,8 @@ class JobState(Construct):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.key,
         )
         # Sparse: it holds only the items that carry active_region (the jobs still being watched), so a
         # poll queries the active jobs of one region without reading finished ones.
@@ -51,6 +64,8 @@ class JobState(Construct):
         )
         return table
 
-    def grant_read_write(self, grantee: iam.IGrantable) -> iam.Grant:
-        """The item reads and writes of the poller, on the table and its index."""
-        return self.table.grant(grantee, *STATE_ACTIONS)
+    def grant_read_write(self, grantee: iam.IGrantable) -> None:
+        """The item reads and writes of the state store: items on the table, Query on the `active` index."""
+        iam.Grant.add_to_principal(grantee=grantee, actions=list(ITEM_ACTIONS), resource_arns=[self.table.table_arn])
+        iam.Grant.add_to_principal(grantee=grantee, actions=list(INDEX_ACTIONS), resource_arns=[self.active_index_arn])
+        iam.Grant.add_to_principal(grantee=grantee, actions=list(TABLE_KEY_ACTIONS), resource_arns=[self.key.key_arn])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -101,6 +102,8 @@ def deployed(
             stack.callback(server.stop)
             host, port = server.get_host_and_port()
             os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
+            # Server mode keeps moto's state for the life of the process; each deployment starts empty.
+            urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST"))
         aws.reset_clients()
         stack.callback(aws.reset_clients)
         email.take()  # Nothing from an earlier run.

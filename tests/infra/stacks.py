@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import App
 from aws_cdk.assertions import Template
 
-from infra.config import load_config
+import app as gtwatch_app
 from infra.context import cdk_json_context
 from infra.stack import GtwatchStack
 
@@ -15,10 +18,27 @@ from infra.stack import GtwatchStack
 NO_BUNDLING: dict[str, list[str]] = {"aws:cdk:bundling-stacks": []}
 
 
-def synth(gtwatch: dict[str, Any] | None = None) -> Template:
-    """The template of a stack deployed with cdk.json's context, its gtwatch settings replaced if given."""
+@dataclass(frozen=True)
+class Synthesized:
+    template: Template
+    # cdk.out's validation-report.json: what cdk-nag found, and which findings are acknowledged and why.
+    validation_report: dict[str, Any]
+
+
+def build(gtwatch: dict[str, Any] | None = None, outdir: Path | None = None) -> tuple[App, GtwatchStack]:
+    """The app as app.py builds it (cdk-nag included), on cdk.json's context with its gtwatch settings replaced."""
     context = cdk_json_context()
     if gtwatch is not None:
         context["gtwatch"] = gtwatch
-    app = App(context={**context, **NO_BUNDLING})
-    return Template.from_stack(GtwatchStack(app, "Gtwatch", config=load_config(app)))
+    app = gtwatch_app.build({**context, **NO_BUNDLING}, outdir=None if outdir is None else str(outdir))
+    stack = app.node.find_child(gtwatch_app.STACK_NAME)
+    assert isinstance(stack, GtwatchStack)
+    return app, stack
+
+
+def synth(outdir: Path, gtwatch: dict[str, Any] | None = None) -> Synthesized:
+    """Synthesize into `outdir`. cdk-nag runs as part of it and raises on any unacknowledged finding."""
+    _, stack = build(gtwatch, outdir)
+    template = Template.from_stack(stack)
+    report = json.loads((outdir / "validation-report.json").read_text(encoding="utf-8"))
+    return Synthesized(template, report)

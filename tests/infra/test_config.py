@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from infra.bundling import pinned_version
 from infra.config import EVENT_TYPES, ConfigError, GtwatchConfig, load_config, parse_config
 from infra.context import cdk_json_context
 
@@ -17,6 +18,7 @@ def test_no_settings_means_every_default() -> None:
     assert config == parse_config({})
     assert config.schedule_minutes == 5
     assert config.stall_after_minutes == 60
+    assert config.stall_repeat_minutes is None
     assert config.name_contains is None
     assert config.slack_events == EVENT_TYPES
     assert config.email_events == EVENT_TYPES
@@ -24,6 +26,12 @@ def test_no_settings_means_every_default() -> None:
     assert config.slack_webhook_secret_name is None
     assert config.regions == ()
     assert config.log_level == "INFO"
+    assert config.alarm_email_addresses == ()
+    assert config.powertools_layer_version == "3.37.0"
+
+
+def test_the_default_powertools_layer_is_the_version_the_tests_run_with() -> None:
+    assert GtwatchConfig().powertools_layer_version == pinned_version("aws-lambda-powertools")
 
 
 def test_cdk_json_spells_out_the_defaults() -> None:
@@ -34,6 +42,7 @@ def test_every_setting_can_be_changed() -> None:
     raw = {
         "schedule_minutes": 1440,
         "stall_after_minutes": 5,
+        "stall_repeat_minutes": 30,
         "name_contains": "a-b-1",
         "slack_events": ["stalled"],
         "email_events": ["failed", "resumed"],
@@ -41,6 +50,8 @@ def test_every_setting_can_be_changed() -> None:
         "slack_webhook_secret_name": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gtwatch/slack-AbC123",
         "regions": ["eu-west-1", "us-gov-west-1"],
         "log_level": "DEBUG",
+        "alarm_email_addresses": ["oncall@example.com"],
+        "powertools_layer_version": "3.40.1",
     }
     assert parse_config(raw).model_dump(mode="json") == {
         **raw,
@@ -53,47 +64,76 @@ def test_settings_given_as_json_text_are_read() -> None:
     assert parse_config('{"schedule_minutes": 15}').schedule_minutes == 15
 
 
+# Each key's mistakes and the message the user sees for them.
+BAD_VALUES: list[tuple[dict[str, Any], str]] = [
+    ({"schedule_minutes": 0}, "gtwatch.schedule_minutes: 0 is not a whole number of minutes from 1 to 1440"),
+    ({"schedule_minutes": 1441}, "gtwatch.schedule_minutes: 1441 is not a whole number of minutes from 1 to 1440"),
+    ({"schedule_minutes": "5"}, "gtwatch.schedule_minutes: '5' is not a whole number of minutes from 1 to 1440"),
+    ({"stall_after_minutes": 4}, "gtwatch.stall_after_minutes: 4 is not a whole number of minutes, at least 5"),
+    ({"stall_after_minutes": True}, "gtwatch.stall_after_minutes: True is not a whole number of minutes"),
+    (
+        {"stall_repeat_minutes": 4},
+        "gtwatch.stall_repeat_minutes: 4 is not a whole number of minutes, at least 5 (or null to announce a "
+        "stall once)",
+    ),
+    ({"stall_repeat_minutes": "30"}, "gtwatch.stall_repeat_minutes: '30' is not a whole number of minutes"),
+    (
+        {"name_contains": "has space"},
+        "gtwatch.name_contains: 'has space' is not 1 to 63 letters, digits or hyphens",
+    ),
+    ({"name_contains": "x" * 64}, "gtwatch.name_contains: 'xxxx"),
+    ({"name_contains": ""}, "gtwatch.name_contains: '' is not 1 to 63 letters"),
+    ({"slack_events": ["failed", "done"]}, f"gtwatch.slack_events[1]: 'done' is not one of {ALL_EVENTS}"),
+    ({"slack_events": []}, f"gtwatch.slack_events: [] is not a non-empty list of event types from {ALL_EVENTS}"),
+    ({"slack_events": ["failed", "failed"]}, "gtwatch.slack_events: 'failed' is listed twice"),
+    ({"email_events": "failed"}, "gtwatch.email_events: 'failed' is not a non-empty list of event types"),
+    ({"email_events": ["Failed"]}, f"gtwatch.email_events[0]: 'Failed' is not one of {ALL_EVENTS}"),
+    ({"email_addresses": ["ops@example.com", "ops"]}, "gtwatch.email_addresses[1]: 'ops' is not an email address"),
+    (
+        {"email_addresses": ["a@example.com", "a@example.com"]},
+        "gtwatch.email_addresses: 'a@example.com' is listed twice",
+    ),
+    (
+        {"slack_webhook_secret_name": "my secret"},
+        "gtwatch.slack_webhook_secret_name: 'my secret' is not the name or ARN",
+    ),
+    (
+        {"regions": ["us-east-1", "Frankfurt"]},
+        "gtwatch.regions[1]: 'Frankfurt' is not a region name like us-east-1",
+    ),
+    ({"regions": ["eu-west-1", "eu-west-1"]}, "gtwatch.regions: 'eu-west-1' is listed twice"),
+    ({"log_level": "TRACE"}, "gtwatch.log_level: 'TRACE' is not one of DEBUG, INFO, WARNING, ERROR"),
+    (
+        {"alarm_email_addresses": ["oncall"]},
+        "gtwatch.alarm_email_addresses[0]: 'oncall' is not an email address like ops@example.com",
+    ),
+    ({"alarm_email_addresses": "a@example.com"}, "gtwatch.alarm_email_addresses: 'a@example.com' is not a list"),
+    (
+        {"alarm_email_addresses": ["a@example.com", "a@example.com"]},
+        "gtwatch.alarm_email_addresses: 'a@example.com' is listed twice",
+    ),
+    (
+        {"powertools_layer_version": "latest"},
+        "gtwatch.powertools_layer_version: 'latest' is not a released Powertools for AWS Lambda (Python) "
+        "version like 3.37.0",
+    ),
+    ({"powertools_layer_version": 3.37}, "gtwatch.powertools_layer_version: 3.37 is not a released Powertools"),
+]
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
-    [
-        ({"schedule_minutes": 0}, "gtwatch.schedule_minutes: 0 is not a whole number of minutes from 1 to 1440"),
-        ({"schedule_minutes": 1441}, "gtwatch.schedule_minutes: 1441 is not a whole number of minutes from 1 to 1440"),
-        ({"schedule_minutes": "5"}, "gtwatch.schedule_minutes: '5' is not a whole number of minutes from 1 to 1440"),
-        ({"stall_after_minutes": 4}, "gtwatch.stall_after_minutes: 4 is not a whole number of minutes, at least 5"),
-        ({"stall_after_minutes": True}, "gtwatch.stall_after_minutes: True is not a whole number of minutes"),
-        (
-            {"name_contains": "has space"},
-            "gtwatch.name_contains: 'has space' is not 1 to 63 letters, digits or hyphens",
-        ),
-        ({"name_contains": "x" * 64}, "gtwatch.name_contains: 'xxxx"),
-        ({"name_contains": ""}, "gtwatch.name_contains: '' is not 1 to 63 letters"),
-        ({"slack_events": ["failed", "done"]}, f"gtwatch.slack_events[1]: 'done' is not one of {ALL_EVENTS}"),
-        ({"slack_events": []}, f"gtwatch.slack_events: [] is not a non-empty list of event types from {ALL_EVENTS}"),
-        ({"slack_events": ["failed", "failed"]}, "gtwatch.slack_events: 'failed' is listed twice"),
-        ({"email_events": "failed"}, "gtwatch.email_events: 'failed' is not a non-empty list of event types"),
-        ({"email_events": ["Failed"]}, f"gtwatch.email_events[0]: 'Failed' is not one of {ALL_EVENTS}"),
-        ({"email_addresses": ["ops@example.com", "ops"]}, "gtwatch.email_addresses[1]: 'ops' is not an email address"),
-        (
-            {"email_addresses": ["a@example.com", "a@example.com"]},
-            "gtwatch.email_addresses: 'a@example.com' is listed twice",
-        ),
-        (
-            {"slack_webhook_secret_name": "my secret"},
-            "gtwatch.slack_webhook_secret_name: 'my secret' is not the name or ARN",
-        ),
-        (
-            {"regions": ["us-east-1", "Frankfurt"]},
-            "gtwatch.regions[1]: 'Frankfurt' is not a region name like us-east-1",
-        ),
-        ({"regions": ["eu-west-1", "eu-west-1"]}, "gtwatch.regions: 'eu-west-1' is listed twice"),
-        ({"log_level": "TRACE"}, "gtwatch.log_level: 'TRACE' is not one of DEBUG, INFO, WARNING, ERROR"),
-    ],
+    BAD_VALUES,
     ids=lambda value: next(iter(value)) if isinstance(value, dict) else "",
 )
 def test_a_bad_value_names_the_key_and_what_it_allows(raw: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError) as raised:
         parse_config(raw)
     assert message in str(raised.value)
+
+
+def test_every_key_has_its_bad_values_tested() -> None:
+    assert {next(iter(raw)) for raw, _ in BAD_VALUES} == set(GtwatchConfig.model_fields)
 
 
 def test_an_unknown_key_is_refused_and_the_keys_listed() -> None:
@@ -127,6 +167,12 @@ def test_settings_are_read_from_the_app_context() -> None:
     assert load_config(App()) == GtwatchConfig()
 
 
-def test_event_types_are_the_ones_the_watcher_publishes() -> None:
+def test_event_types_are_the_ones_the_watcher_publishes_on_its_own() -> None:
     model = pytest.importorskip("watcher.model")
-    assert set(EVENT_TYPES) == {event.value for event in model.EventType}
+    # "test" is sent on request only (gtwatch test-notify); it is not a setting.
+    assert set(EVENT_TYPES) == {event.value for event in model.EventType} - {"test"}
+
+
+def test_test_notifications_cannot_be_configured_as_an_event() -> None:
+    with pytest.raises(ConfigError, match=r"gtwatch\.slack_events\[0\]: 'test' is not one of"):
+        parse_config({"slack_events": ["test"]})

@@ -1,0 +1,320 @@
+"""`gtwatch check` and `gtwatch test-notify`: the watcher against a real account, with your own AWS credentials.
+
+`check` is one read-only look with the watcher's own logic: which labeling jobs a deployment would watch and which
+notifications it would send now. It calls SageMaker's ListLabelingJobs only; no DynamoDB, SNS or Slack.
+`test-notify` publishes one clearly marked test notification through a deployed topic, so Slack and every confirmed
+email subscription show it (test notifications pass every channel's filter).
+
+Both use boto3's usual credential and region chain (AWS_PROFILE, AWS_REGION, ~/.aws/config ...), and honour
+AWS_ENDPOINT_URL, which is how the tests point them at the local emulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TextIO
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from watcher import clock, email_message
+from watcher.aws import RETRY_CONFIG
+from watcher.diff import WatchRules, decide, progress
+from watcher.formatting import progress_text
+from watcher.model import (
+    ACTIVE_STATUSES,
+    TERMINAL_STATUSES,
+    EventType,
+    JobStatus,
+    LabelCounters,
+    LabelingJob,
+    Notification,
+    Progress,
+    to_iso,
+)
+from watcher.publisher import publish
+from watcher.sagemaker_jobs import PAGE_SIZE, list_jobs
+
+DEFAULT_SINCE_HOURS = 24.0
+TOPIC_OUTPUT = "TopicArn"
+TEST_JOB_NAME = "gtwatch-test-notification"
+_TOPIC_ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):sns:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):[\w.-]{1,256}$")
+# Listed in lifecycle order, finished ones last, so that a job moving on between two calls shows its later status.
+_TERMINAL_ORDER = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.STOPPED)
+
+
+class OpsError(Exception):
+    """A problem the user can fix (credentials, region, arguments); printed without a traceback."""
+
+
+def make_session() -> boto3.session.Session:
+    """The session both commands use (the tests replace it to watch every call made)."""
+    return boto3.session.Session()
+
+
+def add_commands(subparsers: Any) -> None:
+    """Register `check` and `test-notify` on the `gtwatch` parser's subparsers; each sets `func(args) -> int`."""
+    check_cmd = subparsers.add_parser(
+        "check",
+        help="show the jobs gtwatch would watch and the notifications it would send now (read-only)",
+        description="One read-only run of the watcher's logic with your AWS credentials: lists labeling jobs "
+        "(ListLabelingJobs only) and prints what a deployment would watch and announce. Stalls need the "
+        "watcher's own history, so they are not shown.",
+    )
+    check_cmd.add_argument(
+        "--region",
+        action="append",
+        dest="regions",
+        metavar="REGION",
+        help="a region to look in; repeat for several (default: your configured region)",
+    )
+    check_cmd.add_argument("--name-contains", help="only jobs whose name contains this (like the name_contains key)")
+    check_cmd.add_argument(
+        "--since-hours",
+        type=_positive_hours,
+        default=DEFAULT_SINCE_HOURS,
+        help=f"announce jobs that finished in this many past hours (default: {DEFAULT_SINCE_HOURS:g})",
+    )
+    check_cmd.set_defaults(func=run_check)
+
+    notify_cmd = subparsers.add_parser(
+        "test-notify",
+        help="send a test notification through the deployed topic to Slack and email",
+        description="Publishes one notification marked TEST through the deployed gtwatch topic. Every channel "
+        "receives test notifications, whatever events it is configured for.",
+    )
+    target = notify_cmd.add_mutually_exclusive_group(required=True)
+    target.add_argument("--topic-arn", help="the gtwatch topic (the stack's TopicArn output)")
+    target.add_argument("--stack-name", help="read the topic from this stack's TopicArn output")
+    notify_cmd.add_argument("--region", help="the stack's region, with --stack-name (default: your configured region)")
+    notify_cmd.set_defaults(func=run_test_notify)
+
+
+def _positive_hours(text: str) -> float:
+    try:
+        hours = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of hours") from None
+    if not hours > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of hours")
+    return hours
+
+
+# --- check -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WatchedJob:
+    job: LabelingJob
+    progress: Progress
+
+
+@dataclass
+class CheckReport:
+    regions: tuple[str, ...]
+    since: datetime
+    jobs: list[WatchedJob] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+
+
+def check(
+    session: boto3.session.Session,
+    regions: Sequence[str],
+    *,
+    name_contains: str | None,
+    since: datetime,
+    now: datetime,
+) -> CheckReport:
+    """The jobs a deployment would watch and the notifications it would owe, decided by the watcher's diff.
+
+    Every job is seen as a first look (no remembered state, not a baseline): an active job is watched from now on,
+    and a job that finished since `since` gets its terminal notification.
+    """
+    rules = WatchRules(name_contains=name_contains)
+    report = CheckReport(regions=tuple(regions), since=since)
+    for region in regions:
+        sagemaker = session.client("sagemaker", region_name=region, config=RETRY_CONFIG)
+        for job in _observe(sagemaker, region, name_contains=name_contains, since=since):
+            decision = decide(None, job, now, rules)
+            if decision.state is None:
+                continue  # Outside the name filter (the listing already applies it; decide() is the rule).
+            report.jobs.append(WatchedJob(job, progress(decision.state, job.counters, now, rules)))
+            report.notifications.extend(decision.notifications)
+    return report
+
+
+def _observe(sagemaker: Any, region: str, *, name_contains: str | None, since: datetime) -> Iterator[LabelingJob]:
+    """Each active job, and each job that finished since `since`, once, in its latest listed state."""
+    observed: dict[str, LabelingJob] = {}
+    for status in ACTIVE_STATUSES:
+        for job in list_jobs(sagemaker, region, status=status, name_contains=name_contains):
+            observed[job.name] = job
+    for status in _TERMINAL_ORDER:
+        for job in _finished_since(sagemaker, region, status, since=since, name_contains=name_contains):
+            observed[job.name] = job
+    yield from sorted(observed.values(), key=lambda job: (job.creation_time, job.name))
+
+
+def _finished_since(
+    sagemaker: Any, region: str, status: JobStatus, *, since: datetime, name_contains: str | None
+) -> Iterator[LabelingJob]:
+    # LastModifiedTimeAfter, which the watcher itself never relies on (counters do not move it), is right here:
+    # reaching a terminal status does move it, and it keeps a one-off look from paging through all history.
+    assert status in TERMINAL_STATUSES
+    params: dict[str, Any] = {
+        "StatusEquals": status.value,
+        "LastModifiedTimeAfter": since,
+        "PaginationConfig": {"PageSize": PAGE_SIZE},
+    }
+    if name_contains:
+        params["NameContains"] = name_contains
+    for page in sagemaker.get_paginator("list_labeling_jobs").paginate(**params):
+        for summary in page.get("LabelingJobSummaryList", []):
+            yield LabelingJob.from_api(region, summary)
+
+
+def print_check(report: CheckReport, *, name_contains: str | None, out: TextIO) -> None:
+    scope = ", ".join(report.regions)
+    if name_contains:
+        scope += f"; names containing {name_contains!r}"
+    print(f"gtwatch check ({scope}; finished since {to_iso(report.since)})", file=out)
+    print("", file=out)
+    if not report.jobs:
+        print("No labeling jobs to watch.", file=out)
+    else:
+        print(f"{len(report.jobs)} job(s) gtwatch would watch:", file=out)
+        rows = [("REGION", "STATUS", "PROGRESS", "JOB")]
+        rows += [(w.job.region, w.job.status.value, progress_text(w.progress), w.job.name) for w in report.jobs]
+        widths = [max(len(row[column]) for row in rows) for column in range(3)]
+        for region, status, done, name in rows:
+            print(f"  {region:<{widths[0]}}  {status:<{widths[1]}}  {done:<{widths[2]}}  {name}", file=out)
+    print("", file=out)
+    if not report.notifications:
+        print("No notification would be sent now.", file=out)
+    else:
+        print(f"{len(report.notifications)} notification(s) gtwatch would send now:", file=out)
+        for notification in report.notifications:
+            print("", file=out)
+            print(f"--- {email_message.subject(notification)}", file=out)
+            print(email_message.body(notification), end="", file=out)
+    print("", file=out)
+    print(
+        "Stalls are not shown: the watcher measures them against its own earlier runs (stall_after_minutes).",
+        file=out,
+    )
+
+
+def run_check(args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    def command() -> None:
+        session = make_session()
+        regions = list(dict.fromkeys(args.regions or [])) or [_default_region(session)]
+        now = clock.now()
+        since = now - timedelta(hours=args.since_hours)
+        report = check(session, regions, name_contains=args.name_contains, since=since, now=now)
+        print_check(report, name_contains=args.name_contains, out=out)
+
+    return _run(command, err)
+
+
+# --- test-notify -----------------------------------------------------------------------------------------
+
+
+def make_test_notification(topic_arn: str, now: datetime) -> Notification:
+    """A notification of type TEST about a made-up job, in the topic's region and account; unique per send."""
+    match = _TOPIC_ARN.match(topic_arn)
+    if match is None:
+        raise OpsError(f"{topic_arn!r} is not an SNS topic ARN")
+    region = match["region"]
+    job = LabelingJob(
+        region=region,
+        name=TEST_JOB_NAME,
+        arn=f"arn:{match['partition']}:sagemaker:{region}:{match['account']}:labeling-job/{TEST_JOB_NAME}",
+        status=JobStatus.IN_PROGRESS,
+        counters=LabelCounters(),
+        creation_time=now,
+        last_modified_time=now,
+    )
+    return Notification(
+        # The Slack notifier is idempotent per id; a new id per send, so that a second test is posted too.
+        id=f"{region}:{TEST_JOB_NAME}:{EventType.TEST.value}:{to_iso(now)}",
+        event_type=EventType.TEST,
+        job=job,
+        occurred_at=now,
+        progress=Progress(done=0, total=0, human_labeled=0, machine_labeled=0, failed=0),
+    )
+
+
+def send_test_notification(session: boto3.session.Session, topic_arn: str, now: datetime) -> tuple[Notification, str]:
+    notification = make_test_notification(topic_arn, now)
+    sns = session.client("sns", region_name=notification.job.region, config=RETRY_CONFIG)
+    return notification, publish(sns, topic_arn, notification)
+
+
+def topic_of_stack(session: boto3.session.Session, stack_name: str, region: str | None) -> str:
+    return stack_output(session, stack_name, region, TOPIC_OUTPUT)
+
+
+def stack_output(session: boto3.session.Session, stack_name: str, region: str | None, key: str) -> str:
+    """One output of a deployed gtwatch stack, read with CloudFormation DescribeStacks."""
+    cloudformation = session.client("cloudformation", region_name=region, config=RETRY_CONFIG)
+    try:
+        stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    except ClientError as error:
+        raise OpsError(f"stack {stack_name!r}: {error.response.get('Error', {}).get('Message', error)}") from None
+    outputs = {output["OutputKey"]: output["OutputValue"] for stack in stacks for output in stack.get("Outputs", [])}
+    if key not in outputs:
+        raise OpsError(f"stack {stack_name!r} has no {key} output; is it a gtwatch stack?")
+    return str(outputs[key])
+
+
+def run_test_notify(args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    def command() -> None:
+        session = make_session()
+        topic_arn = args.topic_arn or topic_of_stack(session, args.stack_name, args.region)
+        notification, message_id = send_test_notification(session, topic_arn, clock.now())
+        print(f"Sent a test notification to {topic_arn} (SNS message {message_id}).", file=out)
+        print(f"Subject: {email_message.subject(notification)}", file=out)
+        print(
+            "Slack and every confirmed email subscription should show it within a minute. If Slack stays quiet, "
+            "look at the Slack notifier's log and the dead-letter queue.",
+            file=out,
+        )
+
+    return _run(command, err)
+
+
+# --- shared ----------------------------------------------------------------------------------------------
+
+
+def _default_region(session: boto3.session.Session) -> str:
+    if not session.region_name:
+        raise OpsError("no region: pass --region, or set AWS_REGION or a region in your AWS profile")
+    return str(session.region_name)
+
+
+def run_guarded(command: Callable[[], None], err: TextIO) -> int:
+    """Run a command against AWS, turning what goes wrong into a message and an exit code (2: yours, 1: AWS's)."""
+    return _run(command, err)
+
+
+def _run(command: Callable[[], None], err: TextIO) -> int:
+    try:
+        command()
+    except OpsError as error:
+        print(f"gtwatch: {error}", file=err)
+        return 2
+    except (NoCredentialsError, NoRegionError) as error:
+        print(f"gtwatch: {error} (configure AWS credentials and a region as for the AWS CLI)", file=err)
+        return 2
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        print(f"gtwatch: AWS refused: {details.get('Code', '?')}: {details.get('Message', error)}", file=err)
+        return 1
+    except BotoCoreError as error:
+        print(f"gtwatch: {type(error).__name__}: {error}", file=err)
+        return 1
+    return 0

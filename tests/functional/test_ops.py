@@ -1,0 +1,247 @@
+"""`gtwatch check` and `gtwatch test-notify` against the emulator, as a user runs them against their account."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from watcher.model import EventType
+
+from gtwatch import ops
+from gtwatch.emulator import deployment, email, labeling_jobs
+from gtwatch.emulator.deployment import Resources, Routing
+
+NOW = datetime.now(UTC)
+HALF = {"TotalLabeled": 4, "HumanLabeled": 4, "MachineLabeled": 0, "FailedNonRetryableError": 0, "Unlabeled": 6}
+DONE = {"TotalLabeled": 10, "HumanLabeled": 9, "MachineLabeled": 1, "FailedNonRetryableError": 0, "Unlabeled": 0}
+
+
+@dataclass
+class Calls:
+    """Every AWS call the commands make, as (service, operation), seen through a botocore event hook."""
+
+    made: list[tuple[str, str]] = field(default_factory=list)
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.made.append((model.service_model.service_name, model.name))
+
+    @property
+    def services(self) -> set[str]:
+        return {service for service, _ in self.made}
+
+
+@dataclass
+class Emulated:
+    resources: Resources
+    calls: Calls
+    out: io.StringIO = field(default_factory=io.StringIO)
+    err: io.StringIO = field(default_factory=io.StringIO)
+
+    def gtwatch(self, *argv: str) -> int:
+        """Run `gtwatch <argv>` through the parser that add_commands() builds, as cli.py wires it."""
+        parser = argparse.ArgumentParser(prog="gtwatch")
+        ops.add_commands(parser.add_subparsers(dest="command", required=True))
+        args = parser.parse_args(list(argv))
+        result: int = args.func(args, out=self.out, err=self.err)
+        return result
+
+    def slack_queue(self) -> list[dict[str, Any]]:
+        sqs = deployment.client("sqs")
+        response = sqs.receive_message(QueueUrl=self.resources.slack_queue_url, MaxNumberOfMessages=10)
+        return [json.loads(message["Body"]) for message in response.get("Messages", [])]
+
+
+# The commands' own AWS clients, over HTTP as against a real account; in-process moto is quicker for the rest.
+BOTH_MODES = pytest.mark.parametrize("emulated", ["server", "inprocess"], indirect=True)
+
+
+@pytest.fixture
+def emulated(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulated]:
+    # Slack takes failures only and email completions only: test notifications must reach both anyway.
+    routing = Routing(slack_events=("failed",), email_events=("completed",))
+    with deployment.deployed(
+        mode=getattr(request, "param", "inprocess"),
+        routing=routing,
+        slack_webhook_url="http://127.0.0.1:9/unused",
+        handler_env={},
+    ) as resources:
+        calls = Calls()
+
+        def session() -> boto3.session.Session:
+            watched = boto3.session.Session()
+            watched.events.register("before-call", calls)
+            return watched
+
+        monkeypatch.setattr(ops, "make_session", session)
+        yield Emulated(resources, calls)
+
+
+def put_job(name: str, *, status: str, counters: dict[str, int], created: timedelta, region: str = "us-east-1") -> None:
+    labeling_jobs.put_labeling_job(region=region, name=name, status=status, counters=counters, at=NOW - created)
+
+
+def finish_job(name: str, *, status: str, ago: timedelta, region: str = "us-east-1", **kwargs: Any) -> None:
+    labeling_jobs.update_labeling_job(region=region, name=name, status=status, at=NOW - ago, **kwargs)
+
+
+def lines(out: str) -> list[str]:
+    """The printed lines with runs of spaces made one, so that column widths do not matter."""
+    return [" ".join(line.split()) for line in out.splitlines()]
+
+
+# --- check -----------------------------------------------------------------------------------------------
+
+
+@BOTH_MODES
+def test_check_lists_active_and_recently_finished_jobs_and_the_notifications_due(emulated: Emulated) -> None:
+    put_job("cats-batch-1", status="InProgress", counters=HALF, created=timedelta(hours=3))
+    put_job("dogs-batch-1", status="InProgress", counters=DONE, created=timedelta(hours=5))
+    finish_job("dogs-batch-1", status="Completed", ago=timedelta(hours=1), output_uri="s3://out/dogs/manifest")
+    put_job("old-batch", status="InProgress", counters=DONE, created=timedelta(days=9))
+    finish_job("old-batch", status="Completed", ago=timedelta(days=8))
+
+    assert emulated.gtwatch("check") == 0
+
+    out = emulated.out.getvalue()
+    assert "2 job(s) gtwatch would watch:" in out
+    assert "REGION STATUS PROGRESS JOB" in lines(out)
+    assert "us-east-1 InProgress 40.0% done (4 of 10 objects) cats-batch-1" in lines(out)
+    assert "us-east-1 Completed 100.0% done (10 of 10 objects) dogs-batch-1" in lines(out)
+    assert "old-batch" not in out  # finished before the window: the watcher's baseline keeps it silent
+    assert "1 notification(s) gtwatch would send now:" in out
+    assert "--- [gtwatch] Completed: dogs-batch-1 (us-east-1)" in out
+    assert "Labeling job dogs-batch-1 completed." in out
+    assert "s3://out/dogs/manifest" in out
+    assert emulated.err.getvalue() == ""
+
+
+@BOTH_MODES
+def test_check_touches_nothing_but_the_labeling_job_listing(emulated: Emulated) -> None:
+    put_job("cats-batch-1", status="InProgress", counters=HALF, created=timedelta(hours=3))
+    put_job("cats-batch-2", status="InProgress", counters=DONE, created=timedelta(hours=2))
+    finish_job("cats-batch-2", status="Failed", ago=timedelta(minutes=30), failure_reason="Workteam deleted")
+
+    assert emulated.gtwatch("check") == 0
+
+    assert emulated.calls.services == {"sagemaker"}
+    assert {operation for _, operation in emulated.calls.made} == {"ListLabelingJobs"}
+    # And so the deployment's state, queue and inboxes are as they were.
+    assert deployment.client("dynamodb").scan(TableName=emulated.resources.table_name)["Items"] == []
+    assert emulated.slack_queue() == []
+    assert email.take() == []
+
+
+def test_check_looks_in_each_region_given_with_the_name_filter(emulated: Emulated) -> None:
+    put_job("prod-cats", status="InProgress", counters=HALF, created=timedelta(hours=3))
+    put_job("dev-cats", status="InProgress", counters=HALF, created=timedelta(hours=3))
+    put_job("prod-dogs", status="Initializing", counters={}, created=timedelta(minutes=5), region="eu-west-1")
+
+    code = emulated.gtwatch("check", "--region", "us-east-1", "--region", "eu-west-1", "--name-contains", "prod")
+
+    assert code == 0
+    out = emulated.out.getvalue()
+    assert "us-east-1, eu-west-1; names containing 'prod'" in out
+    assert "prod-cats" in out
+    assert "eu-west-1 Initializing no objects yet prod-dogs" in lines(out)
+    assert "dev-cats" not in out
+    assert "No notification would be sent now." in out
+
+
+def test_check_announces_only_what_finished_within_since_hours(emulated: Emulated) -> None:
+    put_job("stopped-batch", status="InProgress", counters=HALF, created=timedelta(hours=30))
+    finish_job("stopped-batch", status="Stopped", ago=timedelta(hours=5))
+
+    assert emulated.gtwatch("check", "--since-hours", "2") == 0
+    assert "No labeling jobs to watch." in emulated.out.getvalue()
+
+    emulated.out.truncate(0)
+    assert emulated.gtwatch("check", "--since-hours", "6") == 0
+    assert "--- [gtwatch] Stopped: stopped-batch (us-east-1)" in emulated.out.getvalue()
+
+
+def test_check_refuses_a_window_that_is_not_positive(emulated: Emulated, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        emulated.gtwatch("check", "--since-hours", "0")
+    assert stopped.value.code == 2
+    assert "'0' is not a positive number of hours" in capsys.readouterr().err
+
+
+# --- test-notify -----------------------------------------------------------------------------------------
+
+
+@BOTH_MODES
+def test_test_notify_reaches_slack_and_email_whatever_their_events(emulated: Emulated) -> None:
+    assert emulated.gtwatch("test-notify", "--topic-arn", emulated.resources.topic_arn) == 0
+
+    (document,) = emulated.slack_queue()
+    assert document["event_type"] == EventType.TEST.value
+    assert document["job"]["name"] == ops.TEST_JOB_NAME
+    (delivery,) = email.take()
+    assert delivery.address == deployment.EMAIL_ADDRESS
+    assert delivery.subject == f"[gtwatch] Test: {ops.TEST_JOB_NAME} (us-east-1)"
+    assert "(TEST: gtwatch can reach this channel; no job changed)" in delivery.message
+    assert delivery.attributes["event_type"] == "test"
+    assert f"Sent a test notification to {emulated.resources.topic_arn}" in emulated.out.getvalue()
+
+
+@BOTH_MODES
+def test_test_notify_publishes_and_does_nothing_else(emulated: Emulated) -> None:
+    assert emulated.gtwatch("test-notify", "--topic-arn", emulated.resources.topic_arn) == 0
+    assert emulated.calls.made == [("sns", "Publish")]
+
+
+def test_each_test_notification_is_new_to_the_slack_notifiers_idempotency(emulated: Emulated) -> None:
+    first = ops.make_test_notification(emulated.resources.topic_arn, NOW)
+    second = ops.make_test_notification(emulated.resources.topic_arn, NOW + timedelta(seconds=1))
+    assert first.id != second.id
+
+
+def test_test_notify_finds_the_topic_from_the_stack_output(emulated: Emulated) -> None:
+    template = {
+        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {"TopicArn": {"Value": emulated.resources.topic_arn}},
+    }
+    deployment.client("cloudformation").create_stack(StackName="Gtwatch", TemplateBody=json.dumps(template))
+
+    assert emulated.gtwatch("test-notify", "--stack-name", "Gtwatch", "--region", "us-east-1") == 0
+
+    assert ("cloudformation", "DescribeStacks") in emulated.calls.made
+    assert [d["event_type"] for d in emulated.slack_queue()] == ["test"]
+
+
+def test_test_notify_explains_a_stack_without_the_output(emulated: Emulated) -> None:
+    template = {"Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}}}
+    deployment.client("cloudformation").create_stack(StackName="NotGtwatch", TemplateBody=json.dumps(template))
+
+    assert emulated.gtwatch("test-notify", "--stack-name", "NotGtwatch") == 2
+    assert "stack 'NotGtwatch' has no TopicArn output; is it a gtwatch stack?" in emulated.err.getvalue()
+
+
+def test_test_notify_reports_a_missing_stack(emulated: Emulated) -> None:
+    assert emulated.gtwatch("test-notify", "--stack-name", "Nowhere") == 2
+    assert "gtwatch: stack 'Nowhere':" in emulated.err.getvalue()
+
+
+def test_test_notify_reports_what_aws_refused(emulated: Emulated) -> None:
+    missing = emulated.resources.topic_arn + "-missing"
+    assert emulated.gtwatch("test-notify", "--topic-arn", missing) == 1
+    assert emulated.err.getvalue().startswith("gtwatch: AWS refused: NotFound")
+
+
+def test_test_notify_needs_a_topic_or_a_stack(emulated: Emulated, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        emulated.gtwatch("test-notify")
+    assert "one of the arguments --topic-arn --stack-name is required" in capsys.readouterr().err
+
+
+def test_a_topic_arn_that_is_not_one_is_refused(emulated: Emulated) -> None:
+    assert emulated.gtwatch("test-notify", "--topic-arn", "gtwatch-notifications") == 2
+    assert "'gtwatch-notifications' is not an SNS topic ARN" in emulated.err.getvalue()
+    assert emulated.calls.made == []

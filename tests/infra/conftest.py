@@ -1,0 +1,46 @@
+"""Each stack is synthesized once per test run: a synthesis (with cdk-nag) takes seconds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Template
+
+from tests.infra.stacks import Synthesized, synth
+
+# Every setting changed from its default.
+CUSTOM: dict[str, Any] = {
+    "schedule_minutes": 10,
+    "stall_after_minutes": 90,
+    "stall_repeat_minutes": 120,
+    "name_contains": "prod-batch",
+    "slack_events": ["completed", "failed"],
+    "email_events": ["failed", "stalled"],
+    "email_addresses": ["ops@example.com", "labeling-lead@example.org"],
+    "slack_webhook_secret_name": "team/gtwatch-slack",
+    "regions": ["us-east-1", "eu-west-1"],
+    "log_level": "DEBUG",
+    "alarm_email_addresses": ["oncall@example.com"],
+    "powertools_layer_version": "3.36.0",
+}
+
+
+@pytest.fixture(scope="session")
+def default_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synth(tmp_path_factory.mktemp("default"))
+
+
+@pytest.fixture(scope="session")
+def custom_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synth(tmp_path_factory.mktemp("custom"), CUSTOM)
+
+
+@pytest.fixture(scope="session")
+def default(default_synth: Synthesized) -> Template:
+    return default_synth.template
+
+
+@pytest.fixture(scope="session")
+def custom(custom_synth: Synthesized) -> Template:
+    return custom_synth.template

@@ -1,0 +1,229 @@
+"""Least privilege: each function may make exactly the calls its code makes, on its own resources; the key lets
+SNS and CloudWatch in, and no more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Template
+
+from tests.infra.queries import (
+    EVENT_HANDLER,
+    HANDLERS,
+    IDEMPOTENCY_TABLE,
+    POLLER_HANDLER,
+    SLACK_HANDLER,
+    SLACK_QUEUE,
+    STATE_TABLE,
+    function_props,
+    grants,
+    key_arn,
+    logical_id,
+    only,
+    render,
+    rendered_arn,
+    role_id,
+)
+
+XRAY = (("xray:PutTelemetryRecords", "xray:PutTraceSegments"), "*")
+STATE_ITEMS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+)
+
+
+def named(template: Template, resource_type: str, props: dict[str, Any] | None = None) -> str:
+    return logical_id(template, resource_type, props)
+
+
+def log_grant(template: Template, handler: str) -> tuple[tuple[str, ...], str]:
+    """Writing to the function's own log group only (its Arn attribute ends in ":*", covering its streams)."""
+    log_group = function_props(template, handler)["LoggingConfig"]["LogGroup"]["Ref"]
+    return (("logs:CreateLogStream", "logs:PutLogEvents"), f"${{{log_group}.Arn}}")
+
+
+def watcher_grants(template: Template, handler: str, describe_regions: list[str]) -> set[tuple[tuple[str, ...], str]]:
+    """What the poller and the event handler share: state, publish, the key, describe, logs, tracing."""
+    table = named(template, "AWS::DynamoDB::Table", STATE_TABLE)
+    topic = named(template, "AWS::SNS::Topic", {"TopicName": "Gtwatch-notifications"})
+    key = named(template, "AWS::KMS::Key")
+    return {
+        log_grant(template, handler),
+        XRAY,
+        (STATE_ITEMS, f"${{{table}.Arn}}"),
+        (("dynamodb:Query",), f"${{{table}.Arn}}/index/active"),
+        (("sns:Publish",), f"${{{topic}}}"),
+        (("kms:Decrypt", "kms:GenerateDataKey"), f"${{{key}.Arn}}"),
+        *(
+            (("sagemaker:DescribeLabelingJob",), rendered_arn("sagemaker", "labeling-job/*", region))
+            for region in describe_regions
+        ),
+    }
+
+
+def test_poller_may_list_and_describe_jobs_use_its_state_and_publish_nothing_else(default: Template) -> None:
+    assert grants(default, POLLER_HANDLER) == {
+        *watcher_grants(default, POLLER_HANDLER, ["${AWS::Region}"]),
+        # ListLabelingJobs supports no resource type; DescribeLabelingJob does, so it is kept to labeling jobs.
+        (("sagemaker:ListLabelingJobs",), "*"),
+    }
+
+
+def test_poller_may_describe_labeling_jobs_in_each_configured_region(custom: Template) -> None:
+    assert grants(custom, POLLER_HANDLER) == {
+        *watcher_grants(custom, POLLER_HANDLER, ["us-east-1", "eu-west-1"]),
+        (("sagemaker:ListLabelingJobs",), "*"),
+    }
+
+
+@pytest.mark.parametrize("template_name", ["default", "custom"])
+def test_event_handler_may_do_what_the_poller_does_but_list(request: pytest.FixtureRequest, template_name: str) -> None:
+    template: Template = request.getfixturevalue(template_name)
+    # Events reach the stack's region only, so it describes jobs there only, whatever the watched regions.
+    assert grants(template, EVENT_HANDLER) == watcher_grants(template, EVENT_HANDLER, ["${AWS::Region}"])
+
+
+def test_slack_notifier_may_read_its_secret_queue_and_idempotency_records_only(default: Template) -> None:
+    secret = named(default, "AWS::SecretsManager::Secret")
+    table = named(default, "AWS::DynamoDB::Table", IDEMPOTENCY_TABLE)
+    queue = named(default, "AWS::SQS::Queue", SLACK_QUEUE)
+    key = named(default, "AWS::KMS::Key")
+    assert grants(default, SLACK_HANDLER) == {
+        log_grant(default, SLACK_HANDLER),
+        XRAY,
+        (("secretsmanager:GetSecretValue",), f"${{{secret}}}"),
+        (
+            ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+            f"${{{table}.Arn}}",
+        ),
+        # The event source mapping's reads of the queue.
+        (
+            (
+                "sqs:ChangeMessageVisibility",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:GetQueueUrl",
+                "sqs:ReceiveMessage",
+            ),
+            f"${{{queue}.Arn}}",
+        ),
+        (("kms:Decrypt",), f"${{{key}.Arn}}"),
+    }
+
+
+def test_slack_notifier_may_read_a_configured_secret_by_its_name(custom: Template) -> None:
+    reads = {resource for acts, resource in grants(custom, SLACK_HANDLER) if "secretsmanager:GetSecretValue" in acts}
+    # Secrets Manager ends a secret's ARN with "-" and six random characters.
+    assert reads == {rendered_arn("secretsmanager", "secret:team/gtwatch-slack-??????")}
+
+
+@pytest.mark.parametrize("template_name", ["default", "custom"])
+def test_no_statement_allows_a_wildcard_action(request: pytest.FixtureRequest, template_name: str) -> None:
+    template: Template = request.getfixturevalue(template_name)
+    for handler in HANDLERS:
+        for granted, _ in grants(template, handler):
+            assert all("*" not in action for action in granted), granted
+
+
+@pytest.mark.parametrize("template_name", ["default", "custom"])
+def test_each_function_has_a_role_of_its_own_without_managed_policies(
+    request: pytest.FixtureRequest, template_name: str
+) -> None:
+    template: Template = request.getfixturevalue(template_name)
+    roles = template.find_resources("AWS::IAM::Role")
+    assert sorted(roles) == sorted(role_id(template, handler) for handler in HANDLERS)
+    for role in roles.values():
+        assert "ManagedPolicyArns" not in role["Properties"]
+        assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
+            {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+        ]
+
+
+# --- the key policy --------------------------------------------------------------------------------------
+
+
+def key_statements(template: Template) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = render(only(template, "AWS::KMS::Key")["Properties"]["KeyPolicy"]["Statement"])
+    return statements
+
+
+def test_key_policy_leaves_key_use_to_iam_in_the_account(default: Template) -> None:
+    assert {
+        "Action": "kms:*",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"},
+        "Resource": "*",
+    } in key_statements(default)
+
+
+def test_key_policy_lets_sns_deliver_from_the_notification_topic_into_the_encrypted_queues(default: Template) -> None:
+    # Named by ARN, not Ref: the topic refers to the key, so a Ref back would be a circular dependency.
+    assert {
+        "Sid": "AllowSnsToDeliverToEncryptedQueues",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Resource": "*",
+        "Condition": {"ArnEquals": {"aws:SourceArn": rendered_arn("sns", "Gtwatch-notifications")}},
+    } in key_statements(default)
+
+
+def test_key_policy_lets_this_stacks_alarms_publish_to_the_encrypted_alarm_topic(default: Template) -> None:
+    assert {
+        "Sid": "AllowCloudWatchAlarmsToPublishToTheAlarmTopic",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {
+                "aws:SourceAccount": "${AWS::AccountId}",
+                "kms:EncryptionContext:aws:sns:topicArn": rendered_arn("sns", "Gtwatch-alarms"),
+            },
+            "ArnLike": {"aws:SourceArn": rendered_arn("cloudwatch", "alarm:Gtwatch-*")},
+        },
+    } in key_statements(default)
+
+
+def test_key_policy_has_nothing_else(default: Template) -> None:
+    assert len(key_statements(default)) == 3
+
+
+def test_every_alarm_is_named_so_that_the_key_policy_and_the_topic_policy_cover_it(default: Template) -> None:
+    for alarm in default.find_resources("AWS::CloudWatch::Alarm").values():
+        assert alarm["Properties"]["AlarmName"].startswith("Gtwatch-")
+
+
+def test_what_the_key_protects(default: Template) -> None:
+    key = key_arn(default)
+    protected = [
+        resource
+        for resource in default.to_json()["Resources"].values()
+        if key
+        in (
+            resource["Properties"].get("KmsMasterKeyId"),
+            resource["Properties"].get("SSESpecification", {}).get("KMSMasterKeyId"),
+        )
+    ]
+    # Both topics, both queues, both tables.
+    assert sorted(resource["Type"] for resource in protected) == [
+        "AWS::DynamoDB::Table",
+        "AWS::DynamoDB::Table",
+        "AWS::SNS::Topic",
+        "AWS::SNS::Topic",
+        "AWS::SQS::Queue",
+        "AWS::SQS::Queue",
+    ]
+
+
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_each_function_is_created_after_every_policy_of_its_role(default: Template, handler: str) -> None:
+    # Otherwise its first run (the schedule fires at once) could start without a permission.
+    function = only(default, "AWS::Lambda::Function", {"Handler": handler})
+    role = role_id(default, handler)
+    policies = default.find_resources("AWS::IAM::Policy", {"Properties": {"Roles": [{"Ref": role}]}})
+    assert set(policies) <= set(function["DependsOn"])

@@ -1,0 +1,167 @@
+"""Property: whatever fails, duplicates or overlaps, every promised transition reaches each channel exactly once.
+
+Hypothesis generates schedules: jobs that progress and end (or not), faults on every target, duplicate and stray
+state-change events, and overlapping poller runs. Each schedule is replayed on the emulator with the real
+handlers; after the faults stop, the queue drains and the dead-letter queue is redriven, we check the output.
+`make test` runs 500 derandomized schedules; `make soak` runs more with fresh randomness.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from watcher.model import JobStatus
+
+from gtwatch import replay, scenario
+
+EXAMPLES = int(os.environ.get("GTWATCH_PROPERTY_EXAMPLES", "500"))
+TERMINAL_EVENT = {"Completed": "completed", "Failed": "failed", "Stopped": "stopped"}
+FAULTS = [
+    ("sagemaker", "throttle"),
+    ("sns", "error"),
+    ("dynamodb", "error"),
+    ("slack", "http_500"),
+    ("slack", "http_429"),
+    ("slack", "timeout"),
+]
+CHANNELS = ("email", "slack")
+
+
+def counters(labeled: int, total: int = 40) -> dict[str, int]:
+    return {"TotalLabeled": labeled, "HumanLabeled": labeled, "Unlabeled": total - labeled}
+
+
+@st.composite
+def job_steps(draw: st.DrawFn, name: str) -> tuple[list[dict[str, Any]], str | None]:
+    """One job's life: created, maybe labeled a little at a time, maybe ending. Returns steps and its end."""
+    created = draw(st.sampled_from([0, 0, 3, 11, 22]))
+    steps: list[dict[str, Any]] = [
+        {"at_minute": created, "create": {"name": name, "status": "InProgress", "counters": counters(0)}}
+    ]
+    minute, labeled = created, 0
+    for _ in range(draw(st.integers(0, 3))):
+        minute += draw(st.integers(1, 15))
+        labeled = min(39, labeled + draw(st.integers(1, 15)))
+        steps.append({"at_minute": minute, "update": {"name": name, "counters": counters(labeled)}})
+    end = draw(st.sampled_from([None, "Completed", "Failed", "Stopped", "Stopped"]))
+    if end is not None:
+        minute += draw(st.integers(1, 20))
+        if end == "Stopped" and draw(st.booleans()):
+            steps.append({"at_minute": minute, "update": {"name": name, "status": "Stopping"}})
+            minute += draw(st.integers(0, 12))
+        change: dict[str, Any] = {"name": name, "status": end}
+        if end == "Failed":
+            change["failure_reason"] = "ClientError: <!channel> & friends"
+        if end == "Completed":
+            change["counters"] = counters(40)
+        steps.append({"at_minute": minute, "update": change})
+        if draw(st.booleans()):  # SageMaker's event for the change, possibly more than once, possibly late.
+            lag = draw(st.integers(0, 3))
+            duplicate = draw(st.integers(1, 3))
+            steps.append({"at_minute": minute + lag, "state_change_event": {"name": name, "duplicate": duplicate}})
+    return steps, end
+
+
+@st.composite
+def schedules(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, str], dict[int, replay.Overlap]]:
+    names = [f"job-{index}" for index in range(draw(st.integers(1, 3)))]
+    steps: list[dict[str, Any]] = []
+    ends: dict[str, str] = {}
+    for name in names:
+        job, end = draw(job_steps(name))
+        steps += job
+        if end is not None:
+            ends[name] = end
+    last = max(step["at_minute"] for step in steps)
+    for _ in range(draw(st.integers(0, 5))):
+        target, mode = draw(st.sampled_from(FAULTS))
+        count = draw(st.integers(1, 8 if target != "slack" else 4))
+        steps.append(
+            {"at_minute": draw(st.integers(0, last)), "fault": {"target": target, "mode": mode, "count": count}}
+        )
+    if draw(st.booleans()):
+        stray = "arn:aws:sagemaker:us-east-1:123456789012:labeling-job/never-created"
+        steps.append({"at_minute": draw(st.integers(0, last)), "state_change_event": {"arn": stray}})
+    ticks = list(range(0, last + 1, 5))
+    modes: list[replay.Overlap] = ["before_save", "before_publish"]
+    overlaps = draw(st.dictionaries(st.sampled_from(ticks), st.sampled_from(modes), max_size=3))
+    # Enough quiet time after the last step for every fault to be used up and every retry to run.
+    raw = {
+        "start": "2026-04-01T00:00:00Z",
+        "tick_minutes": 5,
+        "duration_minutes": last + 40,
+        "config": {"stall_after_minutes": draw(st.sampled_from([15, 30, 10_000]))},
+        "steps": steps,
+    }
+    return raw, ends, overlaps
+
+
+def check_exactly_once(raw: dict[str, Any], ends: dict[str, str], overlaps: dict[int, replay.Overlap]) -> None:
+    result = replay.run(scenario.parse(raw), overlaps=overlaps, redrive_at_end=True, slack_timeout_seconds=0.1)
+    per_channel = Counter((n["channel"], n["id"]) for n in result.notifications)
+    repeated = {key: count for key, count in per_channel.items() if count > 1}
+    assert not repeated, f"delivered more than once: {repeated}"
+    for channel in CHANNELS:
+        terminal = sorted(
+            (n["job"], n["type"])
+            for n in result.notifications
+            if n["channel"] == channel and n["type"] in TERMINAL_EVENT.values()
+        )
+        expected = sorted((name, TERMINAL_EVENT[end]) for name, end in ends.items())
+        assert terminal == expected, f"{channel}: got {terminal}, promised {expected}"
+    ids = {channel: {n["id"] for n in result.notifications if n["channel"] == channel} for channel in CHANNELS}
+    assert ids["email"] == ids["slack"], "both channels take every event type here, so they must agree"
+    assert result.dead_letters == 0 or all(per_channel[("slack", i)] == 1 for i in ids["email"])
+    for notification in result.notifications:  # Never a job that did not exist or is outside the schedule.
+        assert notification["job"] in {f"job-{index}" for index in range(3)}
+        assert JobStatus(notification["status"])
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=os.environ.get("GTWATCH_PROPERTY_RANDOM") != "1",
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
+@given(schedules())
+def test_every_promised_transition_is_delivered_exactly_once_per_channel(schedule):
+    check_exactly_once(*schedule)
+
+
+@pytest.mark.parametrize("variant", ["unconditional_write", "no_lease"])
+def test_the_property_catches_a_watcher_that_skips_its_safeguards(variant, monkeypatch):
+    """The property has teeth: break one safeguard and it finds a schedule that notifies twice."""
+    from watcher import model, state_store
+
+    if variant == "unconditional_write":
+        original = state_store.StateStore.save
+
+        def save_without_condition(self, state, *, expected_version, now):
+            current = self.get_state(state.region, state.name)
+            return original(self, state, expected_version=current.version if current else None, now=now)
+
+        monkeypatch.setattr(state_store.StateStore, "save", save_without_condition)
+    else:
+        monkeypatch.setattr(model.JobState, "leased_to_another", lambda self, run_id, now: False)
+
+    # Generation only: finding one counterexample is the point; shrinking it would cost minutes.
+    finder = settings(
+        max_examples=300,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )(given(schedules())(check_exactly_once_tuple))
+    with pytest.raises(AssertionError, match=r"more than once|promised"):
+        finder()
+
+
+def check_exactly_once_tuple(schedule: tuple[dict[str, Any], dict[str, str], dict[int, replay.Overlap]]) -> None:
+    check_exactly_once(*schedule)
