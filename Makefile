@@ -6,12 +6,14 @@ BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test lint typecheck unit synth deploy destroy clean
+.PHONY: help demo test lint typecheck soak synth deploy destroy clean
 
 help:
-	@echo "make demo   - run the watcher on the local emulator through a realistic day and show the notifications"
-	@echo "make test   - ruff, mypy and the whole test suite"
-	@echo "make synth  - synthesize the CloudFormation template into cdk.out/"
+	@echo "make demo     - run the watcher on the local emulator through a realistic day and show the notifications"
+	@echo "make test     - ruff, mypy and the whole test suite (what CI runs)"
+	@echo "make soak     - the exactly-once property test with fresh randomness and 3000 schedules"
+	@echo "make synth    - synthesize the CloudFormation template into cdk.out/ (cdk-nag on)"
+	@echo "make deploy   - deploy the stack with the pinned CDK CLI (docs/deploy.md); make destroy removes it"
 
 $(BIN)/gtwatch: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +32,11 @@ typecheck: $(BIN)/gtwatch
 	$(BIN)/mypy functions/watcher gtwatch infra app.py tests
 
 test: lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
+
+# Nightly-style: new random schedules each time; a failure prints the schedule to reproduce it.
+soak: $(BIN)/gtwatch
+	GTWATCH_PROPERTY_RANDOM=1 GTWATCH_PROPERTY_EXAMPLES=3000 $(BIN)/pytest tests/property -k every
 
 # --- deployment (docs/deploy.md) -------------------------------------------------------------------------
 # The CDK CLI pinned in package.json / package-lock.json, installed with npm when missing or when the lock changes.

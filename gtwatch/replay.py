@@ -33,6 +33,8 @@ DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "Tra
 EVENT_RETRY_DELAYS = (1, 2)
 # The notifier's Slack timeout in replay: a `timeout` fault then costs a second of wall time, not five.
 SLACK_TIMEOUT_SECONDS = 1.0
+# `redrive_at_end`: how many rounds of redrive at most (each can meet Slack faults that are still armed).
+MAX_REDRIVES = 10
 # Overlapping runs: a second run starts and finishes while the first one is at this point.
 Overlap = Literal["before_save", "before_publish"]
 
@@ -67,7 +69,8 @@ def run(
     slack_timeout_seconds: float = SLACK_TIMEOUT_SECONDS,
 ) -> ReplayResult:
     """Replay `scenario`. `overlaps` (tests only) makes the tick at a minute meet a second, overlapping run;
-    `redrive_at_end` sends the dead-letter queue's messages back once the scenario is over, as `gtwatch redrive`.
+    `redrive_at_end` sends the dead-letter queue's messages back once the scenario is over, as `gtwatch redrive`
+    would, again after each round that ends with messages dead-lettered, at most MAX_REDRIVES times.
     """
     routing = Routing(slack_events=scenario.config.slack_events, email_events=scenario.config.email_events)
     handler_env = {
@@ -151,13 +154,13 @@ class _Replay:
     def run(self, *, redrive_at_end: bool) -> ReplayResult:
         steps = self.scenario.ordered_steps()
         duration = self.scenario.duration
-        minute = 0
+        minute = redrives = 0
         # After the last tick, queued work (Slack retries, event retries) still runs out, as it would in AWS.
         while True:
             if minute > duration and not self.in_flight and not self.events:
-                if not (redrive_at_end and self._redrive()):
+                if not (redrive_at_end and redrives < MAX_REDRIVES and self._redrive()):
                     break
-                redrive_at_end = False
+                redrives += 1
                 self._receive_new(minute)
             self._minute(minute, steps, tick=minute <= duration and minute % self.scenario.tick_minutes == 0)
             minute += 1
@@ -240,7 +243,7 @@ class _Replay:
         return len(due)
 
     def _tick(self, minute: int) -> None:
-        with _count_requests() as counts:
+        with count_requests() as counts:
             started = time.perf_counter()
             with _overlapping_run(self.overlaps.get(minute), self._invoke_poller):
                 self._invoke_poller()
@@ -430,7 +433,7 @@ def _counting_create_request(self: Endpoint, params: Any, operation_model: Any =
 
 
 @contextmanager
-def _count_requests() -> Iterator[dict[str, int]]:
+def count_requests() -> Iterator[dict[str, int]]:
     """Count every HTTP request the calling thread's clients make (retries included), by service."""
     Endpoint.create_request = _counting_create_request
     counts: dict[str, int] = {}

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import aws, clock
 from .diff import decide, is_watched
-from .poll import Run, RunReport, settle
+from .poll import Run, RunReport, already_over, settle
 from .poller_handler import rules_from, settings
 from .publisher import publish
 from .sagemaker_jobs import describe_job
@@ -34,8 +34,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.info("Event for a job this deployment does not watch")
         return {"ignored": "not watched"}
     store = StateStore(aws.client("dynamodb"), config.table_name)
-    region_run = store.load_run(change.region)
-    if region_run is None:
+    watch = store.load_run(change.region)
+    if watch is None or not watch.baseline_done:
         logger.info("No baseline yet for this region; the first scheduled run will see the job")
         return {"ignored": "no baseline"}
     job = describe_job(aws.client("sagemaker", change.region), change.region, change.name)
@@ -45,10 +45,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
     run = Run.starting(clock.now(), seconds_left=context.get_remaining_time_in_millis() / 1000)
     previous = store.get_state(job.region, job.name)
-    # A job the watcher never saw that existed before its first run was already over then (active jobs were all
-    # remembered at the baseline): like the baseline, it stays silent. A late or replayed event cannot announce it.
-    before_baseline = previous is None and job.creation_time < region_run.baseline_at
-    decision = decide(previous, job, run.now, rules_from(config), baseline=before_baseline)
+    # A job that ended before the watch began stays silent, as at the baseline: a late event cannot announce it.
+    decision = decide(previous, job, run.now, rules_from(config), baseline=already_over(previous, job, watch))
     report = RunReport(region=job.region, jobs_seen=1)
     settle(store, previous, decision, partial(publish, aws.client("sns"), config.topic_arn), run, report)
     logger.info("Event handled", extra=report.to_dict())

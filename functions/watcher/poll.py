@@ -1,10 +1,12 @@
 """One run of the watcher: list, diff, remember, notify. The scheduled run covers a region; an event covers a job.
 
 What a steady run lists, so that its cost follows the active jobs and not the account's history:
-- the active jobs, one StatusEquals listing per active status (Initializing, InProgress, Stopping);
+- the labeling jobs, StatusEquals=InProgress: one page per 100 of them, where nearly all active jobs are;
 - the jobs created since the last successful listing (CreationTimeAfter, with a safety margin), which
-  reveals jobs created and finished between two runs;
-- DescribeLabelingJob for each job remembered as active that neither listing returned: it has finished.
+  reveals new jobs, including those created and finished between two runs;
+- DescribeLabelingJob for each remembered active job that neither listing returned: it finished, or it is
+  Initializing or Stopping (brief states, few jobs at a time).
+The baseline run lists every active status (Initializing, InProgress, Stopping), since it remembers nothing yet.
 LastModifiedTime is never relied on: it is not documented to move when counters change.
 
 How a notification is delivered once (docs/decisions.md, "Outbox"): it is stored in the job's item together with
@@ -24,7 +26,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from .diff import Decision, WatchRules, decide
-from .model import ACTIVE_STATUSES, JobState, LabelingJob, Notification
+from .model import ACTIVE_STATUSES, JobState, JobStatus, LabelingJob, Notification
 from .sagemaker_jobs import describe_job, list_jobs
 from .state_store import RunRecord, StateConflict, StateStore
 
@@ -87,10 +89,13 @@ def poll_region(
     run: Run,
 ) -> RunReport:
     report = RunReport(region=region)
-    previous_run = store.load_run(region)
-    report.baseline = previous_run is None
-    since = run.now if previous_run is None else previous_run.listed_at
-    observed = _observe_region(region, sagemaker, rules, since=since)
+    # The first run that can write records when watching began, before anything else can fail: jobs that end
+    # after that moment are announced even if the baseline listing only succeeds a few runs later.
+    watch = store.load_run(region) or store.start_watching(region, run.now)
+    report.baseline = not watch.baseline_done
+    since = watch.listed_at or watch.started_at
+    statuses = (JobStatus.IN_PROGRESS,) if watch.baseline_done else ACTIVE_STATUSES
+    observed = _observe_region(region, sagemaker, rules, statuses=statuses, since=since)
 
     states = store.active_states(region)
     for name in sorted(states.keys() - observed.keys()):
@@ -106,15 +111,23 @@ def poll_region(
 
     for name, job in sorted(observed.items()):
         previous = states.pop(name, None)
-        decision = decide(previous, job, run.now, rules, baseline=report.baseline)
+        decision = decide(previous, job, run.now, rules, baseline=already_over(previous, job, watch))
         settle(store, previous, decision, publish, run, report)
     for state in states.values():  # Remembered, not observed: only an old outbox may be left to deliver.
         _deliver_outbox(store, state, publish, run, report)
 
     # Only a run that listed everything moves the creation window forward; a failed run is redone in full.
-    baseline_at = run.now if previous_run is None else previous_run.baseline_at
-    store.save_run(RunRecord(region=region, listed_at=run.now, baseline_at=baseline_at))
+    store.save_run(RunRecord(region=region, started_at=watch.started_at, listed_at=run.now))
     return report
+
+
+def already_over(previous: JobState | None, job: LabelingJob, watch: RunRecord) -> bool:
+    """A job first seen in a final status that it reached before the watch began: the silent baseline.
+
+    A status change sets LastModifiedTime (counter changes are not documented to), so a job that ended after the
+    watch began is announced however late the watcher first lists it: after a failed first run, or by an event.
+    """
+    return previous is None and job.status.is_terminal and job.last_modified_time <= watch.started_at
 
 
 def settle(
@@ -131,9 +144,11 @@ def settle(
         _deliver_outbox(store, state, publish, run, report)
 
 
-def _observe_region(region: str, sagemaker: Any, rules: WatchRules, *, since: datetime) -> dict[str, LabelingJob]:
+def _observe_region(
+    region: str, sagemaker: Any, rules: WatchRules, *, statuses: tuple[JobStatus, ...], since: datetime
+) -> dict[str, LabelingJob]:
     observed: dict[str, LabelingJob] = {}
-    for status in ACTIVE_STATUSES:
+    for status in statuses:
         for job in list_jobs(sagemaker, region, status=status, name_contains=rules.name_contains):
             observed[job.name] = job
     # Listed last, so its view of a job is the freshest.

@@ -6,7 +6,7 @@ import os
 from collections import Counter
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
@@ -16,8 +16,10 @@ from . import aws, clock
 from .diff import WatchRules
 from .poll import Run, RunReport, poll_region
 from .publisher import publish
-from .settings import PollerSettings
 from .state_store import StateStore
+
+if TYPE_CHECKING:
+    from .settings import PollerSettings
 
 logger = Logger(service="gtwatch")
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Gtwatch"), service="gtwatch")
@@ -29,6 +31,8 @@ def settings() -> PollerSettings:
     """Read once per container; a bad value fails the cold start with the variable's name."""
     global _settings
     if _settings is None:
+        from .settings import PollerSettings  # pydantic loads at the cold start, not at every import
+
         _settings = PollerSettings.from_env()
     return _settings
 

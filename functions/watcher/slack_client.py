@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import logging
 from http.client import HTTPException
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
-from slack_sdk.errors import SlackRequestError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-from slack_sdk.webhook import WebhookClient
+if TYPE_CHECKING:
+    from slack_sdk.webhook import WebhookClient
 
 # A 429 is retried after its Retry-After; anything else fails the record and SQS redelivers it later, so a lost
 # connection never turns into a second copy of the same message within one invocation.
@@ -38,6 +37,8 @@ def post(webhook_url: str, payload: dict[str, Any], *, timeout: float) -> None:
     """Post `payload` to the webhook; raise SlackPostError unless Slack answers 2xx within `timeout` seconds."""
     if urlsplit(webhook_url).scheme not in ("http", "https"):
         raise SlackPostError("the webhook URL is not an http(s) URL")
+    from slack_sdk.errors import SlackRequestError  # with the client, on first use
+
     try:
         response = _client(webhook_url, timeout).send_dict(payload)
     except (OSError, HTTPException, SlackRequestError, ValueError) as error:
@@ -78,6 +79,10 @@ def reset_clients() -> None:
 
 
 def _client(webhook_url: str, timeout: float) -> WebhookClient:
+    # Imported on first use: slack_sdk is a quarter of the handler's import time, and a cold start pays it once.
+    from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+    from slack_sdk.webhook import WebhookClient
+
     key = (webhook_url, timeout)
     if key not in _clients:
         _clients[key] = WebhookClient(

@@ -7,19 +7,22 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import aws, slack_client, slack_message
 from .model import Notification
-from .settings import SlackSettings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    from .settings import SlackSettings
 
 logger = Logger(service="gtwatch")
 # botocore logs whole response bodies at DEBUG, GetSecretValue's SecretString (the webhook URL) among them.
@@ -27,26 +30,38 @@ logging.getLogger("botocore.parsers").setLevel(logging.INFO)
 # With ReportBatchItemFailures, listing every record as failed retries them all, as raising would, but says which.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 # Keyed on the notification id; SQS keeps a message 14 days at most, so no redelivery outlives its record.
-idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=14 * 24 * 3600)
+IDEMPOTENCY_EXPIRY_SECONDS = 14 * 24 * 3600
 
 
 @dataclass(frozen=True)
 class _Container:
     settings: SlackSettings
     secrets: SecretsProvider
+    idempotency: IdempotencyConfig
     post_once: Callable[..., Any]
 
 
 @functools.cache
 def _cold_start() -> _Container:
-    # Built on the first invocation, not at import: boto3 clients made before an emulator starts would escape it.
+    # Built on the first invocation, not at import: boto3 clients made before an emulator starts would escape it,
+    # and the imports (pydantic, idempotency, parameters) are paid once per container instead of at every import.
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    from .settings import SlackSettings
+
     settings: SlackSettings = SlackSettings.from_env()
+    idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=IDEMPOTENCY_EXPIRY_SECONDS)
     store = DynamoDBPersistenceLayer(settings.idempotency_table_name, boto3_client=aws.client("dynamodb"))
     post_once = idempotent_function(
         _post, data_keyword_argument="document", persistence_store=store, config=idempotency
     )
     secrets = SecretsProvider(boto3_client=aws.client("secretsmanager"))
-    return _Container(settings, secrets, post_once)
+    return _Container(settings, secrets, idempotency, post_once)
 
 
 def reset() -> None:
@@ -85,6 +100,6 @@ def _record_handler(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    _cold_start()  # settings first: a missing variable fails the invocation before any record is touched
-    idempotency.register_lambda_context(context)
+    container = _cold_start()  # settings first: a missing variable fails the invocation before any record is read
+    container.idempotency.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=_record_handler, processor=processor, context=context)

@@ -35,9 +35,16 @@ class StateConflict(Exception):
 
 @dataclass(frozen=True)
 class RunRecord:
+    """A region's watch: since when (the first run that could record it), and its last complete listing."""
+
     region: str
-    listed_at: datetime
-    baseline_at: datetime
+    started_at: datetime
+    # None until a run has listed the region completely: the next run is then still the baseline.
+    listed_at: datetime | None = None
+
+    @property
+    def baseline_done(self) -> bool:
+        return self.listed_at is not None
 
 
 def job_key(region: str, name: str) -> str:
@@ -59,9 +66,25 @@ class StateStore:
             return None
         return RunRecord(
             region=region,
-            listed_at=from_iso(item["listed_at"]),
-            baseline_at=from_iso(item["baseline_at"]),
+            started_at=from_iso(item["started_at"]),
+            listed_at=from_iso(item["listed_at"]) if item.get("listed_at") else None,
         )
+
+    def start_watching(self, region: str, now: datetime) -> RunRecord:
+        """The region's record, created at `now` by the first run that gets here (a conditional write)."""
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item=_to_item({"pk": run_key(region), "started_at": to_iso(now)}),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            existing = self.load_run(region)
+            if existing is not None:
+                return existing
+        return RunRecord(region=region, started_at=now)
 
     def save_run(self, run: RunRecord) -> None:
         self._dynamodb.put_item(
@@ -69,8 +92,8 @@ class StateStore:
             Item=_to_item(
                 {
                     "pk": run_key(run.region),
-                    "listed_at": to_iso(run.listed_at),
-                    "baseline_at": to_iso(run.baseline_at),
+                    "started_at": to_iso(run.started_at),
+                    "listed_at": None if run.listed_at is None else to_iso(run.listed_at),
                 }
             ),
         )

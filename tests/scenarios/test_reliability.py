@@ -49,7 +49,7 @@ def test_a_throttled_listing_fails_runs_until_it_recovers_and_loses_nothing():
     assert heard(result) == both(20, "completed", "cats")
     assert result.faults_injected["sagemaker"] == 12
     # Each failed run made 6 attempts at its first listing (botocore: 1 + 5 retries); the third run succeeds.
-    assert [tick["sagemaker_calls"] for tick in result.ticks[2:5]] == [6, 6, 4]
+    assert [tick["sagemaker_calls"] for tick in result.ticks[2:5]] == [6, 6, 2]
 
 
 def test_an_sns_outage_keeps_notifications_in_the_outbox_until_sns_is_back():

@@ -110,11 +110,11 @@ def test_a_thousand_jobs_across_many_pages_cost_a_steady_run_a_handful_of_calls(
     ticks = {tick["minute"]: tick for tick in result.ticks}
     # Baseline: the three active-status listings (120 active: 2 pages of InProgress) plus the recent window.
     assert ticks[0]["sagemaker_calls"] < 20
-    # Steady: 1 page each for Initializing and Stopping, 2 for InProgress, 1 for the creation window; no history.
-    assert ticks[20]["sagemaker_calls"] == 5
+    # Steady: 2 pages of InProgress jobs (120) and 1 for the creation window; none for the 1,020 finished jobs.
+    assert ticks[20]["sagemaker_calls"] == 3
     assert ticks[20]["dynamodb_writes"] == 1  # Only the run record: nothing changed.
-    # The tick that sees three jobs finish describes them (they left the active listings): 5 + 3.
-    assert ticks[25]["sagemaker_calls"] == 8
+    # The tick that sees three jobs finish describes them (they left the InProgress listing): 3 + 3.
+    assert ticks[25]["sagemaker_calls"] == 6
     assert ticks[25]["sns_publishes"] == 3
 
 
