@@ -6,11 +6,12 @@ BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test lint typecheck soak synth deploy destroy clean
+.PHONY: help demo test lint typecheck soak bench synth deploy destroy clean
 
 help:
 	@echo "make demo     - run the watcher on the local emulator through a realistic day and show the notifications"
 	@echo "make test     - ruff, mypy and the whole test suite (what CI runs)"
+	@echo "make bench    - measure API calls, time, import time and memory per run; writes docs/performance.md"
 	@echo "make soak     - the exactly-once property test with fresh randomness and 3000 schedules"
 	@echo "make synth    - synthesize the CloudFormation template into cdk.out/ (cdk-nag on)"
 	@echo "make deploy   - deploy the stack with the pinned CDK CLI (docs/deploy.md); make destroy removes it"
@@ -33,6 +34,10 @@ typecheck: $(BIN)/gtwatch
 
 test: lint typecheck
 	$(BIN)/pytest -n 2
+
+# Cost and speed of a watcher run, measured on the emulator; rewrites docs/performance.md (not part of make test).
+bench: $(BIN)/gtwatch
+	$(BIN)/python -m gtwatch.bench --output docs/performance.md
 
 # Nightly-style: new random schedules each time; a failure prints the schedule to reproduce it.
 soak: $(BIN)/gtwatch

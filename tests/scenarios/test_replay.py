@@ -208,3 +208,35 @@ def test_the_demo_shows_a_day_of_notifications_for_a_person():
     ):
         assert expected in text, expected
     assert "archived-2025-q4 completed" not in text  # Finished before the watcher started: silent.
+
+
+def test_several_stall_episodes_of_one_job_with_ticks_that_do_not_divide_the_threshold():
+    result = run("stall-episodes.json")  # 10-minute ticks, stall after 45 minutes
+    moose = [
+        (50, "stalled"),  # stuck Initializing since the baseline at 0: first run at or past 45
+        (60, "resumed"),  # InProgress
+        (150, "stalled"),  # counters last moved at 95, first seen at 100: 100 + 45 -> the run at 150
+        (210, "resumed"),
+        (270, "stalled"),  # moved again at 215, seen at 220
+        (350, "stalled"),  # Stopping at 300 ended that episode quietly; stuck Stopping is a new one
+        (380, "stopped"),
+    ]
+    expected = sorted((minute, channel, event, "moose") for minute, event in moose for channel in ("email", "slack"))
+    assert heard(result) == expected  # The streaming job waiting for data never stalls.
+
+
+def test_a_name_filter_combined_with_per_channel_routing():
+    result = run("filter-and-routing.json")
+    slack = [(n["minute"], n["type"], n["job"]) for n in result.notifications if n["channel"] == "slack"]
+    email = [(n["minute"], n["type"], n["job"]) for n in result.notifications if n["channel"] == "email"]
+    assert slack == [
+        (30, "stalled", "PROD-dogs"),
+        (45, "stalled", "prod-cats"),
+        (60, "resumed", "prod-cats"),
+        (70, "completed", "prod-cats"),
+        (90, "failed", "PROD-dogs"),
+    ]
+    assert email == [(30, "stalled", "PROD-dogs"), (45, "stalled", "prod-cats"), (90, "failed", "PROD-dogs")]
+    stalled_mail = next(n for n in result.notifications if n["channel"] == "email" and n["job"] == "prod-cats")
+    assert "no progress for 30 min" in stalled_mail["message"]
+    assert "40.0% done (20 of 50 objects)" in stalled_mail["message"]
