@@ -8,6 +8,7 @@ handlers; after the faults stop, the queue drains and the dead-letter queue is r
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from typing import Any
@@ -105,6 +106,17 @@ def schedules(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, str], dict[int
 
 def check_exactly_once(raw: dict[str, Any], ends: dict[str, str], overlaps: dict[int, replay.Overlap]) -> None:
     result = replay.run(scenario.parse(raw), overlaps=overlaps, redrive_at_end=True, slack_timeout_seconds=0.1)
+    if stats := os.environ.get("GTWATCH_PROPERTY_STATS"):  # For the record: what the schedules exercised.
+        with open(stats, "a", encoding="utf-8") as out:
+            figures = {
+                "faults": result.faults_injected,
+                "notifications": len(result.notifications),
+                "events": result.events_delivered,
+                "overlaps": len(overlaps),
+                "dead_letters": result.dead_letters,
+                "jobs_ending": len(ends),
+            }
+            out.write(json.dumps(figures) + "\n")
     per_channel = Counter((n["channel"], n["id"]) for n in result.notifications)
     repeated = {key: count for key, count in per_channel.items() if count > 1}
     assert not repeated, f"delivered more than once: {repeated}"
