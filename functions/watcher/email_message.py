@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .formatting import clock_time, headline, labeled_text, progress_text, rate_text, stall_text
+from .formatting import clock_time, facts, headline
 from .model import Notification
 
 SUBJECT_LIMIT = 99  # SNS: under 100 characters, ASCII, no line breaks.
@@ -20,16 +20,8 @@ def subject(notification: Notification) -> str:
 
 def body(notification: Notification) -> str:
     job = notification.job
-    progress = notification.progress
     rows: list[tuple[str, str | None]] = [
-        ("Status", job.status.value),
-        ("Region", job.region),
-        ("Progress", progress_text(progress)),
-        ("Labeled", labeled_text(progress)),
-        ("Failed objects", f"{progress.failed:,}"),
-        ("Remaining", f"{job.counters.unlabeled:,}"),
-        ("Rate", rate_text(progress, notification.occurred_at)),
-        ("Stall", stall_text(progress)),
+        *facts(notification),
         ("Failure reason", job.failure_reason),
         ("Output", job.output_uri),
         ("Model", job.active_learning_model_arn),

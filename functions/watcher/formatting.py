@@ -56,6 +56,21 @@ def rate_text(progress: Progress, now: datetime) -> str | None:
     return text
 
 
+def facts(notification: Notification) -> list[tuple[str, str | None]]:
+    """Where the job stands, as (label, text) rows every channel shows; None where there is nothing to say."""
+    job, progress = notification.job, notification.progress
+    return [
+        ("Status", job.status.value),
+        ("Region", job.region),
+        ("Progress", progress_text(progress)),
+        ("Labeled", labeled_text(progress)),
+        ("Failed objects", f"{progress.failed:,}"),
+        ("Remaining", f"{job.counters.unlabeled:,}"),
+        ("Rate", rate_text(progress, notification.occurred_at)),
+        ("Stall", stall_text(progress)),
+    ]
+
+
 def stall_text(progress: Progress) -> str | None:
     if progress.minutes_since_progress is None:
         return None

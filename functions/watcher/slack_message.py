@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .formatting import clock_time, headline, labeled_text, progress_text, rate_text, stall_text
+from .formatting import clock_time, facts, headline, progress_text
 from .model import EventType, Notification
 
 EMOJI = {
@@ -73,19 +73,11 @@ def payload(notification: Notification) -> dict[str, Any]:
 
 
 def _fields(notification: Notification) -> list[str]:
-    job = notification.job
-    progress = notification.progress
-    facts: list[tuple[str, str | None]] = [
-        ("Status", job.status.value),
-        ("Region", job.region),
-        ("Progress", progress_text(progress)),
-        ("Labeled", labeled_text(progress)),
-        ("Failed objects", f"{progress.failed:,}"),
-        ("Remaining", f"{job.counters.unlabeled:,}"),
-        ("Rate", rate_text(progress, notification.occurred_at)),
-        ("Stall", stall_text(progress)),
+    return [
+        f"*{label}*\n{escaped_within(value, FIELD_TEXT_LIMIT - len(label) - 3)}"
+        for label, value in facts(notification)
+        if value
     ]
-    return [f"*{label}*\n{escaped_within(value, FIELD_TEXT_LIMIT - len(label) - 3)}" for label, value in facts if value]
 
 
 def _details(notification: Notification) -> str:
