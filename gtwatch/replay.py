@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from botocore.endpoint import Endpoint
-from watcher import clock, event_handler, poller_handler, slack_handler
+from watcher import clock, event_handler, poll, poller_handler, slack_handler
 from watcher.state_store import StateStore
 
 from .emulator import deployment, email, labeling_jobs
@@ -405,7 +405,13 @@ def _overlapping_run(overlap: Overlap | None, second_run: Callable[[], None]) ->
         nonlocal fired
         if not fired:
             fired = True
-            second_run()
+            # The second run is another Lambda container: it does not share this one's memory.
+            remembered = set(poll._published_unrecorded)
+            poll._published_unrecorded.clear()
+            try:
+                second_run()
+            finally:
+                poll._published_unrecorded.update(remembered)
         return original(*args, **kwargs)
 
     setattr(owner, name, hooked)

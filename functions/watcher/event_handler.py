@@ -35,9 +35,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"ignored": "not watched"}
     store = StateStore(aws.client("dynamodb"), config.table_name)
     watch = store.load_run(change.region)
-    if watch is None or not watch.baseline_done:
-        logger.info("No baseline yet for this region; the first scheduled run will see the job")
-        return {"ignored": "no baseline"}
+    if watch is None:
+        logger.info("No run has started watching this region yet; the first scheduled run will see the job")
+        return {"ignored": "not watching yet"}
     job = describe_job(aws.client("sagemaker", change.region), change.region, change.name)
     if job is None:
         logger.warning("Event for a job SageMaker does not know")

@@ -96,16 +96,22 @@ def poll_region(
     since = watch.listed_at or watch.started_at
     statuses = (JobStatus.IN_PROGRESS,) if watch.baseline_done else ACTIVE_STATUSES
     observed = _observe_region(region, sagemaker, rules, statuses=statuses, since=since)
+    if not watch.baseline_done and run.now > watch.started_at:
+        # Earlier attempts at the baseline failed; a job that ended meanwhile is in no listing above (it is not
+        # active, and may be older than the creation window). Only here, bounded to the time since the watch
+        # began, does gtwatch use the LastModifiedTimeAfter filter: a status change sets LastModifiedTime.
+        changed_after = watch.started_at - CREATION_MARGIN
+        for job in list_jobs(sagemaker, region, modified_after=changed_after, name_contains=rules.name_contains):
+            observed.setdefault(job.name, job)
 
     states = store.active_states(region)
     for name in sorted(states.keys() - observed.keys()):
-        job = describe_job(sagemaker, region, name)
-        if job is None:
+        described = describe_job(sagemaker, region, name)
+        if described is not None:
+            observed[name] = described
+        elif not states[name].outbox:
             logger.warning("Remembered job no longer exists; forgetting it", extra={"job": name, "region": region})
-            store.forget(region, name)
-            states.pop(name)
-        else:
-            observed[name] = job
+            _forget(store, states.pop(name), report)
     states |= store.get_states(region, observed.keys() - states.keys())
     report.jobs_seen = len(observed)
 
@@ -113,7 +119,7 @@ def poll_region(
         previous = states.pop(name, None)
         decision = decide(previous, job, run.now, rules, baseline=already_over(previous, job, watch))
         settle(store, previous, decision, publish, run, report)
-    for state in states.values():  # Remembered, not observed: only an old outbox may be left to deliver.
+    for state in states.values():  # Gone from SageMaker with notifications still to deliver: deliver them.
         _deliver_outbox(store, state, publish, run, report)
 
     # Only a run that listed everything moves the creation window forward; a failed run is redone in full.
@@ -168,9 +174,9 @@ def _remember(
     if not decision.changed:
         return previous
     if decision.state is None:
-        if previous is not None:
-            store.forget(previous.region, previous.name)
-        return None
+        if previous is not None and not previous.outbox:
+            _forget(store, previous, report)
+        return previous if previous is not None and previous.outbox else None
     state = decision.state
     outbox = (previous.outbox if previous else ()) + decision.notifications
     if outbox and not (previous and previous.leased_to_another(run.run_id, run.now)):
@@ -193,6 +199,13 @@ def _remember(
         return None
     report.states_written += 1
     return saved
+
+
+def _forget(store: StateStore, state: JobState, report: RunReport) -> None:
+    try:
+        store.forget(state)
+    except StateConflict:
+        report.conflicts += 1  # Changed by another run since it was read: it is not ours to delete.
 
 
 def _deliver_outbox(store: StateStore, state: JobState, publish: Publish, run: Run, report: RunReport) -> None:

@@ -19,6 +19,7 @@ def list_jobs(
     *,
     status: JobStatus | None = None,
     created_after: datetime | None = None,
+    modified_after: datetime | None = None,
     name_contains: str | None = None,
 ) -> Iterator[LabelingJob]:
     """Every job matching the filters, newest pages fetched lazily with boto3's paginator."""
@@ -27,6 +28,8 @@ def list_jobs(
         params["StatusEquals"] = status.value
     if created_after is not None:
         params["CreationTimeAfter"] = created_after
+    if modified_after is not None:
+        params["LastModifiedTimeAfter"] = modified_after
     if name_contains:
         params["NameContains"] = name_contains
     for page in sagemaker.get_paginator("list_labeling_jobs").paginate(**params):

@@ -145,8 +145,19 @@ class StateStore:
         item = self._get(job_key(region, name))
         return None if item is None else _state_from_item(item)
 
-    def forget(self, region: str, name: str) -> None:
-        self._dynamodb.delete_item(TableName=self._table, Key={"pk": {"S": job_key(region, name)}})
+    def forget(self, state: JobState) -> None:
+        """Delete the job's item if it is still the version read; StateConflict if another run changed it."""
+        try:
+            self._dynamodb.delete_item(
+                TableName=self._table,
+                Key={"pk": {"S": job_key(state.region, state.name)}},
+                ConditionExpression="version = :expected",
+                ExpressionAttributeValues={":expected": {"N": str(state.version)}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise StateConflict(f"{state.region}/{state.name}") from error
+            raise
 
     def _get(self, key: str) -> dict[str, Any] | None:
         response = self._dynamodb.get_item(TableName=self._table, Key={"pk": {"S": key}}, ConsistentRead=True)

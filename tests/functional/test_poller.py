@@ -266,3 +266,31 @@ def test_a_remembered_job_that_disappeared_is_forgotten_quietly(account):
 def test_a_bad_setting_fails_the_cold_start_naming_the_variable(account):
     with pytest.raises(SettingsError, match="GTWATCH_STALL_AFTER_MINUTES"):
         account.run()
+
+
+def test_a_job_that_ends_while_the_first_runs_fail_is_still_announced(account, monkeypatch):
+    """Older than the creation window and no longer active when the baseline finally lists: still announced."""
+    labeling_jobs.put_labeling_job(
+        region="us-east-1", name="old-busy", status="InProgress", counters=IN_PROGRESS, at=T0 - timedelta(days=2)
+    )
+    account.create("old-done", status="Completed", counters=DONE)  # Over before the watch began: silent.
+    labeling_jobs.update_labeling_job(region="us-east-1", name="old-done", at=T0 - timedelta(hours=1))
+
+    import watcher.poll as poll_module
+
+    def throttled(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("ThrottlingException")
+
+    monkeypatch.setattr(poll_module, "list_jobs", throttled)
+    with pytest.raises(RuntimeError):
+        account.run()  # The first run records that the watch began, then fails to list.
+    monkeypatch.undo()
+
+    account.at(2)
+    account.update("old-busy", status="Completed", counters=DONE)
+    account.at(5)
+    account.run()
+    assert [m.subject for m in account.emails()] == ["[gtwatch] Completed: old-busy (us-east-1)"]
+    account.at(10)
+    account.run()
+    assert account.emails() == []

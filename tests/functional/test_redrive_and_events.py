@@ -98,7 +98,7 @@ def test_events_before_the_baseline_for_other_regions_and_for_unknown_jobs_are_i
         region="us-east-1", name="Cats-V1", status="Completed", at=datetime(2026, 1, 1, tzinfo=UTC)
     )
     context = FakeLambdaContext("gtwatch-events")
-    assert event_handler.lambda_handler(event_for(arn), context) == {"ignored": "no baseline"}
+    assert event_handler.lambda_handler(event_for(arn), context) == {"ignored": "not watching yet"}
     poller_handler.lambda_handler({}, FakeLambdaContext("gtwatch-poller"))
     other_region = "arn:aws:sagemaker:eu-west-1:123456789012:labeling-job/cats-v1"
     assert event_handler.lambda_handler(event_for(other_region), context) == {"ignored": "not watched"}
