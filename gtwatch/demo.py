@@ -54,7 +54,8 @@ def slack_as_text(payload: dict[str, Any]) -> str:
     for block in payload.get("blocks", []):
         if block.get("type") in ("header", "section") and block.get("text"):
             lines.append(block["text"]["text"])
-        lines.extend(field["text"] for field in block.get("fields", []))
+        # A field is "*Label*\nvalue"; Slack shows them side by side, a terminal as "Label: value".
+        lines.extend(field["text"].replace("*", "", 2).replace("\n", ": ", 1) for field in block.get("fields", []))
         if block.get("type") == "context":
             lines.append("  ".join(element.get("text", "") for element in block.get("elements", [])))
         for element in block.get("elements", []) if block.get("type") == "actions" else []:
