@@ -37,7 +37,7 @@ test: lint typecheck
 
 # Cost and speed of a watcher run, measured on the emulator; rewrites docs/performance.md (not part of make test).
 bench: $(BIN)/gtwatch
-	$(BIN)/python -m gtwatch.bench --output docs/performance.md
+	$(BIN)/python -m gtwatch.sim.bench --output docs/performance.md
 
 # Nightly-style: new random schedules each time; a failure prints the schedule to reproduce it.
 soak: $(BIN)/gtwatch

@@ -7,8 +7,9 @@ import logging
 import sys
 from pathlib import Path
 
-from . import ops, redrive
-from .scenario import ScenarioError
+from .ops import check as ops
+from .ops import redrive
+from .sim.scenario import ScenarioError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _replay(path: Path, mode: str) -> int:
-    from . import replay, scenario
+    from .sim import replay, scenario
 
     result = replay.run(scenario.load(path), mode=mode)  # type: ignore[arg-type]
     for line in result.lines():
@@ -57,7 +58,7 @@ def _replay(path: Path, mode: str) -> int:
 
 
 def _demo(mode: str) -> int:
-    from . import demo
+    from .sim import demo
 
     demo.show(mode=mode, out=sys.stdout)  # type: ignore[arg-type]
     return 0
@@ -66,7 +67,7 @@ def _demo(mode: str) -> int:
 def _serve(port: int) -> int:
     import time
 
-    from .emulator import email, labeling_jobs
+    from .sim.emulator import email, labeling_jobs
 
     server = labeling_jobs.serve(port=port)
     email.install()

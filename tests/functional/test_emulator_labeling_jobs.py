@@ -21,7 +21,7 @@ from moto import mock_aws
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
-from gtwatch.emulator.labeling_jobs import (
+from gtwatch.sim.emulator.labeling_jobs import (
     DEFAULT_ACCOUNT_ID,
     LABEL_COUNTER_FIELDS,
     install,

@@ -14,9 +14,9 @@ import boto3
 import pytest
 from watcher.model import EventType
 
-from gtwatch import ops
-from gtwatch.emulator import deployment, email, labeling_jobs
-from gtwatch.emulator.deployment import Resources, Routing
+from gtwatch.ops import check as ops
+from gtwatch.sim.emulator import deployment, email, labeling_jobs
+from gtwatch.sim.emulator.deployment import Resources, Routing
 
 NOW = datetime.now(UTC)
 HALF = {"TotalLabeled": 4, "HumanLabeled": 4, "MachineLabeled": 0, "FailedNonRetryableError": 0, "Unlabeled": 6}

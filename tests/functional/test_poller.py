@@ -15,8 +15,8 @@ from watcher.publisher import publish
 from watcher.settings import SettingsError
 from watcher.state_store import StateStore
 
-from gtwatch.emulator import deployment, email, labeling_jobs
-from gtwatch.emulator.deployment import FakeLambdaContext, Resources, Routing
+from gtwatch.sim.emulator import deployment, email, labeling_jobs
+from gtwatch.sim.emulator.deployment import FakeLambdaContext, Resources, Routing
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 ALL = ("completed", "failed", "stopped", "stalled", "resumed")

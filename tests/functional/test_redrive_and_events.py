@@ -9,8 +9,8 @@ import pytest
 from watcher import event_handler, poller_handler
 
 from gtwatch.cli import main
-from gtwatch.emulator import deployment, labeling_jobs
-from gtwatch.emulator.deployment import FakeLambdaContext, Resources, Routing
+from gtwatch.sim.emulator import deployment, labeling_jobs
+from gtwatch.sim.emulator.deployment import FakeLambdaContext, Resources, Routing
 
 ALL = ("completed", "failed", "stopped", "stalled", "resumed")
 

@@ -19,7 +19,7 @@ from watcher import slack_client, slack_handler
 from watcher.model import EventType, JobStatus, LabelCounters, LabelingJob, Notification, Progress
 from watcher.settings import SettingsError
 
-from gtwatch.slack_endpoint import SlackEndpoint
+from gtwatch.sim.slack_endpoint import SlackEndpoint
 
 REGION = "us-east-1"
 SECRET_NAME = "gtwatch/slack-webhook"

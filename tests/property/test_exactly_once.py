@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from watcher.model import JobStatus
 
-from gtwatch import replay, scenario
+from gtwatch.sim import replay, scenario
 
 EXAMPLES = int(os.environ.get("GTWATCH_PROPERTY_EXAMPLES", "500"))
 TERMINAL_EVENT = {"Completed": "completed", "Failed": "failed", "Stopped": "stopped"}

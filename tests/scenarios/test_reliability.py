@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gtwatch import replay, scenario
+from gtwatch.sim import replay, scenario
 
 DATA = Path(__file__).parent / "data"
 

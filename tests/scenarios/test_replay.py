@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from gtwatch import replay, scenario
+from gtwatch.sim import replay, scenario
 
 DATA = Path(__file__).parent / "data"
 
@@ -191,7 +191,7 @@ def test_a_step_for_an_unknown_job_exits_1(tmp_path, capsys):
 def test_the_demo_shows_a_day_of_notifications_for_a_person():
     from io import StringIO
 
-    from gtwatch import demo
+    from gtwatch.sim import demo
 
     out = StringIO()
     demo.show(out=out)

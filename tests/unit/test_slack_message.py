@@ -12,7 +12,7 @@ import pytest
 from watcher.model import EventType, JobStatus, LabelCounters, LabelingJob, Notification, Progress
 from watcher.slack_message import escape, escaped_within, payload, slack_length
 
-from gtwatch.slack_endpoint import validate_payload
+from gtwatch.sim.slack_endpoint import validate_payload
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 HOSTILE = "<!channel> & <@U123> see <https://evil.example|click here>"

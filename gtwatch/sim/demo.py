@@ -23,7 +23,7 @@ _LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
 
 
 def load_day() -> scenario.Scenario:
-    text = resources.files("gtwatch").joinpath("scenarios/demo-day.json").read_text(encoding="utf-8")
+    text = resources.files("gtwatch.sim").joinpath("scenarios/demo-day.json").read_text(encoding="utf-8")
     return scenario.parse(json.loads(text))
 
 

@@ -330,7 +330,7 @@ class _Replay:
                 entry.visible_at = minute + self.visibility_minutes
 
     def _redrive(self) -> int:
-        from .redrive import redrive
+        from gtwatch.ops.redrive import redrive
 
         return redrive(self.sqs, self.resources.dead_letter_queue_url, self.resources.slack_queue_url)
 

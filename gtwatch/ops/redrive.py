@@ -67,7 +67,7 @@ def add_command(subparsers: Any) -> None:
 
 
 def run_redrive(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    from .ops import OpsError, make_session, run_guarded, stack_output
+    from .check import OpsError, make_session, run_guarded, stack_output
 
     out, err = out or sys.stdout, err or sys.stderr
 

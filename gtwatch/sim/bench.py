@@ -219,7 +219,7 @@ def peak_memory_mib(history: int, active: int) -> float:
 
 def import_ms(module: str) -> float:
     """Median cumulative import time of `module` in a fresh interpreter (python -X importtime)."""
-    functions = str(Path(__file__).resolve().parent.parent / "functions")
+    functions = str(Path(__file__).resolve().parents[2] / "functions")
     samples = []
     for _ in range(IMPORT_RUNS):
         completed = subprocess.run(

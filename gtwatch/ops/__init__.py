@@ -1,0 +1,1 @@
+"""Operator commands for a deployed gtwatch stack: they need only boto3 and the runtime requirements."""

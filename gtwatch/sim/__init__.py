@@ -1,0 +1,1 @@
+"""The development harness: the local emulator, scenario replay, fault injection, benchmark and demo."""
