@@ -36,3 +36,23 @@ SLACK_FUNCTION_TIMEOUT_SECONDS: Final = 30
 SLACK_QUEUE_VISIBILITY_SECONDS: Final = SLACK_FUNCTION_TIMEOUT_SECONDS * 6
 SLACK_BATCH_SIZE: Final = 10
 SLACK_MAX_RECEIVE_COUNT: Final = 5
+
+# Metrics the poller emits (Powertools EMF, namespace from POWERTOOLS_METRICS_NAMESPACE, which the stack derives
+# from its name). Few on purpose: each custom metric is billed monthly.
+# 1 per run in which every region was listed and every notification was published or kept in an outbox.
+METRIC_POLL_SUCCEEDED: Final = "PollSucceeded"
+# Publishes SNS refused (the notification stays in its job's outbox for the next run).
+METRIC_PUBLISH_FAILURES: Final = "PublishFailures"
+# Jobs whose describe, decision, store or delivery raised; each is retried by the next run.
+METRIC_JOB_ERRORS: Final = "JobErrors"
+# Age in seconds of the oldest notification still waiting in an outbox after the run (0 when none waits).
+METRIC_OUTBOX_AGE: Final = "OutboxOldestAgeSeconds"
+
+# The stack's outputs that the operator commands (gtwatch status, test-notify, redrive, mute) read.
+OUTPUT_TOPIC_ARN: Final = "TopicArn"
+OUTPUT_STATE_TABLE: Final = "StateTableName"
+OUTPUT_SLACK_QUEUE_URL: Final = "SlackQueueUrl"
+OUTPUT_DEAD_LETTER_QUEUE_URL: Final = "SlackDeadLetterQueueUrl"
+OUTPUT_ALARM_TOPIC_ARN: Final = "AlarmTopicArn"
+# The effective gtwatch configuration (regions, filter, routes, stall rules) as compact JSON.
+OUTPUT_CONFIG: Final = "WatcherConfig"
