@@ -17,6 +17,7 @@ import botocore.session
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.model import StructureShape
 from moto import mock_aws
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
@@ -43,8 +44,9 @@ FINAL_MODEL = f"arn:aws:sagemaker:{REGION}:{DEFAULT_ACCOUNT_ID}:model/final-mode
 
 @functools.cache
 def service_members(shape: str) -> frozenset[str]:
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for(shape).members)
+    structure = botocore.session.get_session().get_service_model("sagemaker").shape_for(shape)
+    assert isinstance(structure, StructureShape)
+    return frozenset(structure.members)
 
 
 def create_request(name: str, **overrides: Any) -> dict[str, Any]:
@@ -773,6 +775,8 @@ def in_process() -> Iterator[None]:
         ({"counters": {"Labeled": 1}}, "unknown label counters"),
         ({"counters": {"Unlabeled": -1}}, "cannot be negative"),
         ({"at": datetime(2026, 1, 5, 9, 0)}, "timezone-aware"),  # noqa: DTZ001 - the naive time is the point
+        ({"failure_reason": "x" * 1025}, "'failureReason' .* length less than or equal to 1024"),
+        ({"output_uri": "/tmp/out.manifest"}, "'labelingJobOutput.outputDatasetS3Uri' .* pattern"),
     ],
 )
 def test_put_refuses_what_sagemaker_could_not_hold(fields: dict[str, Any], error: str) -> None:
@@ -788,6 +792,21 @@ def test_put_refuses_a_name_already_taken() -> None:
 
     with pytest.raises(ValueError, match="already exists"):
         put("cats", 5)
+
+
+@pytest.mark.usefixtures("in_process")
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"failure_reason": "x" * 1025}, "'failureReason' .* length less than or equal to 1024"),
+        ({"output_uri": "out.manifest"}, "'labelingJobOutput.outputDatasetS3Uri' .* pattern"),
+    ],
+)
+def test_update_refuses_what_describe_could_not_answer_with(fields: dict[str, Any], error: str) -> None:
+    put("cats", 0)
+
+    with pytest.raises(ValueError, match=error):
+        update("cats", 5, **fields)
 
 
 @pytest.mark.usefixtures("in_process")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import hashlib
 import json
 import re
@@ -14,9 +15,17 @@ from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any, Final
 
+import botocore.session
+from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
+from botocore.utils import parse_timestamp
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.core.responses import ActionResult, EmptyResult
-from moto.sagemaker.exceptions import AWSValidationException, ResourceInUseException, ResourceNotFound
+from moto.sagemaker.exceptions import (
+    AWSValidationException,
+    ResourceInUseException,
+    ResourceNotFound,
+    SagemakerClientError,
+)
 from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 from moto.server import ThreadedMotoServer
@@ -29,10 +38,14 @@ __all__ = [
     "LABELING_JOB_STATUSES",
     "LABEL_COUNTER_FIELDS",
     "install",
+    "java_pattern",
     "labeling_job_backend",
     "put_labeling_job",
+    "request_errors",
     "serve",
+    "service_model",
     "set_clock",
+    "shape_errors",
     "update_labeling_job",
 ]
 
@@ -51,15 +64,9 @@ LABEL_COUNTER_FIELDS: Final = (
 # The service model gives no default for ListLabelingJobs' MaxResults; the SageMaker list operations
 # that document one (ListTransformJobs, ListHyperParameterTuningJobs and most others) say 10.
 DEFAULT_MAX_RESULTS: Final = 10
-MAX_RESULTS_LIMIT: Final = 100
 
-_SORT_BY: Final = ("Name", "CreationTime", "Status")
-_SORT_ORDER: Final = ("Ascending", "Descending")
 _SORT_KEY_LENGTH: Final = {"Name": 1, "CreationTime": 2, "Status": 3}  # see _sort_key
 _STOPPABLE: Final = frozenset({"Initializing", "InProgress"})
-_NAME_PATTERN: Final = "^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
-_NAME_MAX_LENGTH: Final = 63
-_NAME_CONTAINS_PATTERN: Final = r"[a-zA-Z0-9\-]+"
 
 # CreateLabelingJob members kept as given and echoed by DescribeLabelingJob.
 _CREATE_MEMBERS: Final = (
@@ -72,14 +79,6 @@ _CREATE_MEMBERS: Final = (
     "LabelingJobAlgorithmsConfig",
     "HumanTaskConfig",
     "Tags",
-)
-_REQUIRED_CREATE_MEMBERS: Final = (
-    "LabelingJobName",
-    "LabelAttributeName",
-    "InputConfig",
-    "OutputConfig",
-    "RoleArn",
-    "HumanTaskConfig",
 )
 
 _TOKEN_PREFIX: Final = b"gtwatch-labeling-jobs/1 "
@@ -190,27 +189,159 @@ def _filter_time(value: datetime | None) -> datetime | None:
 
 
 # --- validation -------------------------------------------------------------------------------------
+# Requests are checked against botocore's SageMaker service model, as the service checks them against its
+# own: every member's type, required members, min/max, patterns and enums, all errors reported at once in
+# the service's wording. moto's own request parser would otherwise meet a mistyped member first and answer
+# HTTP 500 (or raise, in-process).
+
+_OPERATIONS: Final = frozenset({"CreateLabelingJob", "DescribeLabelingJob", "ListLabelingJobs", "StopLabelingJob"})
+# The JSON types a member of each model type arrives as. JSON true/false are Python bools, which are
+# also ints: _wire_type_errors tells them apart.
+_WIRE_TYPES: Final[Mapping[str, tuple[type, ...]]] = {
+    "string": (str,),
+    "blob": (str,),
+    "integer": (int,),
+    "long": (int,),
+    "float": (int, float),
+    "double": (int, float),
+    "boolean": (bool,),
+    "structure": (dict,),
+    "map": (dict,),
+    "list": (list,),
+}
+# Java regular expressions in the model that Python's `re` lacks. \p{L} and \p{N} become \w, which also
+# admits digits and the underscore: exact in the tag patterns, the only ones these operations use, which
+# allow both. A pattern still holding a \p{...} after this is not checked (a test keeps that from happening).
+_JAVA_CLASSES: Final = {
+    r"\p{L}": r"\w",
+    r"\p{N}": r"\w",
+    r"\p{Z}": r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000",
+    r"\p{Alnum}": "a-zA-Z0-9",
+}
+
+
+class SerializationException(SagemakerClientError):
+    """The request body is not a JSON object: the service cannot read any member of it."""
+
+    code = "SerializationException"
+
+
+@functools.cache
+def service_model() -> ServiceModel:
+    """botocore's model of the SageMaker API, the one the emulator answers by."""
+    return botocore.session.get_session().get_service_model("sagemaker")
+
+
+@functools.cache
+def java_pattern(pattern: str) -> re.Pattern[str] | None:
+    """A model pattern (a Java regular expression) in Python's terms; None if it uses what `re` cannot say."""
+    for java, python in _JAVA_CLASSES.items():
+        pattern = pattern.replace(java, python)
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"'{str(value).lower()}'"
+    if isinstance(value, dict | list):
+        return f"'{json.dumps(value, separators=(',', ':'))}'"
+    return f"'{value}'"
 
 
 def _constraint(value: object, member: str, constraint: str) -> str:
-    shown = "null" if value is None else f"'{value}'"
-    return f"Value {shown} at '{member}' failed to satisfy constraint: Member must {constraint}"
+    return f"Value {_shown(value)} at '{member}' failed to satisfy constraint: Member must {constraint}"
 
 
-def _enum_error(value: str, member: str, allowed: tuple[str, ...]) -> str:
-    return _constraint(value, member, f"satisfy enum value set: [{', '.join(allowed)}]")
+def _lower_camel(member: str) -> str:
+    return member[0].lower() + member[1:]
 
 
-def _name_errors(name: object, member: str = "labelingJobName") -> list[str]:
-    if not isinstance(name, str):
-        return [_constraint(None, member, "not be null")]
-    errors = []
-    if not 1 <= len(name) <= _NAME_MAX_LENGTH:
-        bound = "greater than or equal to 1" if not name else f"less than or equal to {_NAME_MAX_LENGTH}"
-        errors.append(_constraint(name, member, f"have length {bound}"))
-    if not re.fullmatch(_NAME_PATTERN, name):
-        errors.append(_constraint(name, member, f"satisfy regular expression pattern: {_NAME_PATTERN}"))
+def _is_timestamp(value: object) -> bool:
+    # What the service reads as a timestamp: epoch seconds (what the SDKs send) or an ISO 8601 string.
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return False
+    try:
+        parse_timestamp(value)  # type: ignore[arg-type]  # it takes epoch numbers too
+    except (ValueError, OverflowError, OSError):
+        return False
+    return True
+
+
+def shape_errors(shape: Shape, value: object, member: str) -> list[str]:
+    """What the service would refuse in `value` (JSON as decoded) for `shape`, at `member` (its wire path)."""
+    type_name = shape.type_name
+    if type_name == "timestamp":
+        return [] if _is_timestamp(value) else [_constraint(value, member, "be a timestamp")]
+    expected = _WIRE_TYPES.get(type_name, (object,))
+    if not isinstance(value, expected) or (isinstance(value, bool) and type_name != "boolean"):
+        return [_constraint(value, member, f"be of type {type_name}")]
+    errors = _bound_errors(shape, value, member)
+    if isinstance(value, str) and type_name == "string":
+        enum = shape.metadata.get("enum")
+        if enum and value not in enum:
+            errors.append(_constraint(value, member, f"satisfy enum value set: [{', '.join(enum)}]"))
+        pattern = shape.metadata.get("pattern")
+        compiled = java_pattern(pattern) if pattern else None
+        if compiled is not None and not compiled.fullmatch(value):
+            errors.append(_constraint(value, member, f"satisfy regular expression pattern: {pattern}"))
+    if isinstance(value, dict) and isinstance(shape, StructureShape):
+        errors += _structure_errors(shape, value, member)
+    elif isinstance(value, list) and isinstance(shape, ListShape):
+        for index, item in enumerate(value, start=1):
+            where = f"{member}.{index}.member"
+            errors += (
+                [_constraint(None, where, "not be null")] if item is None else shape_errors(shape.member, item, where)
+            )
+    elif isinstance(value, dict) and isinstance(shape, MapShape):
+        for key, item in value.items():
+            errors += shape_errors(shape.key, key, f"{member}.key")
+            errors += [] if item is None else shape_errors(shape.value, item, f"{member}.{key}")
     return errors
+
+
+def _bound_errors(shape: Shape, value: object, member: str) -> list[str]:
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        size, what = value, "have value"
+    elif isinstance(value, str | list | dict):
+        size, what = len(value), "have length"
+    else:
+        return []
+    if low is not None and size < low:
+        return [_constraint(value, member, f"{what} greater than or equal to {low}")]
+    if high is not None and size > high:
+        return [_constraint(value, member, f"{what} less than or equal to {high}")]
+    return []
+
+
+def _structure_errors(shape: StructureShape, value: dict[str, Any], member: str) -> list[str]:
+    # Members the model does not know are ignored, as a JSON service ignores them (forward compatibility).
+    errors = []
+    for name, member_shape in shape.members.items():
+        where = f"{member}.{_lower_camel(name)}" if member else _lower_camel(name)
+        if value.get(name) is None:
+            if name in shape.required_members:
+                errors.append(_constraint(None, where, "not be null"))
+        else:
+            errors += shape_errors(member_shape, value[name], where)
+    return errors
+
+
+def request_errors(operation: str, body: bytes) -> list[str]:
+    """What the service would refuse in a request body for `operation`; SerializationException if not JSON."""
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        request = None
+    if not isinstance(request, dict):
+        raise SerializationException("The request body is not a JSON object.")
+    input_shape = service_model().operation_model(operation).input_shape
+    return shape_errors(input_shape, request, "") if input_shape is not None else []
 
 
 def _raise_validation(errors: list[str]) -> None:
@@ -219,8 +350,19 @@ def _raise_validation(errors: list[str]) -> None:
         raise AWSValidationException(f"{len(errors)} validation {noun} detected: {'; '.join(errors)}")
 
 
-def _lower_camel(member: str) -> str:
-    return member[0].lower() + member[1:]
+def _name_errors(name: str) -> list[str]:
+    return shape_errors(service_model().shape_for("LabelingJobName"), name, "labelingJobName")
+
+
+def _job_value_errors(failure_reason: str | None, output_uri: str | None) -> list[str]:
+    """What DescribeLabelingJob could not answer with: the replay must not make a job the service could not hold."""
+    model = service_model()
+    errors = []
+    if failure_reason is not None:
+        errors += shape_errors(model.shape_for("FailureReason"), failure_reason, "failureReason")
+    if output_uri is not None:
+        errors += shape_errors(model.shape_for("S3Uri"), output_uri, "labelingJobOutput.outputDatasetS3Uri")
+    return errors
 
 
 # --- the job table ----------------------------------------------------------------------------------
@@ -250,16 +392,8 @@ def _find(backend: SageMakerModelBackend, name: str) -> LabelingJob:
 # --- the backend methods (installed on SageMakerModelBackend) --------------------------------------
 
 
-def create_labeling_job(backend: SageMakerModelBackend, name: str | None, request: dict[str, Any]) -> str:
-    """CreateLabelingJob: store the request and return the new job's ARN."""
-    errors = _name_errors(name)
-    errors += [
-        _constraint(None, _lower_camel(member), "not be null")
-        for member in _REQUIRED_CREATE_MEMBERS[1:]
-        if request.get(member) is None
-    ]
-    _raise_validation(errors)
-    assert name is not None  # _name_errors reports a missing name
+def create_labeling_job(backend: SageMakerModelBackend, name: str, request: dict[str, Any]) -> str:
+    """CreateLabelingJob (a request already validated): store the request and return the new job's ARN."""
     with _lock:
         jobs = _jobs(backend)
         if name.lower() in jobs:
@@ -318,29 +452,10 @@ def list_labeling_jobs(
     last_modified_time_after: datetime | None = None,
     last_modified_time_before: datetime | None = None,
 ) -> dict[str, Any]:
-    """ListLabelingJobs: one page of LabelingJobSummaryList and, when more jobs follow, a NextToken."""
+    """ListLabelingJobs (a request already validated): one page of LabelingJobSummaryList and, when more jobs
+    follow, a NextToken."""
     sort_by = sort_by or "CreationTime"
     sort_order = sort_order or "Ascending"
-    errors = []
-    if max_results is not None and max_results < 1:
-        errors.append(_constraint(max_results, "maxResults", "have value greater than or equal to 1"))
-    if max_results is not None and max_results > MAX_RESULTS_LIMIT:
-        errors.append(_constraint(max_results, "maxResults", f"have value less than or equal to {MAX_RESULTS_LIMIT}"))
-    if sort_by not in _SORT_BY:
-        errors.append(_enum_error(sort_by, "sortBy", _SORT_BY))
-    if sort_order not in _SORT_ORDER:
-        errors.append(_enum_error(sort_order, "sortOrder", _SORT_ORDER))
-    if status_equals is not None and status_equals not in LABELING_JOB_STATUSES:
-        errors.append(_enum_error(status_equals, "statusEquals", LABELING_JOB_STATUSES))
-    if name_contains and len(name_contains) > _NAME_MAX_LENGTH:
-        errors.append(
-            _constraint(name_contains, "nameContains", f"have length less than or equal to {_NAME_MAX_LENGTH}")
-        )
-    if name_contains and not re.fullmatch(_NAME_CONTAINS_PATTERN, name_contains):
-        errors.append(
-            _constraint(name_contains, "nameContains", f"satisfy regular expression pattern: {_NAME_CONTAINS_PATTERN}")
-        )
-    _raise_validation(errors)
     descending = sort_order == "Descending"
     cursor = _decode_token(next_token, sort_by, sort_order) if next_token else None
     bounds = {
@@ -436,8 +551,37 @@ def _decode_token(token: str, sort_by: str, sort_order: str) -> tuple[str, ...]:
 
 # --- the response methods (installed on SageMakerResponse) -----------------------------------------
 
+_REQUEST_ERROR: Final = "_gtwatch_request_error"
+
+
+def _parse_checked_parameters(parse_parameters: Callable[..., None]) -> Callable[..., None]:
+    """Wrap moto's request parser so that it only ever meets a labeling-job request the service would accept."""
+
+    def parse_checked_parameters(response: SageMakerResponse, request: Any) -> None:
+        operation = response._get_action()
+        if operation in _OPERATIONS:
+            try:
+                _raise_validation(request_errors(operation, request.data))
+            except SagemakerClientError as error:
+                # moto turns an exception raised while parsing into HTTP 500; raised by the response method, it
+                # is the service's 400.
+                setattr(response, _REQUEST_ERROR, error)
+                response.params = {}
+                return
+        parse_parameters(response, request)
+
+    setattr(parse_checked_parameters, _EXTENSION_MARK, True)
+    return parse_checked_parameters
+
+
+def _refuse_invalid_request(response: SageMakerResponse) -> None:
+    error = getattr(response, _REQUEST_ERROR, None)
+    if error is not None:
+        raise error
+
 
 def _respond_create_labeling_job(response: SageMakerResponse) -> ActionResult:
+    _refuse_invalid_request(response)
     request = {member: response._get_param(member) for member in _CREATE_MEMBERS}
     name = response._get_param("LabelingJobName")
     arn = create_labeling_job(response.sagemaker_backend, name, _without_none(request))
@@ -445,11 +589,13 @@ def _respond_create_labeling_job(response: SageMakerResponse) -> ActionResult:
 
 
 def _respond_describe_labeling_job(response: SageMakerResponse) -> ActionResult:
+    _refuse_invalid_request(response)
     name = response._get_param("LabelingJobName")
     return ActionResult(describe_labeling_job(response.sagemaker_backend, name))
 
 
 def _respond_list_labeling_jobs(response: SageMakerResponse) -> ActionResult:
+    _refuse_invalid_request(response)
     return ActionResult(
         list_labeling_jobs(
             response.sagemaker_backend,
@@ -468,6 +614,7 @@ def _respond_list_labeling_jobs(response: SageMakerResponse) -> ActionResult:
 
 
 def _respond_stop_labeling_job(response: SageMakerResponse) -> ActionResult:
+    _refuse_invalid_request(response)
     stop_labeling_job(response.sagemaker_backend, response._get_param("LabelingJobName"))
     return EmptyResult()
 
@@ -517,6 +664,9 @@ def install() -> None:
         for cls, methods in targets:
             for name, method in methods.items():
                 setattr(cls, name, method)
+        if not getattr(SageMakerResponse.parse_parameters, _EXTENSION_MARK, False):
+            parse_parameters = _parse_checked_parameters(SageMakerResponse.parse_parameters)
+            SageMakerResponse.parse_parameters = parse_parameters  # type: ignore[method-assign]
 
 
 def serve(host: str = "127.0.0.1", port: int = 5000) -> ThreadedMotoServer:
@@ -555,7 +705,7 @@ def put_labeling_job(
     Counters not given are 0. The job gets plausible values for the request members the watcher
     does not read (role, output path, task configuration), so that DescribeLabelingJob is complete.
     """
-    if errors := _name_errors(name):
+    if errors := _name_errors(name) + _job_value_errors(failure_reason, output_uri):
         raise ValueError("; ".join(errors))
     _check_status(status)
     created = _as_service_time(at, "at")
@@ -620,6 +770,8 @@ def update_labeling_job(
     """
     if status is not None:
         _check_status(status)
+    if errors := _job_value_errors(failure_reason, output_uri):
+        raise ValueError("; ".join(errors))
     changed_at = _as_service_time(at, "at")
     with _lock:
         job = _jobs(labeling_job_backend(account_id, region)).get(name.lower())
