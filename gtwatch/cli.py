@@ -69,7 +69,11 @@ def _serve(port: int) -> int:
 
     from .sim.emulator import email, labeling_jobs
 
-    server = labeling_jobs.serve(port=port)
+    try:
+        server = labeling_jobs.serve(port=port)
+    except OSError as error:
+        print(f"gtwatch emulator: {error.strerror}", file=sys.stderr)
+        return 1
     email.install()
     print(f"gtwatch emulator on http://127.0.0.1:{port} (Ctrl-C to stop)", file=sys.stderr)
     try:

@@ -6,6 +6,7 @@ import functools
 import importlib.metadata
 import ipaddress
 import socket
+import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from moto import mock_aws
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
+from gtwatch import cli
+from gtwatch.sim.emulator import labeling_jobs
 from gtwatch.sim.emulator.labeling_jobs import (
     DEFAULT_ACCOUNT_ID,
     LABEL_COUNTER_FIELDS,
@@ -877,3 +880,53 @@ def test_install_refuses_to_shadow_motos_own_labeling_jobs(
 
     with pytest.raises(RuntimeError, match=rf"already has {cls.__name__}\.{operation}"):
         install()
+
+
+# --- serving over HTTP ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
+def test_serving_on_a_port_in_use_fails_at_once(busy_port: int) -> None:
+    with pytest.raises(OSError, match=f"cannot serve on 127.0.0.1:{busy_port}: Address already in use"):
+        serve(port=busy_port)
+
+
+def test_a_port_taken_after_the_check_still_fails_instead_of_hanging(
+    busy_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(labeling_jobs, "_check_can_listen", lambda host, port: None)
+    outcome: list[BaseException | None] = []
+
+    def start() -> None:
+        try:
+            serve(port=busy_port).stop()
+            outcome.append(None)
+        except BaseException as error:
+            outcome.append(error)
+
+    starter = threading.Thread(target=start, daemon=True)
+    starter.start()
+    starter.join(timeout=20)
+
+    assert len(outcome) == 1, "serve() is still waiting for a server that could not start"
+    assert isinstance(outcome[0], OSError)
+
+
+def test_the_emulator_command_on_a_port_in_use_exits_1_with_one_line(
+    busy_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = cli.main(["emulator", "--port", str(busy_port)])
+
+    captured = capsys.readouterr()
+    assert status == 1
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        f"gtwatch emulator: cannot serve on 127.0.0.1:{busy_port}: Address already in use"
+    ]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import copy
+import errno
 import functools
 import hashlib
 import json
 import re
+import socket
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -670,11 +672,43 @@ def install() -> None:
 
 
 def serve(host: str = "127.0.0.1", port: int = 5000) -> ThreadedMotoServer:
-    """Install the extension and start a moto server in this process; the caller stops it."""
+    """Install the extension and start a moto server in this process; the caller stops it.
+
+    Raises OSError when the server cannot listen there (the port is taken, say).
+    """
     install()
+    _check_can_listen(host, port)
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    failures: list[BaseException] = []
+    run_server = server._server_entry
+
+    def run_server_reporting_failure() -> None:
+        # ThreadedMotoServer.start() waits for the server thread to say it listens, and a thread that fails to
+        # bind (werkzeug answers that with SystemExit) never says so. Only reached if the port was taken
+        # between the check above and now.
+        try:
+            run_server()
+        except (OSError, SystemExit) as error:
+            failures.append(error)
+            server._server_ready_event.set()
+
+    server._server_entry = run_server_reporting_failure  # type: ignore[method-assign]
     server.start()
+    if failures:
+        raise OSError(errno.EADDRINUSE, f"cannot serve on {host}:{port}: the port is in use or not available")
     return server
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    # Bound as werkzeug binds (SO_REUSEADDR), so that the check and the server agree. A failed bind inside
+    # werkzeug prints several lines and exits its thread; this way the caller gets one error to report.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise OSError(error.errno, f"cannot serve on {host}:{port}: {error.strerror}") from None
 
 
 # --- direct access for the replay engine (no HTTP, simulated time) --------------------------------
