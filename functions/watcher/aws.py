@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 import botocore.session
 from botocore.config import Config
+
+from . import container
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
 
 # botocore's standard retry mode backs off on throttling and transient 5xx errors; no hand-written loops.
 RETRY_CONFIG = Config(
@@ -15,34 +24,38 @@ RETRY_CONFIG = Config(
     read_timeout=20,
 )
 
-_clients: dict[tuple[str, str | None], Any] = {}
-_session: boto3.session.Session | None = None
-# The parsed service models: loading them is most of a client's creation time, and they never change.
-_loader: Any = None
+# The parsed service models, shared by every session of the process: loading them is most of a client's creation
+# time and they never change, so unlike the clients they survive container.reset().
+_service_models: Any = None
 
 
+@overload
+def client(service: Literal["dynamodb"], region: str | None = None) -> DynamoDBClient: ...
+@overload
+def client(service: Literal["sagemaker"], region: str | None = None) -> SageMakerClient: ...
+@overload
+def client(service: Literal["sns"], region: str | None = None) -> SNSClient: ...
+@overload
+def client(service: Literal["sqs"], region: str | None = None) -> SQSClient: ...
+@overload
+def client(service: Literal["secretsmanager"], region: str | None = None) -> SecretsManagerClient: ...
 def client(service: str, region: str | None = None) -> Any:
     """The container's client for `service` in `region` (the function's own region when None)."""
-    key = (service, region)
-    if key not in _clients:
-        _clients[key] = _current_session().client(service, region_name=region, config=RETRY_CONFIG)
-    return _clients[key]
+    return container.keep(
+        f"client:{service}:{region}",
+        lambda: _session().client(service, region_name=region, config=RETRY_CONFIG),  # type: ignore[call-overload]
+    )
 
 
-def reset_clients() -> None:
-    """Forget every cached client and the session; the next call reads credentials and endpoints afresh."""
-    global _session
-    _clients.clear()
-    _session = None
+def _session() -> boto3.session.Session:
+    return container.keep("boto3-session", _new_session)
 
 
-def _current_session() -> boto3.session.Session:
-    global _session, _loader
-    if _session is None:
-        core = botocore.session.get_session()
-        if _loader is None:
-            _loader = core.get_component("data_loader")
-        else:
-            core.register_component("data_loader", _loader)
-        _session = boto3.session.Session(botocore_session=core)
-    return _session
+def _new_session() -> boto3.session.Session:
+    global _service_models
+    core = botocore.session.get_session()
+    if _service_models is None:
+        _service_models = core.get_component("data_loader")
+    else:
+        core.register_component("data_loader", _service_models)
+    return boto3.session.Session(botocore_session=core)

@@ -34,7 +34,8 @@ IDEMPOTENCY_TTL_ATTRIBUTE: Final = "expiration"
 # times the function's timeout, so that a message is not handed out again while its batch is still worked on.
 SLACK_FUNCTION_TIMEOUT_SECONDS: Final = 30
 SLACK_QUEUE_VISIBILITY_SECONDS: Final = SLACK_FUNCTION_TIMEOUT_SECONDS * 6
-SLACK_BATCH_SIZE: Final = 10
+# One message per invocation: the timeout then budgets one slow Slack answer, not ten (see the budget below).
+SLACK_BATCH_SIZE: Final = 1
 SLACK_MAX_RECEIVE_COUNT: Final = 5
 
 # Metrics the poller emits (Powertools EMF, namespace from POWERTOOLS_METRICS_NAMESPACE, which the stack derives
@@ -56,3 +57,15 @@ OUTPUT_DEAD_LETTER_QUEUE_URL: Final = "SlackDeadLetterQueueUrl"
 OUTPUT_ALARM_TOPIC_ARN: Final = "AlarmTopicArn"
 # The effective gtwatch configuration (regions, filter, routes, stall rules) as compact JSON.
 OUTPUT_CONFIG: Final = "WatcherConfig"
+
+# The Slack notifier's time budget. A message costs at most SLACK_POST_ATTEMPTS HTTP attempts (the post and its
+# retries after a 429) of SLACK_HTTP_TIMEOUT_SECONDS each, plus Retry-After waits that add up to at most
+# SLACK_MAX_RETRY_AFTER_SECONDS (a longer Retry-After fails the message; SQS offers it again after the visibility
+# timeout). The function's timeout must hold a whole batch of such messages and the start-up margin (settings,
+# secret, idempotency records): tests/infra checks
+#   SLACK_FUNCTION_TIMEOUT_SECONDS >= SLACK_BATCH_SIZE * (HTTP * ATTEMPTS + RETRY_AFTER) + SLACK_STARTUP_MARGIN_SECONDS.
+# The stack passes the first and the third as GTWATCH_SLACK_TIMEOUT_SECONDS and GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS.
+SLACK_HTTP_TIMEOUT_SECONDS: Final = 5
+SLACK_POST_ATTEMPTS: Final = 3
+SLACK_MAX_RETRY_AFTER_SECONDS: Final = 8
+SLACK_STARTUP_MARGIN_SECONDS: Final = 7

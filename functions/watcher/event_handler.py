@@ -9,20 +9,19 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import aws, clock
-from .diff import decide, is_watched
-from .poll import Run, RunReport, already_over, settle
-from .poller_handler import rules_from, settings
+from .diff import is_watched
 from .publisher import publish
-from .sagemaker_jobs import describe_job
+from .settings import PollerSettings, settings
 from .state_change import MalformedEvent, parse
 from .state_store import StateStore
+from .watch import Run, RunReport, Watcher, watch_job
 
 logger = Logger(service="gtwatch")
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    config = settings()
+    config = settings(PollerSettings)
     try:
         change = parse(event)
     except MalformedEvent as error:
@@ -34,20 +33,26 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.info("Event for a job this deployment does not watch")
         return {"ignored": "not watched"}
     store = StateStore(aws.client("dynamodb"), config.table_name)
-    watch = store.load_run(change.region)
-    if watch is None:
+    record = store.load_run(change.region)
+    if record is None:
         logger.info("No run has started watching this region yet; the first scheduled run will see the job")
         return {"ignored": "not watching yet"}
-    job = describe_job(aws.client("sagemaker", change.region), change.region, change.name)
+
+    run = Run.starting(clock.now(), seconds_left=context.get_remaining_time_in_millis() / 1000)
+    watcher = Watcher(store, partial(publish, aws.client("sns"), config.topic_arn), config.rules, run)
+    report = RunReport(region=change.region, jobs_seen=1)
+    # A job that ended before the watch began stays silent, as at the baseline: a late event cannot announce it.
+    job = watch_job(
+        watcher,
+        record,
+        store.get_state(change.region, change.name),
+        name=change.name,
+        observed=None,
+        sagemaker=aws.client("sagemaker", change.region),
+        report=report,
+    )
     if job is None:
         logger.warning("Event for a job SageMaker does not know")
         return {"ignored": "unknown job"}
-
-    run = Run.starting(clock.now(), seconds_left=context.get_remaining_time_in_millis() / 1000)
-    previous = store.get_state(job.region, job.name)
-    # A job that ended before the watch began stays silent, as at the baseline: a late event cannot announce it.
-    decision = decide(previous, job, run.now, rules_from(config), baseline=already_over(previous, job, watch))
-    report = RunReport(region=job.region, jobs_seen=1)
-    settle(store, previous, decision, partial(publish, aws.client("sns"), config.topic_arn), run, report)
     logger.info("Event handled", extra=report.to_dict())
     return report.to_dict()

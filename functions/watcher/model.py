@@ -8,6 +8,8 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
+from .text import clean
+
 
 class JobStatus(StrEnum):
     INITIALIZING = "Initializing"
@@ -93,11 +95,26 @@ class LabelCounters:
         return self.done + self.unlabeled
 
 
+# The AWS Management Console of each partition (AWS General Reference, "AWS Management Console endpoints"; the
+# GovCloud (US) and China consoles have one host for their regions).
+CONSOLE_HOSTS = {
+    "aws": "https://{region}.console.aws.amazon.com",
+    "aws-us-gov": "https://console.amazonaws-us-gov.com",
+    "aws-cn": "https://console.amazonaws.cn",
+}
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 def console_url(region: str, name: str) -> str:
-    return (
-        f"https://{region}.console.aws.amazon.com/sagemaker/groundtruth?region={region}"
-        f"#/labeling-jobs/details/{quote(name, safe='-')}"
-    )
+    host = CONSOLE_HOSTS[partition_of(region)].format(region=region)
+    return f"{host}/sagemaker/groundtruth?region={region}#/labeling-jobs/details/{quote(name, safe='-')}"
 
 
 @dataclass(frozen=True)
@@ -132,7 +149,7 @@ class LabelingJob:
             counters=LabelCounters.from_api(raw.get("LabelCounters")),
             creation_time=_aware(raw["CreationTime"]),
             last_modified_time=_aware(raw.get("LastModifiedTime") or raw["CreationTime"]),
-            failure_reason=raw.get("FailureReason") or None,
+            failure_reason=clean(raw["FailureReason"]) if raw.get("FailureReason") else None,
             output_uri=output.get("OutputDatasetS3Uri") or None,
             active_learning_model_arn=output.get("FinalActiveLearningModelArn") or None,
             workteam_arn=workteam or None,
@@ -143,10 +160,6 @@ class LabelingJob:
     @property
     def console_url(self) -> str:
         return console_url(self.region, self.name)
-
-    @property
-    def is_streaming(self) -> bool:
-        return self.input_sns_topic_arn is not None
 
     def to_document(self) -> dict[str, Any]:
         return {
@@ -186,9 +199,10 @@ class LabelingJob:
 
 
 def _aware(value: datetime | str) -> datetime:
+    """A time from boto3 in UTC. botocore parses timestamps into the machine's local zone (tzlocal)."""
     if isinstance(value, str):
         return from_iso(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -301,7 +315,3 @@ class JobState:
 
     def leased_to_another(self, run_id: str, now: datetime) -> bool:
         return self.lease_owner not in (None, run_id) and self.lease_until is not None and self.lease_until > now
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.region, self.name)

@@ -5,12 +5,24 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar
+from datetime import timedelta
+from typing import Annotated, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from . import container
+from .diff import WatchRules
+
 NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d$"
+
+
+Settings = TypeVar("Settings", bound="_EnvSettings")
+
+
+def settings(model: type[Settings]) -> Settings:
+    """The handler's settings, read once per container; a bad value fails the cold start naming the variable."""
+    return container.keep(f"settings:{model.__name__}", model.from_env)
 
 
 class SettingsError(ValueError):
@@ -24,7 +36,7 @@ class _EnvSettings(BaseModel):
     ENV: ClassVar[Mapping[str, str]] = {}
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Any:
+    def from_env(cls: type[Settings], environ: Mapping[str, str] | None = None) -> Settings:
         environ = os.environ if environ is None else environ
         raw = {name: environ[var] for name, var in cls.ENV.items() if environ.get(var, "") != ""}
         try:
@@ -82,6 +94,15 @@ class PollerSettings(_EnvSettings):
     @property
     def watched_regions(self) -> tuple[str, ...]:
         return self.regions or (self.home_region,)
+
+    @property
+    def rules(self) -> WatchRules:
+        """The watch rules both the poller and the event handler apply."""
+        return WatchRules(
+            stall_after=timedelta(minutes=self.stall_after_minutes),
+            stall_repeat=None if self.stall_repeat_minutes is None else timedelta(minutes=self.stall_repeat_minutes),
+            name_contains=self.name_contains,
+        )
 
 
 class SlackSettings(_EnvSettings):

@@ -8,6 +8,8 @@ from http.client import HTTPException
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
+from . import container
+
 if TYPE_CHECKING:
     from slack_sdk.webhook import WebhookClient
 
@@ -21,8 +23,6 @@ BODY_EXCERPT = 300
 # so the SDK gets a logger of its own, pinned at WARNING, whatever the root or the Lambda log level says.
 _sdk_logger = logging.getLogger("gtwatch.slack_sdk")
 _sdk_logger.setLevel(logging.WARNING)
-
-_clients: dict[tuple[str, float], WebhookClient] = {}
 
 
 class SlackPostError(RuntimeError):
@@ -73,23 +73,18 @@ def webhook_url_from_secret(value: object) -> str:
     raise SlackWebhookSecretError("the webhook secret is not an https URL (http is allowed for localhost only)")
 
 
-def reset_clients() -> None:
-    """Forget every cached WebhookClient (used when the environment changes, e.g. between tests)."""
-    _clients.clear()
-
-
 def _client(webhook_url: str, timeout: float) -> WebhookClient:
     # Imported on first use: slack_sdk is a quarter of the handler's import time, and a cold start pays it once.
     from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
     from slack_sdk.webhook import WebhookClient
 
-    key = (webhook_url, timeout)
-    if key not in _clients:
-        _clients[key] = WebhookClient(
+    return container.keep(
+        f"slack-webhook:{webhook_url}:{timeout}",
+        lambda: WebhookClient(
             webhook_url,
             # urllib takes fractions of a second; slack_sdk annotates the timeout as int only.
             timeout=cast(int, timeout),
             logger=_sdk_logger,
             retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
-        )
-    return _clients[key]
+        ),
+    )

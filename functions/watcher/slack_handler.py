@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from . import aws, slack_client, slack_message
+from . import aws, container, slack_client, slack_message
 from .model import Notification
 
 if TYPE_CHECKING:
@@ -41,8 +40,11 @@ class _Container:
     post_once: Callable[..., Any]
 
 
-@functools.cache
 def _cold_start() -> _Container:
+    return container.keep("slack-notifier", _build_container)
+
+
+def _build_container() -> _Container:
     # Built on the first invocation, not at import: boto3 clients made before an emulator starts would escape it,
     # and the imports (pydantic, idempotency, parameters) are paid once per container instead of at every import.
     from aws_lambda_powertools.utilities.idempotency import (
@@ -53,8 +55,9 @@ def _cold_start() -> _Container:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
     from .settings import SlackSettings
+    from .settings import settings as read_settings
 
-    settings: SlackSettings = SlackSettings.from_env()
+    settings = read_settings(SlackSettings)
     idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=IDEMPOTENCY_EXPIRY_SECONDS)
     store = DynamoDBPersistenceLayer(settings.idempotency_table_name, boto3_client=aws.client("dynamodb"))
     post_once = idempotent_function(
@@ -62,13 +65,6 @@ def _cold_start() -> _Container:
     )
     secrets = SecretsProvider(boto3_client=aws.client("secretsmanager"))
     return _Container(settings, secrets, idempotency, post_once)
-
-
-def reset() -> None:
-    """Forget settings, clients and caches: the next invocation is a cold start (tests start moto in between)."""
-    _cold_start.cache_clear()
-    slack_client.reset_clients()
-    aws.reset_clients()
 
 
 def _post(*, document: dict[str, Any], notification: Notification) -> dict[str, str]:

@@ -19,7 +19,6 @@ EMOJI = {
 # Block Kit limits (docs.slack.dev/reference/block-kit): a section's text 3000, a field's text 2000, ten fields.
 SECTION_TEXT_LIMIT = 3000
 FIELD_TEXT_LIMIT = 2000
-CONTEXT_TEXT_LIMIT = 3000
 FALLBACK_TEXT_LIMIT = 3000
 NOTIFICATION_ID_LIMIT = 200
 LINK_TARGET_LIMIT = 2000

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-DETAIL_TYPE = "SageMaker Ground Truth Labeling Job State Change"
-SOURCE = "aws.sagemaker"
+from .contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+
 _ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:(?P<region>[a-z0-9-]+):\d{12}:labeling-job/(?P<name>[A-Za-z0-9-]{1,63})$")
 
 
@@ -26,10 +26,10 @@ class StateChange:
 def parse(event: Any) -> StateChange:
     if not isinstance(event, dict):
         raise MalformedEvent(f"event: expected an object, got {type(event).__name__}")
-    if event.get("source") != SOURCE:
-        raise MalformedEvent(f"source: expected {SOURCE!r}, got {event.get('source')!r}")
-    if event.get("detail-type") != DETAIL_TYPE:
-        raise MalformedEvent(f"detail-type: expected {DETAIL_TYPE!r}, got {event.get('detail-type')!r}")
+    if event.get("source") != STATE_CHANGE_SOURCE:
+        raise MalformedEvent(f"source: expected {STATE_CHANGE_SOURCE!r}, got {event.get('source')!r}")
+    if event.get("detail-type") != STATE_CHANGE_DETAIL_TYPE:
+        raise MalformedEvent(f"detail-type: expected {STATE_CHANGE_DETAIL_TYPE!r}, got {event.get('detail-type')!r}")
     resources = event.get("resources")
     if not isinstance(resources, list) or len(resources) != 1 or not isinstance(resources[0], str):
         raise MalformedEvent(f"resources: expected one labeling job ARN, got {resources!r}")

@@ -11,22 +11,38 @@ Finished jobs keep their item (so late events and overlapping runs stay silent) 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from .contract import ACTIVE_INDEX_KEY, ACTIVE_INDEX_NAME, TABLE_PARTITION_KEY, TTL_ATTRIBUTE
 from .model import JobState, JobStatus, LabelCounters, Notification, Sample, from_iso, to_iso
 
-ACTIVE_INDEX = "active"
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, KeysAndAttributesTypeDef
+
 FINISHED_RETENTION = timedelta(days=30)
 BATCH_GET_LIMIT = 100
+# BatchGetItem's unprocessed keys (the table's capacity was exceeded) are asked for again after an exponential
+# back-off with full jitter, as the DynamoDB developer guide advises; after the last round the read fails.
+BATCH_GET_ROUNDS = 6
+BATCH_GET_BASE_DELAY = 0.05
+BATCH_GET_MAX_DELAY = 2.0
+PK = TABLE_PARTITION_KEY
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+
+
+class StateReadError(RuntimeError):
+    """DynamoDB did not return every item asked for, even after backing off."""
 
 
 class StateConflict(Exception):
@@ -41,6 +57,8 @@ class RunRecord:
     started_at: datetime
     # None until a run has listed the region completely: the next run is then still the baseline.
     listed_at: datetime | None = None
+    # Jobs the last run could not watch (an error of that job alone): the next run describes them by name.
+    retry: tuple[str, ...] = ()
 
     @property
     def baseline_done(self) -> bool:
@@ -56,9 +74,12 @@ def run_key(region: str) -> str:
 
 
 class StateStore:
-    def __init__(self, dynamodb: Any, table_name: str) -> None:
+    def __init__(
+        self, dynamodb: DynamoDBClient, table_name: str, *, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self._dynamodb = dynamodb
         self._table = table_name
+        self._sleep = sleep
 
     def load_run(self, region: str) -> RunRecord | None:
         item = self._get(run_key(region))
@@ -68,6 +89,7 @@ class StateStore:
             region=region,
             started_at=from_iso(item["started_at"]),
             listed_at=from_iso(item["listed_at"]) if item.get("listed_at") else None,
+            retry=tuple(item.get("retry", ())),
         )
 
     def start_watching(self, region: str, now: datetime) -> RunRecord:
@@ -75,8 +97,8 @@ class StateStore:
         try:
             self._dynamodb.put_item(
                 TableName=self._table,
-                Item=_to_item({"pk": run_key(region), "started_at": to_iso(now)}),
-                ConditionExpression="attribute_not_exists(pk)",
+                Item=_to_item({PK: run_key(region), "started_at": to_iso(now)}),
+                ConditionExpression=f"attribute_not_exists({PK})",
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
@@ -91,9 +113,10 @@ class StateStore:
             TableName=self._table,
             Item=_to_item(
                 {
-                    "pk": run_key(run.region),
+                    PK: run_key(run.region),
                     "started_at": to_iso(run.started_at),
                     "listed_at": None if run.listed_at is None else to_iso(run.listed_at),
+                    "retry": list(run.retry) or None,
                 }
             ),
         )
@@ -103,8 +126,8 @@ class StateStore:
         paginator = self._dynamodb.get_paginator("query")
         pages = paginator.paginate(
             TableName=self._table,
-            IndexName=ACTIVE_INDEX,
-            KeyConditionExpression="active_region = :region",
+            IndexName=ACTIVE_INDEX_NAME,
+            KeyConditionExpression=f"{ACTIVE_INDEX_KEY} = :region",
             ExpressionAttributeValues={":region": {"S": region}},
         )
         states = (_state_from_item(_from_item(raw)) for page in pages for raw in page.get("Items", []))
@@ -112,7 +135,9 @@ class StateStore:
 
     def get_states(self, region: str, names: Iterable[str]) -> dict[str, JobState]:
         """States of the named jobs that the watcher has seen before (strongly consistent reads)."""
-        keys = [{"pk": {"S": job_key(region, name)}} for name in sorted(set(names))]
+        keys: list[Mapping[str, AttributeValueTypeDef]] = [
+            {PK: {"S": job_key(region, name)}} for name in sorted(set(names))
+        ]
         states: dict[str, JobState] = {}
         for chunk_start in range(0, len(keys), BATCH_GET_LIMIT):
             for item in self._batch_get(keys[chunk_start : chunk_start + BATCH_GET_LIMIT]):
@@ -127,7 +152,7 @@ class StateStore:
         """
         saved = replace(state, version=(expected_version or 0) + 1)
         if expected_version is None:
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+            condition: dict[str, Any] = {"ConditionExpression": f"attribute_not_exists({PK})"}
         else:
             condition = {
                 "ConditionExpression": "version = :expected",
@@ -150,7 +175,7 @@ class StateStore:
         try:
             self._dynamodb.delete_item(
                 TableName=self._table,
-                Key={"pk": {"S": job_key(state.region, state.name)}},
+                Key={PK: {"S": job_key(state.region, state.name)}},
                 ConditionExpression="version = :expected",
                 ExpressionAttributeValues={":expected": {"N": str(state.version)}},
             )
@@ -160,17 +185,28 @@ class StateStore:
             raise
 
     def _get(self, key: str) -> dict[str, Any] | None:
-        response = self._dynamodb.get_item(TableName=self._table, Key={"pk": {"S": key}}, ConsistentRead=True)
+        response = self._dynamodb.get_item(TableName=self._table, Key={PK: {"S": key}}, ConsistentRead=True)
         item = response.get("Item")
         return None if item is None else _from_item(item)
 
-    def _batch_get(self, keys: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
-        while request:
+    def _batch_get(self, keys: Sequence[Mapping[str, AttributeValueTypeDef]]) -> Iterator[dict[str, Any]]:
+        request: Mapping[str, KeysAndAttributesTypeDef] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        for attempt in range(BATCH_GET_ROUNDS):
+            if attempt:
+                self._sleep(backoff_delay(attempt))
             response = self._dynamodb.batch_get_item(RequestItems=request)
             yield from (_from_item(raw) for raw in response.get("Responses", {}).get(self._table, []))
-            # Unprocessed keys are retried right away; botocore's retry mode already backs off on throttling.
-            request = response.get("UnprocessedKeys") or {}
+            # The unprocessed keys come back in the shape the request takes.
+            request = cast("Mapping[str, KeysAndAttributesTypeDef]", response.get("UnprocessedKeys") or {})
+            if not request:
+                return
+        raise StateReadError(f"DynamoDB left keys unprocessed after {BATCH_GET_ROUNDS} rounds of BatchGetItem")
+
+
+def backoff_delay(attempt: int) -> float:
+    """Seconds to wait before round `attempt` (1, 2, ...): exponential, capped, with full jitter."""
+    ceiling = min(BATCH_GET_MAX_DELAY, BATCH_GET_BASE_DELAY * 2**attempt)
+    return random.uniform(0, ceiling)
 
 
 def _to_item(values: dict[str, Any]) -> dict[str, Any]:
@@ -184,10 +220,10 @@ def _from_item(item: dict[str, Any]) -> dict[str, Any]:
 def _state_to_item(state: JobState, now: datetime) -> dict[str, Any]:
     watching = not state.status.is_terminal or bool(state.outbox)
     return {
-        "pk": job_key(state.region, state.name),
+        PK: job_key(state.region, state.name),
         "region": state.region,
         "name": state.name,
-        "active_region": state.region if watching else None,
+        ACTIVE_INDEX_KEY: state.region if watching else None,
         "status": state.status.value,
         "counters": state.counters.to_api(),
         "unchanged_since": to_iso(state.unchanged_since),
@@ -198,7 +234,7 @@ def _state_to_item(state: JobState, now: datetime) -> dict[str, Any]:
         "lease_owner": state.lease_owner if state.outbox else None,
         "lease_until": to_iso(state.lease_until) if state.outbox and state.lease_until else None,
         "version": state.version,
-        "expires_at": None if watching else int((now + FINISHED_RETENTION).timestamp()),
+        TTL_ATTRIBUTE: None if watching else int((now + FINISHED_RETENTION).timestamp()),
     }
 
 

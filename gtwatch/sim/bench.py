@@ -18,15 +18,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from watcher import aws, clock, event_handler, poller_handler
-from watcher.diff import decide
-from watcher.poll import Run, RunReport, already_over, settle
+from watcher import aws, clock, container, event_handler, poller_handler
+from watcher.contract import EVENT_TYPES, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
 from watcher.publisher import publish
 from watcher.sagemaker_jobs import list_jobs
+from watcher.settings import PollerSettings, settings
 from watcher.state_store import RunRecord, StateStore
+from watcher.watch import Run, RunReport, Watcher, watch_job
 
 from .emulator import deployment, labeling_jobs
 from .emulator.deployment import FakeLambdaContext, Routing
@@ -43,7 +45,6 @@ STEADY_HEADER = (
     "| history | active | floor | gtwatch SageMaker calls | naive SageMaker calls | gtwatch DynamoDB reads / writes "
     "| naive reads / writes | jobs changed | gtwatch ms | naive ms |\n|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 )
-ALL_EVENTS = ("completed", "failed", "stopped", "stalled", "resumed")
 TERMINAL = ("Completed", "Failed", "Stopped")
 
 
@@ -96,14 +97,14 @@ class Account:
 
     @contextmanager
     def deployed(self) -> Iterator[Any]:
-        routing = Routing(slack_events=ALL_EVENTS, email_events=ALL_EVENTS)
+        routing = Routing(slack_events=EVENT_TYPES, email_events=EVENT_TYPES)
         env = {"POWERTOOLS_LOG_LEVEL": "ERROR", "GTWATCH_STALL_AFTER_MINUTES": "100000"}
         with deployment.deployed(
             mode="inprocess", routing=routing, slack_webhook_url="http://127.0.0.1:9/x", handler_env=env
         ) as resources:
             clock.set_clock(self.now)
             labeling_jobs.set_clock(self.now)
-            poller_handler.reset()
+            container.reset()
             try:
                 self._populate()
                 yield resources
@@ -155,21 +156,19 @@ def gtwatch_tick() -> None:
 
 def naive_tick() -> None:
     """The design gtwatch avoids: list every job each run and read every job's state."""
-    config = poller_handler.settings()
+    config = settings(PollerSettings)
     region = config.home_region
     store = StateStore(aws.client("dynamodb"), config.table_name)
     run = Run.starting(clock.now(), seconds_left=60)
-    watch = store.load_run(region) or store.start_watching(region, run.now)
-    observed = {job.name: job for job in list_jobs(aws.client("sagemaker", region), region)}
+    watcher = Watcher(store, partial(publish, aws.client("sns"), config.topic_arn), config.rules, run)
+    record = store.load_run(region) or store.start_watching(region, run.now)
+    sagemaker = aws.client("sagemaker", region)
+    observed = {job.name: job for job in list_jobs(sagemaker, region)}
     states = store.get_states(region, observed)
     report = RunReport(region=region)
-    send = lambda notification: publish(aws.client("sns"), config.topic_arn, notification)  # noqa: E731
-    rules = poller_handler.rules_from(config)
     for name, job in observed.items():
-        previous = states.get(name)
-        decision = decide(previous, job, run.now, rules, baseline=already_over(previous, job, watch))
-        settle(store, previous, decision, send, run, report)
-    store.save_run(RunRecord(region=region, started_at=watch.started_at, listed_at=run.now))
+        watch_job(watcher, record, states.get(name), name=name, observed=job, sagemaker=sagemaker, report=report)
+    store.save_run(RunRecord(region=region, started_at=record.started_at, listed_at=run.now))
 
 
 def measure_size(history: int, active: int, tick: Callable[[], None]) -> SizeResult:
@@ -195,8 +194,8 @@ def measure_event_path() -> TickCost:
         )
         arn = labeling_jobs.describe_labeling_job(labeling_jobs.labeling_job_backend(), "active-0000")["LabelingJobArn"]
         event = {
-            "source": "aws.sagemaker",
-            "detail-type": "SageMaker Ground Truth Labeling Job State Change",
+            "source": STATE_CHANGE_SOURCE,
+            "detail-type": STATE_CHANGE_DETAIL_TYPE,
             "resources": [arn],
             "detail": {"LabelingJobStatus": "Completed"},
         }

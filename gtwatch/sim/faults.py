@@ -18,7 +18,7 @@ from typing import Any
 import botocore.endpoint
 import slack_sdk.http_retry.builtin_handlers as slack_builtin
 import slack_sdk.http_retry.handler as slack_handler
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.endpoint import Endpoint
 from moto.core.botocore_stubber import MockRawResponse
 
@@ -81,9 +81,6 @@ class Faults:
             self._armed[target] += count
             self._modes[target] = mode
 
-    def pending(self) -> int:
-        return sum(self._armed.values())
-
     def counts(self) -> dict[str, int]:
         return {**self.injected, "slack": self._slack.failures_served}
 
@@ -100,21 +97,22 @@ class Faults:
 
     @contextmanager
     def installed(self) -> Iterator[Faults]:
-        original = Endpoint._do_get_response
+        # botocore's private hook points: typed stubs do not cover them, hence getattr/setattr.
+        original = getattr(Endpoint, "_do_get_response")  # noqa: B009
         faults = self
 
         def do_get_response(self: Endpoint, request: Any, operation_model: Any, context: Any) -> Any:
             error = faults._take(operation_model.service_model.service_name)
             if error is None:
                 return original(self, request, operation_model, context)
-            real = self._event_emitter
-            self._event_emitter = _FaultEmitter(real, _error_response(request, operation_model, *error))
+            real = getattr(self, "_event_emitter")  # noqa: B009
+            setattr(self, "_event_emitter", _FaultEmitter(real, _error_response(request, operation_model, *error)))  # noqa: B010
             try:
                 return original(self, request, operation_model, context)
             finally:
-                self._event_emitter = real
+                setattr(self, "_event_emitter", real)  # noqa: B010
 
-        simulated = _SimulatedTime(botocore.endpoint.time)
+        simulated = _SimulatedTime(getattr(botocore.endpoint, "time"))  # noqa: B009
         patched = [
             (Endpoint, "_do_get_response", do_get_response),
             (botocore.endpoint, "time", simulated),
@@ -144,4 +142,7 @@ def _error_response(request: Any, operation_model: Any, status: int, code: str, 
     else:
         body = json.dumps({"__type": code, "message": message})
         headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": request_id}
-    return AWSResponse(request.url, status, headers, MockRawResponse(body))
+    http_headers = HTTPHeaders()
+    for name, value in headers.items():
+        http_headers[name] = value
+    return AWSResponse(request.url, status, http_headers, MockRawResponse(body))

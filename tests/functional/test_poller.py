@@ -8,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from watcher import aws, clock, poller_handler
+from watcher import aws, clock, container, poller_handler
 from watcher.diff import WatchRules
-from watcher.poll import Run, poll_region
+from watcher.model import Notification
+from watcher.poll import poll_region
 from watcher.publisher import publish
 from watcher.settings import SettingsError
 from watcher.state_store import StateStore
+from watcher.watch import Run, Watcher
 
 from gtwatch.sim.emulator import deployment, email, labeling_jobs
 from gtwatch.sim.emulator.deployment import FakeLambdaContext, Resources, Routing
@@ -71,11 +73,11 @@ def account(request: pytest.FixtureRequest) -> Iterator[Account]:
     with deployment.deployed(
         mode="inprocess", routing=routing, slack_webhook_url="http://127.0.0.1:9/unused", handler_env=env
     ) as resources:
-        poller_handler.reset()
+        container.reset()
         try:
             yield Account(resources)
         finally:
-            poller_handler.reset()
+            container.reset()
             clock.set_clock(None)
             labeling_jobs.set_clock(None)
 
@@ -220,6 +222,9 @@ def test_overlapping_runs_notify_a_transition_once(account):
     sns = aws.client("sns")
     rules = WatchRules()
 
+    def send(notification: Notification) -> str:
+        return publish(sns, account.resources.topic_arn, notification)
+
     class InterleavedStore(StateStore):
         interleaved = False
 
@@ -229,10 +234,7 @@ def test_overlapping_runs_notify_a_transition_once(account):
                 poll_region(
                     "us-east-1",
                     sagemaker=aws.client("sagemaker", "us-east-1"),
-                    store=store,
-                    publish=lambda n: publish(sns, account.resources.topic_arn, n),
-                    rules=rules,
-                    run=Run.starting(account.now, seconds_left=60),
+                    watcher=Watcher(store, send, rules, Run.starting(account.now, seconds_left=60)),
                 )
             return super().save(state, expected_version=expected_version, now=now)
 
@@ -240,10 +242,7 @@ def test_overlapping_runs_notify_a_transition_once(account):
     report = poll_region(
         "us-east-1",
         sagemaker=aws.client("sagemaker", "us-east-1"),
-        store=slow,
-        publish=lambda n: publish(sns, account.resources.topic_arn, n),
-        rules=rules,
-        run=Run.starting(account.now, seconds_left=60),
+        watcher=Watcher(slow, send, rules, Run.starting(account.now, seconds_left=60)),
     )
     assert report.conflicts == 1 and report.published == []
     assert len(account.emails()) == 1

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from watcher import event_handler, poller_handler
+from watcher import container, event_handler, poller_handler
 
 from gtwatch.cli import main
 from gtwatch.sim.emulator import deployment, labeling_jobs
@@ -21,9 +21,9 @@ def resources(request: pytest.FixtureRequest) -> Iterator[Resources]:
     with deployment.deployed(
         mode=request.param, routing=routing, slack_webhook_url="http://127.0.0.1:9/x", handler_env={}
     ) as deployed:
-        poller_handler.reset()
+        container.reset()
         yield deployed
-        poller_handler.reset()
+        container.reset()
 
 
 def test_redrive_moves_every_dead_letter_back_with_its_attributes(resources, capsys):

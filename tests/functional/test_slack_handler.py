@@ -15,7 +15,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
-from watcher import slack_client, slack_handler
+from watcher import container, slack_client, slack_handler
 from watcher.model import EventType, JobStatus, LabelCounters, LabelingJob, Notification, Progress
 from watcher.settings import SettingsError
 
@@ -136,7 +136,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("GTWATCH_SLACK_WEBHOOK_SECRET", SECRET_NAME)
     monkeypatch.setenv("GTWATCH_IDEMPOTENCY_TABLE_NAME", TABLE_NAME)
     monkeypatch.setenv("GTWATCH_SLACK_TIMEOUT_SECONDS", "2")
-    slack_handler.reset()
+    container.reset()
     with mock_aws():
         boto3.client("dynamodb").create_table(
             TableName=TABLE_NAME,
@@ -145,7 +145,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             BillingMode="PAY_PER_REQUEST",
         )
         yield
-    slack_handler.reset()
+    container.reset()
 
 
 @pytest.fixture

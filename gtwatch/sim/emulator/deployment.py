@@ -13,13 +13,13 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from unittest import mock
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
-from watcher import aws
+from watcher import aws, container
 
 from . import email, labeling_jobs
 from .labeling_jobs import DEFAULT_ACCOUNT_ID
@@ -104,8 +104,8 @@ def deployed(
             os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
             # Server mode keeps moto's state for the life of the process; each deployment starts empty.
             urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST"))
-        aws.reset_clients()
-        stack.callback(aws.reset_clients)
+        container.reset()
+        stack.callback(container.reset)
         email.take()  # Nothing from an earlier run.
         resources = _create_resources(routing, slack_webhook_url)
         os.environ.update(
@@ -194,4 +194,5 @@ def _filter_policy(events: tuple[str, ...]) -> str:
 
 def client(service: str) -> Any:
     """A client for driving the emulator from tooling (separate from the handlers' own clients)."""
-    return aws.client(service, f"{REGION}")
+    # Any service the tooling drives (CloudFormation, CloudWatch... as well as the handlers' own).
+    return cast(Any, aws.client)(service, REGION)
