@@ -1,18 +1,93 @@
-"""Scenario files for `gtwatch replay`: parsing and validation, with errors that name the field."""
+"""Scenario files for `gtwatch replay`: parsing and validation, with errors that name the field.
+
+The format is docs/scenario-format.md, versions 1 and 2. A scenario can use Version 2 features that the replay
+does not support yet; `Scenario.v2_features()` lists them so the replay can refuse them by name.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.dataclasses import dataclass
 from watcher.model import EventType, JobStatus
 from watcher.settings import NAME_PATTERN
 
 ALL_EVENTS = tuple(event.value for event in EventType if event is not EventType.TEST)
 COUNTER_FIELDS = ("TotalLabeled", "HumanLabeled", "MachineLabeled", "FailedNonRetryableError", "Unlabeled")
+# DescribeLabelingJob's FailureReason holds at most this many characters (botocore's SageMaker model).
+FAILURE_REASON_MAX_LENGTH = 1024
+# An OutputDatasetS3Uri holds at most this many characters (the model's S3Uri).
+S3_URI_MAX_LENGTH = 1024
+NOTIFICATION_CHANNELS = ("slack", "email")
+
+
+# --- pure validators of Version 2 values -------------------------------------------------------------
+# Standalone so that other configuration (the stack's routes) can check the same syntax: each returns the
+# value when it is valid and raises ValueError saying what is expected when it is not.
+
+_SLACK_MENTION = re.compile(r"<!(?:here|channel|everyone)>|<@[UW][A-Z0-9]+>|<!subteam\^S[A-Z0-9]+(?:\|[a-z0-9._-]+)?>")
+_SLACK_CHANNEL_NAME = re.compile(r"#[a-z0-9_-]{1,80}")
+_SLACK_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
+_CLOCK_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+_S3_URI = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+", re.DOTALL)
+
+
+def validate_slack_mention(value: str) -> str:
+    """A Slack mention as Slack's markup writes it: <!here>, <!channel>, <!everyone>, <@U…>, <!subteam^S…|handle>."""
+    if not _SLACK_MENTION.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a Slack mention: use <!here>, <!channel>, <!everyone>, a user <@U…> "
+            "or a user group <!subteam^S…|handle>"
+        )
+    return value
+
+
+def validate_slack_channel(value: str) -> str:
+    """A Slack channel: #name (lowercase letters, digits, hyphens, underscores, at most 80) or an id (C… or G…)."""
+    if not (_SLACK_CHANNEL_NAME.fullmatch(value) or _SLACK_CHANNEL_ID.fullmatch(value)):
+        raise ValueError(
+            f"{value!r} is not a Slack channel: use #name (lowercase letters, digits, hyphens and underscores, "
+            "at most 80) or a channel id such as C0123ABCD"
+        )
+    return value
+
+
+def validate_clock_time(value: str) -> str:
+    """A time of day, HH:MM on the 24-hour clock."""
+    if not _CLOCK_TIME.fullmatch(value):
+        raise ValueError(f"{value!r} is not a time of day: use HH:MM, 00:00 to 23:59")
+    return value
+
+
+def validate_timezone(value: str) -> str:
+    """An IANA time zone name that this machine's zone database knows, such as Europe/Berlin."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone name such as Europe/Berlin") from None
+    return value
+
+
+def validate_s3_uri(value: str) -> str:
+    """An S3 object URI, s3://bucket/key."""
+    if len(value) > S3_URI_MAX_LENGTH or not _S3_URI.fullmatch(value):
+        raise ValueError(f"{value!r} is not an S3 URI s3://bucket/key of at most {S3_URI_MAX_LENGTH} characters")
+    return value
 
 
 class ScenarioError(ValueError):
@@ -38,14 +113,16 @@ class Counters(_Strict):
 
 
 JobName = Annotated[str, Field(pattern=NAME_PATTERN)]
+FailureReason = Annotated[str, Field(max_length=FAILURE_REASON_MAX_LENGTH)]
+S3Uri = Annotated[str, AfterValidator(validate_s3_uri)]
 
 
 class CreateJob(_Strict):
     name: JobName
     status: JobStatus = JobStatus.INITIALIZING
     counters: Counters = Counters()
-    failure_reason: str | None = None
-    output: str | None = None
+    failure_reason: FailureReason | None = None
+    output: S3Uri | None = None
     workteam_arn: str | None = None
 
 
@@ -53,8 +130,8 @@ class UpdateJob(_Strict):
     name: JobName
     status: JobStatus | None = None
     counters: Counters | None = None
-    failure_reason: str | None = None
-    output: str | None = None
+    failure_reason: FailureReason | None = None
+    output: S3Uri | None = None
 
 
 class StateChangeEvent(_Strict):
@@ -69,24 +146,74 @@ class StateChangeEvent(_Strict):
         return self
 
 
+_FAULT_MODES = {
+    "sagemaker": ("throttle",),
+    "sns": ("error",),
+    "dynamodb": ("error",),
+    "slack": ("http_500", "http_429", "timeout", "lost_response"),
+}
+
+
 class Fault(_Strict):
     target: Literal["sagemaker", "sns", "dynamodb", "slack"]
-    mode: Literal["throttle", "error", "http_500", "http_429", "timeout"]
-    count: Annotated[int, Field(ge=1, le=1000)] = 1
+    mode: Literal["throttle", "error", "http_500", "http_429", "timeout", "lost_response"]
+    # Exactly one of the two; a fault with neither fails the next call only (count 1, as in version 1).
+    count: Annotated[int | None, Field(ge=1, le=1000)] = None
+    until_minute: Annotated[int | None, Field(ge=0)] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_call_by_default(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and raw.get("count") is None and raw.get("until_minute") is None:
+            return {**raw, "count": 1}
+        return raw
 
     @model_validator(mode="after")
     def _mode_fits_target(self) -> Fault:
-        allowed = {
-            "sagemaker": {"throttle"},
-            "sns": {"error"},
-            "dynamodb": {"error"},
-            "slack": {"http_500", "http_429", "timeout"},
-        }[self.target]
+        allowed = _FAULT_MODES[self.target]
         if self.mode not in allowed:
             raise ValueError(
                 f"mode {self.mode!r} does not apply to target {self.target!r} (allowed: {sorted(allowed)})"
             )
+        if self.count is not None and self.until_minute is not None:
+            raise ValueError("give count (the next calls fail) or until_minute (an outage), not both")
         return self
+
+
+EventName = Literal["completed", "failed", "stopped", "stalled", "resumed"]
+EventList = tuple[EventName, ...]
+_Listed = TypeVar("_Listed", bound=tuple[str, ...])
+
+
+def _listed_once(value: _Listed) -> _Listed:
+    repeated = sorted({item for item in value if value.count(item) > 1})
+    if repeated:
+        raise ValueError(f"{', '.join(map(repr, repeated))} is listed twice")
+    return value
+
+
+def _listed_once_at_least_one(value: _Listed) -> _Listed:
+    if not value:
+        raise ValueError("list at least one")
+    return _listed_once(value)
+
+
+Events = Annotated[EventList, AfterValidator(_listed_once_at_least_one)]
+ChannelList = Annotated[tuple[Literal["slack", "email"], ...], AfterValidator(_listed_once_at_least_one)]
+SlackChannel = Annotated[str, AfterValidator(validate_slack_channel)]
+SlackMention = Annotated[str, AfterValidator(validate_slack_mention)]
+ClockTime = Annotated[str, AfterValidator(validate_clock_time)]
+TimeZoneName = Annotated[str, AfterValidator(validate_timezone)]
+_V2 = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True, config=_V2)
+class MuteJob:
+    """What `gtwatch mute` does: drop a job's notifications of `events` until `until_minute`."""
+
+    name: JobName
+    until_minute: Annotated[int, Field(ge=0)]
+    events: Events = ALL_EVENTS  # type: ignore[assignment]
 
 
 class Step(_Strict):
@@ -95,35 +222,129 @@ class Step(_Strict):
     update: UpdateJob | None = None
     state_change_event: StateChangeEvent | None = None
     fault: Fault | None = None
+    mute: MuteJob | None = None
 
     @model_validator(mode="after")
     def _one_action(self) -> Step:
-        actions = [name for name in ("create", "update", "state_change_event", "fault") if getattr(self, name)]
+        actions = [name for name in _ACTIONS if getattr(self, name) is not None]
         if len(actions) != 1:
-            raise ValueError("a step holds exactly one of create, update, state_change_event, fault")
+            raise ValueError(f"a step holds exactly one of {', '.join(_ACTIONS)}")
         return self
 
     @property
     def action(self) -> str:
-        return next(name for name in ("create", "update", "state_change_event", "fault") if getattr(self, name))
+        return next(name for name in _ACTIONS if getattr(self, name) is not None)
+
+    @property
+    def job_name(self) -> str | None:
+        """The job the step names, if it names one."""
+        action = getattr(self, self.action)
+        name = getattr(action, "name", None)
+        return name if isinstance(name, str) else None
 
 
-EventList = tuple[Literal["completed", "failed", "stopped", "stalled", "resumed"], ...]
+_ACTIONS = ("create", "update", "state_change_event", "fault", "mute")
+
+
+# --- Version 2 configuration -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, config=_V2)
+class SlackRoute:
+    """In app mode: notifications of `events`, for jobs whose name holds `name_contains`, go to `channel`."""
+
+    channel: SlackChannel
+    events: Events
+    name_contains: Annotated[str | None, Field(pattern=NAME_PATTERN)] = None
+    mention: SlackMention | None = None
+
+    def matches(self, event_type: str, job_name: str) -> bool:
+        return event_type in self.events and (
+            self.name_contains is None or self.name_contains.lower() in job_name.lower()
+        )
+
+
+@dataclass(frozen=True, config=_V2)
+class SlackConfig:
+    mode: Literal["webhook", "app"] = "webhook"
+    routes: tuple[SlackRoute, ...] = ()
+
+
+@dataclass(frozen=True, config=_V2)
+class DigestConfig:
+    """A daily summary at `at` local time in `timezone`."""
+
+    at: ClockTime
+    timezone: TimeZoneName
+    channels: ChannelList = NOTIFICATION_CHANNELS  # type: ignore[assignment]
+    slack_channel: SlackChannel | None = None
+
+    @property
+    def local_time(self) -> time:
+        return time.fromisoformat(self.at)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True, config=_V2)
+class QuietHoursConfig:
+    """A daily window in `timezone` (it may span midnight) in which `hold` notifications wait for its end."""
+
+    start: ClockTime
+    end: ClockTime
+    timezone: TimeZoneName
+    hold: Events
+    channels: ChannelList = NOTIFICATION_CHANNELS  # type: ignore[assignment]
+
+    @field_validator("end")
+    @classmethod
+    def _not_empty(cls, end: str, info: ValidationInfo) -> str:
+        if end == info.data.get("start"):
+            raise ValueError("the window is empty: end is the same time as start")
+        return end
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def holds(self, local: time) -> bool:
+        """Whether a local time of day falls inside the window (start included, end excluded)."""
+        start, end = time.fromisoformat(self.start), time.fromisoformat(self.end)
+        return start <= local < end if start < end else local >= start or local < end
 
 
 class Config(_Strict):
     stall_after_minutes: Annotated[int, Field(ge=1)] = 60
     stall_repeat_minutes: Annotated[int | None, Field(ge=1)] = None
     name_contains: Annotated[str | None, Field(pattern=NAME_PATTERN)] = None
-    slack_events: EventList = ALL_EVENTS  # type: ignore[assignment]
-    email_events: EventList = ALL_EVENTS  # type: ignore[assignment]
+    slack_events: Annotated[EventList, AfterValidator(_listed_once)] = ALL_EVENTS  # type: ignore[assignment]
+    email_events: Annotated[EventList, AfterValidator(_listed_once)] = ALL_EVENTS  # type: ignore[assignment]
+    # Version 2
+    slack: SlackConfig = SlackConfig()
+    digest: DigestConfig | None = None
+    quiet_hours: QuietHoursConfig | None = None
 
-    @field_validator("slack_events", "email_events")
-    @classmethod
-    def _no_repeats(cls, value: EventList) -> EventList:
-        if len(set(value)) != len(value):
-            raise ValueError("an event type is listed twice")
-        return value
+    def problems(self) -> list[str]:
+        """What the fields are each valid for but do not make sense together, each naming its field."""
+        problems = []
+        app = self.slack.mode == "app"
+        if app and not self.slack.routes:
+            problems.append("config.slack.routes: app mode needs at least one route")
+        if not app and self.slack.routes:
+            problems.append("config.slack.routes: routes apply in app mode only (set config.slack.mode to app)")
+        if app and "slack_events" in self.model_fields_set:
+            problems.append("config.slack_events: not used in app mode, where config.slack.routes replace it")
+        digest = self.digest
+        if app and digest is not None and "slack" in digest.channels and digest.slack_channel is None:
+            problems.append("config.digest.slack_channel: app mode needs the channel the digest goes to")
+        if self.digest is not None and self.digest.slack_channel is not None:
+            if not app:
+                problems.append("config.digest.slack_channel: only app mode can choose the channel (webhook mode)")
+            elif "slack" not in self.digest.channels:
+                problems.append("config.digest.slack_channel: the digest does not go to slack (config.digest.channels)")
+        return problems
 
 
 class Scenario(_Strict):
@@ -153,12 +374,67 @@ class Scenario(_Strict):
         """Steps by minute; steps at the same minute keep their file order."""
         return sorted(self.steps, key=lambda step: step.at_minute)
 
+    def v2_features(self) -> list[str]:
+        """The Version 2 features this scenario uses, as field paths ("config.digest", "steps[3].mute").
+
+        A replay that does not support one yet refuses the scenario naming it. Slack settings that only
+        restate version 1 (`"mode": "webhook"`) are not listed.
+        """
+        features = []
+        if self.config.slack.mode != "webhook":
+            features.append("config.slack.mode")
+        if self.config.slack.routes:
+            features.append("config.slack.routes")
+        if self.config.digest is not None:
+            features.append("config.digest")
+        if self.config.quiet_hours is not None:
+            features.append("config.quiet_hours")
+        for index, step in enumerate(self.steps):
+            if step.mute is not None:
+                features.append(f"steps[{index}].mute")
+            if step.fault is not None and step.fault.until_minute is not None:
+                features.append(f"steps[{index}].fault.until_minute")
+            if step.fault is not None and step.fault.mode == "lost_response":
+                features.append(f"steps[{index}].fault.mode")
+        return features
+
+    def problems(self) -> list[str]:
+        """What each field allows but the scenario as a whole cannot do, each naming its field."""
+        return self.config.problems() + self._step_problems()
+
+    def _step_problems(self) -> list[str]:
+        problems = []
+        created: dict[str, int] = {}  # lowercased job name -> index of the step that created it
+        # The order the replay applies steps in; SageMaker job names are unique whatever their case.
+        for index in sorted(range(len(self.steps)), key=lambda i: self.steps[i].at_minute):
+            step = self.steps[index]
+            where = f"steps[{index}].{step.action}"
+            name = step.job_name
+            if step.action == "create" and name is not None:
+                if name.lower() in created:
+                    problems.append(f"{where}.name: {name!r} is already created by steps[{created[name.lower()]}]")
+                else:
+                    created[name.lower()] = index
+            elif name is not None and name.lower() not in created:
+                problems.append(f"{where}.name: {name!r} is not a job created by an earlier step")
+            until = step.mute.until_minute if step.mute else step.fault.until_minute if step.fault else None
+            if until is not None and until <= step.at_minute:
+                problems.append(f"{where}.until_minute: {until} is not after the step's at_minute ({step.at_minute})")
+        return sorted(problems, key=_step_index)
+
+
+def _step_index(problem: str) -> int:
+    return int(problem.removeprefix("steps[").split("]", 1)[0])
+
 
 def parse(raw: Any) -> Scenario:
     try:
-        return Scenario.model_validate(raw)
+        scenario = Scenario.model_validate(raw)
     except ValidationError as error:
         raise ScenarioError("; ".join(_describe(item) for item in error.errors())) from None
+    if problems := scenario.problems():
+        raise ScenarioError("; ".join(problems))
+    return scenario
 
 
 def load(path: Path) -> Scenario:
@@ -179,6 +455,6 @@ def _describe(item: Any) -> str:
         elif not str(part).startswith(("function-after", "function-before")):
             where += f".{part}" if where else str(part)
     message = str(item["msg"]).removeprefix("Value error, ")
-    if item["type"] == "extra_forbidden":
+    if item["type"] in ("extra_forbidden", "unexpected_keyword_argument"):  # models and dataclasses say it apart
         message = "is not a known field"
     return f"{where or 'scenario'}: {message}"

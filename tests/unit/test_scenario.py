@@ -1,0 +1,401 @@
+"""Scenario files: what the loader accepts, what it refuses (naming the field), and the Version 2 model."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import pytest
+
+from gtwatch.cli import main
+from gtwatch.sim.scenario import (
+    ALL_EVENTS,
+    FAILURE_REASON_MAX_LENGTH,
+    S3_URI_MAX_LENGTH,
+    ScenarioError,
+    SlackRoute,
+    load,
+    parse,
+    validate_clock_time,
+    validate_s3_uri,
+    validate_slack_channel,
+    validate_slack_mention,
+    validate_timezone,
+)
+
+DATA = Path(__file__).parents[1] / "scenarios" / "data"
+START = "2026-01-05T09:00:00Z"
+
+
+def scenario(*steps: dict[str, Any], **config: Any) -> dict[str, Any]:
+    return {"start": START, "config": config, "steps": list(steps)}
+
+
+def create(minute: int, name: str = "cats", **fields: Any) -> dict[str, Any]:
+    return {"at_minute": minute, "create": {"name": name, **fields}}
+
+
+def update(minute: int, name: str = "cats", **fields: Any) -> dict[str, Any]:
+    return {"at_minute": minute, "update": {"name": name, **fields}}
+
+
+def refusal(raw: dict[str, Any]) -> str:
+    with pytest.raises(ScenarioError) as excinfo:
+        parse(raw)
+    return str(excinfo.value)
+
+
+# --- the example files --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.json")), ids=lambda path: path.name)
+def test_every_example_scenario_loads(path: Path) -> None:
+    load(path)
+
+
+def test_the_app_threads_example_reads_as_written() -> None:
+    loaded = load(DATA / "v2-app-threads.json")
+
+    assert loaded.config.slack.mode == "app"
+    assert loaded.config.slack.routes == (
+        SlackRoute(channel="#labeling", events=ALL_EVENTS),  # type: ignore[arg-type]
+        SlackRoute(channel="#ml-oncall", events=("failed",), mention="<!here>"),
+    )
+    assert loaded.v2_features() == [
+        "config.slack.mode",
+        "config.slack.routes",
+        "steps[7].fault.mode",
+        "steps[8].fault.until_minute",
+    ]
+    assert loaded.steps[8].fault is not None
+    assert (loaded.steps[8].fault.count, loaded.steps[8].fault.until_minute) == (None, 170)
+
+
+def test_the_digest_quiet_hours_and_mute_example_reads_as_written() -> None:
+    loaded = load(DATA / "v2-digest-quiet-mute.json")
+
+    digest, quiet = loaded.config.digest, loaded.config.quiet_hours
+    assert digest is not None and quiet is not None
+    assert (digest.local_time, digest.zone.key, digest.channels) == (time(9, 0), "Europe/Paris", ("slack", "email"))
+    assert (quiet.start, quiet.end, quiet.hold, quiet.channels) == (
+        "19:00",
+        "08:00",
+        ("completed", "stalled", "resumed"),
+        ("slack",),
+    )
+    mute = loaded.steps[5].mute
+    assert mute is not None and (mute.name, mute.until_minute, mute.events) == (
+        "street-signs",
+        1500,
+        ("stalled", "resumed"),
+    )
+    assert loaded.v2_features() == ["config.digest", "config.quiet_hours", "steps[5].mute"]
+
+
+def test_a_version_1_scenario_uses_no_version_2_feature_and_keeps_its_defaults() -> None:
+    loaded = load(DATA / "faults.json")
+
+    assert loaded.v2_features() == []
+    assert loaded.config.slack.mode == "webhook"
+    assert loaded.config.slack_events == ALL_EVENTS
+    assert (loaded.config.digest, loaded.config.quiet_hours) == (None, None)
+    assert all(step.fault.count is not None for step in loaded.steps if step.fault is not None)
+
+
+def test_a_fault_without_count_or_until_minute_fails_the_next_call() -> None:
+    loaded = parse(scenario({"at_minute": 0, "fault": {"target": "sns", "mode": "error"}}))
+
+    assert loaded.steps[0].fault is not None
+    assert (loaded.steps[0].fault.count, loaded.steps[0].fault.until_minute) == (1, None)
+
+
+def test_webhook_mode_said_out_loud_is_not_a_version_2_feature() -> None:
+    assert parse(scenario(slack={"mode": "webhook"})).v2_features() == []
+
+
+def test_version_2_settings_cannot_be_changed_once_read() -> None:
+    loaded = load(DATA / "v2-app-threads.json")
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loaded.config.slack.routes[0].channel = "#elsewhere"  # type: ignore[misc]
+
+
+# --- impossible jobs ------------------------------------------------------------------------------------
+
+
+def test_a_failure_reason_sagemaker_could_not_hold_is_refused() -> None:
+    assert refusal(scenario(create(0, failure_reason="x" * 1025))).startswith("steps[0].create.failure_reason: ")
+    assert refusal(scenario(create(0), update(5, failure_reason="x" * 1025))).startswith(
+        "steps[1].update.failure_reason: "
+    )
+    parse(scenario(create(0, failure_reason="x" * 1024)))
+
+
+@pytest.mark.parametrize(
+    "output", ["/tmp/out.manifest", "https://bucket/out.manifest", "s3://bucket", "s3://bucket/", "s3://My_Bucket/o"]
+)
+def test_an_output_that_is_not_an_s3_uri_is_refused(output: str) -> None:
+    assert refusal(scenario(create(0, output=output))).startswith("steps[0].create.output: ")
+    assert refusal(scenario(create(0), update(1, output=output))).startswith("steps[1].update.output: ")
+
+
+def test_the_limits_are_sagemakers() -> None:
+    model = botocore.session.get_session().get_service_model("sagemaker")
+
+    assert model.shape_for("FailureReason").metadata["max"] == FAILURE_REASON_MAX_LENGTH
+    assert model.shape_for("S3Uri").metadata["max"] == S3_URI_MAX_LENGTH
+
+
+def test_an_output_that_is_an_s3_uri_is_accepted() -> None:
+    parse(scenario(create(0, output="s3://labels-prod/cats/output/output.manifest")))
+
+
+def test_an_update_of_a_job_no_step_created_is_refused() -> None:
+    assert refusal(scenario(create(0), update(5, "dogs"))) == (
+        "steps[1].update.name: 'dogs' is not a job created by an earlier step"
+    )
+
+
+def test_an_update_before_the_creation_is_refused_whatever_the_file_order() -> None:
+    assert refusal(scenario(update(5), create(10))) == (
+        "steps[0].update.name: 'cats' is not a job created by an earlier step"
+    )
+
+
+def test_at_the_same_minute_the_file_order_decides() -> None:
+    assert "steps[0].update.name" in refusal(scenario(update(5), create(5)))
+    parse(scenario(create(5), update(5)))
+
+
+def test_steps_listed_out_of_order_are_checked_in_the_order_they_apply() -> None:
+    parse(scenario(update(30), {"at_minute": 31, "state_change_event": {"name": "cats"}}, create(0)))
+
+
+def test_a_second_job_with_the_same_name_is_refused_in_any_case() -> None:
+    assert refusal(scenario(create(0), update(1), create(9, "CATS"))) == (
+        "steps[2].create.name: 'CATS' is already created by steps[0]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("step", "field"),
+    [
+        ({"at_minute": 3, "state_change_event": {"name": "dogs"}}, "steps[1].state_change_event.name"),
+        ({"at_minute": 3, "mute": {"name": "dogs", "until_minute": 9}}, "steps[1].mute.name"),
+    ],
+)
+def test_any_step_naming_a_job_needs_it_created_first(step: dict[str, Any], field: str) -> None:
+    assert refusal(scenario(create(0), step)) == f"{field}: 'dogs' is not a job created by an earlier step"
+
+
+def test_an_event_for_an_arbitrary_arn_needs_no_job() -> None:
+    parse(scenario({"at_minute": 0, "state_change_event": {"arn": "arn:aws:sagemaker:us-east-1:1:labeling-job/x"}}))
+
+
+def test_every_impossible_step_is_reported_at_once() -> None:
+    message = refusal(scenario(update(0, "a"), create(1, "b"), create(2, "b"), update(3, "c")))
+
+    assert message.split("; ") == [
+        "steps[0].update.name: 'a' is not a job created by an earlier step",
+        "steps[2].create.name: 'b' is already created by steps[1]",
+        "steps[3].update.name: 'c' is not a job created by an earlier step",
+    ]
+
+
+def test_the_replay_command_exits_2_naming_the_step(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "unknown-job.json"
+    path.write_text(json.dumps(scenario(create(0), update(3, "nope"))))
+
+    assert main(["replay", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "steps[1].update.name: 'nope' is not a job created by an earlier step" in captured.err
+
+
+# --- Version 2 fields -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mention",
+    ["<!here>", "<!channel>", "<!everyone>", "<@U024BE7LH>", "<!subteam^S0ABC123|ml-oncall>", "<!subteam^S0ABC123>"],
+)
+def test_slack_mentions_in_slack_markup_are_accepted(mention: str) -> None:
+    assert validate_slack_mention(mention) == mention
+
+
+@pytest.mark.parametrize(
+    "mention", ["@here", "<!here", "<!HERE>", "<!here> <!channel>", "<@u024be7lh>", "<!subteam^X1|a>", "@ml-oncall", ""]
+)
+def test_anything_else_is_not_a_mention(mention: str) -> None:
+    with pytest.raises(ValueError, match="is not a Slack mention"):
+        validate_slack_mention(mention)
+
+
+@pytest.mark.parametrize("channel", ["#labeling", "#ml_alerts-2", "#" + "a" * 80, "C0123ABCD", "G0123ABCD"])
+def test_slack_channels_by_name_or_id_are_accepted(channel: str) -> None:
+    assert validate_slack_channel(channel) == channel
+
+
+@pytest.mark.parametrize(
+    "channel", ["labeling", "#Labeling", "#ml alerts", "#", "#" + "a" * 81, "c0123abcd", "D0123ABCD", "#ml.alerts"]
+)
+def test_anything_else_is_not_a_channel(channel: str) -> None:
+    with pytest.raises(ValueError, match="is not a Slack channel"):
+        validate_slack_channel(channel)
+
+
+@pytest.mark.parametrize(("value", "valid"), [("09:00", True), ("23:59", True), ("24:00", False), ("9:00", False)])
+def test_times_of_day_are_hh_mm(value: str, valid: bool) -> None:
+    if valid:
+        assert validate_clock_time(value) == value
+    else:
+        with pytest.raises(ValueError, match="HH:MM"):
+            validate_clock_time(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"), [("Europe/Berlin", True), ("UTC", True), ("CET+1", False), ("../etc", False)]
+)
+def test_time_zones_are_iana_names(value: str, valid: bool) -> None:
+    if valid:
+        assert validate_timezone(value) == value
+    else:
+        with pytest.raises(ValueError, match="IANA"):
+            validate_timezone(value)
+
+
+def test_s3_uris_name_a_bucket_and_a_key() -> None:
+    assert validate_s3_uri("s3://bucket/key") == "s3://bucket/key"
+    with pytest.raises(ValueError, match="s3://bucket/key"):
+        validate_s3_uri("s3://bucket/" + "k" * 1024)
+
+
+ROUTE = {"channel": "#labeling", "events": ["failed"]}
+DIGEST = {"at": "09:00", "timezone": "Europe/Berlin"}
+QUIET = {"start": "20:00", "end": "08:00", "timezone": "America/New_York", "hold": ["completed"]}
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"slack": {"mode": "bot"}}, "config.slack.mode: Input should be 'webhook' or 'app'"),
+        ({"slack": {"mode": "app", "routes": [{**ROUTE, "channel": "labeling"}]}}, "config.slack.routes[0].channel: "),
+        ({"slack": {"mode": "app", "routes": [{**ROUTE, "events": []}]}}, "config.slack.routes[0].events: "),
+        ({"slack": {"mode": "app", "routes": [{**ROUTE, "events": ["done"]}]}}, "config.slack.routes[0].events[0]: "),
+        ({"slack": {"mode": "app", "routes": [{**ROUTE, "mention": "@here"}]}}, "config.slack.routes[0].mention: "),
+        ({"slack": {"mode": "app", "routes": [{**ROUTE, "name_contains": "a b"}]}}, "routes[0].name_contains: "),
+        ({"slack": {"mode": "app", "routes": [{**ROUTE, "colour": "red"}]}}, "routes[0].colour: is not a known field"),
+        ({"slack": {"mode": "app", "routes": [{"events": ["failed"]}]}}, "config.slack.routes[0].channel: Field req"),
+        ({"slack": {"mode": "app"}}, "config.slack.routes: app mode needs at least one route"),
+        ({"slack": {"routes": [ROUTE]}}, "config.slack.routes: routes apply in app mode only"),
+        (
+            {"slack": {"mode": "app", "routes": [ROUTE]}, "slack_events": ["failed"]},
+            "config.slack_events: not used in app mode",
+        ),
+        ({"digest": {**DIGEST, "at": "9am"}}, "config.digest.at: "),
+        ({"digest": {**DIGEST, "timezone": "Mars/Olympus"}}, "config.digest.timezone: "),
+        ({"digest": {"at": "09:00"}}, "config.digest.timezone: Field required"),
+        ({"digest": {**DIGEST, "channels": ["pager"]}}, "config.digest.channels[0]: "),
+        ({"digest": {**DIGEST, "channels": []}}, "config.digest.channels: "),
+        ({"digest": {**DIGEST, "slack_channel": "#labeling"}}, "config.digest.slack_channel: only app mode"),
+        (
+            {"slack": {"mode": "app", "routes": [ROUTE]}, "digest": DIGEST},
+            "config.digest.slack_channel: app mode needs the channel",
+        ),
+        (
+            {
+                "slack": {"mode": "app", "routes": [ROUTE]},
+                "digest": {**DIGEST, "channels": ["email"], "slack_channel": "#a"},
+            },
+            "config.digest.slack_channel: the digest does not go to slack",
+        ),
+        ({"quiet_hours": {**QUIET, "end": "20:00"}}, "config.quiet_hours.end: Value error, the window is empty"),
+        ({"quiet_hours": {**QUIET, "start": "25:00"}}, "config.quiet_hours.start: "),
+        ({"quiet_hours": {**QUIET, "hold": ["completed", "completed"]}}, "config.quiet_hours.hold: "),
+        ({"quiet_hours": {**QUIET, "timezone": "EST5EDT!"}}, "config.quiet_hours.timezone: "),
+        ({"quiet_hours": {**QUIET, "channels": ["sms"]}}, "config.quiet_hours.channels[0]: "),
+    ],
+)
+def test_a_version_2_setting_that_is_not_valid_is_refused_naming_the_field(
+    config: dict[str, Any], message: str
+) -> None:
+    assert message.replace("Value error, ", "") in refusal(scenario(**config))
+
+
+def test_the_version_2_settings_in_full_are_read() -> None:
+    loaded = parse(
+        scenario(
+            slack={
+                "mode": "app",
+                "routes": [
+                    {
+                        "channel": "#ml-alerts",
+                        "events": ["failed", "stalled"],
+                        "name_contains": "prod",
+                        "mention": "<!subteam^S0ABC123|ml-oncall>",
+                    },
+                    {"channel": "C0123ABCD", "events": list(ALL_EVENTS)},
+                ],
+            },
+            digest={**DIGEST, "channels": ["slack"], "slack_channel": "#labeling"},
+            quiet_hours={**QUIET, "channels": ["email"]},
+        )
+    )
+
+    first, second = loaded.config.slack.routes
+    assert first.matches("failed", "cats-PROD-v2") and not first.matches("failed", "cats-dev")
+    assert not first.matches("completed", "cats-prod")
+    assert second.matches("resumed", "anything")
+    assert loaded.config.digest is not None and loaded.config.digest.slack_channel == "#labeling"
+    assert loaded.config.quiet_hours is not None and loaded.config.quiet_hours.channels == ("email",)
+    assert loaded.v2_features() == ["config.slack.mode", "config.slack.routes", "config.digest", "config.quiet_hours"]
+
+
+@pytest.mark.parametrize(
+    ("local", "held"), [(time(19, 59), False), (time(20, 0), True), (time(2, 0), True), (time(8, 0), False)]
+)
+def test_quiet_hours_may_span_midnight(local: time, held: bool) -> None:
+    quiet = parse(scenario(quiet_hours=QUIET)).config.quiet_hours
+
+    assert quiet is not None and quiet.holds(local) is held
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        (
+            {"mute": {"name": "cats", "until_minute": 5}},
+            "steps[1].mute.until_minute: 5 is not after the step's at_minute (5)",
+        ),
+        ({"mute": {"name": "cats", "until_minute": 50, "events": []}}, "steps[1].mute.events: "),
+        ({"mute": {"name": "cats", "until_minute": 50, "events": ["done"]}}, "steps[1].mute.events[0]: "),
+        ({"mute": {"name": "cats"}}, "steps[1].mute.until_minute: Field required"),
+        ({"mute": {"name": "cats", "until_minute": 50, "for": "ever"}}, "steps[1].mute.for: is not a known field"),
+        (
+            {"fault": {"target": "slack", "mode": "http_500", "count": 2, "until_minute": 60}},
+            "steps[1].fault: give count (the next calls fail) or until_minute (an outage), not both",
+        ),
+        (
+            {"fault": {"target": "slack", "mode": "http_500", "until_minute": 2}},
+            "steps[1].fault.until_minute: 2 is not after",
+        ),
+        ({"fault": {"target": "sns", "mode": "lost_response"}}, "steps[1].fault: mode 'lost_response' does not apply"),
+    ],
+)
+def test_a_version_2_step_that_is_not_valid_is_refused_naming_the_field(step: dict[str, Any], message: str) -> None:
+    assert message in refusal(scenario(create(0), {"at_minute": 5, **step}))
+
+
+def test_an_event_type_listed_twice_is_refused() -> None:
+    assert refusal(scenario(slack_events=["failed", "failed"])) == "config.slack_events: 'failed' is listed twice"
+
+
+def test_a_mute_without_events_mutes_every_type() -> None:
+    loaded = parse(scenario(create(0), {"at_minute": 5, "mute": {"name": "cats", "until_minute": 60}}))
+
+    assert loaded.steps[1].mute is not None and loaded.steps[1].mute.events == ALL_EVENTS
+    assert loaded.v2_features() == ["steps[1].mute"]
