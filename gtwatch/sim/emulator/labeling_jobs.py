@@ -198,7 +198,7 @@ def _filter_time(value: datetime | None) -> datetime | None:
 
 _OPERATIONS: Final = frozenset({"CreateLabelingJob", "DescribeLabelingJob", "ListLabelingJobs", "StopLabelingJob"})
 # The JSON types a member of each model type arrives as. JSON true/false are Python bools, which are
-# also ints: _wire_type_errors tells them apart.
+# also ints: shape_errors tells them apart.
 _WIRE_TYPES: Final[Mapping[str, tuple[type, ...]]] = {
     "string": (str,),
     "blob": (str,),
