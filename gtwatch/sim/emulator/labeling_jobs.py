@@ -211,9 +211,10 @@ _WIRE_TYPES: Final[Mapping[str, tuple[type, ...]]] = {
     "map": (dict,),
     "list": (list,),
 }
-# Java regular expressions in the model that Python's `re` lacks. \p{L} and \p{N} become \w, which also
-# admits digits and the underscore: exact in the tag patterns, the only ones these operations use, which
-# allow both. A pattern still holding a \p{...} after this is not checked (a test keeps that from happening).
+# Classes of the model's Java regular expressions that Python's `re` lacks, as they appear there: inside a
+# character class. \p{L} and \p{N} become \w, which also admits digits and the underscore: exact in the tag
+# patterns, the only ones these operations use, which allow both. A pattern still holding a \p{...} after
+# this is not checked (a test keeps that from happening to these operations).
 _JAVA_CLASSES: Final = {
     r"\p{L}": r"\w",
     r"\p{N}": r"\w",
