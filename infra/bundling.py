@@ -14,9 +14,10 @@ import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
+from infra.requirements import REQUIREMENTS_FILE, normalized
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = REPO_ROOT / "functions"
-REQUIREMENTS_FILE = REPO_ROOT / "requirements.txt"
 
 # The newest Python that Lambda and the Powertools layer both support. Graviton: the same price per request,
 # a fifth less per GB-second; nothing bundled is compiled, and the layer is published for arm64 too.
@@ -45,28 +46,15 @@ def python_version(runtime: lambda_.Runtime = RUNTIME) -> str:
     return runtime.name.removeprefix("python")
 
 
-def _normalized(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def bundled_requirements(requirements: Path = REQUIREMENTS_FILE) -> list[str]:
     """The pinned requirements the functions need beside the layer: requirements.txt minus what the layer has."""
     kept = []
     for line in requirements.read_text(encoding="utf-8").splitlines():
         text = line.split("#", 1)[0].strip()
         match = _REQUIREMENT_NAME.match(text)
-        if match and _normalized(match.group(1)) not in PROVIDED_BY_LAYER:
+        if match and normalized(match.group(1)) not in PROVIDED_BY_LAYER:
             kept.append(text)
     return kept
-
-
-def pinned_version(package: str, requirements: Path = REQUIREMENTS_FILE) -> str | None:
-    """The version requirements.txt pins `package` to (name==version), or None."""
-    for line in requirements.read_text(encoding="utf-8").splitlines():
-        name, _, version = line.split("#", 1)[0].strip().partition("==")
-        if _normalized(name) == _normalized(package) and version:
-            return version.strip()
-    return None
 
 
 @jsii.implements(ILocalBundling)

@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
+from watcher.contract import EVENT_TYPES
+
+from infra.requirements import powertools_version
 
 if TYPE_CHECKING:
     # Only for hints: checking the settings alone should not start the jsii runtime.
@@ -15,7 +18,6 @@ if TYPE_CHECKING:
 
 CONTEXT_KEY = "gtwatch"
 
-EVENT_TYPES: tuple[str, ...] = ("completed", "failed", "stopped", "stalled", "resumed")
 LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 # The same patterns the poller's settings accept, so that a value that synthesizes also starts.
@@ -27,7 +29,14 @@ SECRETS_MANAGER_ID_PATTERN = r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{
 # A released Powertools version: AWS publishes one layer ARN per release under its public SSM parameters.
 SEMANTIC_VERSION_PATTERN = r"^\d+\.\d+\.\d+$"
 # The version in requirements.txt, so that the layer the functions run with is the one the tests ran with.
-POWERTOOLS_LAYER_VERSION = "3.37.0"
+POWERTOOLS_LAYER_VERSION = powertools_version()
+# A CloudFormation stack name (a letter, then letters, digits and hyphens, at most 128). It also names the topics,
+# alarms, log groups, the created secret and the metric namespace, so two stacks in one region stay apart.
+STACK_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9-]{0,127}$"
+DEFAULT_STACK_NAME = "Gtwatch"
+# A Slack message that fails is offered again after the queue's visibility timeout (3 minutes) and leaves the
+# queue for the dead-letter queue after 5 receives; below 10 minutes, ordinary retries would look like lag.
+MIN_SLACK_LAG_MINUTES = 10
 
 EventType = Literal["completed", "failed", "stopped", "stalled", "resumed"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -49,7 +58,14 @@ _ALLOWED: dict[str, str] = {
     "regions": "a list of region names like us-east-1 (empty for the stack's region)",
     "log_level": f"one of {', '.join(LOG_LEVELS)}",
     "alarm_email_addresses": "a list of email addresses",
-    "powertools_layer_version": "a released Powertools for AWS Lambda (Python) version like 3.37.0",
+    "powertools_layer_version": (
+        f"a released Powertools for AWS Lambda (Python) version like {POWERTOOLS_LAYER_VERSION} (default: the "
+        "version requirements.txt pins)"
+    ),
+    "stack_name": "a letter, then up to 127 letters, digits or hyphens (a CloudFormation stack name)",
+    "dashboard": "true or false",
+    "tracing": "true or false",
+    "slack_lag_alarm_minutes": f"a whole number of minutes from {MIN_SLACK_LAG_MINUTES} to 1440",
 }
 # What one item of a list setting allows.
 _ALLOWED_ITEM: dict[str, str] = {
@@ -84,8 +100,8 @@ class GtwatchConfig(BaseModel):
     stall_after_minutes: Annotated[int, Strict(), Field(ge=5)] = 60
     stall_repeat_minutes: Annotated[int | None, Strict(), Field(ge=5)] = None
     name_contains: Annotated[str | None, Field(pattern=NAME_CONTAINS_PATTERN)] = None
-    slack_events: Annotated[tuple[EventType, ...], Field(min_length=1)] = EVENT_TYPES  # type: ignore[assignment]
-    email_events: Annotated[tuple[EventType, ...], Field(min_length=1)] = EVENT_TYPES  # type: ignore[assignment]
+    slack_events: Annotated[tuple[EventType, ...], Field(min_length=1)] = EVENT_TYPES
+    email_events: Annotated[tuple[EventType, ...], Field(min_length=1)] = EVENT_TYPES
     email_addresses: tuple[Annotated[str, Field(pattern=EMAIL_PATTERN)], ...] = ()
     slack_webhook_secret_name: Annotated[str | None, Field(pattern=SECRETS_MANAGER_ID_PATTERN, max_length=2048)] = None
     regions: tuple[Annotated[str, Field(pattern=REGION_PATTERN)], ...] = ()
@@ -94,6 +110,25 @@ class GtwatchConfig(BaseModel):
     powertools_layer_version: Annotated[str, Strict(), Field(pattern=SEMANTIC_VERSION_PATTERN)] = (
         POWERTOOLS_LAYER_VERSION
     )
+    stack_name: Annotated[str, Strict(), Field(pattern=STACK_NAME_PATTERN)] = DEFAULT_STACK_NAME
+    # A CloudWatch dashboard costs $3 a month beyond an account's first three; the alarms do the watching.
+    dashboard: Annotated[bool, Strict()] = False
+    # Active X-Ray tracing of the three functions; off by default, since the handlers record no segments of their own.
+    tracing: Annotated[bool, Strict()] = False
+    # The Slack queue's oldest message older than this raises the slack-lag alarm.
+    slack_lag_alarm_minutes: Annotated[int, Strict(), Field(ge=MIN_SLACK_LAG_MINUTES, le=1440)] = 30
+
+    def effective(self, home_region: str) -> dict[str, Any]:
+        """What the watcher watches and sends, as `gtwatch status` reads it from the WatcherConfig output."""
+        return {
+            "regions": list(self.regions) or [home_region],
+            "name_contains": self.name_contains,
+            "slack_events": list(self.slack_events),
+            "email_events": list(self.email_events),
+            "stall_after_minutes": self.stall_after_minutes,
+            "stall_repeat_minutes": self.stall_repeat_minutes,
+            "schedule_minutes": self.schedule_minutes,
+        }
 
     @field_validator("slack_events", "email_events", "email_addresses", "regions", "alarm_email_addresses")
     @classmethod

@@ -1,8 +1,9 @@
-"""The deployment's customer managed KMS key: it encrypts the topics, the Slack queues and both tables."""
+"""The deployment's customer managed KMS key: it encrypts the topics, the Slack queues, both tables, the created
+webhook secret and the functions' log groups."""
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Aws, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -13,6 +14,9 @@ QUEUE_SENDER_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 # What an AWS service publishing to an encrypted topic needs (SNS developer guide, Key management, "Enable
 # compatibility between event sources from AWS services and encrypted topics").
 TOPIC_PUBLISHER_ACTIONS = ("kms:GenerateDataKey*", "kms:Decrypt")
+# What CloudWatch Logs needs to encrypt a log group with a customer managed key (CloudWatch Logs user guide,
+# "Encrypt log data in CloudWatch Logs using AWS KMS", step 2: the key policy).
+LOG_GROUP_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
 
 
 def topic_arn(scope: Construct, topic_name: str) -> str:
@@ -32,7 +36,7 @@ class DataKey(Construct):
         self.key = kms.Key(
             self,
             "Key",
-            description=f"gtwatch ({Stack.of(self).stack_name}): labeling job state and notifications",
+            description=f"gtwatch ({Stack.of(self).stack_name}): labeling job state, notifications and logs",
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
@@ -72,6 +76,29 @@ class DataKey(Construct):
                             arn_format=ArnFormat.COLON_RESOURCE_NAME,
                         )
                     },
+                },
+            )
+        )
+
+    def allow_log_groups(self, log_group_prefix: str) -> None:
+        """Let CloudWatch Logs in this region use the key for this stack's log groups (names under the prefix)."""
+        stack = Stack.of(self)
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsForThisStacksLogGroups",
+                principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
+                actions=list(LOG_GROUP_KEY_ACTIONS),
+                resources=["*"],
+                # CloudWatch Logs puts the log group's ARN in the encryption context of every request it makes.
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                            service="logs",
+                            resource="log-group",
+                            resource_name=f"{log_group_prefix}*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    }
                 },
             )
         )

@@ -1,11 +1,12 @@
-"""The one way gtwatch builds a Lambda function: same code, runtime, layer, tracing, logs and a role of its own."""
+"""The one way gtwatch builds a Lambda function: same code, runtime, layer, logs and a role of its own."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
@@ -14,13 +15,22 @@ from constructs import Construct, IConstruct
 from infra.bundling import ARCHITECTURE, RUNTIME
 
 SERVICE_NAME = "gtwatch"
-METRICS_NAMESPACE = "Gtwatch"
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 # What Lambda needs to write a function's logs into a group that already exists.
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 # The public parameter AWS keeps for each Powertools release, runtime and architecture; its value is the ARN
 # of the layer version in the deployment's region (docs/getting-started/install.md, "Using SSM Parameter Store").
 POWERTOOLS_PARAMETER = "/aws/service/powertools/python/{architecture}/{runtime}/{version}"
+
+
+def metrics_namespace(scope: Construct) -> str:
+    """The poller's metric namespace: the stack's name, so that two deployments' alarms never see each other."""
+    return Stack.of(scope).stack_name
+
+
+def log_group_prefix(scope: Construct) -> str:
+    """Where the stack's log groups live; named so that the key policy can name them without referring to them."""
+    return f"/gtwatch/{Stack.of(scope).stack_name}/"
 
 
 def powertools_parameter_name(version: str) -> str:
@@ -41,7 +51,8 @@ def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
 
 
 class WatcherFunction(Construct):
-    """A function of the `watcher` package: its own role (no managed policy) and log group with retention."""
+    """A function of the `watcher` package: its own role (no managed policy) and its own log group, encrypted with
+    the stack's key and kept a month."""
 
     def __init__(
         self,
@@ -51,15 +62,18 @@ class WatcherFunction(Construct):
         code: lambda_.Code,
         layers: Sequence[lambda_.ILayerVersion],
         handler: str,
+        name: str,
         description: str,
         environment: Mapping[str, str],
         log_level: str,
         timeout: Duration,
+        key: kms.IKey,
+        tracing: bool = False,
         memory_size: int = 256,
         retry_attempts: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = self._build_log_group()
+        self.log_group = self._build_log_group(name, key)
         self.role = self._build_role(description)
         self.function = lambda_.Function(
             self,
@@ -73,34 +87,40 @@ class WatcherFunction(Construct):
             memory_size=memory_size,
             timeout=timeout,
             role=self.role,
-            tracing=lambda_.Tracing.ACTIVE,
+            # Off unless configured: nothing in the handlers records a segment, so a trace would show only
+            # Lambda's own spans, and X-Ray needs a role statement on "*".
+            tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
             log_group=self.log_group,
             retry_attempts=retry_attempts,
             environment={
                 "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(self),
                 "POWERTOOLS_LOG_LEVEL": log_level,
                 **environment,
             },
         )
-        # Tracing added its statement to the role's default policy; that policy holds nothing else on "*".
-        acknowledge(
-            self.role.node.find_child("DefaultPolicy"),
-            "AwsSolutions-IAM5[Resource::*]",
-            "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level "
-            "permissions, so X-Ray documents them on '*'.",
-        )
+        if tracing:
+            # Tracing added its statement to the role's default policy; that policy holds nothing else on "*".
+            acknowledge(
+                self.role.node.find_child("DefaultPolicy"),
+                "AwsSolutions-IAM5[Resource::*]",
+                "Active tracing (tracing: true): xray:PutTraceSegments and xray:PutTelemetryRecords support no "
+                "resource-level permissions, so X-Ray documents them on '*'.",
+            )
 
     def allow(self, actions: Sequence[str], resources: Sequence[str]) -> None:
         """Let the function call exactly `actions` on exactly `resources`."""
         self.role.add_to_principal_policy(iam.PolicyStatement(actions=list(actions), resources=list(resources)))
 
-    def _build_log_group(self) -> logs.LogGroup:
+    def _build_log_group(self, name: str, key: kms.IKey) -> logs.LogGroup:
         # An explicit group (not the deprecated logRetention custom resource) so retention is set in the
-        # template; logs go with the stack, the state table stays.
+        # template; logs go with the stack, the state table stays. Named under the stack's prefix, which the key
+        # policy names for CloudWatch Logs (DataKey.allow_log_groups).
         return logs.LogGroup(
             self,
             "Logs",
+            log_group_name=f"{log_group_prefix(self)}{name}",
+            encryption_key=key,
             retention=LOG_RETENTION,
             removal_policy=RemovalPolicy.DESTROY,
         )

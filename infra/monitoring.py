@@ -1,7 +1,8 @@
-"""The watcher's own health: alarms to an alarm topic (email from config) and a CloudWatch dashboard."""
+"""The watcher's own health: alarms to an alarm topic (email from config) and, if configured, a dashboard."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from aws_cdk import ArnFormat, Duration, Stack
@@ -11,40 +12,35 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
+from watcher.contract import (
+    METRIC_JOB_ERRORS,
+    METRIC_OUTBOX_AGE,
+    METRIC_POLL_SUCCEEDED,
+    METRIC_PUBLISH_FAILURES,
+    SLACK_MAX_RECEIVE_COUNT,
+)
 
-from infra.config import EVENT_TYPES, GtwatchConfig
+from infra.config import GtwatchConfig
 from infra.encryption import DataKey
-from infra.function import METRICS_NAMESPACE, SERVICE_NAME
-from infra.notifications import TEST_EVENT_TYPE, Notifications
-from infra.polling import Polling
+from infra.function import SERVICE_NAME, metrics_namespace
+from infra.notifications import Notifications
+from infra.polling import POLLER_TIMEOUT, Polling
 
-# The poller's Powertools metrics (EMF) carry this dimension; NotificationsPublished adds EventType.
+# The poller's Powertools metrics (EMF) carry this one dimension.
 SERVICE_DIMENSION = {"service": SERVICE_NAME}
-# The poller is sick when this many schedule periods in a row had no fully successful run.
+# The watcher is not running when this many schedule periods in a row had no fully successful run.
 MISSED_RUNS = 3
-# Lambda and SQS metrics of functions that are not on the schedule are looked at in five-minute periods.
+# A job is failing (not just unlucky) when its errors come back in this many schedule periods in a row.
+FAILING_RUNS = 3
+# A notification waiting in an outbox longer than this many schedule periods (plus a run's longest duration)
+# has missed at least two retries.
+OUTBOX_PERIODS = 2
+# Lambda and SQS metrics of what does not run on the schedule are looked at in five-minute periods.
 SHORT_PERIOD = Duration.minutes(5)
 
 
-def watcher_metric(
-    name: str, *, statistic: str, period: Duration, event_type: str | None = None, label: str | None = None
-) -> cloudwatch.Metric:
-    """One of the poller's Powertools metrics; NotificationsPublished is per `event_type`."""
-    dimensions = dict(SERVICE_DIMENSION)
-    if event_type is not None:
-        dimensions["EventType"] = event_type
-    return cloudwatch.Metric(
-        namespace=METRICS_NAMESPACE,
-        metric_name=name,
-        dimensions_map=dimensions,
-        statistic=statistic,
-        period=period,
-        label=label,
-    )
-
-
 class Monitoring(Construct):
-    """Alarms on the poller, the Slack notifier and the dead-letter queue, and one dashboard of the watcher."""
+    """One alarm per way the watcher can fail silently, to an encrypted alarm topic; a dashboard if configured."""
 
     def __init__(
         self,
@@ -61,12 +57,31 @@ class Monitoring(Construct):
         # Alarm and topic names are fixed so that the key policy can name them (see encryption.py).
         self.alarm_name_prefix = f"{stack.stack_name}-"
         self.alarm_topic_name = f"{stack.stack_name}-alarms"
+        self.namespace = metrics_namespace(self)
         self.schedule_period = Duration.minutes(config.schedule_minutes)
         self.alarm_topic = self._build_alarm_topic(data_key)
         data_key.allow_alarms_to_publish(self.alarm_topic_name, self.alarm_name_prefix)
         self._subscribe_emails(config.alarm_email_addresses)
-        self.alarms = self._build_alarms(polling, notifications)
-        self.dashboard = self._build_dashboard(polling, notifications)
+        self.alarms = [
+            *self._build_poller_alarms(polling),
+            *self._build_slack_alarms(notifications, config.slack_lag_alarm_minutes),
+        ]
+        self.dashboard = self._build_dashboard(polling, notifications) if config.dashboard else None
+
+    def watcher_metric(self, name: str, *, statistic: str, label: str | None = None) -> cloudwatch.Metric:
+        """One of the poller's metrics (watcher.contract METRIC_*), per schedule period."""
+        return cloudwatch.Metric(
+            namespace=self.namespace,
+            metric_name=name,
+            dimensions_map=SERVICE_DIMENSION,
+            statistic=statistic,
+            period=self.schedule_period,
+            label=label,
+        )
+
+    @property
+    def outbox_age_threshold_seconds(self) -> int:
+        return OUTBOX_PERIODS * int(self.schedule_period.to_seconds()) + int(POLLER_TIMEOUT.to_seconds())
 
     def _build_alarm_topic(self, data_key: DataKey) -> sns.Topic:
         topic = sns.Topic(
@@ -112,6 +127,7 @@ class Monitoring(Construct):
         description: str,
         metric: cloudwatch.IMetric,
         *,
+        threshold: float = 1,
         comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         periods: int = 1,
         missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -122,7 +138,7 @@ class Monitoring(Construct):
             alarm_name=f"{self.alarm_name_prefix}{name}",
             alarm_description=description,
             metric=metric,
-            threshold=1,
+            threshold=threshold,
             comparison_operator=comparison,
             evaluation_periods=periods,
             datapoints_to_alarm=periods,
@@ -132,44 +148,85 @@ class Monitoring(Construct):
         alarm.add_ok_action(actions.SnsAction(self.alarm_topic))
         return alarm
 
-    def _build_alarms(self, polling: Polling, notifications: Notifications) -> list[cloudwatch.Alarm]:
+    def _build_poller_alarms(self, polling: Polling) -> list[cloudwatch.Alarm]:
         poller = polling.poller.function
-        notifier = notifications.slack_notifier.function
-        period = self.schedule_period
+        minutes = int(self.schedule_period.to_minutes())
+        outbox_minutes = math.ceil(self.outbox_age_threshold_seconds / 60)
         return [
-            self._alarm(
-                "PollerErrors",
-                "poller-errors",
-                "A gtwatch poller run failed (see the poller's log). The next run retries it.",
-                poller.metric_errors(period=period, statistic="Sum"),
-            ),
-            self._alarm(
-                "PollerThrottles",
-                "poller-throttles",
-                "Lambda throttled the gtwatch poller: a run did not start (account concurrency?).",
-                poller.metric_throttles(period=period, statistic="Sum"),
-            ),
             self._alarm(
                 "PollerNotRunning",
                 "poller-not-running",
-                f"No gtwatch poller run succeeded in the last {MISSED_RUNS} schedule periods: "
-                "nobody is told about labeling jobs.",
-                watcher_metric("PollSucceeded", statistic="Sum", period=period),
+                f"No gtwatch run completed in the last {MISSED_RUNS} schedule periods ({MISSED_RUNS * minutes} min): "
+                "nobody is told about labeling jobs. A run counts only if it listed every region and published or "
+                "kept every notification. Look at the poller's log and its Errors/Throttles metrics; check that "
+                "the schedule rule is enabled. Runbook: docs/deploy.md#alarms.",
+                self.watcher_metric(METRIC_POLL_SUCCEEDED, statistic="Sum"),
                 comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
                 periods=MISSED_RUNS,
                 # No data point at all means no successful run: that is exactly what this alarm is for.
                 missing=cloudwatch.TreatMissingData.BREACHING,
             ),
             self._alarm(
+                "PollerErrors",
+                "poller-errors",
+                "A gtwatch poller invocation failed outright (exception, timeout or out of memory); the next run "
+                "redoes its work. If it repeats, read the poller's log for the error. Runbook: docs/deploy.md#alarms.",
+                poller.metric_errors(period=self.schedule_period, statistic="Sum"),
+            ),
+            self._alarm(
+                "PublishFailures",
+                "publish-failures",
+                "SNS refused a gtwatch notification after retries; it waits in its job's outbox and the next run "
+                "publishes it. Check SNS in the region and the key policy. Runbook: docs/deploy.md#alarms.",
+                self.watcher_metric(METRIC_PUBLISH_FAILURES, statistic="Sum"),
+            ),
+            self._alarm(
+                "OutboxBacklog",
+                "outbox-backlog",
+                f"A gtwatch notification has waited in an outbox for over {outbox_minutes} min: at least two runs "
+                "failed to publish it. People are not being told. Look at publish-failures and the poller's log. "
+                "Runbook: docs/deploy.md#alarms.",
+                self.watcher_metric(METRIC_OUTBOX_AGE, statistic="Maximum"),
+                threshold=self.outbox_age_threshold_seconds,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            ),
+            self._alarm(
+                "JobErrors",
+                "job-errors",
+                f"Some labeling job failed in each of the last {FAILING_RUNS} gtwatch runs: its news may be stuck. "
+                "The poller's log names the job and the error. Runbook: docs/deploy.md#alarms.",
+                self.watcher_metric(METRIC_JOB_ERRORS, statistic="Sum"),
+                periods=FAILING_RUNS,
+            ),
+        ]
+
+    def _build_slack_alarms(self, notifications: Notifications, lag_minutes: int) -> list[cloudwatch.Alarm]:
+        notifier = notifications.slack_notifier.function
+        return [
+            self._alarm(
+                "SlackLag",
+                "slack-lag",
+                f"A gtwatch Slack notification has waited over {lag_minutes} min in the Slack queue: the notifier "
+                "is not taking messages (disabled trigger, throttling, no permission to read the queue). "
+                "Runbook: docs/deploy.md#alarms.",
+                notifications.slack_queue.metric_approximate_age_of_oldest_message(
+                    period=SHORT_PERIOD, statistic="Maximum"
+                ),
+                threshold=lag_minutes * 60,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            ),
+            self._alarm(
                 "SlackNotifierErrors",
                 "slack-notifier-errors",
-                "The gtwatch Slack notifier failed a whole invocation (settings or secret?); see its log.",
+                "The gtwatch Slack notifier failed a whole invocation (settings, secret, key); its messages come "
+                "back and reach the dead-letter queue if it goes on. See its log. Runbook: docs/deploy.md#alarms.",
                 notifier.metric_errors(period=SHORT_PERIOD, statistic="Sum"),
             ),
             self._alarm(
                 "SlackDeadLetters",
                 "slack-dead-letters",
-                "Slack notifications failed five times and wait in the dead-letter queue.",
+                f"Slack notifications failed {SLACK_MAX_RECEIVE_COUNT} times and wait in the dead-letter queue. Fix "
+                "the cause (webhook secret, Slack), then run gtwatch redrive. Runbook: docs/deploy.md#alarms.",
                 notifications.dead_letter_queue.metric_approximate_number_of_messages_visible(
                     period=SHORT_PERIOD, statistic="Maximum"
                 ),
@@ -180,9 +237,10 @@ class Monitoring(Construct):
         ]
 
     def _build_dashboard(self, polling: Polling, notifications: Notifications) -> cloudwatch.Dashboard:
+        # Only metrics that exist anyway: the alarms' own, and what Lambda, SNS and SQS report for free.
         period = self.schedule_period
         poller = polling.poller.function
-        notification_types = [*EVENT_TYPES, TEST_EVENT_TYPE]
+        notifier = notifications.slack_notifier.function
         dashboard = cloudwatch.Dashboard(
             self,
             "Dashboard",
@@ -193,87 +251,63 @@ class Monitoring(Construct):
             cloudwatch.GraphWidget(
                 title="Poller runs",
                 left=[
-                    watcher_metric("PollSucceeded", statistic="Sum", period=period, label="Successful runs"),
+                    self.watcher_metric(METRIC_POLL_SUCCEEDED, statistic="Sum", label="Successful runs"),
                     poller.metric_invocations(period=period, statistic="Sum", label="Invocations"),
                     poller.metric_errors(period=period, statistic="Sum", label="Errors"),
                 ],
                 width=8,
             ),
             cloudwatch.GraphWidget(
-                title="Jobs watched",
-                left=[watcher_metric("JobsWatched", statistic="Maximum", period=period, label="Jobs")],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
                 title="Run failures",
                 left=[
-                    watcher_metric("RegionFailures", statistic="Sum", period=period, label="Regions failed"),
-                    watcher_metric("PublishFailures", statistic="Sum", period=period, label="Publishes failed"),
+                    self.watcher_metric(METRIC_PUBLISH_FAILURES, statistic="Sum", label="Publishes failed"),
+                    self.watcher_metric(METRIC_JOB_ERRORS, statistic="Sum", label="Job errors"),
+                ],
+                right=[self.watcher_metric(METRIC_OUTBOX_AGE, statistic="Maximum", label="Oldest outbox (s)")],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Notifications published",
+                left=[
+                    notifications.topic.metric_number_of_messages_published(
+                        period=period, statistic="Sum", label="Published"
+                    ),
+                    notifications.topic.metric_number_of_notifications_failed(
+                        period=period, statistic="Sum", label="Deliveries failed"
+                    ),
                 ],
                 width=8,
             ),
         )
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
-                title="Notifications sent, by type",
+                title="Slack queue",
                 left=[
-                    watcher_metric(
-                        "NotificationsPublished",
-                        statistic="Sum",
-                        period=period,
-                        event_type=event_type,
-                        label=event_type,
+                    notifications.slack_queue.metric_approximate_age_of_oldest_message(
+                        period=SHORT_PERIOD, statistic="Maximum", label="Oldest message (s)"
                     )
-                    for event_type in notification_types
                 ],
-                stacked=True,
-                width=12,
-            ),
-            cloudwatch.GraphWidget(
-                title="Stalls",
-                left=[
-                    watcher_metric(
-                        "NotificationsPublished", statistic="Sum", period=period, event_type="stalled", label="stalled"
-                    ),
-                    watcher_metric(
-                        "NotificationsPublished", statistic="Sum", period=period, event_type="resumed", label="resumed"
-                    ),
-                ],
-                width=12,
-            ),
-        )
-        dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Slack dead-letter queue depth",
-                left=[
+                right=[
                     notifications.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                        period=SHORT_PERIOD, statistic="Maximum", label="Messages"
+                        period=SHORT_PERIOD, statistic="Maximum", label="Dead letters"
                     )
                 ],
-                width=6,
+                width=8,
             ),
             cloudwatch.GraphWidget(
-                title="Slack notifier",
+                title="Slack notifier and event handler",
                 left=[
-                    notifications.slack_notifier.function.metric_invocations(
-                        period=SHORT_PERIOD, statistic="Sum", label="Invocations"
-                    ),
-                    notifications.slack_notifier.function.metric_errors(
-                        period=SHORT_PERIOD, statistic="Sum", label="Errors"
-                    ),
-                ],
-                width=6,
-            ),
-            cloudwatch.GraphWidget(
-                title="State-change events handled",
-                left=[
+                    notifier.metric_invocations(period=SHORT_PERIOD, statistic="Sum", label="Notifier invocations"),
+                    notifier.metric_errors(period=SHORT_PERIOD, statistic="Sum", label="Notifier errors"),
                     polling.event_handler.function.metric_invocations(
-                        period=SHORT_PERIOD, statistic="Sum", label="Invocations"
+                        period=SHORT_PERIOD, statistic="Sum", label="Events handled"
                     ),
-                    polling.event_handler.function.metric_errors(period=SHORT_PERIOD, statistic="Sum", label="Errors"),
+                    polling.event_handler.function.metric_errors(
+                        period=SHORT_PERIOD, statistic="Sum", label="Event handler errors"
+                    ),
                 ],
-                width=6,
+                width=8,
             ),
-            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=6),
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=8),
         )
         return dashboard

@@ -14,38 +14,40 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+from watcher.contract import (
+    EVENT_TYPE_ATTRIBUTE,
+    IDEMPOTENCY_KEY,
+    IDEMPOTENCY_TTL_ATTRIBUTE,
+    SLACK_BATCH_SIZE,
+    SLACK_FUNCTION_TIMEOUT_SECONDS,
+    SLACK_HTTP_TIMEOUT_SECONDS,
+    SLACK_MAX_RECEIVE_COUNT,
+    SLACK_MAX_RETRY_AFTER_SECONDS,
+    SLACK_QUEUE_VISIBILITY_SECONDS,
+    TEST_EVENT_TYPE,
+)
 
 from infra.config import GtwatchConfig
 from infra.encryption import DataKey
 from infra.function import WatcherFunction, acknowledge
 
 SLACK_HANDLER = "watcher.slack_handler.lambda_handler"
-# The publisher sets this message attribute; subscriptions filter on it.
-EVENT_TYPE_ATTRIBUTE = "event_type"
-# `gtwatch test-notify` sends this type; it passes every channel's filter, whatever the configured events.
-TEST_EVENT_TYPE = "test"
-
-SLACK_TIMEOUT = Duration.seconds(30)
-# Lambda's advice for SQS event sources: at least six times the function's timeout, so that a message is
-# not handed out again while a retried batch is still being worked on.
-SLACK_QUEUE_VISIBILITY = Duration.seconds(SLACK_TIMEOUT.to_seconds() * 6)
-SLACK_BATCH_SIZE = 10
-SLACK_MAX_RECEIVE_COUNT = 5
+# The budgets behind these numbers are in watcher.contract (one message, its posts and Retry-After waits).
+SLACK_TIMEOUT = Duration.seconds(SLACK_FUNCTION_TIMEOUT_SECONDS)
+SLACK_QUEUE_VISIBILITY = Duration.seconds(SLACK_QUEUE_VISIBILITY_SECONDS)
 DEAD_LETTER_RETENTION = Duration.days(14)
 # Two pollers (the least Lambda allows) keep posts to one webhook well under Slack's rate limit.
 SLACK_MAX_CONCURRENCY = 2
 WEBHOOK_PLACEHOLDER = "REPLACE-WITH-THE-SLACK-INCOMING-WEBHOOK-URL"
 
-# Powertools idempotency's default table layout, and the item calls its DynamoDB persistence layer makes.
-IDEMPOTENCY_KEY = "id"
-IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
+# The item calls Powertools idempotency's DynamoDB persistence layer makes.
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 # Powertools' SecretsProvider reads the value, nothing else.
 SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
 # A publisher to a topic under a customer managed key (SNS docs, "Allow a user to send messages to a topic
 # with SSE"): GenerateDataKey and Decrypt, on that key.
 PUBLISH_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
-# Reading the queue and the idempotency table: Decrypt only.
+# Reading the queue, the idempotency table and the created webhook secret: Decrypt only.
 NOTIFIER_KEY_ACTIONS = ("kms:Decrypt",)
 
 
@@ -84,7 +86,7 @@ class Notifications(Construct):
             config.slack_webhook_secret_name
         )
         self.idempotency_table = self._build_idempotency_table()
-        self.slack_notifier = self._build_slack_notifier(code, layers, config.log_level)
+        self.slack_notifier = self._build_slack_notifier(code, layers, config)
 
     @property
     def created_webhook_secret_name(self) -> str | None:
@@ -174,6 +176,7 @@ class Notifications(Construct):
                 "SlackWebhookSecret",
                 secret_name=self._created_secret_name(),
                 description="Slack incoming-webhook URL that gtwatch posts to; replace the placeholder value.",
+                encryption_key=self.key,
                 # A placeholder, not a secret: the real URL is put in by hand after the first deployment.
                 secret_string_value=SecretValue.unsafe_plain_text(WEBHOOK_PLACEHOLDER),
             )
@@ -213,7 +216,7 @@ class Notifications(Construct):
         )
 
     def _build_slack_notifier(
-        self, code: lambda_.Code, layers: Sequence[lambda_.ILayerVersion], log_level: str
+        self, code: lambda_.Code, layers: Sequence[lambda_.ILayerVersion], config: GtwatchConfig
     ) -> WatcherFunction:
         notifier = WatcherFunction(
             self,
@@ -221,12 +224,19 @@ class Notifications(Construct):
             code=code,
             layers=layers,
             handler=SLACK_HANDLER,
+            name="slack-notifier",
             description="Posts gtwatch notifications from the Slack queue to the Slack webhook.",
             timeout=SLACK_TIMEOUT,
-            log_level=log_level,
+            log_level=config.log_level,
+            key=self.key,
+            tracing=config.tracing,
             environment={
                 "GTWATCH_SLACK_WEBHOOK_SECRET": self.webhook_secret_id,
                 "GTWATCH_IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
+                # The per-attempt HTTP timeout and the Retry-After waits one message may spend: within them, a
+                # message always fits the function's timeout (watcher.contract, tests/infra).
+                "GTWATCH_SLACK_TIMEOUT_SECONDS": str(SLACK_HTTP_TIMEOUT_SECONDS),
+                "GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS": str(SLACK_MAX_RETRY_AFTER_SECONDS),
             },
         )
         notifier.allow(SECRET_ACTIONS, [self.webhook_secret_arn])

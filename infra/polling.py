@@ -8,8 +8,10 @@ from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
+from watcher.contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
 
 from infra.config import GtwatchConfig
 from infra.function import WatcherFunction, acknowledge
@@ -21,10 +23,7 @@ EVENT_HANDLER = "watcher.event_handler.lambda_handler"
 POLLER_TIMEOUT = Duration.seconds(120)
 EVENT_HANDLER_TIMEOUT = Duration.seconds(60)
 # What SageMaker sends to the default event bus when a labeling job changes status.
-STATE_CHANGE_PATTERN = events.EventPattern(
-    source=["aws.sagemaker"],
-    detail_type=["SageMaker Ground Truth Labeling Job State Change"],
-)
+STATE_CHANGE_PATTERN = events.EventPattern(source=[STATE_CHANGE_SOURCE], detail_type=[STATE_CHANGE_DETAIL_TYPE])
 
 
 class Polling(Construct):
@@ -43,8 +42,8 @@ class Polling(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         environment = self._environment(config, state, notifications)
-        self.poller = self._build_poller(config, code, layers, environment)
-        self.event_handler = self._build_event_handler(config, code, layers, environment)
+        self.poller = self._build_poller(config, code, layers, environment, state.key)
+        self.event_handler = self._build_event_handler(config, code, layers, environment, state.key)
         watched_regions = config.regions or (Stack.of(self).region,)
         self._allow_listing(self.poller)
         self._allow_describing(self.poller, watched_regions)
@@ -77,6 +76,7 @@ class Polling(Construct):
         code: lambda_.Code,
         layers: Sequence[lambda_.ILayerVersion],
         environment: dict[str, str],
+        key: kms.IKey,
     ) -> WatcherFunction:
         return WatcherFunction(
             self,
@@ -84,9 +84,12 @@ class Polling(Construct):
             code=code,
             layers=layers,
             handler=POLLER_HANDLER,
+            name="poller",
             description="Polls SageMaker Ground Truth labeling jobs and publishes their changes.",
             timeout=POLLER_TIMEOUT,
             log_level=config.log_level,
+            key=key,
+            tracing=config.tracing,
             environment=environment,
             # The next scheduled poll is the retry; an immediate one would only overlap it.
             retry_attempts=0,
@@ -98,6 +101,7 @@ class Polling(Construct):
         code: lambda_.Code,
         layers: Sequence[lambda_.ILayerVersion],
         environment: dict[str, str],
+        key: kms.IKey,
     ) -> WatcherFunction:
         # Lambda's default two retries of an asynchronous invocation stay: an event lost after them costs
         # only speed, as the next scheduled poll sees the same change.
@@ -107,9 +111,12 @@ class Polling(Construct):
             code=code,
             layers=layers,
             handler=EVENT_HANDLER,
+            name="event-handler",
             description="Looks at one labeling job as soon as SageMaker reports its state changed.",
             timeout=EVENT_HANDLER_TIMEOUT,
             log_level=config.log_level,
+            key=key,
+            tracing=config.tracing,
             environment=environment,
         )
 

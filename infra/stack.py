@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Aws, CfnOutput, Fn, Stack
 from constructs import Construct
+from watcher.contract import (
+    OUTPUT_ALARM_TOPIC_ARN,
+    OUTPUT_CONFIG,
+    OUTPUT_DEAD_LETTER_QUEUE_URL,
+    OUTPUT_SLACK_QUEUE_URL,
+    OUTPUT_STATE_TABLE,
+    OUTPUT_TOPIC_ARN,
+)
 
 from infra.bundling import watcher_code
 from infra.config import GtwatchConfig
 from infra.encryption import DataKey
-from infra.function import powertools_layer
+from infra.function import log_group_prefix, powertools_layer
 from infra.monitoring import Monitoring
 from infra.notifications import Notifications
 from infra.polling import Polling
@@ -26,6 +35,7 @@ class GtwatchStack(Stack):
         code = watcher_code()
         layers = [powertools_layer(self, config.powertools_layer_version)]
         self.data_key = DataKey(self, "Encryption")
+        self.data_key.allow_log_groups(log_group_prefix(self))
         self.state = JobState(self, "State", key=self.data_key.key)
         self.notifications = Notifications(
             self, "Notifications", config=config, code=code, layers=layers, data_key=self.data_key
@@ -49,28 +59,50 @@ class GtwatchStack(Stack):
         )
         self._build_outputs()
 
+    def _config_json(self) -> str:
+        """The effective configuration as compact JSON, nulls included; with no regions configured, the stack's
+        own region, which CloudFormation fills in at deploy time."""
+        # No configured value can contain "@" (the patterns in infra/config.py), so the marker is unambiguous.
+        marker = "@stack-region@"
+        parts = json.dumps(self.config.effective(marker), separators=(",", ":")).split(marker)
+        if len(parts) == 1:
+            return parts[0]
+        pieces: list[str] = [parts[0]]
+        for part in parts[1:]:
+            pieces += [Aws.REGION, part]
+        return Fn.join("", pieces)
+
     def _build_outputs(self) -> None:
         CfnOutput(
             self,
-            "TopicArn",
+            OUTPUT_TOPIC_ARN,
             value=self.notifications.topic.topic_arn,
             description="Where gtwatch publishes (gtwatch test-notify --stack-name reads it)",
         )
-        CfnOutput(self, "StateTableName", value=self.state.table.table_name)
+        CfnOutput(self, OUTPUT_STATE_TABLE, value=self.state.table.table_name)
         CfnOutput(
             self,
-            "SlackQueueUrl",
+            OUTPUT_SLACK_QUEUE_URL,
             value=self.notifications.slack_queue.queue_url,
             description="The Slack notifier's queue (gtwatch redrive sends dead letters back here)",
         )
         CfnOutput(
             self,
-            "SlackDeadLetterQueueUrl",
+            OUTPUT_DEAD_LETTER_QUEUE_URL,
             value=self.notifications.dead_letter_queue.queue_url,
             description="Slack notifications that failed five times",
         )
-        CfnOutput(self, "AlarmTopicArn", value=self.monitoring.alarm_topic.topic_arn, description="gtwatch's alarms")
-        CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)
+        CfnOutput(
+            self, OUTPUT_ALARM_TOPIC_ARN, value=self.monitoring.alarm_topic.topic_arn, description="gtwatch's alarms"
+        )
+        CfnOutput(
+            self,
+            OUTPUT_CONFIG,
+            value=self._config_json(),
+            description="What this deployment watches and sends (gtwatch status reads it)",
+        )
+        if self.monitoring.dashboard is not None:
+            CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)
         secret_name = self.notifications.created_webhook_secret_name
         if secret_name is not None:
             CfnOutput(

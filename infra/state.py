@@ -7,11 +7,10 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
+from watcher.contract import ACTIVE_INDEX_KEY, TABLE_PARTITION_KEY, TTL_ATTRIBUTE
+from watcher.contract import ACTIVE_INDEX_NAME as ACTIVE_INDEX
 
-PARTITION_KEY = "pk"
-TTL_ATTRIBUTE = "expires_at"
-ACTIVE_INDEX = "active"
-ACTIVE_INDEX_KEY = "active_region"
+PARTITION_KEY = TABLE_PARTITION_KEY
 
 # Exactly what the state store calls on the table; no scans, no table management. UpdateItem is not called
 # today but belongs to the store's item operations (the outbox work may use it).

@@ -9,7 +9,7 @@ from aws_cdk.assertions import Template
 
 from tests.infra.stacks import Synthesized, synth
 
-# Every setting changed from its default.
+# Every setting changed from its default, but the stack's name (OTHER_NAME's stack tests that one).
 CUSTOM: dict[str, Any] = {
     "schedule_minutes": 10,
     "stall_after_minutes": 90,
@@ -23,7 +23,12 @@ CUSTOM: dict[str, Any] = {
     "log_level": "DEBUG",
     "alarm_email_addresses": ["oncall@example.com"],
     "powertools_layer_version": "3.36.0",
+    "dashboard": True,
+    "tracing": True,
+    "slack_lag_alarm_minutes": 45,
 }
+# A second deployment in the same account and region, under another name.
+OTHER_NAME: dict[str, Any] = {"stack_name": "GtwatchStaging"}
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +49,13 @@ def default(default_synth: Synthesized) -> Template:
 @pytest.fixture(scope="session")
 def custom(custom_synth: Synthesized) -> Template:
     return custom_synth.template
+
+
+@pytest.fixture(scope="session")
+def other_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synth(tmp_path_factory.mktemp("other"), OTHER_NAME)
+
+
+@pytest.fixture(scope="session")
+def other(other_synth: Synthesized) -> Template:
+    return other_synth.template

@@ -31,8 +31,7 @@ def build(gtwatch: dict[str, Any] | None = None, outdir: Path | None = None) -> 
     if gtwatch is not None:
         context["gtwatch"] = gtwatch
     app = gtwatch_app.build({**context, **NO_BUNDLING}, outdir=None if outdir is None else str(outdir))
-    stack = app.node.find_child(gtwatch_app.STACK_NAME)
-    assert isinstance(stack, GtwatchStack)
+    (stack,) = [child for child in app.node.children if isinstance(child, GtwatchStack)]
     return app, stack
 
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
 from infra.bundling import (
-    REQUIREMENTS_FILE,
     PipLocalBundling,
     bundled_requirements,
-    pinned_version,
     python_version,
     watcher_code,
 )
+from infra.requirements import REQUIREMENTS_FILE, pinned_version, powertools_version
 
 REQUIREMENTS = """# What the Lambda functions need at run time.
 aws-lambda-powertools==3.37.0
@@ -90,6 +90,11 @@ def test_nothing_to_install_means_no_pip_run(tmp_path: Path) -> None:
 def test_the_pinned_version_of_a_requirement_is_read(tmp_path: Path) -> None:
     assert pinned_version("aws_lambda_powertools", requirements(tmp_path)) == "3.37.0"
     assert pinned_version("boto3", requirements(tmp_path)) is None
+
+
+def test_a_requirements_file_without_a_powertools_pin_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"requirements\.txt: no aws-lambda-powertools==<version> pin"):
+        powertools_version(requirements(tmp_path, "slack-sdk==3.48.0\n"))
 
 
 def test_the_bundle_holds_the_code_and_the_packages_without_bytecode(tmp_path: Path) -> None:

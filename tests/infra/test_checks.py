@@ -13,14 +13,12 @@ from aws_cdk.assertions import Template
 from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
 
 import app as gtwatch_app
+from infra.context import cdk_json_context
 from tests.infra.stacks import NO_BUNDLING, Synthesized, build
 
-# cdk-nag findings the stack accepts, and where: each acknowledged on the narrowest construct it concerns.
+# cdk-nag findings the default stack accepts, and where: each acknowledged on the narrowest construct it concerns.
 ACKNOWLEDGED = {
     ("AwsSolutions-SMG4", "Gtwatch/Notifications/SlackWebhookSecret"),
-    ("AwsSolutions-IAM5[Resource::*]", "Gtwatch/Notifications/SlackNotifier/Role/DefaultPolicy"),
-    ("AwsSolutions-IAM5[Resource::*]", "Gtwatch/Polling/Poller/Role/DefaultPolicy"),
-    ("AwsSolutions-IAM5[Resource::*]", "Gtwatch/Polling/EventHandler/Role/DefaultPolicy"),
     ("AwsSolutions-IAM5[Resource::*]", "Gtwatch/Polling/ListLabelingJobsPolicy"),
     (
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:labeling-job/*]",
@@ -30,6 +28,12 @@ ACKNOWLEDGED = {
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:labeling-job/*]",
         "Gtwatch/Polling/EventHandler/Role/DefaultPolicy",
     ),
+}
+# With `tracing: true`, X-Ray's two actions on "*" in each function role (X-Ray has no resource types).
+TRACING_ACKNOWLEDGED = {
+    ("AwsSolutions-IAM5[Resource::*]", "Gtwatch/Notifications/SlackNotifier/Role/DefaultPolicy"),
+    ("AwsSolutions-IAM5[Resource::*]", "Gtwatch/Polling/Poller/Role/DefaultPolicy"),
+    ("AwsSolutions-IAM5[Resource::*]", "Gtwatch/Polling/EventHandler/Role/DefaultPolicy"),
 }
 # CDK makes each function depend on its role explicitly although the Role attribute already does; harmless.
 TOLERATED_CFN_LINT_RULES = {"W3005"}
@@ -56,6 +60,11 @@ def test_each_acknowledged_finding_is_specific_and_says_why(default_synth: Synth
         # One construct each, never the whole stack.
         assert [c["constructPath"] for c in finding["violatingConstructs"]] == [f"{finding['acknowledgedAt']}/Resource"]
         assert len(finding["reason"]) > 60, finding
+
+
+def test_tracing_acknowledges_x_ray_in_each_function_role(custom_synth: Synthesized) -> None:
+    suppressed = {(s["ruleName"], s["acknowledgedAt"]) for s in nag_report(custom_synth)["suppressedViolations"]}
+    assert suppressed >= TRACING_ACKNOWLEDGED
 
 
 def test_a_configured_region_gets_its_own_acknowledged_describe_finding(custom_synth: Synthesized) -> None:
@@ -96,6 +105,18 @@ def test_a_bad_setting_stops_the_app_with_the_keys_message(monkeypatch: pytest.M
         "gtwatch: invalid gtwatch configuration: gtwatch.schedule_minutes: 0 is not a whole number of minutes "
         "from 1 to 1440"
     )
+
+
+def test_a_cdk_json_that_is_not_json_stops_the_app_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    broken = tmp_path / "cdk.json"
+    broken.write_text('{"context": {"gtwatch": {"schedule_minutes": 5}}\n')
+    monkeypatch.delenv("CDK_CONTEXT_JSON", raising=False)
+    monkeypatch.setattr(gtwatch_app, "cdk_json_context", lambda: cdk_json_context(broken))
+    with pytest.raises(SystemExit) as stopped:
+        gtwatch_app.main()
+    assert str(stopped.value) == f"gtwatch: {broken}:2:1: not valid JSON: Expecting ',' delimiter"
 
 
 def test_the_cdk_cli_runs_the_app_with_the_projects_virtualenv() -> None:

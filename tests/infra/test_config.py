@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, get_args
 
 import pytest
+from watcher import contract
+from watcher.contract import EVENT_TYPES
 
-from infra.bundling import pinned_version
-from infra.config import EVENT_TYPES, ConfigError, GtwatchConfig, load_config, parse_config
-from infra.context import cdk_json_context
+from infra.config import ConfigError, EventType, GtwatchConfig, load_config, parse_config
+from infra.context import CdkJsonError, cdk_json_context
+from infra.requirements import pinned_version
 
 ALL_EVENTS = "completed, failed, stopped, stalled, resumed"
 
@@ -27,15 +30,50 @@ def test_no_settings_means_every_default() -> None:
     assert config.regions == ()
     assert config.log_level == "INFO"
     assert config.alarm_email_addresses == ()
-    assert config.powertools_layer_version == "3.37.0"
+    assert config.powertools_layer_version == pinned_version("aws-lambda-powertools")
+    assert config.stack_name == "Gtwatch"
+    assert config.dashboard is False
+    assert config.tracing is False
+    assert config.slack_lag_alarm_minutes == 30
 
 
-def test_the_default_powertools_layer_is_the_version_the_tests_run_with() -> None:
+def test_the_default_powertools_layer_is_the_version_requirements_txt_pins() -> None:
+    # requirements.txt is the one place the version is written; cdk.json may still override it.
     assert GtwatchConfig().powertools_layer_version == pinned_version("aws-lambda-powertools")
+    assert "powertools_layer_version" not in cdk_json_context()["gtwatch"]
+    assert parse_config({"powertools_layer_version": "3.36.0"}).powertools_layer_version == "3.36.0"
 
 
 def test_cdk_json_spells_out_the_defaults() -> None:
     assert parse_config(cdk_json_context()["gtwatch"]) == GtwatchConfig()
+
+
+def test_the_effective_configuration_names_the_home_region_when_none_is_configured() -> None:
+    assert GtwatchConfig().effective("eu-west-1") == {
+        "regions": ["eu-west-1"],
+        "name_contains": None,
+        "slack_events": list(EVENT_TYPES),
+        "email_events": list(EVENT_TYPES),
+        "stall_after_minutes": 60,
+        "stall_repeat_minutes": None,
+        "schedule_minutes": 5,
+    }
+    assert parse_config({"regions": ["us-east-1"]}).effective("eu-west-1")["regions"] == ["us-east-1"]
+
+
+def test_a_cdk_json_that_is_not_json_is_reported_in_one_line_with_its_place(tmp_path: Path) -> None:
+    path = tmp_path / "cdk.json"
+    path.write_text('{\n  "context": {\n    "gtwatch": {"schedule_minutes": 5,}\n  }\n}\n')
+    with pytest.raises(CdkJsonError) as raised:
+        cdk_json_context(path)
+    assert str(raised.value) == f"{path}:3:39: not valid JSON: Expecting property name enclosed in double quotes"
+
+
+def test_a_cdk_json_whose_context_is_not_an_object_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "cdk.json"
+    path.write_text('{"context": []}')
+    with pytest.raises(CdkJsonError, match=r'cdk\.json: "context" must be an object$'):
+        cdk_json_context(path)
 
 
 def test_every_setting_can_be_changed() -> None:
@@ -52,6 +90,10 @@ def test_every_setting_can_be_changed() -> None:
         "log_level": "DEBUG",
         "alarm_email_addresses": ["oncall@example.com"],
         "powertools_layer_version": "3.40.1",
+        "stack_name": "Gtwatch-staging2",
+        "dashboard": True,
+        "tracing": True,
+        "slack_lag_alarm_minutes": 1440,
     }
     assert parse_config(raw).model_dump(mode="json") == {
         **raw,
@@ -118,6 +160,19 @@ BAD_VALUES: list[tuple[dict[str, Any], str]] = [
         "version like 3.37.0",
     ),
     ({"powertools_layer_version": 3.37}, "gtwatch.powertools_layer_version: 3.37 is not a released Powertools"),
+    (
+        {"stack_name": "2gtwatch"},
+        "gtwatch.stack_name: '2gtwatch' is not a letter, then up to 127 letters, digits or hyphens",
+    ),
+    ({"stack_name": "gt_watch"}, "gtwatch.stack_name: 'gt_watch' is not a letter"),
+    ({"stack_name": "G" * 129}, "gtwatch.stack_name: 'GGGG"),
+    ({"dashboard": "yes"}, "gtwatch.dashboard: 'yes' is not true or false"),
+    ({"tracing": 1}, "gtwatch.tracing: 1 is not true or false"),
+    (
+        {"slack_lag_alarm_minutes": 9},
+        "gtwatch.slack_lag_alarm_minutes: 9 is not a whole number of minutes from 10 to 1440",
+    ),
+    ({"slack_lag_alarm_minutes": 1441}, "gtwatch.slack_lag_alarm_minutes: 1441 is not a whole number"),
 ]
 
 
@@ -165,6 +220,10 @@ def test_settings_are_read_from_the_app_context() -> None:
     assert load_config(app).schedule_minutes == 30
     assert load_config(app.node).schedule_minutes == 30
     assert load_config(App()) == GtwatchConfig()
+
+
+def test_the_event_type_setting_allows_the_contracts_event_types() -> None:
+    assert get_args(EventType) == contract.EVENT_TYPES
 
 
 def test_event_types_are_the_ones_the_watcher_publishes_on_its_own() -> None:

@@ -47,13 +47,12 @@ def log_grant(template: Template, handler: str) -> tuple[tuple[str, ...], str]:
 
 
 def watcher_grants(template: Template, handler: str, describe_regions: list[str]) -> set[tuple[tuple[str, ...], str]]:
-    """What the poller and the event handler share: state, publish, the key, describe, logs, tracing."""
+    """What the poller and the event handler share: state, publish, the key, describe, logs (no X-Ray by default)."""
     table = named(template, "AWS::DynamoDB::Table", STATE_TABLE)
     topic = named(template, "AWS::SNS::Topic", {"TopicName": "Gtwatch-notifications"})
     key = named(template, "AWS::KMS::Key")
     return {
         log_grant(template, handler),
-        XRAY,
         (STATE_ITEMS, f"${{{table}.Arn}}"),
         (("dynamodb:Query",), f"${{{table}.Arn}}/index/active"),
         (("sns:Publish",), f"${{{topic}}}"),
@@ -74,17 +73,26 @@ def test_poller_may_list_and_describe_jobs_use_its_state_and_publish_nothing_els
 
 
 def test_poller_may_describe_labeling_jobs_in_each_configured_region(custom: Template) -> None:
+    # The custom configuration turns tracing on, which adds X-Ray's two actions.
     assert grants(custom, POLLER_HANDLER) == {
         *watcher_grants(custom, POLLER_HANDLER, ["us-east-1", "eu-west-1"]),
         (("sagemaker:ListLabelingJobs",), "*"),
+        XRAY,
     }
+
+
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_x_ray_is_allowed_only_when_tracing_is_on(default: Template, custom: Template, handler: str) -> None:
+    assert XRAY not in grants(default, handler)
+    assert XRAY in grants(custom, handler)
 
 
 @pytest.mark.parametrize("template_name", ["default", "custom"])
 def test_event_handler_may_do_what_the_poller_does_but_list(request: pytest.FixtureRequest, template_name: str) -> None:
     template: Template = request.getfixturevalue(template_name)
     # Events reach the stack's region only, so it describes jobs there only, whatever the watched regions.
-    assert grants(template, EVENT_HANDLER) == watcher_grants(template, EVENT_HANDLER, ["${AWS::Region}"])
+    expected = watcher_grants(template, EVENT_HANDLER, ["${AWS::Region}"])
+    assert grants(template, EVENT_HANDLER) - {XRAY} == expected
 
 
 def test_slack_notifier_may_read_its_secret_queue_and_idempotency_records_only(default: Template) -> None:
@@ -94,7 +102,6 @@ def test_slack_notifier_may_read_its_secret_queue_and_idempotency_records_only(d
     key = named(default, "AWS::KMS::Key")
     assert grants(default, SLACK_HANDLER) == {
         log_grant(default, SLACK_HANDLER),
-        XRAY,
         (("secretsmanager:GetSecretValue",), f"${{{secret}}}"),
         (
             ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
@@ -189,8 +196,43 @@ def test_key_policy_lets_this_stacks_alarms_publish_to_the_encrypted_alarm_topic
     } in key_statements(default)
 
 
-def test_key_policy_has_nothing_else(default: Template) -> None:
-    assert len(key_statements(default)) == 3
+def test_key_policy_lets_cloudwatch_logs_use_it_for_this_stacks_log_groups_only(default: Template) -> None:
+    assert {
+        "Sid": "AllowCloudWatchLogsForThisStacksLogGroups",
+        "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+        "Effect": "Allow",
+        "Principal": {"Service": "logs.${AWS::Region}.amazonaws.com"},
+        "Resource": "*",
+        "Condition": {
+            "ArnLike": {"kms:EncryptionContext:aws:logs:arn": rendered_arn("logs", "log-group:/gtwatch/Gtwatch/*")}
+        },
+    } in key_statements(default)
+
+
+def test_key_policy_lets_the_account_use_it_through_secrets_manager_only_for_the_created_secret(
+    default: Template,
+) -> None:
+    # CDK adds this for a secret under a customer managed key; IAM still decides who may (the notifier: Decrypt).
+    assert {
+        "Action": [
+            "kms:CreateGrant",
+            "kms:Decrypt",
+            "kms:DescribeKey",
+            "kms:Encrypt",
+            "kms:GenerateDataKey*",
+            "kms:ReEncrypt*",
+        ],
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"},
+        "Resource": "*",
+        "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.${AWS::Region}.amazonaws.com"}},
+    } in key_statements(default)
+
+
+def test_key_policy_has_nothing_else(default: Template, custom: Template) -> None:
+    assert len(key_statements(default)) == 5
+    # No secret created, no statement for Secrets Manager.
+    assert len(key_statements(custom)) == 4
 
 
 def test_every_alarm_is_named_so_that_the_key_policy_and_the_topic_policy_cover_it(default: Template) -> None:
@@ -206,17 +248,22 @@ def test_what_the_key_protects(default: Template) -> None:
         if key
         in (
             resource["Properties"].get("KmsMasterKeyId"),
+            resource["Properties"].get("KmsKeyId"),
             resource["Properties"].get("SSESpecification", {}).get("KMSMasterKeyId"),
         )
     ]
-    # Both topics, both queues, both tables.
+    # Both topics, both queues, both tables, the three log groups and the webhook secret.
     assert sorted(resource["Type"] for resource in protected) == [
         "AWS::DynamoDB::Table",
         "AWS::DynamoDB::Table",
+        "AWS::Logs::LogGroup",
+        "AWS::Logs::LogGroup",
+        "AWS::Logs::LogGroup",
         "AWS::SNS::Topic",
         "AWS::SNS::Topic",
         "AWS::SQS::Queue",
         "AWS::SQS::Queue",
+        "AWS::SecretsManager::Secret",
     ]
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
+from watcher import contract
+from watcher.contract import EVENT_TYPES
 
-from infra.config import EVENT_TYPES
+from infra.requirements import pinned_version
 from tests.infra.queries import (
     DEAD_LETTER_QUEUE,
     EVENT_HANDLER,
@@ -119,6 +122,17 @@ def test_slack_queue_visibility_is_at_least_six_times_the_notifier_timeout(defau
     assert queue["VisibilityTimeout"] >= 6 * function_props(default, SLACK_HANDLER)["Timeout"]
 
 
+def test_the_notifier_timeout_holds_a_whole_batch_of_the_slowest_messages(default: Template) -> None:
+    # Read back from the template: what Lambda will enforce, and what the function is told it may spend.
+    props = function_props(default, SLACK_HANDLER)
+    env = props["Environment"]["Variables"]
+    batch_size = only(default, "AWS::Lambda::EventSourceMapping")["Properties"]["BatchSize"]
+    http_timeout = float(env["GTWATCH_SLACK_TIMEOUT_SECONDS"])
+    retry_after_budget = float(env["GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS"])
+    slowest_message = http_timeout * contract.SLACK_POST_ATTEMPTS + retry_after_budget
+    assert props["Timeout"] >= batch_size * slowest_message + contract.SLACK_STARTUP_MARGIN_SECONDS
+
+
 def test_both_queues_are_encrypted_with_the_key_and_refuse_unencrypted_transport(default: Template) -> None:
     queues = default.find_resources("AWS::SQS::Queue")
     assert len(queues) == 2
@@ -192,6 +206,8 @@ def test_slack_notifier_runs_the_slack_handler_with_its_settings(default: Templa
     assert props["Environment"]["Variables"] == {
         "GTWATCH_SLACK_WEBHOOK_SECRET": ref(default, "AWS::SecretsManager::Secret"),
         "GTWATCH_IDEMPOTENCY_TABLE_NAME": ref(default, "AWS::DynamoDB::Table", IDEMPOTENCY_TABLE),
+        "GTWATCH_SLACK_TIMEOUT_SECONDS": "5",
+        "GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS": "8",
         "POWERTOOLS_SERVICE_NAME": "gtwatch",
         "POWERTOOLS_METRICS_NAMESPACE": "Gtwatch",
         "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -203,13 +219,14 @@ def test_slack_notifier_reads_the_queue_in_batches_reporting_failed_items(defaul
     assert mapping["EventSourceArn"] == arn_of(default, "AWS::SQS::Queue", SLACK_QUEUE)
     assert mapping["FunctionName"] == {"Ref": function_id(default, SLACK_HANDLER)}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert mapping["BatchSize"] == 10
+    assert mapping["BatchSize"] == contract.SLACK_BATCH_SIZE == 1
     assert mapping["ScalingConfig"] == {"MaximumConcurrency": 2}
 
 
 def test_a_webhook_secret_is_created_and_its_name_output_when_none_is_configured(default: Template) -> None:
     secret = only(default, "AWS::SecretsManager::Secret")["Properties"]
     assert secret["Name"] == "Gtwatch/slack-webhook-url"
+    assert secret["KmsKeyId"] == key_arn(default)
     assert default.to_json()["Outputs"]["SlackWebhookSecretName"]["Value"] == "Gtwatch/slack-webhook-url"
 
 
@@ -224,16 +241,23 @@ def test_a_configured_webhook_secret_is_used_not_created(custom: Template) -> No
 
 
 @pytest.mark.parametrize("handler", HANDLERS)
-def test_each_function_runs_python_3_14_on_arm64_with_tracing(default: Template, handler: str) -> None:
+def test_each_function_runs_python_3_14_on_arm64_without_tracing_by_default(default: Template, handler: str) -> None:
     props = function_props(default, handler)
     assert props["Runtime"] == "python3.14"
     assert props["Architectures"] == ["arm64"]
-    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert "TracingConfig" not in props
     assert props["MemorySize"] == 256
     assert "ReservedConcurrentExecutions" not in props
 
 
-@pytest.mark.parametrize(("template_name", "version"), [("default", "3.37.0"), ("custom", "3.36.0")])
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_tracing_true_turns_on_active_tracing(custom: Template, handler: str) -> None:
+    assert function_props(custom, handler)["TracingConfig"] == {"Mode": "Active"}
+
+
+@pytest.mark.parametrize(
+    ("template_name", "version"), [("default", pinned_version("aws-lambda-powertools")), ("custom", "3.36.0")]
+)
 def test_each_function_uses_the_powertools_layer_named_by_its_public_parameter(
     request: pytest.FixtureRequest, template_name: str, version: str
 ) -> None:
@@ -254,12 +278,19 @@ def test_each_function_uses_the_powertools_layer_named_by_its_public_parameter(
         assert function_props(template, handler)["Layers"] == [{"Ref": name}]
 
 
-def test_each_function_logs_to_its_own_group_kept_a_month(default: Template) -> None:
+def test_each_function_logs_to_its_own_group_kept_a_month_encrypted_with_the_key(default: Template) -> None:
     groups = default.find_resources("AWS::Logs::LogGroup")
     assert len(groups) == 3
     assert all(group["Properties"]["RetentionInDays"] == 30 for group in groups.values())
-    used = {function_props(default, handler)["LoggingConfig"]["LogGroup"]["Ref"] for handler in HANDLERS}
-    assert used == set(groups)
+    assert all(group["Properties"]["KmsKeyId"] == key_arn(default) for group in groups.values())
+    used = {handler: function_props(default, handler)["LoggingConfig"]["LogGroup"]["Ref"] for handler in HANDLERS}
+    assert set(used.values()) == set(groups)
+    # Named under the stack's prefix, which the key policy names for CloudWatch Logs.
+    assert {handler: groups[group]["Properties"]["LogGroupName"] for handler, group in used.items()} == {
+        POLLER_HANDLER: "/gtwatch/Gtwatch/poller",
+        EVENT_HANDLER: "/gtwatch/Gtwatch/event-handler",
+        SLACK_HANDLER: "/gtwatch/Gtwatch/slack-notifier",
+    }
 
 
 def test_poller_runs_the_poller_handler_with_default_settings(default: Template) -> None:
@@ -351,15 +382,52 @@ def test_each_rule_may_invoke_its_function_only(default: Template, handler: str,
 # --- outputs and size ------------------------------------------------------------------------------------
 
 
-def test_outputs_name_what_people_and_gtwatch_test_notify_need(default: Template) -> None:
+def test_outputs_name_what_people_and_the_gtwatch_commands_need(default: Template) -> None:
     outputs = default.to_json()["Outputs"]
-    assert outputs["TopicArn"]["Value"] == ref(default, "AWS::SNS::Topic", {"TopicName": "Gtwatch-notifications"})
-    assert outputs["AlarmTopicArn"]["Value"] == ref(default, "AWS::SNS::Topic", {"TopicName": "Gtwatch-alarms"})
-    assert outputs["StateTableName"]["Value"] == ref(default, "AWS::DynamoDB::Table", STATE_TABLE)
-    assert outputs["SlackDeadLetterQueueUrl"]["Value"] == ref(default, "AWS::SQS::Queue", DEAD_LETTER_QUEUE)
-    assert outputs["DashboardName"]["Value"] == ref(default, "AWS::CloudWatch::Dashboard")
+    assert outputs[contract.OUTPUT_TOPIC_ARN]["Value"] == ref(
+        default, "AWS::SNS::Topic", {"TopicName": "Gtwatch-notifications"}
+    )
+    assert outputs[contract.OUTPUT_ALARM_TOPIC_ARN]["Value"] == ref(
+        default, "AWS::SNS::Topic", {"TopicName": "Gtwatch-alarms"}
+    )
+    assert outputs[contract.OUTPUT_STATE_TABLE]["Value"] == ref(default, "AWS::DynamoDB::Table", STATE_TABLE)
+    assert outputs[contract.OUTPUT_SLACK_QUEUE_URL]["Value"] == ref(default, "AWS::SQS::Queue", SLACK_QUEUE)
+    assert outputs[contract.OUTPUT_DEAD_LETTER_QUEUE_URL]["Value"] == ref(default, "AWS::SQS::Queue", DEAD_LETTER_QUEUE)
 
 
-def test_the_default_stack_has_38_resources(default: Template) -> None:
+def watcher_config(template: Template, region: str) -> Any:
+    """The WatcherConfig output as gtwatch status reads it, with the deploy-time region filled in."""
+    value = template.to_json()["Outputs"][contract.OUTPUT_CONFIG]["Value"]
+    if isinstance(value, dict):
+        value = "".join(region if part == {"Ref": "AWS::Region"} else part for part in value["Fn::Join"][1])
+    assert " " not in value  # compact
+    return json.loads(value)
+
+
+def test_the_watcher_config_output_holds_the_effective_defaults(default: Template) -> None:
+    assert watcher_config(default, "eu-central-1") == {
+        "regions": ["eu-central-1"],
+        "name_contains": None,
+        "slack_events": list(EVENT_TYPES),
+        "email_events": list(EVENT_TYPES),
+        "stall_after_minutes": 60,
+        "stall_repeat_minutes": None,
+        "schedule_minutes": 5,
+    }
+
+
+def test_the_watcher_config_output_holds_the_configured_settings(custom: Template) -> None:
+    assert watcher_config(custom, "unused") == {
+        "regions": ["us-east-1", "eu-west-1"],
+        "name_contains": "prod-batch",
+        "slack_events": ["completed", "failed"],
+        "email_events": ["failed", "stalled"],
+        "stall_after_minutes": 90,
+        "stall_repeat_minutes": 120,
+        "schedule_minutes": 10,
+    }
+
+
+def test_the_default_stack_has_40_resources(default: Template) -> None:
     # Reported in the deploy docs; a change here is worth a look at what was added.
-    assert len(default.to_json()["Resources"]) == 38
+    assert len(default.to_json()["Resources"]) == 40
