@@ -1,1 +1,13 @@
 """Operator commands for a deployed gtwatch stack: they need only boto3 and the runtime requirements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def add_commands(subparsers: Any) -> None:
+    """Register every operator command (check, test-notify, status, redrive) on the `gtwatch` subparsers."""
+    from . import check, redrive
+
+    check.add_commands(subparsers)  # check, test-notify and status
+    redrive.add_command(subparsers)

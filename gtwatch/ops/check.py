@@ -6,7 +6,8 @@ notifications it would send now. It calls SageMaker's ListLabelingJobs only; no 
 email subscription show it (test notifications pass every channel's filter).
 
 Both use boto3's usual credential and region chain (AWS_PROFILE, AWS_REGION, ~/.aws/config ...), and honour
-AWS_ENDPOINT_URL, which is how the tests point them at the local emulator.
+AWS_ENDPOINT_URL, which is how the tests point them at the local emulator. Without flags they take the regions, the
+name filter and the stack name from ./cdk.json, as the deployment does.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 from watcher import clock, email_message
 from watcher.aws import RETRY_CONFIG
+from watcher.contract import OUTPUT_TOPIC_ARN
 from watcher.diff import WatchRules, decide, progress
 from watcher.formatting import progress_text
 from watcher.model import (
@@ -39,25 +40,35 @@ from watcher.model import (
 from watcher.publisher import publish
 from watcher.sagemaker_jobs import PAGE_SIZE, list_jobs
 
+from . import common
+
+# OpsError and run_guarded are re-exported: other commands imported them from here before the split.
+from .common import OpsError as OpsError
+from .common import default_region
+from .common import run_guarded as run_guarded
+from .config import load_local_config
+from .stack import read_stack
+
 DEFAULT_SINCE_HOURS = 24.0
-TOPIC_OUTPUT = "TopicArn"
+TOPIC_OUTPUT = OUTPUT_TOPIC_ARN
 TEST_JOB_NAME = "gtwatch-test-notification"
 _TOPIC_ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):sns:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):[\w.-]{1,256}$")
 # Listed in lifecycle order, finished ones last, so that a job moving on between two calls shows its later status.
 _TERMINAL_ORDER = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.STOPPED)
 
 
-class OpsError(Exception):
-    """A problem the user can fix (credentials, region, arguments); printed without a traceback."""
-
-
-def make_session() -> boto3.session.Session:
-    """The session both commands use (the tests replace it to watch every call made)."""
-    return boto3.session.Session()
-
-
 def add_commands(subparsers: Any) -> None:
-    """Register `check` and `test-notify` on the `gtwatch` parser's subparsers; each sets `func(args) -> int`."""
+    """Register `check`, `test-notify` and `status` on the `gtwatch` parser's subparsers (cli.py calls this).
+
+    Each sets `func(args, *, out, err) -> int`. `gtwatch.ops.add_commands` registers these and `redrive` too.
+    """
+    from . import status
+
+    _add_check_commands(subparsers)
+    status.add_command(subparsers)
+
+
+def _add_check_commands(subparsers: Any) -> None:
     check_cmd = subparsers.add_parser(
         "check",
         help="show the jobs gtwatch would watch and the notifications it would send now (read-only)",
@@ -70,9 +81,12 @@ def add_commands(subparsers: Any) -> None:
         action="append",
         dest="regions",
         metavar="REGION",
-        help="a region to look in; repeat for several (default: your configured region)",
+        help="a region to look in; repeat for several (default: cdk.json's regions, else your configured region)",
     )
-    check_cmd.add_argument("--name-contains", help="only jobs whose name contains this (like the name_contains key)")
+    check_cmd.add_argument(
+        "--name-contains",
+        help="only jobs whose name contains this (default: cdk.json's name_contains; '' for every job)",
+    )
     check_cmd.add_argument(
         "--since-hours",
         type=_positive_hours,
@@ -87,9 +101,11 @@ def add_commands(subparsers: Any) -> None:
         description="Publishes one notification marked TEST through the deployed gtwatch topic. Every channel "
         "receives test notifications, whatever events it is configured for.",
     )
-    target = notify_cmd.add_mutually_exclusive_group(required=True)
+    target = notify_cmd.add_mutually_exclusive_group()
     target.add_argument("--topic-arn", help="the gtwatch topic (the stack's TopicArn output)")
-    target.add_argument("--stack-name", help="read the topic from this stack's TopicArn output")
+    target.add_argument(
+        "--stack-name", help="read the topic from this stack's TopicArn output (default: cdk.json's stack_name)"
+    )
     notify_cmd.add_argument("--region", help="the stack's region, with --stack-name (default: your configured region)")
     notify_cmd.set_defaults(func=run_test_notify)
 
@@ -210,14 +226,18 @@ def print_check(report: CheckReport, *, name_contains: str | None, out: TextIO) 
 
 def run_check(args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     def command() -> None:
-        session = make_session()
-        regions = list(dict.fromkeys(args.regions or [])) or [_default_region(session)]
+        session = common.make_session()
+        local = load_local_config()
+        regions = list(dict.fromkeys(args.regions or local.config.regions)) or [default_region(session)]
+        name_contains = local.config.name_contains if args.name_contains is None else args.name_contains or None
         now = clock.now()
         since = now - timedelta(hours=args.since_hours)
-        report = check(session, regions, name_contains=args.name_contains, since=since, now=now)
-        print_check(report, name_contains=args.name_contains, out=out)
+        report = check(session, regions, name_contains=name_contains, since=since, now=now)
+        print_check(report, name_contains=name_contains, out=out)
+        if local.path is not None and (not args.regions or args.name_contains is None):
+            print(f"(Regions and name filter not given as flags come from {local.path}.)", file=out)
 
-    return _run(command, err)
+    return run_guarded(command, err)
 
 
 # --- test-notify -----------------------------------------------------------------------------------------
@@ -260,21 +280,18 @@ def topic_of_stack(session: boto3.session.Session, stack_name: str, region: str 
 
 def stack_output(session: boto3.session.Session, stack_name: str, region: str | None, key: str) -> str:
     """One output of a deployed gtwatch stack, read with CloudFormation DescribeStacks."""
-    cloudformation = session.client("cloudformation", region_name=region, config=RETRY_CONFIG)
-    try:
-        stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
-    except ClientError as error:
-        raise OpsError(f"stack {stack_name!r}: {error.response.get('Error', {}).get('Message', error)}") from None
-    outputs = {output["OutputKey"]: output["OutputValue"] for stack in stacks for output in stack.get("Outputs", [])}
-    if key not in outputs:
-        raise OpsError(f"stack {stack_name!r} has no {key} output; is it a gtwatch stack?")
-    return str(outputs[key])
+    return read_stack(session, stack_name, region or default_region(session)).output(key)
+
+
+def stack_name_or_default(given: str | None) -> str:
+    """The stack a command works on: --stack-name, else cdk.json's stack_name, else the CDK app's default."""
+    return given or load_local_config().config.stack_name
 
 
 def run_test_notify(args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     def command() -> None:
-        session = make_session()
-        topic_arn = args.topic_arn or topic_of_stack(session, args.stack_name, args.region)
+        session = common.make_session()
+        topic_arn = args.topic_arn or topic_of_stack(session, stack_name_or_default(args.stack_name), args.region)
         notification, message_id = send_test_notification(session, topic_arn, clock.now())
         print(f"Sent a test notification to {topic_arn} (SNS message {message_id}).", file=out)
         print(f"Subject: {email_message.subject(notification)}", file=out)
@@ -284,37 +301,4 @@ def run_test_notify(args: argparse.Namespace, *, out: TextIO = sys.stdout, err: 
             file=out,
         )
 
-    return _run(command, err)
-
-
-# --- shared ----------------------------------------------------------------------------------------------
-
-
-def _default_region(session: boto3.session.Session) -> str:
-    if not session.region_name:
-        raise OpsError("no region: pass --region, or set AWS_REGION or a region in your AWS profile")
-    return str(session.region_name)
-
-
-def run_guarded(command: Callable[[], None], err: TextIO) -> int:
-    """Run a command against AWS, turning what goes wrong into a message and an exit code (2: yours, 1: AWS's)."""
-    return _run(command, err)
-
-
-def _run(command: Callable[[], None], err: TextIO) -> int:
-    try:
-        command()
-    except OpsError as error:
-        print(f"gtwatch: {error}", file=err)
-        return 2
-    except (NoCredentialsError, NoRegionError) as error:
-        print(f"gtwatch: {error} (configure AWS credentials and a region as for the AWS CLI)", file=err)
-        return 2
-    except ClientError as error:
-        details = error.response.get("Error", {})
-        print(f"gtwatch: AWS refused: {details.get('Code', '?')}: {details.get('Message', error)}", file=err)
-        return 1
-    except BotoCoreError as error:
-        print(f"gtwatch: {type(error).__name__}: {error}", file=err)
-        return 1
-    return 0
+    return run_guarded(command, err)

@@ -1,13 +1,20 @@
-"""`gtwatch check` and `gtwatch test-notify` against the emulator, as a user runs them against their account."""
+"""`gtwatch check` and `gtwatch test-notify` against the emulator, as a user runs them against their account.
+
+Each test runs in an empty directory (no cdk.json) unless it writes one, as the commands read ./cdk.json.
+"""
 
 from __future__ import annotations
 
 import argparse
 import io
 import json
+import os
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,6 +22,7 @@ import pytest
 from watcher.model import EventType
 
 from gtwatch.ops import check as ops
+from gtwatch.ops import common
 from gtwatch.sim.emulator import deployment, email, labeling_jobs
 from gtwatch.sim.emulator.deployment import Resources, Routing
 
@@ -63,7 +71,8 @@ BOTH_MODES = pytest.mark.parametrize("emulated", ["server", "inprocess"], indire
 
 
 @pytest.fixture
-def emulated(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulated]:
+def emulated(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Emulated]:
+    monkeypatch.chdir(tmp_path)
     # Slack takes failures only and email completions only: test notifications must reach both anyway.
     routing = Routing(slack_events=("failed",), email_events=("completed",))
     with deployment.deployed(
@@ -79,7 +88,7 @@ def emulated(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
             watched.events.register("before-call", calls)
             return watched
 
-        monkeypatch.setattr(ops, "make_session", session)
+        monkeypatch.setattr(common, "make_session", session)
         yield Emulated(resources, calls)
 
 
@@ -89,6 +98,22 @@ def put_job(name: str, *, status: str, counters: dict[str, int], created: timede
 
 def finish_job(name: str, *, status: str, ago: timedelta, region: str = "us-east-1", **kwargs: Any) -> None:
     labeling_jobs.update_labeling_job(region=region, name=name, status=status, at=NOW - ago, **kwargs)
+
+
+@contextmanager
+def time_zone(name: str) -> Iterator[None]:
+    """The process's local time zone is `name` for the block (TZ and time.tzset, as a machine set up there)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = name
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
 
 
 def lines(out: str) -> list[str]:
@@ -173,6 +198,58 @@ def test_check_refuses_a_window_that_is_not_positive(emulated: Emulated, capsys:
     assert "'0' is not a positive number of hours" in capsys.readouterr().err
 
 
+def write_cdk_json(gtwatch: dict[str, Any]) -> None:
+    Path("cdk.json").write_text(json.dumps({"app": "python app.py", "context": {"gtwatch": gtwatch}}))
+
+
+def test_check_watches_the_regions_and_names_cdk_json_configures(emulated: Emulated) -> None:
+    write_cdk_json({"regions": ["us-east-1", "eu-west-1"], "name_contains": "prod", "log_level": "INFO"})
+    put_job("prod-cats", status="InProgress", counters=HALF, created=timedelta(hours=3))
+    put_job("dev-cats", status="InProgress", counters=HALF, created=timedelta(hours=3))
+    put_job("prod-dogs", status="Initializing", counters={}, created=timedelta(minutes=5), region="eu-west-1")
+
+    assert emulated.gtwatch("check") == 0
+
+    out = emulated.out.getvalue()
+    assert "us-east-1, eu-west-1; names containing 'prod'" in out
+    assert "eu-west-1 Initializing no objects yet prod-dogs" in lines(out)
+    assert "dev-cats" not in out
+    assert f"(Regions and name filter not given as flags come from {Path.cwd() / 'cdk.json'}.)" in out
+
+
+def test_check_flags_override_cdk_json(emulated: Emulated) -> None:
+    write_cdk_json({"regions": ["eu-west-1"], "name_contains": "prod"})
+    put_job("dev-cats", status="InProgress", counters=HALF, created=timedelta(hours=3))
+
+    assert emulated.gtwatch("check", "--region", "us-east-1", "--name-contains", "") == 0
+
+    out = emulated.out.getvalue()
+    assert out.startswith("gtwatch check (us-east-1; finished since ")
+    assert "us-east-1 InProgress 40.0% done (4 of 10 objects) dev-cats" in lines(out)
+    assert "come from" not in out
+
+
+def test_check_explains_a_cdk_json_it_cannot_use(emulated: Emulated) -> None:
+    write_cdk_json({"regions": "us-east-1"})
+    assert emulated.gtwatch("check") == 2
+    assert emulated.err.getvalue().startswith("gtwatch: ")
+    assert "cdk.json: context.gtwatch: regions: 'us-east-1' is not valid" in emulated.err.getvalue()
+
+    Path("cdk.json").write_text("{not json")
+    assert emulated.gtwatch("check") == 2
+    assert "cdk.json: cannot read it as JSON" in emulated.err.getvalue()
+
+
+def test_check_prints_times_in_utc_on_a_machine_in_another_time_zone(emulated: Emulated) -> None:
+    put_job("dogs-batch-1", status="InProgress", counters=DONE, created=timedelta(hours=5))
+    finish_job("dogs-batch-1", status="Completed", ago=timedelta(hours=1))
+    created = (NOW - timedelta(hours=5)).astimezone(UTC)
+    with time_zone("America/New_York"):  # UTC-5 in November: a local time would be off by hours.
+        assert emulated.gtwatch("check") == 0
+
+    assert f"Created: {created:%Y-%m-%d %H:%M} UTC" in lines(emulated.out.getvalue())
+
+
 # --- test-notify -----------------------------------------------------------------------------------------
 
 
@@ -226,7 +303,7 @@ def test_test_notify_explains_a_stack_without_the_output(emulated: Emulated) -> 
 
 def test_test_notify_reports_a_missing_stack(emulated: Emulated) -> None:
     assert emulated.gtwatch("test-notify", "--stack-name", "Nowhere") == 2
-    assert "gtwatch: stack 'Nowhere':" in emulated.err.getvalue()
+    assert "gtwatch: stack 'Nowhere' in us-east-1:" in emulated.err.getvalue()
 
 
 def test_test_notify_reports_what_aws_refused(emulated: Emulated) -> None:
@@ -235,10 +312,28 @@ def test_test_notify_reports_what_aws_refused(emulated: Emulated) -> None:
     assert emulated.err.getvalue().startswith("gtwatch: AWS refused: NotFound")
 
 
-def test_test_notify_needs_a_topic_or_a_stack(emulated: Emulated, capsys: pytest.CaptureFixture[str]) -> None:
+def test_test_notify_without_a_topic_or_a_stack_uses_the_stack_named_in_cdk_json(emulated: Emulated) -> None:
+    write_cdk_json({"stack_name": "GtwatchProd"})
+    template = {
+        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {"TopicArn": {"Value": emulated.resources.topic_arn}},
+    }
+    deployment.client("cloudformation").create_stack(StackName="GtwatchProd", TemplateBody=json.dumps(template))
+
+    assert emulated.gtwatch("test-notify") == 0
+
+    assert [d["event_type"] for d in emulated.slack_queue()] == ["test"]
+
+
+def test_test_notify_without_cdk_json_looks_for_the_default_stack(emulated: Emulated) -> None:
+    assert emulated.gtwatch("test-notify") == 2
+    assert emulated.err.getvalue().startswith("gtwatch: stack 'Gtwatch' in us-east-1:")
+
+
+def test_topic_and_stack_are_either_or(emulated: Emulated, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
-        emulated.gtwatch("test-notify")
-    assert "one of the arguments --topic-arn --stack-name is required" in capsys.readouterr().err
+        emulated.gtwatch("test-notify", "--topic-arn", emulated.resources.topic_arn, "--stack-name", "Gtwatch")
+    assert "not allowed with argument" in capsys.readouterr().err
 
 
 def test_a_topic_arn_that_is_not_one_is_refused(emulated: Emulated) -> None:

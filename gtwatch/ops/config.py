@@ -1,0 +1,104 @@
+"""The gtwatch settings the operator commands start from: cdk.json's `gtwatch` context, and the deployed stack's
+WatcherConfig output.
+
+cdk.json is read here with the standard library and pydantic, not through infra/ (the CDK is a development
+dependency, and the operator commands need only the runtime's). Only the keys the commands use are read; `cdk
+synth` remains the one full check of the file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
+from watcher.contract import EVENT_TYPES
+from watcher.diff import WatchRules
+
+from .common import OpsError
+
+CDK_JSON = "cdk.json"
+CONTEXT_KEY = "gtwatch"
+DEFAULT_STACK_NAME = "Gtwatch"
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+class LocalConfig(BaseModel):
+    """What the commands take from cdk.json when no flag says otherwise."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    stack_name: Annotated[str, Strict(), Field(min_length=1)] = DEFAULT_STACK_NAME
+    regions: tuple[Annotated[str, Strict()], ...] = ()
+    name_contains: Annotated[str | None, Strict()] = None
+
+
+class WatcherConfig(BaseModel):
+    """The effective configuration a stack was deployed with (its WatcherConfig output)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    regions: tuple[str, ...] = ()
+    name_contains: str | None = None
+    slack_events: tuple[str, ...] = EVENT_TYPES
+    email_events: tuple[str, ...] = EVENT_TYPES
+    stall_after_minutes: int = 60
+    stall_repeat_minutes: int | None = None
+    schedule_minutes: int = 5
+
+    @property
+    def rules(self) -> WatchRules:
+        """The stall and filter rules as the poller applies them."""
+        repeat = self.stall_repeat_minutes
+        return WatchRules(
+            stall_after=timedelta(minutes=self.stall_after_minutes),
+            stall_repeat=None if repeat is None else timedelta(minutes=repeat),
+            name_contains=self.name_contains,
+        )
+
+
+@dataclass(frozen=True)
+class Loaded:
+    config: LocalConfig
+    path: Path | None  # None: no cdk.json here, the defaults apply.
+
+
+def load_local_config(directory: Path | None = None) -> Loaded:
+    """The `gtwatch` context of ./cdk.json (the file the CDK CLI reads too), or the defaults when there is none."""
+    path = (directory or Path.cwd()) / CDK_JSON
+    if not path.is_file():
+        return Loaded(LocalConfig(), None)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise OpsError(f"{path}: cannot read it as JSON ({error})") from None
+    context = document.get("context", {}) if isinstance(document, dict) else None
+    raw = context.get(CONTEXT_KEY) if isinstance(context, dict) else None
+    if raw is None:
+        return Loaded(LocalConfig(), path)
+    return Loaded(_validate(LocalConfig, raw, f"{path}: context.{CONTEXT_KEY}"), path)
+
+
+def parse_watcher_config(text: str) -> WatcherConfig:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise OpsError(f"the stack's WatcherConfig output is not JSON ({error})") from None
+    return _validate(WatcherConfig, raw, "the stack's WatcherConfig output")
+
+
+def _validate(model: type[_Model], raw: Any, where: str) -> _Model:
+    if not isinstance(raw, dict):
+        raise OpsError(f"{where}: expected an object, got {type(raw).__name__}")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc'])}: {item['input']!r} is not valid ({item['msg']})"
+            for item in error.errors()
+        )
+        raise OpsError(f"{where}: {problems}") from None

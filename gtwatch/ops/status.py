@@ -1,0 +1,441 @@
+"""`gtwatch status`: how a deployed watcher is doing, read-only, for a person or (--json) a script.
+
+It shows what the stack watches (its WatcherConfig output), each region's last successful run and the active jobs
+with progress, rate, ETA and stall state (the state table, read as the poller reads it), the notifications waiting
+in outboxes, the Slack queue and its dead letters, and the state of each of the stack's alarms. It reads only:
+CloudFormation DescribeStacks (ListStackResources for an older stack without the AlarmTopicArn output), DynamoDB
+GetItem and Query on the active index, SQS GetQueueAttributes, CloudWatch GetMetricStatistics and DescribeAlarms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
+
+import boto3
+from watcher import clock
+from watcher.aws import RETRY_CONFIG
+from watcher.contract import (
+    OUTPUT_ALARM_TOPIC_ARN,
+    OUTPUT_CONFIG,
+    OUTPUT_DEAD_LETTER_QUEUE_URL,
+    OUTPUT_SLACK_QUEUE_URL,
+    OUTPUT_STATE_TABLE,
+)
+from watcher.diff import WatchRules, decide, progress
+from watcher.formatting import duration, progress_text, rate_text, stall_text
+from watcher.model import EventType, JobState, LabelingJob, Notification, Progress, to_iso
+from watcher.state_store import RunRecord, StateStore
+
+from . import common
+from .common import default_region, run_guarded, utc_minute
+from .config import WatcherConfig, load_local_config, parse_watcher_config
+from .stack import StackInfo, read_stack, stack_alarm_names
+
+# CloudWatch's SQS metrics arrive every minute or so; a quarter of an hour finds the latest if SQS sends any.
+QUEUE_METRIC_WINDOW = timedelta(minutes=15)
+# A region whose last successful run is older than this many schedule periods is shown as late (the stack's
+# PollerNotRunning alarm fires after three).
+LATE_AFTER_PERIODS = 3
+DESCRIBE_ALARMS_NAMES_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class ActiveJob:
+    """A job the watcher is watching now, as its state item says, with the watcher's own progress figures."""
+
+    state: JobState
+    progress: Progress
+    # "stalled" (announced), "due" (the next run announces it), "finished" (only its notification is left),
+    # or "no" (moving, waiting, or not long enough without progress).
+    stall: str
+
+    def to_document(self, now: datetime) -> dict[str, Any]:
+        state = self.state
+        return {
+            "region": state.region,
+            "name": state.name,
+            "status": state.status.value,
+            "counters": state.counters.to_api(),
+            "progress": self.progress.to_document(),
+            "unchanged_since": to_iso(state.unchanged_since),
+            "minutes_without_change": _minutes(now - state.unchanged_since),
+            "stall": self.stall,
+            "stall_announced_at": None if state.stall_notified_at is None else to_iso(state.stall_notified_at),
+            "outbox": [notification.id for notification in state.outbox],
+        }
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    url: str
+    waiting: int
+    in_flight: int
+    # From CloudWatch's ApproximateAgeOfOldestMessage; None when CloudWatch has no recent data point.
+    oldest_age_seconds: float | None
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "waiting": self.waiting,
+            "in_flight": self.in_flight,
+            "oldest_age_seconds": self.oldest_age_seconds,
+        }
+
+
+@dataclass(frozen=True)
+class AlarmState:
+    name: str
+    state: str
+    since: datetime | None
+    reason: str | None
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "state": self.state,
+            "since": None if self.since is None else to_iso(self.since),
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class StatusReport:
+    stack: StackInfo
+    now: datetime
+    config: WatcherConfig | None
+    regions: tuple[str, ...]
+    runs: dict[str, RunRecord | None] = field(default_factory=dict)
+    jobs: list[ActiveJob] = field(default_factory=list)
+    slack_queue: QueueDepth | None = None
+    dead_letters: QueueDepth | None = None
+    alarms: list[AlarmState] = field(default_factory=list)
+
+    @property
+    def outbox(self) -> list[Notification]:
+        """Every notification decided but not yet accepted by SNS, oldest first."""
+        waiting = [notification for job in self.jobs for notification in job.state.outbox]
+        return sorted(waiting, key=lambda notification: notification.occurred_at)
+
+    def is_late(self, run: RunRecord | None) -> bool:
+        schedule = timedelta(minutes=(self.config.schedule_minutes if self.config else 5) * LATE_AFTER_PERIODS)
+        return run is None or run.listed_at is None or self.now - run.listed_at > schedule
+
+    def to_document(self) -> dict[str, Any]:
+        outbox = self.outbox
+        return {
+            "stack": {"name": self.stack.name, "region": self.stack.region, "status": self.stack.status},
+            "generated_at": to_iso(self.now),
+            "config": None if self.config is None else self.config.model_dump(mode="json"),
+            "regions": [self._run_document(region) for region in self.regions],
+            "jobs": [job.to_document(self.now) for job in self.jobs],
+            "outbox": {
+                "count": len(outbox),
+                "oldest_age_seconds": _seconds(self.now - outbox[0].occurred_at) if outbox else None,
+                "notifications": [
+                    {
+                        "id": notification.id,
+                        "event_type": notification.event_type.value,
+                        "region": notification.job.region,
+                        "job": notification.job.name,
+                        "occurred_at": to_iso(notification.occurred_at),
+                    }
+                    for notification in outbox
+                ],
+            },
+            "slack_queue": None if self.slack_queue is None else self.slack_queue.to_document(),
+            "dead_letters": None if self.dead_letters is None else self.dead_letters.to_document(),
+            "alarms": [alarm.to_document() for alarm in self.alarms],
+        }
+
+    def _run_document(self, region: str) -> dict[str, Any]:
+        run = self.runs.get(region)
+        listed_at = None if run is None else run.listed_at
+        return {
+            "region": region,
+            "watching_since": None if run is None else to_iso(run.started_at),
+            "last_successful_run": None if listed_at is None else to_iso(listed_at),
+            "last_successful_run_age_seconds": None if listed_at is None else _seconds(self.now - listed_at),
+            "late": self.is_late(run),
+        }
+
+
+# --- gathering -------------------------------------------------------------------------------------------
+
+
+def gather(session: boto3.session.Session, stack: StackInfo, now: datetime) -> StatusReport:
+    """Everything `gtwatch status` shows, read from the stack's resources as of `now`."""
+    config = parse_watcher_config(stack.outputs[OUTPUT_CONFIG]) if OUTPUT_CONFIG in stack.outputs else None
+    regions = (config.regions if config else ()) or (stack.region,)
+    report = StatusReport(stack=stack, now=now, config=config, regions=tuple(regions))
+    rules = config.rules if config else WatchRules()
+
+    dynamodb = session.client("dynamodb", region_name=stack.region, config=RETRY_CONFIG)
+    store = StateStore(dynamodb, stack.output(OUTPUT_STATE_TABLE))
+    for region in report.regions:
+        report.runs[region] = store.load_run(region)
+        for state in sorted(store.active_states(region).values(), key=lambda state: state.name):
+            report.jobs.append(_active_job(state, now, rules))
+
+    sqs = session.client("sqs", region_name=stack.region, config=RETRY_CONFIG)
+    cloudwatch = session.client("cloudwatch", region_name=stack.region, config=RETRY_CONFIG)
+    if OUTPUT_SLACK_QUEUE_URL in stack.outputs:
+        report.slack_queue = _queue_depth(sqs, cloudwatch, stack.outputs[OUTPUT_SLACK_QUEUE_URL], now)
+    if OUTPUT_DEAD_LETTER_QUEUE_URL in stack.outputs:
+        report.dead_letters = _queue_depth(sqs, cloudwatch, stack.outputs[OUTPUT_DEAD_LETTER_QUEUE_URL], now)
+    report.alarms = _alarms(session, cloudwatch, stack)
+    return report
+
+
+def _active_job(state: JobState, now: datetime, rules: WatchRules) -> ActiveJob:
+    return ActiveJob(state=state, progress=progress(state, state.counters, now, rules), stall=_stall(state, now, rules))
+
+
+def _stall(state: JobState, now: datetime, rules: WatchRules) -> str:
+    if state.status.is_terminal:
+        return "finished"
+    if state.stall_notified_at is not None:
+        return "stalled"
+    # Whether a run now would announce a stall, by the watcher's own rule: decide() on the job as remembered.
+    job = LabelingJob(
+        region=state.region,
+        name=state.name,
+        arn="",
+        status=state.status,
+        counters=state.counters,
+        creation_time=state.unchanged_since,
+        last_modified_time=state.unchanged_since,
+    )
+    decision = decide(state, job, now, rules)
+    return "due" if any(n.event_type is EventType.STALLED for n in decision.notifications) else "no"
+
+
+def _queue_depth(sqs: Any, cloudwatch: Any, url: str, now: datetime) -> QueueDepth:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    waiting = int(attributes.get("ApproximateNumberOfMessages", 0))
+    in_flight = int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0))
+    return QueueDepth(url, waiting, in_flight, _oldest_age(cloudwatch, url.rstrip("/").rsplit("/", 1)[-1], now))
+
+
+def _oldest_age(cloudwatch: Any, queue_name: str, now: datetime) -> float | None:
+    datapoints = cloudwatch.get_metric_statistics(
+        Namespace="AWS/SQS",
+        MetricName="ApproximateAgeOfOldestMessage",
+        Dimensions=[{"Name": "QueueName", "Value": queue_name}],
+        StartTime=now - QUEUE_METRIC_WINDOW,
+        EndTime=now,
+        Period=60,
+        Statistics=["Maximum"],
+    ).get("Datapoints", [])
+    if not datapoints:
+        return None
+    latest = max(datapoints, key=lambda point: point["Timestamp"])
+    return float(latest["Maximum"])
+
+
+def _alarms(session: boto3.session.Session, cloudwatch: Any, stack: StackInfo) -> list[AlarmState]:
+    """The stack's alarms: every alarm that notifies its alarm topic, or else the alarms among its resources."""
+    pages: Iterable[dict[str, Any]]
+    if OUTPUT_ALARM_TOPIC_ARN in stack.outputs:
+        topic = stack.outputs[OUTPUT_ALARM_TOPIC_ARN]
+        pages = cloudwatch.get_paginator("describe_alarms").paginate(ActionPrefix=topic)
+    else:
+        names = stack_alarm_names(session, stack)
+        pages = [
+            cloudwatch.describe_alarms(AlarmNames=names[start : start + DESCRIBE_ALARMS_NAMES_LIMIT])
+            for start in range(0, len(names), DESCRIBE_ALARMS_NAMES_LIMIT)
+        ]
+    alarms = [
+        AlarmState(
+            name=alarm["AlarmName"],
+            state=alarm.get("StateValue", "?"),
+            since=alarm["StateUpdatedTimestamp"].astimezone(UTC) if alarm.get("StateUpdatedTimestamp") else None,
+            reason=alarm.get("StateReason"),
+        )
+        for page in pages
+        for alarm in (*page.get("MetricAlarms", []), *page.get("CompositeAlarms", []))
+    ]
+    return sorted(alarms, key=lambda alarm: alarm.name)
+
+
+# --- printing --------------------------------------------------------------------------------------------
+
+
+def print_status(report: StatusReport, out: TextIO) -> None:
+    now, stack = report.now, report.stack
+    state = f", {stack.status}" if stack.status else ""
+    print(f"gtwatch status: stack {stack.name} in {stack.region}{state}, as of {utc_minute(now)}", file=out)
+    _print_config(report, out)
+    _print_runs(report, out)
+    _print_jobs(report, out)
+    _print_deliveries(report, out)
+    _print_alarms(report, out)
+
+
+def _print_config(report: StatusReport, out: TextIO) -> None:
+    print("", file=out)
+    print("Watching", file=out)
+    config = report.config
+    if config is None:
+        print(f"  (the stack has no {OUTPUT_CONFIG} output: deployed by an older gtwatch. Shown: the stack's", file=out)
+        print("  region, with the default stall rules; redeploy to see the configuration here.)", file=out)
+        _row(out, "Regions", ", ".join(report.regions))
+        return
+    _row(out, "Regions", ", ".join(report.regions) + ("" if config.regions else " (the stack's region)"))
+    _row(out, "Jobs", f"names containing {config.name_contains!r}" if config.name_contains else "every job")
+    _row(out, "Slack", ", ".join(config.slack_events) or "nothing")
+    _row(out, "Email", ", ".join(config.email_events) or "nothing")
+    repeat = config.stall_repeat_minutes
+    again = f"again every {duration(repeat)}" if repeat else "once per stall"
+    _row(out, "Schedule", f"every {duration(config.schedule_minutes)}")
+    _row(out, "Stalls", f"after {duration(config.stall_after_minutes)} without progress, announced {again}")
+
+
+def _print_runs(report: StatusReport, out: TextIO) -> None:
+    print("", file=out)
+    print("Last successful run", file=out)
+    for region in report.regions:
+        run = report.runs.get(region)
+        if run is None:
+            text = "never: no run has reached this region yet"
+        elif run.listed_at is None:
+            text = f"none yet: watching since {utc_minute(run.started_at)}; the first (baseline) run has not completed"
+        else:
+            text = f"{utc_minute(run.listed_at)} ({_age(report.now - run.listed_at)} ago)"
+            if report.is_late(run):
+                text += "  LATE: is the poller running? (see the alarms below)"
+        _row(out, region, text)
+
+
+def _print_jobs(report: StatusReport, out: TextIO) -> None:
+    print("", file=out)
+    if not report.jobs:
+        print("Active jobs: none", file=out)
+        return
+    print(f"Active jobs: {len(report.jobs)}", file=out)
+    for job in report.jobs:
+        state = job.state
+        print(f"  {state.name} ({state.region}): {state.status.value}", file=out)
+        _row(out, "Progress", progress_text(job.progress), indent=4)
+        if not state.status.is_terminal:
+            _row(out, "Rate", rate_text(job.progress, report.now) or "not enough history yet", indent=4)
+        _row(out, "Stall", _stall_line(job, report.now), indent=4)
+
+
+def _stall_line(job: ActiveJob, now: datetime) -> str:
+    state = job.state
+    unchanged = f"last change {_age(now - state.unchanged_since)} ago"
+    if job.stall == "stalled" and state.stall_notified_at is not None:
+        return f"STALLED, {stall_text(job.progress)} (announced {utc_minute(state.stall_notified_at)})"
+    if job.stall == "due":
+        return f"due: {unchanged}; the next run announces a stall"
+    if job.stall == "finished":
+        return "finished; its notification waits in the outbox"
+    return f"no ({unchanged})"
+
+
+def _print_deliveries(report: StatusReport, out: TextIO) -> None:
+    print("", file=out)
+    outbox = report.outbox
+    if not outbox:
+        _row(out, "Outboxes", "empty: every notification decided was accepted by SNS", indent=0, width=14)
+    else:
+        oldest = outbox[0]
+        _row(
+            out,
+            "Outboxes",
+            f"{len(outbox)} notification(s) waiting, oldest {_age(report.now - oldest.occurred_at)} "
+            f"({oldest.event_type.value}: {oldest.job.name} in {oldest.job.region}); the next run sends them",
+            indent=0,
+            width=14,
+        )
+    _row(out, "Slack queue", _queue_line(report.slack_queue, "queue"), indent=0, width=14)
+    dead = report.dead_letters
+    text = _queue_line(dead, "dead-letter queue")
+    if dead is not None and dead.waiting + dead.in_flight:
+        text += f"; gtwatch redrive --stack-name {report.stack.name} --dry-run lists them"
+    _row(out, "Dead letters", text, indent=0, width=14)
+
+
+def _queue_line(queue: QueueDepth | None, what: str) -> str:
+    if queue is None:
+        return f"unknown (the stack has no {what} output)"
+    text = f"{queue.waiting} waiting, {queue.in_flight} in flight"
+    if queue.waiting + queue.in_flight == 0:
+        return text
+    if queue.oldest_age_seconds is None:
+        return text + "; oldest: unknown (no recent CloudWatch data)"
+    return text + f"; oldest {_age(timedelta(seconds=queue.oldest_age_seconds))}"
+
+
+def _print_alarms(report: StatusReport, out: TextIO) -> None:
+    print("", file=out)
+    if not report.alarms:
+        print("Alarms: none found for this stack", file=out)
+        return
+    firing = sum(alarm.state == "ALARM" for alarm in report.alarms)
+    print(f"Alarms: {len(report.alarms)}, {firing} in ALARM", file=out)
+    width = max(len(alarm.state) for alarm in report.alarms)
+    name_width = max(len(alarm.name) for alarm in report.alarms)
+    for alarm in report.alarms:
+        since = f"since {utc_minute(alarm.since)}" if alarm.since else ""
+        line = f"  {alarm.state:<{width}}  {alarm.name:<{name_width}}  {since}".rstrip()
+        if alarm.state == "ALARM" and alarm.reason:
+            line += f": {alarm.reason}"
+        print(line, file=out)
+
+
+def _row(out: TextIO, label: str, text: str, *, indent: int = 2, width: int = 12) -> None:
+    print(f"{' ' * indent}{label + ':':<{width}}{text}", file=out)
+
+
+def _age(elapsed: timedelta) -> str:
+    return "under a minute" if elapsed < timedelta(minutes=1) else duration(_minutes(elapsed))
+
+
+def _minutes(elapsed: timedelta) -> int:
+    return max(0, int(elapsed.total_seconds() // 60))
+
+
+def _seconds(elapsed: timedelta) -> int:
+    return max(0, int(elapsed.total_seconds()))
+
+
+# --- command ---------------------------------------------------------------------------------------------
+
+
+def add_command(subparsers: Any) -> None:
+    command = subparsers.add_parser(
+        "status",
+        help="show what a deployed gtwatch watches, its last runs, active jobs, queues and alarms (read-only)",
+        description="Reads the deployed stack (outputs, state table, queues, alarms) and shows how the watcher is "
+        "doing. Times are UTC.",
+    )
+    command.add_argument("--stack-name", help="the gtwatch stack (default: cdk.json's stack_name, else Gtwatch)")
+    command.add_argument("--region", help="the stack's region (default: your configured region)")
+    command.add_argument("--json", action="store_true", help="print one JSON document instead, for scripts")
+    command.set_defaults(func=run_status)
+
+
+def run_status(args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    def command() -> None:
+        session = common.make_session()
+        stack_name = args.stack_name or load_local_config().config.stack_name
+        stack = read_stack(session, stack_name, args.region or default_region(session))
+        show(gather(session, stack, clock.now()), as_json=args.json, out=out)
+
+    return run_guarded(command, err)
+
+
+def show(report: StatusReport, *, as_json: bool, out: TextIO) -> None:
+    if as_json:
+        print(json.dumps(report.to_document(), indent=2), file=out)
+    else:
+        print_status(report, out)

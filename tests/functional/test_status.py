@@ -1,0 +1,443 @@
+"""`gtwatch status` on the emulator, after real poller runs: what an operator sees about a deployed watcher."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from watcher import clock, poller_handler
+from watcher.contract import (
+    OUTPUT_ALARM_TOPIC_ARN,
+    OUTPUT_CONFIG,
+    OUTPUT_DEAD_LETTER_QUEUE_URL,
+    OUTPUT_SLACK_QUEUE_URL,
+    OUTPUT_STATE_TABLE,
+    OUTPUT_TOPIC_ARN,
+)
+
+from gtwatch.ops import add_commands, status
+from gtwatch.ops.stack import StackInfo, read_stack
+from gtwatch.sim.emulator import deployment, labeling_jobs
+from gtwatch.sim.emulator.deployment import FakeLambdaContext, Resources, Routing
+
+T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+ALL = ("completed", "failed", "stopped", "stalled", "resumed")
+CONFIG = {
+    "regions": ["us-east-1"],
+    "name_contains": None,
+    "slack_events": list(ALL),
+    "email_events": ["failed", "stalled"],
+    "stall_after_minutes": 60,
+    "stall_repeat_minutes": None,
+    "schedule_minutes": 5,
+}
+
+
+def counters(labeled: int, unlabeled: int) -> dict[str, int]:
+    return {
+        "TotalLabeled": labeled,
+        "HumanLabeled": labeled,
+        "MachineLabeled": 0,
+        "FailedNonRetryableError": 0,
+        "Unlabeled": unlabeled,
+    }
+
+
+@dataclass
+class Watched:
+    """A deployment on the emulator, driven through poller runs on a simulated clock."""
+
+    resources: Resources
+    alarm_topic_arn: str
+    now: datetime = T0
+    out: io.StringIO = field(default_factory=io.StringIO)
+    err: io.StringIO = field(default_factory=io.StringIO)
+
+    def at(self, minute: int) -> None:
+        self.now = T0 + timedelta(minutes=minute)
+
+    def create(self, name: str, labeled: int, unlabeled: int) -> None:
+        labeling_jobs.put_labeling_job(
+            region="us-east-1", name=name, status="InProgress", counters=counters(labeled, unlabeled), at=self.now
+        )
+
+    def update(self, name: str, **kwargs: Any) -> None:
+        labeling_jobs.update_labeling_job(region="us-east-1", name=name, at=self.now, **kwargs)
+
+    def run_poller(self) -> None:
+        poller_handler.lambda_handler({}, FakeLambdaContext("gtwatch-poller"))
+
+    def stack(self, *, config: dict[str, Any] | None = CONFIG) -> StackInfo:
+        """The stack's outputs as CloudFormation would give them, built from the emulator's resources."""
+        outputs = {
+            OUTPUT_TOPIC_ARN: self.resources.topic_arn,
+            OUTPUT_STATE_TABLE: self.resources.table_name,
+            OUTPUT_SLACK_QUEUE_URL: self.resources.slack_queue_url,
+            OUTPUT_DEAD_LETTER_QUEUE_URL: self.resources.dead_letter_queue_url,
+            OUTPUT_ALARM_TOPIC_ARN: self.alarm_topic_arn,
+        }
+        if config is not None:
+            outputs[OUTPUT_CONFIG] = json.dumps(config, separators=(",", ":"))
+        return StackInfo(name="Gtwatch", region="us-east-1", outputs=outputs, status="UPDATE_COMPLETE")
+
+    def status(self, *, as_json: bool = False, config: dict[str, Any] | None = CONFIG) -> str:
+        report = status.gather(boto3.session.Session(), self.stack(config=config), self.now)
+        out = io.StringIO()
+        status.show(report, as_json=as_json, out=out)
+        return out.getvalue()
+
+    def gtwatch(self, *argv: str) -> int:
+        parser = argparse.ArgumentParser(prog="gtwatch")
+        add_commands(parser.add_subparsers(dest="command", required=True))
+        args = parser.parse_args(list(argv))
+        result: int = args.func(args, out=self.out, err=self.err)
+        return result
+
+
+@pytest.fixture
+def watched() -> Iterator[Watched]:
+    with deployment.deployed(
+        mode="inprocess",
+        routing=Routing(slack_events=ALL, email_events=("failed", "stalled")),
+        slack_webhook_url="http://127.0.0.1:9/unused",
+        handler_env={"GTWATCH_STALL_AFTER_MINUTES": "60"},
+    ) as resources:
+        alarm_topic = deployment.client("sns").create_topic(Name="gtwatch-alarms")["TopicArn"]
+        world = Watched(resources, alarm_topic)
+        clock.set_clock(lambda: world.now)
+        labeling_jobs.set_clock(lambda: world.now)
+        try:
+            yield world
+        finally:
+            clock.set_clock(None)
+            labeling_jobs.set_clock(None)
+
+
+def alarm(name: str, *, actions: list[str]) -> None:
+    deployment.client("cloudwatch").put_metric_alarm(
+        AlarmName=name,
+        MetricName="Errors",
+        Namespace="AWS/Lambda",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=actions,
+    )
+
+
+def a_day_of_labeling(watched: Watched) -> None:
+    """Three jobs through 70 minutes of poller runs: one labels steadily, two stall, and one of those fails while
+    SNS is gone."""
+    watched.create("cats-batch-1", labeled=0, unlabeled=100)
+    watched.create("dogs-batch-1", labeled=5, unlabeled=10)
+    watched.create("birds-batch-1", labeled=1, unlabeled=9)
+    watched.run_poller()  # The baseline.
+    for minute, labeled in ((30, 30), (65, 60)):
+        watched.at(minute)
+        watched.update("cats-batch-1", counters=counters(labeled, 100 - labeled))
+        watched.run_poller()  # At 65 minutes dogs-batch-1 has been still for 60: its stall is announced.
+    watched.at(68)
+    watched.update("birds-batch-1", status="Failed", failure_reason="Workteam deleted")
+    deployment.client("sns").delete_topic(TopicArn=watched.resources.topic_arn)  # Publishing now fails.
+    watched.at(70)
+    watched.run_poller()
+    alarm("gtwatch-poller-errors", actions=[watched.alarm_topic_arn])
+    alarm("gtwatch-slack-dead-letters", actions=[watched.alarm_topic_arn])
+    deployment.client("cloudwatch").set_alarm_state(
+        AlarmName="gtwatch-slack-dead-letters", StateValue="ALARM", StateReason="1 message in the dead-letter queue"
+    )
+    alarm("someone-elses-alarm", actions=[])
+    deployment.client("sqs").send_message(
+        QueueUrl=watched.resources.dead_letter_queue_url,
+        MessageBody=json.dumps({"id": "us-east-1:x:failed:final", "event_type": "failed"}),
+    )
+    watched.at(72)
+
+
+@contextmanager
+def time_zone(name: str) -> Iterator[None]:
+    """The process's local time zone is `name` for the block (TZ and time.tzset, as a machine set up there)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = name
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+def lines(text: str) -> list[str]:
+    return [" ".join(line.split()) for line in text.splitlines()]
+
+
+def test_status_shows_a_person_what_is_watched_the_last_run_the_jobs_the_queues_and_the_alarms(watched):
+    a_day_of_labeling(watched)
+
+    shown = lines(watched.status())
+
+    assert shown[0] == "gtwatch status: stack Gtwatch in us-east-1, UPDATE_COMPLETE, as of 2026-11-28 10:12 UTC"
+    assert "Regions: us-east-1" in shown
+    assert "Jobs: every job" in shown
+    assert "Slack: completed, failed, stopped, stalled, resumed" in shown
+    assert "Email: failed, stalled" in shown
+    assert "Stalls: after 1 h without progress, announced once per stall" in shown
+    assert "us-east-1: 2026-11-28 10:10 UTC (2 min ago)" in shown
+    assert "Active jobs: 3" in shown
+    cats = shown.index("cats-batch-1 (us-east-1): InProgress")
+    assert shown[cats + 1] == "Progress: 60.0% done (60 of 100 objects)"
+    assert shown[cats + 2] == "Rate: 50 objects/hour recently; ETA 2026-11-28 11:00 UTC (in about 48 min)"
+    assert shown[cats + 3] == "Stall: no (last change 7 min ago)"
+    dogs = shown.index("dogs-batch-1 (us-east-1): InProgress")
+    assert shown[dogs + 3] == "Stall: STALLED, no progress for 1 h 12 min (announced 2026-11-28 10:05 UTC)"
+    birds = shown.index("birds-batch-1 (us-east-1): Failed")
+    assert shown[birds + 2] == "Stall: finished; its notification waits in the outbox"
+    assert (
+        "Outboxes: 1 notification(s) waiting, oldest 2 min (failed: birds-batch-1 in us-east-1); "
+        "the next run sends them" in shown
+    )
+    # Both stalls reached the Slack queue; no notifier drains it here, and moto sends SQS no CloudWatch metrics.
+    assert "Slack queue: 2 waiting, 0 in flight; oldest: unknown (no recent CloudWatch data)" in shown
+    assert any(line.startswith("Dead letters: 1 waiting, 0 in flight;") for line in shown)
+    assert "gtwatch redrive --stack-name Gtwatch --dry-run lists them" in shown[-5]
+    assert "Alarms: 2, 1 in ALARM" in shown
+    assert any(
+        line.startswith("ALARM gtwatch-slack-dead-letters since")
+        and line.endswith(": 1 message in the dead-letter queue")
+        for line in shown
+    )
+    assert any(line.startswith("OK gtwatch-poller-errors since 2") for line in shown)
+    assert not any("someone-elses-alarm" in line for line in shown)
+
+
+def test_status_json_gives_scripts_the_same_facts(watched):
+    a_day_of_labeling(watched)
+
+    document = json.loads(watched.status(as_json=True))
+
+    assert document["stack"] == {"name": "Gtwatch", "region": "us-east-1", "status": "UPDATE_COMPLETE"}
+    assert document["generated_at"] == "2026-11-28T10:12:00.000Z"
+    assert document["config"]["email_events"] == ["failed", "stalled"]
+    [region] = document["regions"]
+    assert region["last_successful_run"] == "2026-11-28T10:10:00.000Z"
+    assert region["last_successful_run_age_seconds"] == 120
+    assert region["late"] is False
+    jobs = {job["name"]: job for job in document["jobs"]}
+    assert set(jobs) == {"cats-batch-1", "dogs-batch-1", "birds-batch-1"}
+    assert jobs["cats-batch-1"]["progress"]["percent"] == 60.0
+    assert jobs["cats-batch-1"]["progress"]["rate_per_hour"] == 50.0
+    assert jobs["cats-batch-1"]["stall"] == "no"
+    assert jobs["dogs-batch-1"]["stall"] == "stalled"
+    assert jobs["dogs-batch-1"]["stall_announced_at"] == "2026-11-28T10:05:00.000Z"
+    assert jobs["birds-batch-1"]["outbox"] == ["us-east-1:birds-batch-1:failed:final"]
+    assert document["outbox"]["count"] == 1
+    assert document["outbox"]["oldest_age_seconds"] == 120
+    assert document["outbox"]["notifications"][0]["event_type"] == "failed"
+    assert document["slack_queue"]["waiting"] == 2
+    assert document["slack_queue"]["oldest_age_seconds"] is None
+    assert document["dead_letters"]["waiting"] == 1
+    assert {alarm["name"]: alarm["state"] for alarm in document["alarms"]} == {
+        "gtwatch-poller-errors": "OK",
+        "gtwatch-slack-dead-letters": "ALARM",
+    }
+
+
+def test_a_stall_due_at_the_next_run_and_a_late_poller_are_called_out(watched):
+    watched.create("dogs-batch-1", labeled=5, unlabeled=10)
+    watched.run_poller()
+    watched.at(61)  # No run since the baseline: the stall is due, and the poller is an hour late.
+
+    shown = lines(watched.status())
+
+    assert "Stall: due: last change 1 h 1 min ago; the next run announces a stall" in shown
+    assert any(
+        line.startswith("us-east-1: 2026-11-28 09:00 UTC (1 h 1 min ago) LATE: is the poller running?")
+        for line in shown
+    )
+    assert json.loads(watched.status(as_json=True))["regions"][0]["late"] is True
+
+
+def test_a_region_not_yet_listed_and_an_empty_watch(watched):
+    config = {**CONFIG, "regions": ["us-east-1", "eu-west-1"], "name_contains": "cats"}
+
+    shown = lines(watched.status(config=config))
+
+    assert "Regions: us-east-1, eu-west-1" in shown
+    assert "Jobs: names containing 'cats'" in shown
+    assert "us-east-1: never: no run has reached this region yet" in shown
+    assert "Active jobs: none" in shown
+    assert "Outboxes: empty: every notification decided was accepted by SNS" in shown
+    assert "Slack queue: 0 waiting, 0 in flight" in shown
+    assert "Alarms: none found for this stack" in shown
+
+
+def test_a_stack_without_the_watcher_config_output_is_shown_with_its_own_region(watched):
+    watched.create("cats-batch-1", labeled=0, unlabeled=100)
+    watched.run_poller()
+
+    shown = lines(watched.status(config=None))
+
+    assert "(the stack has no WatcherConfig output: deployed by an older gtwatch. Shown: the stack's" in shown
+    assert "Regions: us-east-1" in shown
+    assert "Active jobs: 1" in shown
+    assert json.loads(watched.status(as_json=True, config=None))["config"] is None
+
+
+def test_the_queue_age_comes_from_cloudwatch_when_it_has_a_data_point(watched):
+    sqs = deployment.client("sqs")
+    sqs.send_message(QueueUrl=watched.resources.slack_queue_url, MessageBody="{}")
+    watched.now = datetime.now(UTC)  # CloudWatch keeps data points at the time they were put.
+    deployment.client("cloudwatch").put_metric_data(
+        Namespace="AWS/SQS",
+        MetricData=[
+            {
+                "MetricName": "ApproximateAgeOfOldestMessage",
+                "Dimensions": [{"Name": "QueueName", "Value": "gtwatch-slack"}],
+                "Value": 1500.0,
+                "Timestamp": watched.now - timedelta(minutes=2),
+            }
+        ],
+    )
+
+    assert "Slack queue: 1 waiting, 0 in flight; oldest 25 min" in lines(watched.status())
+    assert json.loads(watched.status(as_json=True))["slack_queue"]["oldest_age_seconds"] == 1500.0
+
+
+def test_times_are_printed_in_utc_on_a_machine_in_another_time_zone(watched):
+    watched.create("cats-batch-1", labeled=0, unlabeled=100)
+    watched.run_poller()
+    alarm("gtwatch-poller-errors", actions=[watched.alarm_topic_arn])
+    with time_zone("America/New_York"):
+        shown = lines(watched.status())
+    assert "us-east-1: 2026-11-28 09:00 UTC (under a minute ago)" in shown
+    # The alarm's time comes from botocore in the machine's zone; it is printed in UTC all the same.
+    [alarm_line] = [line for line in shown if "gtwatch-poller-errors" in line]
+    stamp = alarm_line.split("since ", 1)[1]
+    printed = datetime.strptime(stamp, "%Y-%m-%d %H:%M UTC").replace(tzinfo=UTC)
+    assert abs(printed - datetime.now(UTC)) < timedelta(minutes=2)
+
+
+# --- the command: the stack read with DescribeStacks, and the errors ---------------------------------------
+
+
+def create_stack(name: str, outputs: dict[str, str]) -> None:
+    template = {
+        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+    }
+    deployment.client("cloudformation").create_stack(StackName=name, TemplateBody=json.dumps(template))
+
+
+def test_the_command_reads_the_stack_outputs_with_describe_stacks(watched):
+    create_stack("Gtwatch", dict(watched.stack().outputs))
+
+    stack = read_stack(boto3.session.Session(), "Gtwatch", "us-east-1")
+
+    assert stack.outputs == watched.stack().outputs
+    assert stack.status == "CREATE_COMPLETE"
+
+
+def test_gtwatch_status_json_end_to_end(watched):
+    watched.create("cats-batch-1", labeled=0, unlabeled=100)
+    watched.run_poller()
+    create_stack("Gtwatch", dict(watched.stack().outputs))
+
+    assert watched.gtwatch("status", "--stack-name", "Gtwatch", "--region", "us-east-1", "--json") == 0
+
+    document = json.loads(watched.out.getvalue())
+    assert document["stack"]["name"] == "Gtwatch"
+    assert [job["name"] for job in document["jobs"]] == ["cats-batch-1"]
+    assert watched.err.getvalue() == ""
+
+
+def test_the_stack_name_defaults_to_cdk_json(watched, tmp_path: Path, monkeypatch):
+    (tmp_path / "cdk.json").write_text(json.dumps({"context": {"gtwatch": {"stack_name": "GtwatchProd"}}}))
+    monkeypatch.chdir(tmp_path)
+    create_stack("GtwatchProd", dict(watched.stack().outputs))
+
+    assert watched.gtwatch("status") == 0
+
+    assert watched.out.getvalue().startswith("gtwatch status: stack GtwatchProd in us-east-1, CREATE_COMPLETE")
+
+
+def test_a_missing_stack_is_one_clear_line_and_exit_code_2(watched, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # No cdk.json: the default stack name.
+
+    assert watched.gtwatch("status") == 2
+
+    assert watched.err.getvalue().startswith("gtwatch: stack 'Gtwatch' in us-east-1: Stack with id Gtwatch does not")
+    assert len(watched.err.getvalue().splitlines()) == 1
+
+
+def test_a_stack_that_is_not_gtwatch_is_explained(watched):
+    create_stack("Other", {"Something": "else"})
+
+    assert watched.gtwatch("status", "--stack-name", "Other") == 2
+
+    assert watched.err.getvalue() == "gtwatch: stack 'Other' has no StateTableName output; is it a gtwatch stack?\n"
+
+
+def test_no_region_and_no_credentials_are_clear_errors(monkeypatch, tmp_path: Path):
+    monkeypatch.chdir(tmp_path)
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    err = io.StringIO()
+    parser = argparse.ArgumentParser(prog="gtwatch")
+    add_commands(parser.add_subparsers(dest="command", required=True))
+
+    assert status.run_status(parser.parse_args(["status"]), out=io.StringIO(), err=err) == 2
+    assert err.getvalue() == ("gtwatch: no region: pass --region, or set AWS_REGION or a region in your AWS profile\n")
+
+    err = io.StringIO()
+    assert status.run_status(parser.parse_args(["status", "--region", "us-east-1"]), out=io.StringIO(), err=err) == 2
+    assert err.getvalue().startswith("gtwatch: Unable to locate credentials")
+
+
+def test_an_older_stack_without_the_alarm_topic_output_has_its_alarms_found_among_its_resources(watched):
+    alarm("gtwatch-poller-errors", actions=[])
+    alarm("someone-elses-alarm", actions=[])
+    real = boto3.session.Session()
+    # moto's CloudFormation cannot create alarms; its ListStackResources answer is stubbed, the rest is moto.
+    cloudformation = real.client("cloudformation", region_name="us-east-1")
+    stubber = Stubber(cloudformation)
+    resource = {"LastUpdatedTimestamp": watched.now, "ResourceStatus": "CREATE_COMPLETE"}
+    summaries = [
+        {**resource, "LogicalResourceId": "PollerErrors", "PhysicalResourceId": "gtwatch-poller-errors"},
+        {**resource, "LogicalResourceId": "Topic", "PhysicalResourceId": watched.resources.topic_arn},
+    ]
+    summaries[0]["ResourceType"] = "AWS::CloudWatch::Alarm"
+    summaries[1]["ResourceType"] = "AWS::SNS::Topic"
+    stubber.add_response("list_stack_resources", {"StackResourceSummaries": summaries}, {"StackName": "Gtwatch"})
+
+    class Session:
+        def client(self, service: str, **kwargs: Any) -> Any:
+            return cloudformation if service == "cloudformation" else cast(Any, real).client(service, **kwargs)
+
+    stack = watched.stack()
+    outputs = {key: value for key, value in stack.outputs.items() if key != OUTPUT_ALARM_TOPIC_ARN}
+    older = StackInfo(name=stack.name, region=stack.region, outputs=outputs)
+
+    with stubber:
+        report = status.gather(cast(Any, Session()), older, watched.now)
+
+    assert [(found.name, found.state) for found in report.alarms] == [("gtwatch-poller-errors", "OK")]
