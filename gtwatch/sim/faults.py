@@ -1,4 +1,5 @@
-"""Fault injection for replay: the next N calls to a service fail at the HTTP boundary, as AWS would fail them.
+"""Fault injection for replay: the next N calls to a service, or every call until a minute (an outage), fail at the
+HTTP boundary, as AWS would fail them.
 
 A faulted attempt never reaches the emulator (nothing happens there), and botocore sees a real error response, so
 the handlers' own client code runs as in AWS: its retry mode backs off and retries, and when it gives up the
@@ -11,7 +12,7 @@ import json
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -66,20 +67,29 @@ class _FaultEmitter:
 class Faults:
     """Armed faults per target; `injected` counts the attempts that were made to fail."""
 
-    def __init__(self, slack: SlackEndpoint) -> None:
+    def __init__(self, slack: SlackEndpoint, minute: Callable[[], int] = lambda: 0) -> None:
         self._slack = slack
+        self._minute = minute
         self._armed: Counter[str] = Counter()
+        self._outage_until: dict[str, int] = {}
         self._modes: dict[str, str] = {}
         self._lock = threading.Lock()
         self.injected: Counter[str] = Counter()
 
-    def arm(self, target: str, mode: str, count: int) -> None:
+    def arm(self, target: str, mode: str, count: int | None = None, *, until_minute: int | None = None) -> None:
+        """The next `count` calls to `target` fail; or, with `until_minute`, every call before that minute."""
         if target == "slack":
-            self._slack.fail_next(mode, count)  # type: ignore[arg-type]
+            if until_minute is not None:
+                self._slack.fail_while(mode, lambda: self._minute() < until_minute)  # type: ignore[arg-type]
+            else:
+                self._slack.fail_next(mode, count or 1)  # type: ignore[arg-type]
             return
         with self._lock:
-            self._armed[target] += count
             self._modes[target] = mode
+            if until_minute is not None:
+                self._outage_until[target] = max(until_minute, self._outage_until.get(target, 0))
+            else:
+                self._armed[target] += count or 1
 
     def counts(self) -> dict[str, int]:
         return {**self.injected, "slack": self._slack.failures_served}
@@ -89,6 +99,9 @@ class Faults:
         if target is None:
             return None
         with self._lock:
+            if self._minute() < self._outage_until.get(target, 0):
+                self.injected[target] += 1
+                return ERRORS[target, self._modes[target]]
             if self._armed[target] <= 0:
                 return None
             self._armed[target] -= 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal
@@ -54,6 +55,7 @@ class SlackEndpoint:
         self._attempts = 0
         self._failures_served = 0
         self._failures: deque[FailureMode] = deque()
+        self._outages: list[tuple[FailureMode, Callable[[], bool]]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -89,6 +91,13 @@ class SlackEndpoint:
         with self._lock:
             self._failures.extend([mode] * count)
 
+    def fail_while(self, mode: FailureMode, active: Callable[[], bool]) -> None:
+        """Every post fails with `mode` while `active()` holds: an outage (the replay ends it at a minute)."""
+        if mode not in FAILURE_MODES:
+            raise ValueError(f"mode: expected one of {', '.join(FAILURE_MODES)}, got {mode!r}")
+        with self._lock:
+            self._outages.append((mode, active))
+
     def close(self) -> None:
         self._closing.set()  # ends any request held by a `timeout` failure
         self._server.shutdown()
@@ -106,6 +115,10 @@ class SlackEndpoint:
     def _next_failure(self) -> FailureMode | None:
         with self._lock:
             self._attempts += 1
+            outage = next((mode for mode, active in self._outages if active()), None)
+            if outage is not None:
+                self._failures_served += 1
+                return outage
             if not self._failures:
                 return None
             self._failures_served += 1
