@@ -52,13 +52,18 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 
 def _record_metrics(reports: list[RunReport], failed: list[str], run: Run) -> None:
+    """The few metrics the alarms need. Failure metrics are sent only when above zero: a custom metric is billed
+    for the hours it receives data, and an alarm on "above zero" reads no data as fine."""
     publish_failures = sum(report.publish_failures for report in reports)
     job_errors = sum(len(report.failed_jobs) for report in reports)
     waiting = [report.oldest_waiting for report in reports if report.oldest_waiting is not None]
-    oldest = max(0.0, (run.now - min(waiting)).total_seconds()) if waiting else 0.0
-    metrics.add_metric(name=METRIC_PUBLISH_FAILURES, unit=MetricUnit.Count, value=publish_failures)
-    metrics.add_metric(name=METRIC_JOB_ERRORS, unit=MetricUnit.Count, value=job_errors)
-    metrics.add_metric(name=METRIC_OUTBOX_AGE, unit=MetricUnit.Seconds, value=oldest)
+    if publish_failures:
+        metrics.add_metric(name=METRIC_PUBLISH_FAILURES, unit=MetricUnit.Count, value=publish_failures)
+    if job_errors:
+        metrics.add_metric(name=METRIC_JOB_ERRORS, unit=MetricUnit.Count, value=job_errors)
+    if waiting:
+        oldest = max(0.0, (run.now - min(waiting)).total_seconds())
+        metrics.add_metric(name=METRIC_OUTBOX_AGE, unit=MetricUnit.Seconds, value=oldest)
     if not failed and not job_errors and not publish_failures:
         # The "watcher is not running" alarm watches this: missing data means no run that delivered everything.
         metrics.add_metric(name=METRIC_POLL_SUCCEEDED, unit=MetricUnit.Count, value=1)

@@ -7,7 +7,8 @@ from typing import Any
 
 def add_commands(subparsers: Any) -> None:
     """Register every operator command (check, test-notify, status, redrive) on the `gtwatch` subparsers."""
-    from . import check, redrive
+    from . import check, redrive, status
 
-    check.add_commands(subparsers)  # check, test-notify and status
+    check.add_commands(subparsers)  # check and test-notify
+    status.add_command(subparsers)
     redrive.add_command(subparsers)

@@ -58,17 +58,7 @@ _TERMINAL_ORDER = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.STOPPED)
 
 
 def add_commands(subparsers: Any) -> None:
-    """Register `check`, `test-notify` and `status` on the `gtwatch` parser's subparsers (cli.py calls this).
-
-    Each sets `func(args, *, out, err) -> int`. `gtwatch.ops.add_commands` registers these and `redrive` too.
-    """
-    from . import status
-
-    _add_check_commands(subparsers)
-    status.add_command(subparsers)
-
-
-def _add_check_commands(subparsers: Any) -> None:
+    """Register `check` and `test-notify` on the `gtwatch` parser's subparsers; each sets `func(args) -> int`."""
     check_cmd = subparsers.add_parser(
         "check",
         help="show the jobs gtwatch would watch and the notifications it would send now (read-only)",

@@ -13,18 +13,18 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from botocore.endpoint import Endpoint
-from watcher import clock, event_handler, poll, poller_handler, slack_handler
-from watcher.state_store import StateStore
+from watcher import clock, container, deployment_handler, event_handler, poller_handler, slack_handler
+from watcher.contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
 
-from .emulator import deployment, email, labeling_jobs
+from .emulator import cloudformation, deployment, email, labeling_jobs
 from .emulator.deployment import EmulatorMode, FakeLambdaContext, Resources, Routing
 from .faults import Faults
-from .scenario import Scenario, Step
+from .scenario import Scenario, ScenarioError, Step
 from .slack_endpoint import SlackEndpoint
 
 DYNAMODB_READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
@@ -35,8 +35,11 @@ EVENT_RETRY_DELAYS = (1, 2)
 SLACK_TIMEOUT_SECONDS = 1.0
 # `redrive_at_end`: how many rounds of redrive at most (each can meet Slack faults that are still armed).
 MAX_REDRIVES = 10
-# Overlapping runs: a second run starts and finishes while the first one is at this point.
-Overlap = Literal["before_save", "before_publish"]
+# The "Version 2" parts of docs/scenario-format.md this replay carries out; a scenario using another is refused
+# (exit 2), naming the field.
+SUPPORTED_V2 = frozenset({"fault.until_minute"})
+# What wraps each tick's poller run, given the minute and a way to start another run (tests use it for overlaps).
+AroundTick = Callable[[int, Callable[[], None]], AbstractContextManager[None]]
 
 
 @dataclass
@@ -64,14 +67,17 @@ def run(
     scenario: Scenario,
     *,
     mode: EmulatorMode = "inprocess",
-    overlaps: dict[int, Overlap] | None = None,
+    around_tick: AroundTick | None = None,
     redrive_at_end: bool = False,
     slack_timeout_seconds: float = SLACK_TIMEOUT_SECONDS,
 ) -> ReplayResult:
-    """Replay `scenario`. `overlaps` (tests only) makes the tick at a minute meet a second, overlapping run;
-    `redrive_at_end` sends the dead-letter queue's messages back once the scenario is over, as `gtwatch redrive`
-    would, again after each round that ends with messages dead-lettered, at most MAX_REDRIVES times.
+    """Replay `scenario`. `around_tick` (a test seam) wraps each tick's poller run, for example to start a second,
+    overlapping run in the middle of it; `redrive_at_end` sends the dead-letter queue's messages back once the scenario
+    is over, as `gtwatch redrive` would, again after each round that ends with messages dead-lettered, at most
+    MAX_REDRIVES times.
     """
+    if unsupported := [feature for feature in scenario.v2_features() if _v2_name(feature) not in SUPPORTED_V2]:
+        raise ScenarioError("; ".join(f"{feature}: not supported by this replay yet" for feature in unsupported))
     routing = Routing(slack_events=scenario.config.slack_events, email_events=scenario.config.email_events)
     handler_env = {
         "GTWATCH_STALL_AFTER_MINUTES": str(scenario.config.stall_after_minutes),
@@ -85,13 +91,28 @@ def run(
         SlackEndpoint(timeout_hold_seconds=slack_timeout_seconds + 0.5) as slack,
         deployment.deployed(mode=mode, routing=routing, slack_webhook_url=slack.url, handler_env=handler_env) as res,
         _simulated_clock(scenario) as set_minute,
-        Faults(slack).installed() as faults,
+        Faults(slack, minute=lambda: int((clock.now() - scenario.start).total_seconds() // 60)).installed() as faults,
     ):
         _logs_to_stderr()
-        poller_handler.reset()
-        slack_handler.reset()
-        replay = _Replay(scenario, res, slack, faults, set_minute, overlaps or {})
+        container.reset()
+        # Deployment is the scenario's start: the stack's custom resource records when the watch began.
+        cloudformation.create(
+            deployment_handler.lambda_handler,
+            FakeLambdaContext("gtwatch-watch-start"),
+            region=deployment.REGION,
+            logical_id="WatchStart",
+        )
+        replay = _Replay(scenario, res, slack, faults, set_minute, around_tick or _plain_tick)
         return replay.run(redrive_at_end=redrive_at_end)
+
+
+def _v2_name(feature: str) -> str:
+    """ "steps[3].fault.until_minute" -> "fault.until_minute"; config paths stay as they are."""
+    return feature.split("].", 1)[1] if feature.startswith("steps[") else feature
+
+
+def _plain_tick(minute: int, another_run: Callable[[], None]) -> AbstractContextManager[None]:
+    return nullcontext()
 
 
 def _logs_to_stderr() -> None:
@@ -137,14 +158,14 @@ class _Replay:
         slack: SlackEndpoint,
         faults: Faults,
         set_minute: Callable[[int], None],
-        overlaps: dict[int, Overlap],
+        around_tick: AroundTick,
     ) -> None:
         self.scenario = scenario
         self.resources = resources
         self.slack = slack
         self.faults = faults
         self.set_minute = set_minute
-        self.overlaps = overlaps
+        self.around_tick = around_tick
         self.result = ReplayResult()
         self.in_flight: list[_InFlight] = []
         self.events: list[_PendingEvent] = []
@@ -205,7 +226,8 @@ class _Replay:
                 output_uri=change.output,
             )
         elif step.fault is not None:
-            self.faults.arm(step.fault.target, step.fault.mode, step.fault.count)
+            fault = step.fault
+            self.faults.arm(fault.target, fault.mode, fault.count, until_minute=fault.until_minute)
         elif step.state_change_event is not None:
             event = self._state_change_event(step.state_change_event.name, step.state_change_event.arn, minute)
             self.events.extend(_PendingEvent(event=event, due=minute) for _ in range(step.state_change_event.duplicate))
@@ -218,8 +240,8 @@ class _Replay:
         return {
             "version": "0",
             "id": str(uuid.uuid4()),
-            "detail-type": "SageMaker Ground Truth Labeling Job State Change",
-            "source": "aws.sagemaker",
+            "detail-type": STATE_CHANGE_DETAIL_TYPE,
+            "source": STATE_CHANGE_SOURCE,
             "account": deployment.ACCOUNT_ID,
             "time": self.scenario.moment(minute).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "region": deployment.REGION,
@@ -245,7 +267,7 @@ class _Replay:
     def _tick(self, minute: int) -> None:
         with count_requests() as counts:
             started = time.perf_counter()
-            with _overlapping_run(self.overlaps.get(minute), self._invoke_poller):
+            with self.around_tick(minute, self._invoke_poller):
                 self._invoke_poller()
             elapsed = (time.perf_counter() - started) * 1000
         self.result.ticks.append(
@@ -332,7 +354,9 @@ class _Replay:
     def _redrive(self) -> int:
         from gtwatch.ops.redrive import redrive
 
-        return redrive(self.sqs, self.resources.dead_letter_queue_url, self.resources.slack_queue_url)
+        # No long poll: the emulator's queue is local, and a wait would be wall-clock time.
+        moved = redrive(self.sqs, self.resources.dead_letter_queue_url, self.resources.slack_queue_url, wait_seconds=0)
+        return len(moved)
 
     def _delete(self, entry: _InFlight) -> None:
         self.sqs.delete_message(QueueUrl=self.resources.slack_queue_url, ReceiptHandle=entry.message["ReceiptHandle"])
@@ -391,36 +415,6 @@ class _Replay:
         }
 
 
-@contextmanager
-def _overlapping_run(overlap: Overlap | None, second_run: Callable[[], None]) -> Iterator[None]:
-    """Make a second run happen, start to finish, while the first is at the `overlap` point."""
-    if overlap is None:
-        yield
-        return
-    owner, name = (StateStore, "save") if overlap == "before_save" else (poller_handler, "publish")
-    original = getattr(owner, name)
-    fired = False
-
-    def hooked(*args: Any, **kwargs: Any) -> Any:
-        nonlocal fired
-        if not fired:
-            fired = True
-            # The second run is another Lambda container: it does not share this one's memory.
-            remembered = set(poll._published_unrecorded)
-            poll._published_unrecorded.clear()
-            try:
-                second_run()
-            finally:
-                poll._published_unrecorded.update(remembered)
-        return original(*args, **kwargs)
-
-    setattr(owner, name, hooked)
-    try:
-        yield
-    finally:
-        setattr(owner, name, original)
-
-
 _counting = threading.local()
 _original_create_request = Endpoint.create_request
 
@@ -441,7 +435,7 @@ def _counting_create_request(self: Endpoint, params: Any, operation_model: Any =
 @contextmanager
 def count_requests() -> Iterator[dict[str, int]]:
     """Count every HTTP request the calling thread's clients make (retries included), by service."""
-    Endpoint.create_request = _counting_create_request
+    setattr(Endpoint, "create_request", _counting_create_request)  # noqa: B010 - botocore's hook point
     counts: dict[str, int] = {}
     _counting.counts = counts
     try:

@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -113,7 +114,19 @@ class Counters(_Strict):
 
 
 JobName = Annotated[str, Field(pattern=NAME_PATTERN)]
-FailureReason = Annotated[str, Field(max_length=FAILURE_REASON_MAX_LENGTH)]
+
+
+def validate_failure_reason(value: object) -> str:
+    """Any text SageMaker could return, lone surrogates included (pydantic's own str type refuses those): the
+    hostile-text scenarios need them to reach the watcher as they would from the API."""
+    if not isinstance(value, str):
+        raise ValueError("Input should be a valid string")
+    if len(value) > FAILURE_REASON_MAX_LENGTH:
+        raise ValueError(f"String should have at most {FAILURE_REASON_MAX_LENGTH} characters")
+    return value
+
+
+FailureReason = Annotated[str, PlainValidator(validate_failure_reason)]
 S3Uri = Annotated[str, AfterValidator(validate_s3_uri)]
 
 

@@ -177,15 +177,38 @@ def test_a_file_that_is_not_json_exits_2(tmp_path, capsys):
     assert "not valid JSON" in capsys.readouterr().err
 
 
-def test_a_step_for_an_unknown_job_exits_1(tmp_path, capsys):
+def test_a_step_for_an_unknown_job_exits_2_naming_the_step(tmp_path, capsys):
     from gtwatch.cli import main
 
     path = tmp_path / "unknown.json"
     path.write_text(
         json.dumps({"start": "2026-01-05T09:00:00Z", "steps": [{"at_minute": 3, "update": {"name": "nope"}}]})
     )
-    assert main(["replay", str(path)]) == 1
-    assert "nope" in capsys.readouterr().err
+    assert main(["replay", str(path)]) == 2
+    assert "steps[0].update.name: 'nope' is not a job created by an earlier step" in capsys.readouterr().err
+
+
+def test_a_version_2_feature_this_replay_does_not_support_yet_exits_2_naming_it(tmp_path, capsys):
+    from gtwatch.cli import main
+
+    scenario = {
+        "start": "2026-01-05T09:00:00Z",
+        "config": {
+            "quiet_hours": {
+                "start": "20:00",
+                "end": "08:00",
+                "timezone": "UTC",
+                "hold": ["completed"],
+                "channels": ["slack"],
+            }
+        },
+    }
+    path = tmp_path / "quiet.json"
+    path.write_text(json.dumps(scenario))
+    if "config.quiet_hours" in replay.SUPPORTED_V2:
+        pytest.skip("quiet hours are supported now")
+    assert main(["replay", str(path)]) == 2
+    assert "config.quiet_hours: not supported by this replay yet" in capsys.readouterr().err
 
 
 def test_the_demo_shows_a_day_of_notifications_for_a_person():
