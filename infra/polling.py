@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Aws, Duration, Stack
+from aws_cdk import Aws, CustomResource, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -20,6 +20,8 @@ from infra.state import JobState
 
 POLLER_HANDLER = "watcher.poller_handler.lambda_handler"
 EVENT_HANDLER = "watcher.event_handler.lambda_handler"
+WATCH_START_HANDLER = "watcher.deployment_handler.lambda_handler"
+WATCH_START_TIMEOUT = Duration.seconds(60)
 POLLER_TIMEOUT = Duration.seconds(120)
 EVENT_HANDLER_TIMEOUT = Duration.seconds(60)
 # What SageMaker sends to the default event bus when a labeling job changes status.
@@ -52,6 +54,7 @@ class Polling(Construct):
         for function in (self.poller, self.event_handler):
             state.grant_read_write(function.function)
             notifications.grant_publish(function.function)
+        self.watch_start = self._build_watch_start(config, code, layers, environment, state)
         self.schedule = self._build_schedule(config.schedule_minutes)
         self.state_changes = self._build_state_change_rule()
 
@@ -119,6 +122,42 @@ class Polling(Construct):
             tracing=config.tracing,
             environment=environment,
         )
+
+    def _build_watch_start(
+        self,
+        config: GtwatchConfig,
+        code: lambda_.Code,
+        layers: Sequence[lambda_.ILayerVersion],
+        environment: dict[str, str],
+        state: JobState,
+    ) -> CustomResource:
+        """The watch begins at deployment: a custom resource records each region's start in the state table, so
+        that jobs ending after `cdk deploy` are announced even if every scheduled run fails until much later."""
+        function = WatcherFunction(
+            self,
+            "WatchStart",
+            code=code,
+            layers=layers,
+            handler=WATCH_START_HANDLER,
+            name="watch-start",
+            description="Records when gtwatch began watching each region (runs at deployment).",
+            timeout=WATCH_START_TIMEOUT,
+            log_level=config.log_level,
+            key=state.key,
+            tracing=config.tracing,
+            environment=environment,
+        )
+        state.grant_run_records(function.function)
+        resource = CustomResource(
+            self,
+            "WatchStartRecord",
+            service_token=function.function.function_arn,
+            resource_type="Custom::GtwatchWatchStart",
+            # Changing the regions re-runs it, so that a region added later starts being watched at that deployment.
+            properties={"Regions": ",".join(config.regions) or Aws.REGION},
+        )
+        resource.node.add_dependency(state.table)
+        return resource
 
     def _allow_listing(self, function: WatcherFunction) -> None:
         # A policy of its own, so that its one acknowledged wildcard covers this statement alone.

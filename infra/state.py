@@ -7,7 +7,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
-from watcher.contract import ACTIVE_INDEX_KEY, TABLE_PARTITION_KEY, TTL_ATTRIBUTE
+from watcher.contract import ACTIVE_INDEX_KEY, RUN_KEY_PREFIX, TABLE_PARTITION_KEY, TTL_ATTRIBUTE
 from watcher.contract import ACTIVE_INDEX_NAME as ACTIVE_INDEX
 
 PARTITION_KEY = TABLE_PARTITION_KEY
@@ -21,6 +21,8 @@ ITEM_ACTIONS = (
     "dynamodb:DeleteItem",
     "dynamodb:BatchGetItem",
 )
+# What the deployment's watch-start record needs: read a region's run record, create it if absent.
+RUN_RECORD_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
 # ... and on the index: one Query per region for the active jobs.
 INDEX_ACTIONS = ("dynamodb:Query",)
 # DynamoDB decrypts the table key with the caller's credentials when a caller opens the table (KMS developer
@@ -62,6 +64,17 @@ class JobState(Construct):
             projection_type=dynamodb.ProjectionType.ALL,
         )
         return table
+
+    def grant_run_records(self, grantee: iam.IGrantable) -> None:
+        """Read and create the regions' run records (`run#<region>` items) and nothing else."""
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=list(RUN_RECORD_ACTIONS),
+                resources=[self.table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{RUN_KEY_PREFIX}*"]}},
+            )
+        )
+        iam.Grant.add_to_principal(grantee=grantee, actions=list(TABLE_KEY_ACTIONS), resource_arns=[self.key.key_arn])
 
     def grant_read_write(self, grantee: iam.IGrantable) -> None:
         """The item reads and writes of the state store: items on the table, Query on the `active` index."""

@@ -22,6 +22,9 @@ STATE_CHANGE_DETAIL_TYPE: Final = "SageMaker Ground Truth Labeling Job State Cha
 # The state table: one item per job and one run record per region, keyed by `pk`; a sparse index of the jobs
 # that are still active, by region.
 TABLE_PARTITION_KEY: Final = "pk"
+# Key prefixes: `job#<region>#<name>` for a job's state, `run#<region>` for a region's run record.
+JOB_KEY_PREFIX: Final = "job#"
+RUN_KEY_PREFIX: Final = "run#"
 ACTIVE_INDEX_NAME: Final = "active"
 ACTIVE_INDEX_KEY: Final = "active_region"
 TTL_ATTRIBUTE: Final = "expires_at"

@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any, cast
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from .contract import ACTIVE_INDEX_KEY, ACTIVE_INDEX_NAME, TABLE_PARTITION_KEY, TTL_ATTRIBUTE
+from .contract import (
+    ACTIVE_INDEX_KEY,
+    ACTIVE_INDEX_NAME,
+    JOB_KEY_PREFIX,
+    RUN_KEY_PREFIX,
+    TABLE_PARTITION_KEY,
+    TTL_ATTRIBUTE,
+)
 from .model import JobState, JobStatus, LabelCounters, Notification, Sample, from_iso, to_iso
 
 if TYPE_CHECKING:
@@ -66,11 +73,11 @@ class RunRecord:
 
 
 def job_key(region: str, name: str) -> str:
-    return f"job#{region}#{name}"
+    return f"{JOB_KEY_PREFIX}{region}#{name}"
 
 
 def run_key(region: str) -> str:
-    return f"run#{region}"
+    return f"{RUN_KEY_PREFIX}{region}"
 
 
 class StateStore:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_cdk.assertions import Match, Template
@@ -9,7 +10,8 @@ from aws_cdk.assertions import Match, Template
 POLLER_HANDLER = "watcher.poller_handler.lambda_handler"
 EVENT_HANDLER = "watcher.event_handler.lambda_handler"
 SLACK_HANDLER = "watcher.slack_handler.lambda_handler"
-HANDLERS = (POLLER_HANDLER, EVENT_HANDLER, SLACK_HANDLER)
+WATCH_START_HANDLER = "watcher.deployment_handler.lambda_handler"
+HANDLERS = (POLLER_HANDLER, EVENT_HANDLER, SLACK_HANDLER, WATCH_START_HANDLER)
 
 STATE_TABLE = {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}
 IDEMPOTENCY_TABLE = {"KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}
@@ -83,12 +85,14 @@ def render(value: Any) -> Any:
 
 
 def grants(template: Template, handler: str) -> set[tuple[tuple[str, ...], str]]:
-    """The role's permissions as (sorted actions, rendered resource) pairs, one per resource."""
+    """The role's permissions as (sorted actions, rendered resource) pairs, one per resource; a statement's
+    condition follows its resource, as "<resource> when <condition as JSON>"."""
     pairs = set()
     for statement in statements_of(template, handler):
-        assert statement["Effect"] == "Allow" and "Condition" not in statement, statement
+        assert statement["Effect"] == "Allow", statement
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        pairs |= {(tuple(sorted(actions(statement))), str(render(resource))) for resource in resources}
+        when = f" when {json.dumps(statement['Condition'], sort_keys=True)}" if "Condition" in statement else ""
+        pairs |= {(tuple(sorted(actions(statement))), f"{render(resource)}{when}") for resource in resources}
     return pairs
 
 

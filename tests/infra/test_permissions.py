@@ -16,6 +16,8 @@ from tests.infra.queries import (
     SLACK_HANDLER,
     SLACK_QUEUE,
     STATE_TABLE,
+    WATCH_START_HANDLER,
+    function_id,
     function_props,
     grants,
     key_arn,
@@ -252,10 +254,11 @@ def test_what_the_key_protects(default: Template) -> None:
             resource["Properties"].get("SSESpecification", {}).get("KMSMasterKeyId"),
         )
     ]
-    # Both topics, both queues, both tables, the three log groups and the webhook secret.
+    # Both topics, both queues, both tables, the four log groups and the webhook secret.
     assert sorted(resource["Type"] for resource in protected) == [
         "AWS::DynamoDB::Table",
         "AWS::DynamoDB::Table",
+        "AWS::Logs::LogGroup",
         "AWS::Logs::LogGroup",
         "AWS::Logs::LogGroup",
         "AWS::Logs::LogGroup",
@@ -274,3 +277,21 @@ def test_each_function_is_created_after_every_policy_of_its_role(default: Templa
     role = role_id(default, handler)
     policies = default.find_resources("AWS::IAM::Policy", {"Properties": {"Roles": [{"Ref": role}]}})
     assert set(policies) <= set(function["DependsOn"])
+
+
+def test_watch_start_may_read_and_create_run_records_only(default: Template) -> None:
+    table = named(default, "AWS::DynamoDB::Table", STATE_TABLE)
+    log_group = function_props(default, WATCH_START_HANDLER)["LoggingConfig"]["LogGroup"]["Ref"]
+    run_records = '{"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["run#*"]}}'
+    assert grants(default, WATCH_START_HANDLER) == {
+        (("dynamodb:GetItem", "dynamodb:PutItem"), f"${{{table}.Arn}} when {run_records}"),
+        (("kms:Decrypt",), str(render(key_arn(default)))),
+        (("logs:CreateLogStream", "logs:PutLogEvents"), f"${{{log_group}.Arn}}"),
+    }
+
+
+def test_the_watch_start_is_recorded_at_deployment_by_a_custom_resource_of_that_function(default: Template) -> None:
+    resource = only(default, "Custom::GtwatchWatchStart")
+    function = function_id(default, WATCH_START_HANDLER)
+    assert resource["Properties"]["ServiceToken"] == {"Fn::GetAtt": [function, "Arn"]}
+    assert function_props(default, WATCH_START_HANDLER)["Timeout"] <= 60

@@ -20,6 +20,7 @@ from tests.infra.queries import (
     SLACK_HANDLER,
     SLACK_QUEUE,
     STATE_TABLE,
+    WATCH_START_HANDLER,
     arn_of,
     function_id,
     function_props,
@@ -280,7 +281,7 @@ def test_each_function_uses_the_powertools_layer_named_by_its_public_parameter(
 
 def test_each_function_logs_to_its_own_group_kept_a_month_encrypted_with_the_key(default: Template) -> None:
     groups = default.find_resources("AWS::Logs::LogGroup")
-    assert len(groups) == 3
+    assert len(groups) == 4
     assert all(group["Properties"]["RetentionInDays"] == 30 for group in groups.values())
     assert all(group["Properties"]["KmsKeyId"] == key_arn(default) for group in groups.values())
     used = {handler: function_props(default, handler)["LoggingConfig"]["LogGroup"]["Ref"] for handler in HANDLERS}
@@ -290,6 +291,7 @@ def test_each_function_logs_to_its_own_group_kept_a_month_encrypted_with_the_key
         POLLER_HANDLER: "/gtwatch/Gtwatch/poller",
         EVENT_HANDLER: "/gtwatch/Gtwatch/event-handler",
         SLACK_HANDLER: "/gtwatch/Gtwatch/slack-notifier",
+        WATCH_START_HANDLER: "/gtwatch/Gtwatch/watch-start",
     }
 
 
@@ -428,6 +430,6 @@ def test_the_watcher_config_output_holds_the_configured_settings(custom: Templat
     }
 
 
-def test_the_default_stack_has_40_resources(default: Template) -> None:
+def test_the_default_stack_has_45_resources(default: Template) -> None:
     # Reported in the deploy docs; a change here is worth a look at what was added.
-    assert len(default.to_json()["Resources"]) == 40
+    assert len(default.to_json()["Resources"]) == 45
