@@ -80,13 +80,17 @@ def decide(
 
 
 def progress(state: JobState, counters: LabelCounters, now: datetime, rules: WatchRules) -> Progress:
-    rate = _rate_per_hour(state.history, now, rules.rate_window)
-    eta = None
-    if rate and counters.unlabeled and not state.status.is_terminal:
-        eta = now + timedelta(hours=counters.unlabeled / rate)
+    """Where the job stands as of `now`. A job in an announced stall has not moved since `unchanged_since`:
+    its rate is 0 and it has no ETA, whatever progress the rate window still holds from before the stall."""
     stalled_for = None
     if state.stall_notified_at is not None:
         stalled_for = int((now - state.unchanged_since).total_seconds() // 60)
+        rate: float | None = 0.0
+    else:
+        rate = _rate_per_hour(state.history, now, rules.rate_window)
+    eta = None
+    if rate and counters.unlabeled and not state.status.is_terminal:
+        eta = now + timedelta(hours=counters.unlabeled / rate)
     return Progress(
         done=counters.done,
         total=counters.total,

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import re
 
-from .formatting import clock_time, facts, headline
+from .formatting import clock_time, console_link, facts, headline, work_team_name
 from .model import Notification
+from .text import one_line
 
-SUBJECT_LIMIT = 99  # SNS: under 100 characters, ASCII, no line breaks.
+# SNS Publish: a subject is "UTF-8 text with no line breaks or control characters, and less than 100 characters
+# long"; email clients want 7-bit ASCII in a header. So: printable ASCII only, at most 99 characters.
+SUBJECT_LIMIT = 99
 _NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]+")
 
 
 def subject(notification: Notification) -> str:
     job = notification.job
     text = f"[gtwatch] {notification.event_type.value.capitalize()}: {job.name} ({job.region})"
-    text = _NOT_PRINTABLE_ASCII.sub(" ", text).strip()
+    text = " ".join(_NOT_PRINTABLE_ASCII.sub(" ", text).split())
     return text if len(text) <= SUBJECT_LIMIT else text[: SUBJECT_LIMIT - 3] + "..."
 
 
 def body(notification: Notification) -> str:
+    """Plain text: every value from the job cleaned and on one line; the notification id last, as a reference."""
     job = notification.job
     rows: list[tuple[str, str | None]] = [
         *facts(notification),
@@ -26,20 +30,17 @@ def body(notification: Notification) -> str:
         ("Output", job.output_uri),
         ("Model", job.active_learning_model_arn),
         ("Input", job.input_manifest_uri or job.input_sns_topic_arn),
-        ("Work team", job.workteam_arn),
+        ("Work team", work_team_name(job.workteam_arn) if job.workteam_arn else None),
         ("Created", clock_time(job.creation_time)),
-        ("Console", job.console_url),
+        ("Console", console_link(job)),
     ]
-    width = max(len(label) for label, _ in rows) + 2
+    shown = [(label, one_line(value)) for label, value in rows if value and one_line(value)]
+    width = max(len(label) for label, _ in shown) + 2
     lines = [f"{headline(notification)}.", ""]
-    lines += [f"{label + ':':<{width}}{_one_line(value)}" for label, value in rows if value]
+    lines += [f"{label + ':':<{width}}{value}" for label, value in shown]
     lines += [
         "",
-        f"Sent by gtwatch at {clock_time(notification.occurred_at)} (notification {notification.id}).",
+        f"Sent by gtwatch at {clock_time(notification.occurred_at)}.",
+        f"ref: {one_line(notification.id)}",
     ]
     return "\n".join(lines) + "\n"
-
-
-def _one_line(text: str) -> str:
-    # A failure reason may hold line breaks; keep the label/value layout readable.
-    return " ".join(text.split())

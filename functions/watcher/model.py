@@ -220,13 +220,16 @@ class Progress:
 
     @property
     def percent(self) -> float | None:
-        return None if self.total == 0 else 100.0 * self.done / self.total
+        """Share done, floored to one decimal: a job with objects left never reads 100%."""
+        if self.total == 0:
+            return None
+        return (1000 * self.done // self.total) / 10
 
     def to_document(self) -> dict[str, Any]:
         return {
             "done": self.done,
             "total": self.total,
-            "percent": None if self.percent is None else round(self.percent, 1),
+            "percent": self.percent,
             "human_labeled": self.human_labeled,
             "machine_labeled": self.machine_labeled,
             "failed": self.failed,

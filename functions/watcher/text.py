@@ -22,3 +22,8 @@ def clean(text: str) -> str:
     text = _LONE_SURROGATE.sub("\ufffd", text)
     text = _WHITESPACE_CONTROLS.sub(" ", text)
     return _INVISIBLE.sub("", text)
+
+
+def one_line(text: str) -> str:
+    """`text` cleaned and on one line with single spaces: how every channel shows a value from a job."""
+    return " ".join(clean(text).split())

@@ -47,8 +47,10 @@ def test_lifecycle_prints_exactly_its_four_notifications(mode):
     assert "100.0% done (500 of 500 objects)" in completed_mail["message"]
     failed_mail = by_key["email", "dogs-v1"]
     assert "ClientError: the manifest <s3://in/dogs.manifest> has 0 objects & no labels" in failed_mail["message"]
+    assert "Ran for:" in completed_mail["message"] and "Remaining:" not in completed_mail["message"]
     failed_slack = slack_text(by_key["slack", "dogs-v1"])
     assert "the manifest &lt;s3://in/dogs.manifest&gt; has 0 objects &amp; no labels" in failed_slack
+    assert "has 0 objects &amp; no labels" in by_key["slack", "dogs-v1"]["payload"]["text"]
     assert "<s3://in/dogs.manifest>" not in failed_slack
     assert "#/labeling-jobs/details/dogs-v1" in failed_slack
 
@@ -261,5 +263,8 @@ def test_a_name_filter_combined_with_per_channel_routing():
     ]
     assert email == [(30, "stalled", "PROD-dogs"), (45, "stalled", "prod-cats"), (90, "failed", "PROD-dogs")]
     stalled_mail = next(n for n in result.notifications if n["channel"] == "email" and n["job"] == "prod-cats")
-    assert "no progress for 30 min" in stalled_mail["message"]
+    assert "Stalled:        No progress since 08:15 UTC (30 min)" in stalled_mail["message"]
+    assert "Rate:           none" in stalled_mail["message"]
+    assert "objects/hour" not in stalled_mail["message"] and "ETA" not in stalled_mail["message"]
     assert "40.0% done (20 of 50 objects)" in stalled_mail["message"]
+    assert stalled_mail["message"].endswith("\nref: us-east-1:prod-cats:stalled:2026-03-01T08:15:00.000Z#1\n")

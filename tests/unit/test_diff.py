@@ -321,3 +321,62 @@ def test_history_stays_bounded():
     for step in range(500):
         watcher.see(job(counters=counters(labeled=step, unlabeled=1000 - step)), at=step)
     assert watcher.state is not None and len(watcher.state.history) <= HISTORY_LIMIT
+
+
+def test_a_stalled_notice_shows_no_rate_or_eta_even_with_progress_from_before_the_stall_in_the_window():
+    # Given a job that labeled 40 objects in its first 15 minutes, then stopped moving; stalls are announced after
+    # 30 minutes, shorter than the 60-minute rate window, which still holds the early progress.
+    rules = WatchRules(stall_after=timedelta(minutes=30), rate_window=timedelta(minutes=60))
+    watcher = Watcher(rules)
+    watcher.see(job(counters=counters(labeled=0, unlabeled=100)), at=0)
+    for at in range(5, 35, 5):
+        watcher.see(job(counters=counters(labeled=40, unlabeled=60)), at=at)
+    # When the stall is announced
+    decision = decide(watcher.state, job(counters=counters(labeled=40, unlabeled=60)), minutes(35), rules)
+    # Then it says how long the job has not moved, with a rate of 0 and no ETA
+    [stalled] = decision.notifications
+    assert stalled.event_type is EventType.STALLED
+    assert stalled.progress.minutes_since_progress == 30
+    assert stalled.progress.rate_per_hour == 0.0
+    assert stalled.progress.eta is None
+
+
+def test_a_repeated_stall_notice_shows_no_rate_or_eta_either():
+    from watcher.model import Notification
+
+    rules = WatchRules(stall_after=timedelta(minutes=30), stall_repeat=timedelta(minutes=20))
+    watcher = Watcher(rules)
+    watcher.see(job(counters=counters(labeled=0, unlabeled=100)), at=0)
+    notices: list[Notification] = []
+    for at in range(5, 80, 5):
+        decision = decide(watcher.state, job(counters=counters(labeled=40, unlabeled=60)), minutes(at), rules)
+        watcher.state = decision.state
+        notices += decision.notifications
+    assert [n.progress.minutes_since_progress for n in notices] == [30, 50, 70]
+    assert all(n.progress.rate_per_hour == 0.0 and n.progress.eta is None for n in notices)
+
+
+def test_a_job_moving_again_after_a_stall_gets_its_rate_back():
+    rules = WatchRules(stall_after=timedelta(minutes=30), rate_window=timedelta(minutes=60))
+    watcher = Watcher(rules)
+    watcher.see(job(counters=counters(labeled=0, unlabeled=100)), at=0)
+    for at in range(5, 50, 5):
+        watcher.see(job(counters=counters(labeled=40, unlabeled=60)), at=at)
+    decision = decide(watcher.state, job(counters=counters(labeled=50, unlabeled=50)), minutes(50), rules)
+    [resumed] = decision.notifications
+    assert resumed.event_type is EventType.RESUMED
+    assert resumed.progress.rate_per_hour == pytest.approx(60.0)  # 50 objects in 50 minutes
+    assert resumed.progress.eta == minutes(100)
+
+
+@pytest.mark.parametrize(
+    ("done", "total", "percent"),
+    [(0, 10, 0.0), (1, 3, 33.3), (2, 3, 66.6), (19_999, 20_000, 99.9), (999_999, 1_000_000, 99.9), (10, 10, 100.0)],
+)
+def test_percent_is_floored_to_one_decimal_and_reaches_100_only_when_nothing_remains(done, total, percent):
+    from watcher.model import Progress
+
+    measured = Progress(done=done, total=total, human_labeled=done, machine_labeled=0, failed=0)
+    assert measured.percent == percent
+    assert measured.to_document()["percent"] == percent
+    assert Progress.from_document(measured.to_document()).percent == percent

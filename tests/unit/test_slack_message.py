@@ -91,27 +91,37 @@ def test_title_shows_the_event_emoji_and_the_job_name(event_type: EventType, emo
     assert "cats-vs-dogs-7" in message["text"]
 
 
-def test_facts_show_status_region_progress_labeled_failed_remaining_and_rate() -> None:
-    message = payload(make_notification(EventType.COMPLETED))
-
+def fields_shown(message: dict[str, Any]) -> dict[str, str]:
+    """The facts section as {label: text}."""
     fields = message["blocks"][1]["fields"]
-    shown = {field["text"].split("\n")[0]: field["text"].split("\n", 1)[1] for field in fields}
-    assert shown["*Status*"] == "Completed"
-    assert shown["*Region*"] == "us-east-1"
-    assert shown["*Progress*"] == "76.0% done (760 of 1,000 objects)"
-    assert shown["*Labeled*"] == "750 (500 by people, 250 by machine)"
-    assert shown["*Failed objects*"] == "10"
-    assert shown["*Remaining*"] == "240"
-    assert shown["*Rate*"].startswith("120 objects/hour recently; ETA 2024-05-01 14:00 UTC")
-    assert "*Stall*" not in shown
     assert len(fields) <= 10
+    return {field["text"].split("\n")[0].strip("*"): field["text"].split("\n", 1)[1] for field in fields}
 
 
-def test_a_stalled_job_shows_how_long_it_has_not_moved() -> None:
+def test_a_running_job_shows_status_region_progress_labeled_failed_remaining_and_rate() -> None:
+    shown = fields_shown(payload(make_notification(EventType.RESUMED)))
+
+    assert shown == {
+        "Status": "InProgress",
+        "Region": "us-east-1",
+        "Progress": "76.0% done (760 of 1,000 objects)",
+        "Labeled": "750 (500 by people, 250 by machine)",
+        "Failed objects": "10",
+        "Remaining": "240",
+        "Rate": "120 objects/hour recently; ETA 2024-05-01 14:00 UTC (in about 2 h)",
+    }
+
+
+def test_a_stalled_job_shows_since_when_it_has_not_moved_and_no_rate_or_eta() -> None:
     message = payload(make_notification(EventType.STALLED))
 
     assert ":hourglass:" in message["blocks"][0]["text"]["text"]
-    assert "*Stall*\nno progress for 1 h 35 min" in texts(message)
+    shown = fields_shown(message)
+    assert shown["Stalled"] == "No progress since 10:25 UTC (1 h 35 min)"
+    assert shown["Rate"] == "none"
+    assert shown["Remaining"] == "240"
+    assert "ETA" not in all_text(message)
+    assert "objects/hour" not in all_text(message)
 
 
 def test_output_work_team_input_console_link_and_context_are_shown() -> None:
@@ -121,13 +131,15 @@ def test_output_work_team_input_console_link_and_context_are_shown() -> None:
 
     text = all_text(message)
     assert "*Output:* s3://bucket/output/cats-vs-dogs-7/manifests/output/output.manifest" in text
-    assert "*Work team:* arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/cats" in text
+    assert "*Work team:* cats\n" in text + "\n"
+    assert "workteam/" not in text
     assert "*Input:* s3://bucket/input/cats.manifest" in text
     assert f"<{notification.job.console_url}|View in SageMaker console>" in text
     context = message["blocks"][-1]
     assert context["type"] == "context"
-    assert "Job created 2024-05-01 07:00 UTC" in context["elements"][0]["text"]
-    assert "notification n-0001" in context["elements"][0]["text"]
+    assert (
+        context["elements"][0]["text"] == "Job created 2024-05-01 07:00 UTC · sent by gtwatch at 2024-05-01 12:00 UTC"
+    )
 
 
 def test_failure_reason_is_quoted_in_its_own_section() -> None:
@@ -169,7 +181,8 @@ def test_job_text_is_escaped_everywhere_it_appears() -> None:
         assert raw not in text
     assert "a&lt;b&gt;&amp;c" in message["text"]
     assert "&amp;out" in text
-    assert "id-&lt;!channel&gt;" in text
+    assert "id-" not in text  # The id is for machines: it is in the metadata, unchanged, and nowhere in the text.
+    assert message["metadata"]["event_payload"]["notification_id"] == "id-<!channel>"
 
 
 def test_every_mrkdwn_text_is_verbatim() -> None:
@@ -238,3 +251,115 @@ def test_escape_and_truncate_helpers() -> None:
     assert escaped_within("short & sweet", 100) == "short &amp; sweet"
     assert escaped_within("ab&", 6) == "ab…"
     assert escaped_within("🐱🐱🐱", 4) == "🐱…"
+
+
+# Messages people act on ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("event_type", [EventType.COMPLETED, EventType.FAILED, EventType.STOPPED])
+def test_a_job_that_ended_says_when_and_how_long_it_ran_instead_of_what_remains(event_type: EventType) -> None:
+    # Given a job created at 07:00 whose status changed (LastModifiedTime) at 11:40, seen ended at 12:00
+    notification = make_notification(event_type, last_modified_time=NOW - timedelta(minutes=20))
+
+    shown = fields_shown(payload(notification))
+
+    assert shown["Ended"] == "2024-05-01 11:40 UTC"
+    assert shown["Ran for"] == "4 h 40 min"
+    assert "Remaining" not in shown
+    assert "Rate" not in shown
+    assert "ETA" not in all_text(payload(notification))
+
+
+def test_a_completed_job_gives_its_throughput_over_its_life() -> None:
+    # 760 objects done in the 4 h it ran (07:00 to 11:00)
+    notification = make_notification(EventType.COMPLETED, last_modified_time=NOW - timedelta(hours=1))
+
+    assert fields_shown(payload(notification))["Throughput"] == "190 objects/hour over its life"
+
+
+@pytest.mark.parametrize("event_type", [EventType.FAILED, EventType.STOPPED])
+def test_only_a_completed_job_gives_a_throughput(event_type: EventType) -> None:
+    assert "Throughput" not in fields_shown(payload(make_notification(event_type)))
+
+
+def test_a_job_without_a_status_change_time_is_timed_to_when_it_was_seen_ending() -> None:
+    # A summary without LastModifiedTime reads it as the creation time: the watcher's own moment is used instead.
+    notification = make_notification(EventType.COMPLETED, last_modified_time=NOW - timedelta(hours=5))
+
+    shown = fields_shown(payload(notification))
+
+    assert shown["Ended"] == "2024-05-01 12:00 UTC"
+    assert shown["Ran for"] == "5 h"
+
+
+def test_a_status_change_time_after_the_watcher_saw_the_end_is_not_believed() -> None:
+    notification = make_notification(EventType.FAILED, last_modified_time=NOW + timedelta(minutes=3))
+
+    assert fields_shown(payload(notification))["Ended"] == "2024-05-01 12:00 UTC"
+
+
+def test_percent_is_never_rounded_up_to_100_while_objects_remain() -> None:
+    notification = make_notification(EventType.RESUMED)
+    notification = replace(notification, progress=replace(notification.progress, done=19_999, total=20_000))
+
+    message = payload(notification)
+
+    assert fields_shown(message)["Progress"] == "99.9% done (19,999 of 20,000 objects)"
+    assert "99.9% done" in message["text"]
+
+
+def test_the_fallback_text_of_a_failed_job_carries_its_reason_escaped_and_shortened() -> None:
+    reason = "ClientError: manifest <s3://in/x.manifest> has 0 objects & no labels. " + "More detail. " * 100
+    message = payload(make_notification(EventType.FAILED, failure_reason=reason))
+
+    text = message["text"]
+    assert text.startswith(
+        "Labeling job cats-vs-dogs-7 failed (us-east-1): ClientError: manifest &lt;s3://in/x.manifest&gt; has 0 "
+        "objects &amp; no labels."
+    )
+    assert text.endswith("…")
+    assert slack_length(text) < 300
+    assert "<" not in text and ">" not in text
+
+
+def test_the_fallback_text_of_a_job_that_ended_says_how_far_it_got_and_how_long_it_ran() -> None:
+    message = payload(make_notification(EventType.STOPPED))
+
+    assert (
+        message["text"]
+        == "Labeling job cats-vs-dogs-7 was stopped (us-east-1): 76.0% done (760 of 1,000 objects) after 5 h"
+    )
+
+
+def test_the_fallback_text_of_a_stalled_job_says_since_when() -> None:
+    message = payload(make_notification(EventType.STALLED))
+
+    assert message["text"] == (
+        "Labeling job cats-vs-dogs-7 is stalled (us-east-1): No progress since 10:25 UTC (1 h 35 min)"
+    )
+
+
+@pytest.mark.parametrize("event_type", list(EventType))
+def test_the_notification_id_travels_in_metadata_not_in_the_text(event_type: EventType) -> None:
+    notification = replace(make_notification(event_type), id="us-east-1:cats-vs-dogs-7:failed:final")
+
+    message = payload(notification)
+
+    assert message["metadata"] == {
+        "event_type": "gtwatch_notification",
+        "event_payload": {
+            "notification_id": "us-east-1:cats-vs-dogs-7:failed:final",
+            "job": "cats-vs-dogs-7",
+            "event": event_type.value,
+        },
+    }
+    assert ":final" not in all_text(message)
+    assert validate_payload(message) is None
+
+
+def test_the_work_team_shows_as_its_name() -> None:
+    notification = make_notification(
+        EventType.COMPLETED, workteam_arn="arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/my-team"
+    )
+
+    assert "*Work team:* my-team" in all_text(payload(notification)).split("\n")
