@@ -6,15 +6,17 @@ BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test lint typecheck soak bench synth deploy destroy clean
+.PHONY: help demo test test-fast lint typecheck soak bench synth deploy destroy clean
 
 help:
-	@echo "make demo     - run the watcher on the local emulator through a realistic day and show the notifications"
-	@echo "make test     - ruff, mypy and the whole test suite (what CI runs)"
-	@echo "make bench    - measure API calls, time, import time and memory per run; writes docs/performance.md"
-	@echo "make soak     - the exactly-once property test with fresh randomness and 3000 schedules"
-	@echo "make synth    - synthesize the CloudFormation template into cdk.out/ (cdk-nag on)"
-	@echo "make deploy   - deploy the stack with the pinned CDK CLI (docs/deploy.md); make destroy removes it"
+	@echo "make demo      - run the watcher on the local emulator through a realistic day and show the notifications"
+	@echo "make test      - ruff, mypy and the whole test suite (what CI runs; about 4 minutes on 2 cores)"
+	@echo "make test-fast - the unit and template tests, no mypy (under 30 seconds): the loop while changing code"
+	@echo "make bench     - measure API calls, time, import time and memory per run; writes docs/performance.md"
+	@echo "make soak      - the exactly-once property test with fresh randomness and 3000 schedules"
+	@echo "                 (make test runs 100 fixed ones; GTWATCH_PROPERTY_EXAMPLES=500 make test runs more)"
+	@echo "make synth     - synthesize the CloudFormation template into cdk.out/ (cdk-nag on)"
+	@echo "make deploy    - deploy the stack with the pinned CDK CLI (docs/deploy.md); make destroy removes it"
 
 $(BIN)/gtwatch: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,19 +31,37 @@ lint: $(BIN)/gtwatch
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(BIN)/gtwatch
-	$(BIN)/mypy functions/watcher gtwatch infra app.py tests
+TYPED := functions/watcher gtwatch infra app.py tests
+# Both cores, with work stealing: a few tests (the property test's two halves, a synthesis) take far longer than
+# the rest, and a worker that finishes early takes over what is still queued on the other.
+PYTEST := $(BIN)/pytest -n 2 --dist worksteal
 
-test: lint typecheck
-	$(BIN)/pytest -n 2
+typecheck: $(BIN)/gtwatch
+	$(BIN)/mypy $(TYPED)
+
+# mypy (a minute or more from a clean clone, most of it reading the CDK's types) runs beside pytest rather than
+# before it; its report is printed after pytest's, and either failing fails the target.
+test: lint
+	@report=$$(mktemp); \
+	echo "$(BIN)/mypy $(TYPED)  (in the background)"; \
+	$(BIN)/mypy $(TYPED) >"$$report" 2>&1 & mypy=$$!; \
+	echo "$(PYTEST)"; \
+	$(PYTEST); tests=$$?; \
+	wait $$mypy; types=$$?; \
+	echo "--- mypy"; cat "$$report"; rm -f "$$report"; \
+	exit $$(( tests || types ))
+
+# The quick loop while changing code: pure tests and the synthesized template, no mypy, no emulator.
+test-fast: $(BIN)/gtwatch
+	$(PYTEST) tests/unit tests/infra
 
 # Cost and speed of a watcher run, measured on the emulator; rewrites docs/performance.md (not part of make test).
 bench: $(BIN)/gtwatch
 	$(BIN)/python -m gtwatch.sim.bench --output docs/performance.md
 
-# Nightly-style: new random schedules each time; a failure prints the schedule to reproduce it.
+# Nightly-style: new random schedules each time, on both cores; a failure prints the schedule to reproduce it.
 soak: $(BIN)/gtwatch
-	GTWATCH_PROPERTY_RANDOM=1 GTWATCH_PROPERTY_EXAMPLES=3000 $(BIN)/pytest tests/property -k every
+	GTWATCH_PROPERTY_RANDOM=1 GTWATCH_PROPERTY_EXAMPLES=3000 $(BIN)/pytest -n 2 tests/property -k every
 
 # --- deployment (docs/deploy.md) -------------------------------------------------------------------------
 # The CDK CLI pinned in package.json / package-lock.json, installed with npm when missing or when the lock changes.

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from watcher import aws, clock, container, poller_handler
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from watcher import aws, clock, poller_handler
 from watcher.diff import WatchRules
 from watcher.model import Notification
 from watcher.poll import poll_region
@@ -18,10 +19,9 @@ from watcher.state_store import StateStore
 from watcher.watch import Run, Watcher
 
 from gtwatch.sim.emulator import deployment, email, labeling_jobs
-from gtwatch.sim.emulator.deployment import FakeLambdaContext, Resources, Routing
+from gtwatch.sim.emulator.deployment import Resources
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-ALL = ("completed", "failed", "stopped", "stalled", "resumed")
 IN_PROGRESS = {"TotalLabeled": 0, "HumanLabeled": 0, "MachineLabeled": 0, "FailedNonRetryableError": 0, "Unlabeled": 10}
 DONE = {"TotalLabeled": 10, "HumanLabeled": 10, "MachineLabeled": 0, "FailedNonRetryableError": 0, "Unlabeled": 0}
 
@@ -29,8 +29,9 @@ DONE = {"TotalLabeled": 10, "HumanLabeled": 10, "MachineLabeled": 0, "FailedNonR
 class Account:
     """The emulated account plus a hand on the simulated clock."""
 
-    def __init__(self, resources: Resources) -> None:
+    def __init__(self, resources: Resources, context: LambdaContext) -> None:
         self.resources = resources
+        self.context = context
         self.now = T0
         clock.set_clock(lambda: self.now)
         labeling_jobs.set_clock(lambda: self.now)
@@ -49,7 +50,7 @@ class Account:
         labeling_jobs.update_labeling_job(region=region, name=name, at=self.now, **kwargs)
 
     def run(self) -> dict[str, Any]:
-        result: dict[str, Any] = poller_handler.lambda_handler({}, FakeLambdaContext("gtwatch-poller"))
+        result: dict[str, Any] = poller_handler.lambda_handler({}, self.context)
         return result
 
     def slack_queue(self) -> list[dict[str, Any]]:
@@ -67,19 +68,11 @@ class Account:
 
 
 @pytest.fixture
-def account(request: pytest.FixtureRequest) -> Iterator[Account]:
-    env = getattr(request, "param", {})
-    routing = Routing(slack_events=ALL, email_events=ALL)
-    with deployment.deployed(
-        mode="inprocess", routing=routing, slack_webhook_url="http://127.0.0.1:9/unused", handler_env=env
-    ) as resources:
-        container.reset()
-        try:
-            yield Account(resources)
-        finally:
-            container.reset()
-            clock.set_clock(None)
-            labeling_jobs.set_clock(None)
+def account(
+    request: pytest.FixtureRequest, deploy: Callable[..., Resources], lambda_context: Callable[[str], LambdaContext]
+) -> Account:
+    resources = deploy(handler_env=getattr(request, "param", {}))
+    return Account(resources, lambda_context("gtwatch-poller"))
 
 
 def test_first_run_is_silent_then_a_completion_reaches_slack_queue_and_email(account):

@@ -6,16 +6,14 @@ import hashlib
 import io
 import json
 import logging
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from moto import mock_aws
-from watcher import container, slack_client, slack_handler
+from watcher import slack_client, slack_handler
 from watcher.model import EventType, JobStatus, LabelCounters, LabelingJob, Notification, Progress
 from watcher.settings import SettingsError
 
@@ -26,20 +24,9 @@ SECRET_NAME = "gtwatch/slack-webhook"
 TABLE_NAME = "gtwatch-idempotency"
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:123456789012:gtwatch-slack"
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+FUNCTION_NAME = "gtwatch-slack-notifier"
 
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "gtwatch-slack-notifier"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:gtwatch-slack-notifier"
-    aws_request_id: str = "6f1a8c5e-0000-4000-8000-000000000001"
-    log_group_name: str = "/aws/lambda/gtwatch-slack-notifier"
-    log_stream_name: str = "2024/05/01/[$LATEST]0123456789abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
+Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def notification(notification_id: str = "n-1", name: str = "cats-vs-dogs-7", **changes: Any) -> Notification:
@@ -119,33 +106,18 @@ def log_lines(stream: io.StringIO) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # Hermetic: no real profile or CA bundle, and no proxy between the client and the loopback webhook.
-    for name in ("AWS_PROFILE", "AWS_CA_BUNDLE", "AWS_SESSION_TOKEN", "HTTP_PROXY", "HTTPS_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FakeLambdaContext.function_name)
+def aws_env(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The notifier's settings and its idempotency table in moto; the webhook secret is each test's."""
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)
     monkeypatch.setenv("GTWATCH_SLACK_WEBHOOK_SECRET", SECRET_NAME)
     monkeypatch.setenv("GTWATCH_IDEMPOTENCY_TABLE_NAME", TABLE_NAME)
     monkeypatch.setenv("GTWATCH_SLACK_TIMEOUT_SECONDS", "2")
-    container.reset()
-    with mock_aws():
-        boto3.client("dynamodb").create_table(
-            TableName=TABLE_NAME,
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield
-    container.reset()
+    boto3.client("dynamodb").create_table(
+        TableName=TABLE_NAME,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
 
 
 @pytest.fixture
@@ -155,11 +127,13 @@ def endpoint(aws_env: None) -> Iterator[SlackEndpoint]:
         yield server
 
 
-def invoke(event: dict[str, Any]) -> dict[str, Any]:
-    return dict(slack_handler.lambda_handler(event, cast(LambdaContext, FakeLambdaContext())))
+@pytest.fixture
+def invoke(lambda_context: Callable[[str], LambdaContext]) -> Invoke:
+    """The notifier, invoked as Lambda's SQS event source does, returning its batch response."""
+    return lambda event: dict(slack_handler.lambda_handler(event, lambda_context(FUNCTION_NAME)))
 
 
-def test_a_batch_posts_each_notification_once(endpoint: SlackEndpoint) -> None:
+def test_a_batch_posts_each_notification_once(endpoint: SlackEndpoint, invoke: Invoke) -> None:
     event = sqs_event(
         ("m-1", body(notification("n-1", name="cats"))),
         ("m-2", body(notification("n-2", name="dogs"))),
@@ -176,7 +150,7 @@ def test_a_batch_posts_each_notification_once(endpoint: SlackEndpoint) -> None:
     ]
 
 
-def test_a_redelivered_message_is_not_posted_again(endpoint: SlackEndpoint) -> None:
+def test_a_redelivered_message_is_not_posted_again(endpoint: SlackEndpoint, invoke: Invoke) -> None:
     event = sqs_event(("m-1", body(notification("n-1"))))
 
     first, second = invoke(event), invoke(event)
@@ -185,7 +159,7 @@ def test_a_redelivered_message_is_not_posted_again(endpoint: SlackEndpoint) -> N
     assert len(endpoint.received) == 1
 
 
-def test_a_republished_notification_is_posted_once(endpoint: SlackEndpoint) -> None:
+def test_a_republished_notification_is_posted_once(endpoint: SlackEndpoint, invoke: Invoke) -> None:
     # The poller re-publishes from its outbox when it cannot tell whether SNS took the message: new message id,
     # same notification id, sometimes in the same batch.
     same = body(notification("n-1"))
@@ -198,7 +172,9 @@ def test_a_republished_notification_is_posted_once(endpoint: SlackEndpoint) -> N
     assert endpoint.attempts == 1
 
 
-def test_a_slack_error_fails_only_that_record_and_a_later_retry_posts_it(endpoint: SlackEndpoint) -> None:
+def test_a_slack_error_fails_only_that_record_and_a_later_retry_posts_it(
+    endpoint: SlackEndpoint, invoke: Invoke
+) -> None:
     event = sqs_event(("m-1", body(notification("n-1", name="cats"))), ("m-2", body(notification("n-2", name="dogs"))))
     endpoint.fail_next("http_500")
 
@@ -216,7 +192,9 @@ def test_a_slack_error_fails_only_that_record_and_a_later_retry_posts_it(endpoin
     ]
 
 
-def test_a_rate_limited_post_is_retried_after_retry_after_within_the_invocation(endpoint: SlackEndpoint) -> None:
+def test_a_rate_limited_post_is_retried_after_retry_after_within_the_invocation(
+    endpoint: SlackEndpoint, invoke: Invoke
+) -> None:
     endpoint.fail_next("http_429")
 
     response = invoke(sqs_event(("m-1", body(notification("n-1")))))
@@ -226,7 +204,9 @@ def test_a_rate_limited_post_is_retried_after_retry_after_within_the_invocation(
     assert len(endpoint.received) == 1
 
 
-def test_slack_not_answering_in_time_fails_the_record(endpoint: SlackEndpoint, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_slack_not_answering_in_time_fails_the_record(
+    endpoint: SlackEndpoint, monkeypatch: pytest.MonkeyPatch, invoke: Invoke
+) -> None:
     monkeypatch.setenv("GTWATCH_SLACK_TIMEOUT_SECONDS", "0.2")
     endpoint.fail_next("timeout")
 
@@ -251,7 +231,7 @@ def test_slack_not_answering_in_time_fails_the_record(endpoint: SlackEndpoint, m
     ],
 )
 def test_a_malformed_body_is_logged_and_skipped_not_retried(
-    endpoint: SlackEndpoint, lambda_log: io.StringIO, malformed: str
+    endpoint: SlackEndpoint, lambda_log: io.StringIO, malformed: str, invoke: Invoke
 ) -> None:
     event = sqs_event(("m-bad", malformed), ("m-good", body(notification("n-1"))))
 
@@ -264,7 +244,7 @@ def test_a_malformed_body_is_logged_and_skipped_not_retried(
     assert skipped[0]["error"]
 
 
-def test_the_secret_may_hold_json_with_the_webhook_url(aws_env: None) -> None:
+def test_the_secret_may_hold_json_with_the_webhook_url(aws_env: None, invoke: Invoke) -> None:
     with SlackEndpoint() as endpoint:
         secret = json.dumps({"webhook_url": endpoint.url})
         boto3.client("secretsmanager").create_secret(Name=SECRET_NAME, SecretString=secret)
@@ -276,7 +256,7 @@ def test_the_secret_may_hold_json_with_the_webhook_url(aws_env: None) -> None:
 
 
 @pytest.mark.parametrize("secret", ["http://hooks.example.com/services/T/B/X", "ftp://x", '{"url": "x"}', "{oops"])
-def test_a_secret_without_a_usable_url_fails_the_record(aws_env: None, secret: str) -> None:
+def test_a_secret_without_a_usable_url_fails_the_record(aws_env: None, secret: str, invoke: Invoke) -> None:
     boto3.client("secretsmanager").create_secret(Name=SECRET_NAME, SecretString=secret)
 
     response = invoke(sqs_event(("m-1", body(notification("n-1")))))
@@ -286,7 +266,7 @@ def test_a_secret_without_a_usable_url_fails_the_record(aws_env: None, secret: s
 
 @pytest.mark.parametrize("variable", ["GTWATCH_SLACK_WEBHOOK_SECRET", "GTWATCH_IDEMPOTENCY_TABLE_NAME"])
 def test_a_missing_setting_fails_with_its_variable_name(
-    aws_env: None, monkeypatch: pytest.MonkeyPatch, variable: str
+    aws_env: None, monkeypatch: pytest.MonkeyPatch, variable: str, invoke: Invoke
 ) -> None:
     monkeypatch.delenv(variable)
 
@@ -299,6 +279,7 @@ def test_the_webhook_url_never_reaches_the_logs(
     caplog: pytest.LogCaptureFixture,
     lambda_log: io.StringIO,
     monkeypatch: pytest.MonkeyPatch,
+    invoke: Invoke,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("GTWATCH_SLACK_TIMEOUT_SECONDS", "0.2")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import product
 
 import pytest
-from watcher.diff import HISTORY_LIMIT, WatchRules, decide, is_watched
+from watcher.diff import HISTORY_LIMIT, WatchRules, decide, is_watched, progress
 from watcher.model import EventType, JobState, JobStatus, LabelCounters, LabelingJob
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -295,13 +295,13 @@ def test_rate_and_eta_come_from_the_recent_window():
     watcher = Watcher()
     for at, labeled in [(0, 0), (30, 100), (60, 200), (90, 300)]:
         watcher.see(job(counters=counters(labeled=labeled, unlabeled=1000 - labeled)), at=at)
-    assert watcher.state is not None
-    decision = decide(watcher.state, job(JobStatus.STOPPING), minutes(90), RULES)
-    assert decision.state is not None
-    from watcher.diff import progress
+    # Stopping is not an end: nothing is said yet, and the job's rate is still the one measured while it ran.
+    decision = decide(watcher.state, job(JobStatus.STOPPING, counters=counters(300, 700)), minutes(90), RULES)
+    assert decision.notifications == ()
+    assert decision.state is not None and decision.state.status is JobStatus.STOPPING
 
     now = minutes(90)
-    measured = progress(watcher.state, watcher.state.counters, now, RULES)
+    measured = progress(decision.state, decision.state.counters, now, RULES)
     assert measured.rate_per_hour == pytest.approx(200.0)
     assert measured.eta == now + timedelta(hours=700 / 200)
 
