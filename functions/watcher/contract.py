@@ -39,7 +39,9 @@ SLACK_FUNCTION_TIMEOUT_SECONDS: Final = 30
 SLACK_QUEUE_VISIBILITY_SECONDS: Final = SLACK_FUNCTION_TIMEOUT_SECONDS * 6
 # One message per invocation: the timeout then budgets one slow Slack answer, not ten (see the budget below).
 SLACK_BATCH_SIZE: Final = 1
-SLACK_MAX_RECEIVE_COUNT: Final = 5
+# A safety net only: the notifier keeps a message while Slack is down (backing off, at most 10 minutes between
+# attempts) and dead-letters itself what Slack rejects for good. 500 receives outlast a week-long outage.
+SLACK_MAX_RECEIVE_COUNT: Final = 500
 
 # Metrics the poller emits (Powertools EMF, namespace from POWERTOOLS_METRICS_NAMESPACE, which the stack derives
 # from its name). Few on purpose: each custom metric is billed monthly.

@@ -39,6 +39,12 @@ class Decision:
     changed: bool = False
 
 
+def stream_of(region: str, name: str, first_seen: datetime) -> str:
+    """A job's notification stream, from when the watcher first remembered it: a job forgotten and seen again
+    (its name filter changed twice) starts a new stream, whose numbers start at 1 again."""
+    return f"{region}#{name}#{to_iso(first_seen)}"
+
+
 def is_watched(name: str, name_contains: str | None) -> bool:
     """The API's NameContains filter, applied again for jobs reached another way (events, describe)."""
     return name_contains is None or name_contains.lower() in name.lower()
@@ -76,7 +82,13 @@ def decide(
         marker = f"{to_iso(state.unchanged_since)}#{state.stall_notices}"
         notifications.append(_notify(EventType.STALLED, marker, job, state, now, rules))
 
-    return Decision(state=state, notifications=tuple(notifications), changed=state != previous)
+    # Numbered in the job's stream, in the order of its transitions: Slack delivers them in this order.
+    numbered = tuple(
+        replace(notification, stream=state.stream, sequence=state.sequence + position)
+        for position, notification in enumerate(notifications, start=1)
+    )
+    state = replace(state, sequence=state.sequence + len(numbered))
+    return Decision(state=state, notifications=numbered, changed=state != previous)
 
 
 def progress(state: JobState, counters: LabelCounters, now: datetime, rules: WatchRules) -> Progress:
@@ -113,6 +125,7 @@ def _observe(previous: JobState | None, job: LabelingJob, now: datetime, rules: 
             counters=job.counters,
             unchanged_since=now,
             history=(Sample(at=now, done=job.counters.done),),
+            stream=stream_of(job.region, job.name, now),
         )
     if _progress_key(previous.status, previous.counters) == _progress_key(job.status, job.counters):
         # Same stall clock; counters may still move while Stopping, and are kept current for messages.

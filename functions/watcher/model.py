@@ -149,12 +149,12 @@ class LabelingJob:
             counters=LabelCounters.from_api(raw.get("LabelCounters")),
             creation_time=_aware(raw["CreationTime"]),
             last_modified_time=_aware(raw.get("LastModifiedTime") or raw["CreationTime"]),
-            failure_reason=clean(raw["FailureReason"]) if raw.get("FailureReason") else None,
-            output_uri=output.get("OutputDatasetS3Uri") or None,
-            active_learning_model_arn=output.get("FinalActiveLearningModelArn") or None,
-            workteam_arn=workteam or None,
-            input_manifest_uri=(data_source.get("S3DataSource") or {}).get("ManifestS3Uri") or None,
-            input_sns_topic_arn=(data_source.get("SnsDataSource") or {}).get("SnsTopicArn") or None,
+            failure_reason=_cleaned(raw.get("FailureReason")),
+            output_uri=_cleaned(output.get("OutputDatasetS3Uri")),
+            active_learning_model_arn=_cleaned(output.get("FinalActiveLearningModelArn")),
+            workteam_arn=_cleaned(workteam),
+            input_manifest_uri=_cleaned((data_source.get("S3DataSource") or {}).get("ManifestS3Uri")),
+            input_sns_topic_arn=_cleaned((data_source.get("SnsDataSource") or {}).get("SnsTopicArn")),
         )
 
     @property
@@ -196,6 +196,11 @@ class LabelingJob:
             input_manifest_uri=doc.get("input_manifest_uri"),
             input_sns_topic_arn=doc.get("input_sns_topic_arn"),
         )
+
+
+def _cleaned(value: str | None) -> str | None:
+    """Free text from the API (S3 keys can hold anything too), safe to store, publish and show; None when empty."""
+    return clean(value) if value else None
 
 
 def _aware(value: datetime | str) -> datetime:
@@ -261,6 +266,10 @@ class Notification:
     job: LabelingJob
     occurred_at: datetime
     progress: Progress
+    # The job's notifications in the order of its transitions: `sequence` counts from 1 within `stream` (one per
+    # job the watcher remembers). Slack delivers each stream in order. Empty and 0 outside any job's stream (test).
+    stream: str = ""
+    sequence: int = 0
 
     SCHEMA_VERSION = 1
 
@@ -272,6 +281,8 @@ class Notification:
             "occurred_at": to_iso(self.occurred_at),
             "job": self.job.to_document(),
             "progress": self.progress.to_document(),
+            "stream": self.stream,
+            "sequence": self.sequence,
         }
 
     @classmethod
@@ -284,6 +295,8 @@ class Notification:
             occurred_at=from_iso(doc["occurred_at"]),
             job=LabelingJob.from_document(doc["job"]),
             progress=Progress.from_document(doc["progress"]),
+            stream=str(doc.get("stream") or ""),
+            sequence=int(doc.get("sequence") or 0),
         )
 
 
@@ -315,6 +328,9 @@ class JobState:
     lease_owner: str | None = None
     lease_until: datetime | None = None
     version: int = 0
+    # The job's notification stream (see Notification) and the last sequence number given out in it.
+    stream: str = ""
+    sequence: int = 0
 
     def leased_to_another(self, run_id: str, now: datetime) -> bool:
         return self.lease_owner not in (None, run_id) and self.lease_until is not None and self.lease_until > now

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Annotated, ClassVar, TypeVar
+from typing import Annotated, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import container
+from .contract import EVENT_TYPES, SLACK_HTTP_TIMEOUT_SECONDS, SLACK_MAX_RETRY_AFTER_SECONDS
 from .diff import WatchRules
+from .slack_routes import Route, parse_routes, webhook_route
+
+SLACK_API_URL = "https://slack.com/api/"
 
 NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
 REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d$"
@@ -44,7 +49,10 @@ class _EnvSettings(BaseModel):
         except ValidationError as error:
             problems = []
             for item in error.errors():
-                field_name = str(item["loc"][0]) if item["loc"] else "?"
+                if not item["loc"]:  # A rule across settings; its message names the variables itself.
+                    problems.append(str(item["msg"]).removeprefix("Value error, "))
+                    continue
+                field_name = str(item["loc"][0])
                 var = cls.ENV.get(field_name, field_name)
                 if item["type"] == "missing":
                     problems.append(f"{var} is required")
@@ -107,13 +115,66 @@ class PollerSettings(_EnvSettings):
 
 class SlackSettings(_EnvSettings):
     ENV: ClassVar[Mapping[str, str]] = {
+        "mode": "GTWATCH_SLACK_MODE",
         "webhook_secret": "GTWATCH_SLACK_WEBHOOK_SECRET",
-        "idempotency_table_name": "GTWATCH_IDEMPOTENCY_TABLE_NAME",
+        "token_secret": "GTWATCH_SLACK_TOKEN_SECRET",
+        "slack_events": "GTWATCH_SLACK_EVENTS",
+        "routes_json": "GTWATCH_SLACK_ROUTES",
+        "table_name": "GTWATCH_TABLE_NAME",
+        "queue_url": "GTWATCH_SLACK_QUEUE_URL",
+        "dead_letter_queue_url": "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL",
+        "api_url": "GTWATCH_SLACK_API_URL",
         "timeout_seconds": "GTWATCH_SLACK_TIMEOUT_SECONDS",
+        "max_retry_after_seconds": "GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS",
         "secret_max_age_seconds": "GTWATCH_SECRET_MAX_AGE_SECONDS",
     }
 
-    webhook_secret: Annotated[str, Field(min_length=1)]
-    idempotency_table_name: Annotated[str, Field(min_length=3)]
-    timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 5.0
+    mode: Literal["webhook", "app"] = "webhook"
+    webhook_secret: Annotated[str | None, Field(min_length=1)] = None
+    token_secret: Annotated[str | None, Field(min_length=1)] = None
+    slack_events: tuple[str, ...] = EVENT_TYPES
+    routes_json: str | None = None
+    table_name: Annotated[str, Field(min_length=3)]
+    queue_url: Annotated[str | None, Field(pattern=r"^https?://")] = None
+    dead_letter_queue_url: Annotated[str, Field(pattern=r"^https?://")]
+    api_url: Annotated[str, Field(pattern=r"^https?://")] = SLACK_API_URL
+    timeout_seconds: Annotated[float, Field(gt=0, le=30)] = float(SLACK_HTTP_TIMEOUT_SECONDS)
+    max_retry_after_seconds: Annotated[int, Field(ge=0, le=60)] = SLACK_MAX_RETRY_AFTER_SECONDS
     secret_max_age_seconds: Annotated[int, Field(ge=0)] = 300
+
+    @field_validator("slack_events", mode="before")
+    @classmethod
+    def _split_events(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("slack_events")
+    @classmethod
+    def _known_events(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for event in value:
+            if event not in EVENT_TYPES:
+                raise ValueError(f"{event!r} is not one of {', '.join(EVENT_TYPES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _mode_has_what_it_needs(self) -> SlackSettings:
+        if self.mode == "webhook" and self.webhook_secret is None:
+            raise ValueError("GTWATCH_SLACK_WEBHOOK_SECRET is required in webhook mode")
+        if self.mode == "app":
+            if self.token_secret is None:
+                raise ValueError("GTWATCH_SLACK_TOKEN_SECRET is required in app mode")
+            if self.routes_json is None:
+                raise ValueError("GTWATCH_SLACK_ROUTES is required in app mode")
+            try:
+                parse_routes(json.loads(self.routes_json), where="GTWATCH_SLACK_ROUTES")
+            except ValueError as error:  # json.JSONDecodeError is a ValueError
+                raise ValueError(str(error)) from None
+        return self
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """Where notifications go: the routes (app mode), or the one webhook for `slack_events`."""
+        if self.mode == "app" and self.routes_json is not None:
+            return parse_routes(json.loads(self.routes_json), where="GTWATCH_SLACK_ROUTES")
+        return (webhook_route(self.slack_events),)

@@ -1,4 +1,5 @@
-"""The Slack adapter: posts a message to an incoming webhook with slack_sdk, never revealing the webhook URL."""
+"""The Slack webhook adapter: posts a message to an incoming webhook with slack_sdk, never revealing its URL; and
+the kinds of failure every Slack adapter reports."""
 
 from __future__ import annotations
 
@@ -26,7 +27,23 @@ _sdk_logger.setLevel(logging.WARNING)
 
 
 class SlackPostError(RuntimeError):
-    """Slack did not accept a message. The text has the status and body, never the webhook URL."""
+    """Slack did not accept a message, for now: unavailable, rate limited past the budget, no answer. Retried later.
+    The text has the status and body, never the webhook URL or a token."""
+
+
+class SlackRejected(SlackPostError):
+    """Slack refused this message as invalid (invalid_blocks, msg_too_long...): sending it again cannot help."""
+
+
+class SlackMisconfigured(SlackPostError):
+    """Slack refused the credentials or the channel (invalid_auth, token_revoked, channel_not_found,
+    not_in_channel...): every message fails until someone fixes the setup; retried meanwhile, and alarmed."""
+
+
+# Incoming webhooks answer errors with an HTTP status and a short body (docs.slack.dev, "Handling errors" of
+# incoming webhooks): 400 for a body Slack cannot show, 403/404/410 for a webhook that no longer works.
+WEBHOOK_REJECTED = frozenset({400})
+WEBHOOK_MISCONFIGURED = frozenset({403, 404, 410})
 
 
 class SlackWebhookSecretError(ValueError):
@@ -47,7 +64,14 @@ def post(webhook_url: str, payload: dict[str, Any], *, timeout: float) -> None:
         raise SlackPostError(f"Slack did not answer: {type(error).__name__}: {text}") from None
     if not 200 <= response.status_code < 300:
         body = (response.body or "")[:BODY_EXCERPT].replace(webhook_url, "<webhook>")
-        raise SlackPostError(f"Slack answered HTTP {response.status_code}: {body!r}")
+        kind = (
+            SlackRejected
+            if response.status_code in WEBHOOK_REJECTED
+            else SlackMisconfigured
+            if response.status_code in WEBHOOK_MISCONFIGURED
+            else SlackPostError
+        )
+        raise kind(f"Slack answered HTTP {response.status_code}: {body!r}")
 
 
 def webhook_url_from_secret(value: object) -> str:

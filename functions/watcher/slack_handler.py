@@ -1,11 +1,17 @@
-"""Lambda handler: posts each labeling-job notification arriving from the SQS queue to Slack, exactly once."""
+"""Lambda handler: delivers each notification arriving from the SQS queue to Slack, in its job's order, once.
+
+The work is slack_delivery.deliver; this handler reads the settings and the secret, sorts a failure into "later"
+(back off and let SQS offer it again), "rejected for good" (dead-letter it for that destination) and
+"misconfigured" (retry too, and fail the invocation so the notifier-errors alarm fires).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
@@ -14,30 +20,50 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from . import aws, container, slack_client, slack_message
+from . import aws, clock, container, slack_client
+from .contract import SLACK_FUNCTION_TIMEOUT_SECONDS, SLACK_POST_ATTEMPTS
 from .model import Notification
+from .slack_delivery import Attempt, NotYet, Slack, deliver, deliver_redriven
+from .slack_ledger import LedgerStore
+from .slack_routes import Route
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
     from .settings import SlackSettings
+    from .slack_app import SlackApp
 
 logger = Logger(service="gtwatch")
-# botocore logs whole response bodies at DEBUG, GetSecretValue's SecretString (the webhook URL) among them.
+# botocore logs whole response bodies at DEBUG, GetSecretValue's SecretString (a URL or token) among them.
 logging.getLogger("botocore.parsers").setLevel(logging.INFO)
 # With ReportBatchItemFailures, listing every record as failed retries them all, as raising would, but says which.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-# Keyed on the notification id; SQS keeps a message 14 days at most, so no redelivery outlives its record.
-IDEMPOTENCY_EXPIRY_SECONDS = 14 * 24 * 3600
+
+# Set on a dead letter: the destination it failed at. `gtwatch redrive` keeps message attributes, so a redriven
+# message goes to that destination only.
+ROUTE_ATTRIBUTE = "gtwatch_route"
+# Backing off while Slack is down: 1, 2, 4 ... minutes between attempts, at most 10, so that delivery resumes
+# within 10 minutes (plus Lambda's polling) of Slack's recovery, however long the outage.
+FIRST_RETRY_SECONDS = 60
+LONGEST_RETRY_SECONDS = 600
+# A message waiting for an earlier one of its job is looked at again soon.
+WAITING_RETRY_SECONDS = 30
+# One Slack call's worst case (attempts of the HTTP timeout plus Retry-After waits): enough time must remain.
+CLAIM_MARGIN = timedelta(seconds=30)
+
+
+def retry_delay_seconds(receive_count: int) -> int:
+    """How long a message that Slack could not take waits before its next attempt (`receive_count` >= 1)."""
+    delay: int = FIRST_RETRY_SECONDS * 2 ** min(10, max(0, receive_count - 1))
+    return min(LONGEST_RETRY_SECONDS, delay)
 
 
 @dataclass(frozen=True)
 class _Container:
     settings: SlackSettings
     secrets: SecretsProvider
-    idempotency: IdempotencyConfig
-    post_once: Callable[..., Any]
+    ledgers: LedgerStore
+    routes: tuple[Route, ...]
 
 
 def _cold_start() -> _Container:
@@ -46,56 +72,153 @@ def _cold_start() -> _Container:
 
 def _build_container() -> _Container:
     # Built on the first invocation, not at import: boto3 clients made before an emulator starts would escape it,
-    # and the imports (pydantic, idempotency, parameters) are paid once per container instead of at every import.
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
+    # and the imports (pydantic, parameters) are paid once per container instead of at every import.
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
     from .settings import SlackSettings
     from .settings import settings as read_settings
 
     settings = read_settings(SlackSettings)
-    idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=IDEMPOTENCY_EXPIRY_SECONDS)
-    store = DynamoDBPersistenceLayer(settings.idempotency_table_name, boto3_client=aws.client("dynamodb"))
-    post_once = idempotent_function(
-        _post, data_keyword_argument="document", persistence_store=store, config=idempotency
-    )
     secrets = SecretsProvider(boto3_client=aws.client("secretsmanager"))
-    return _Container(settings, secrets, idempotency, post_once)
+    return _Container(settings, secrets, LedgerStore(aws.client("dynamodb"), settings.table_name), settings.routes)
 
 
-def _post(*, document: dict[str, Any], notification: Notification) -> dict[str, str]:
-    # Raising here releases the idempotency record, so the redelivered message gets a fresh attempt.
-    settings = _cold_start().settings
-    secret = _cold_start().secrets.get(settings.webhook_secret, max_age=settings.secret_max_age_seconds)
+def _slack(kept: _Container) -> Slack:
+    settings = kept.settings
+    if settings.mode == "app":
+        return Slack(app=_app(kept), channel_id=lambda channel: _channel_id(kept, channel))
+    secret = kept.secrets.get(str(settings.webhook_secret), max_age=settings.secret_max_age_seconds)
     url = slack_client.webhook_url_from_secret(secret)
-    slack_client.post(url, slack_message.payload(notification), timeout=settings.timeout_seconds)
-    logger.info("Posted to Slack")
-    return {"posted": notification.id}
+    return Slack(webhook=lambda message: slack_client.post(url, message, timeout=settings.timeout_seconds))
 
 
-def _record_handler(record: SQSRecord) -> None:
-    logger.append_keys(message_id=record.message_id, notification_id=None)
-    try:
-        document = json.loads(record.body)
-        notification = Notification.from_document(document)
-        if not isinstance(notification.id, str) or not notification.id:
-            raise ValueError("id: expected a non-empty string")
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        # A body that does not parse now never will: retrying would only hold it in the queue until the DLQ takes
-        # it. It is logged with its message id and counted as processed, so SQS deletes it.
-        logger.error("Skipping a malformed notification", extra={"error": f"{type(error).__name__}: {error}"})
-        return
-    logger.append_keys(notification_id=notification.id)
-    # A notification already posted returns its stored result without calling _post again.
-    _cold_start().post_once(document=document, notification=notification)
+def _app(kept: _Container) -> SlackApp:
+    from .slack_app import SlackApp, token_from_secret
+
+    settings = kept.settings
+    token = token_from_secret(kept.secrets.get(str(settings.token_secret), max_age=settings.secret_max_age_seconds))
+    return container.keep(
+        f"slack-app:{hash(token)}",
+        lambda: SlackApp(
+            token,
+            timeout=settings.timeout_seconds,
+            rate_limit_retries=SLACK_POST_ATTEMPTS - 1,
+            api_url=settings.api_url,
+        ),
+    )
+
+
+def _channel_id(kept: _Container, channel: str) -> str:
+    """A route's channel as Slack's id: ids as they are; names resolved once per container (conversations.list)."""
+    if not channel.startswith("#"):
+        return channel
+    return container.keep(f"slack-channel:{channel}", lambda: _app(kept).channel_id(channel))
+
+
+def _dead_letter(kept: _Container, notification: Notification, route: Route, error: str) -> None:
+    aws.client("sqs").send_message(
+        QueueUrl=kept.settings.dead_letter_queue_url,
+        MessageBody=json.dumps(notification.to_document(), ensure_ascii=False),
+        MessageAttributes={
+            ROUTE_ATTRIBUTE: {"DataType": "String", "StringValue": route.channel},
+            "error": {"DataType": "String", "StringValue": error[:256] or "rejected"},
+            "event_type": {"DataType": "String", "StringValue": notification.event_type.value},
+            "job_name": {"DataType": "String", "StringValue": notification.job.name},
+            "notification_id": {"DataType": "String", "StringValue": notification.id},
+        },
+    )
+
+
+class _Invocation:
+    """One invocation's view: who it is, its deadline, and whether a setup error was met (the invocation fails)."""
+
+    def __init__(self, context: LambdaContext) -> None:
+        self.context = context
+        self.owner = uuid.uuid4().hex
+        self.misconfigured: list[str] = []
+
+    def time_left(self) -> bool:
+        return self.context.get_remaining_time_in_millis() / 1000 > CLAIM_MARGIN.total_seconds()
+
+    def handle(self, record: SQSRecord) -> None:
+        logger.append_keys(message_id=record.message_id, notification_id=None)
+        try:
+            document = json.loads(record.body)
+            notification = Notification.from_document(document)
+            if not isinstance(notification.id, str) or not notification.id:
+                raise ValueError("id: expected a non-empty string")
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            # A body that does not parse now never will: logged with its message id and counted as processed.
+            logger.error("Skipping a malformed notification", extra={"error": f"{type(error).__name__}: {error}"})
+            return
+        logger.append_keys(notification_id=notification.id)
+        kept = _cold_start()
+        now = clock.now()
+        try:
+            slack = _slack(kept)
+            redriven = record.message_attributes.get(ROUTE_ATTRIBUTE)
+            if redriven is not None and redriven.string_value:
+                route = next((r for r in kept.routes if r.channel == redriven.string_value), None)
+                if route is None:
+                    logger.error("Redriven message for a destination no longer configured; dropped")
+                    return
+                deliver_redriven(notification, route, slack, kept.ledgers)
+                return
+            attempt = Attempt(
+                owner=self.owner,
+                now=now,
+                claim_until=now + timedelta(seconds=SLACK_FUNCTION_TIMEOUT_SECONDS) + CLAIM_MARGIN,
+                time_left=self.time_left,
+            )
+            deliver(
+                notification,
+                kept.routes,
+                ledgers=kept.ledgers,
+                slack=slack,
+                attempt=attempt,
+                dead_letter=lambda n, route, error: _dead_letter(kept, n, route, error),
+            )
+        except NotYet as waiting:
+            logger.info("Not delivered yet", extra={"reason": str(waiting)})
+            self._retry_later(record, WAITING_RETRY_SECONDS)
+            raise
+        except slack_client.SlackMisconfigured as error:
+            logger.error(
+                "Slack refused gtwatch's setup; fix the token, the channel or the bot's membership (docs/slack.md)",
+                extra={"error": str(error)},
+            )
+            self.misconfigured.append(str(error))
+            self._retry_later(record, retry_delay_seconds(_receives(record)))
+            raise
+        except slack_client.SlackPostError as error:
+            logger.warning("Slack did not take the message; retrying later", extra={"error": str(error)})
+            self._retry_later(record, retry_delay_seconds(_receives(record)))
+            raise
+
+    def _retry_later(self, record: SQSRecord, seconds: int) -> None:
+        queue_url = _cold_start().settings.queue_url
+        if queue_url is None:
+            return  # The queue's own visibility timeout applies.
+        try:
+            aws.client("sqs").change_message_visibility(
+                QueueUrl=queue_url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=seconds
+            )
+        except Exception:
+            logger.exception("Could not set when to retry; the queue's visibility timeout applies")
+
+
+def _receives(record: SQSRecord) -> int:
+    return int(record.attributes.approximate_receive_count or 1)
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    container = _cold_start()  # settings first: a missing variable fails the invocation before any record is read
-    container.idempotency.register_lambda_context(context)
-    return process_partial_response(event=event, record_handler=_record_handler, processor=processor, context=context)
+    _cold_start()  # settings first: a missing variable fails the invocation before any record is read
+    invocation = _Invocation(context)
+    response = process_partial_response(
+        event=event, record_handler=invocation.handle, processor=processor, context=context
+    )
+    if invocation.misconfigured:
+        # The messages are kept (their retry is set); failing the invocation is what makes the alarm fire.
+        raise RuntimeError(f"Slack refused gtwatch's setup: {invocation.misconfigured[0]}")
+    return response

@@ -112,6 +112,7 @@ def _metadata(notification: Notification) -> dict[str, Any]:
             "notification_id": notification.id,
             "job": one_line(notification.job.name),
             "event": notification.event_type.value,
+            "status": notification.job.status.value,
         },
     }
 

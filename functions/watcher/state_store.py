@@ -241,6 +241,8 @@ def _state_to_item(state: JobState, now: datetime) -> dict[str, Any]:
         "lease_owner": state.lease_owner if state.outbox else None,
         "lease_until": to_iso(state.lease_until) if state.outbox and state.lease_until else None,
         "version": state.version,
+        "stream": state.stream,
+        "sequence": state.sequence,
         TTL_ATTRIBUTE: None if watching else int((now + FINISHED_RETENTION).timestamp()),
     }
 
@@ -259,4 +261,7 @@ def _state_from_item(item: dict[str, Any]) -> JobState:
         lease_owner=item.get("lease_owner"),
         lease_until=from_iso(item["lease_until"]) if item.get("lease_until") else None,
         version=int(item["version"]),
+        # Items stored before streams existed get a stream of their own, stable from then on.
+        stream=str(item.get("stream") or f"{item['region']}#{item['name']}"),
+        sequence=int(item.get("sequence", 0)),
     )

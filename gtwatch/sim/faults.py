@@ -91,6 +91,11 @@ class Faults:
             else:
                 self._armed[target] += count or 1
 
+    def slack_slept(self) -> float:
+        """Seconds slack_sdk's retry handlers have waited (Retry-After), in simulated time."""
+        sleeps: tuple[_SimulatedTime, ...] = getattr(self, "_slack_sleeps", ())
+        return float(sum(sleep.slept for sleep in sleeps))
+
     def counts(self) -> dict[str, int]:
         return {**self.injected, "slack": self._slack.failures_served}
 
@@ -126,11 +131,15 @@ class Faults:
                 setattr(self, "_event_emitter", real)  # noqa: B010
 
         simulated = _SimulatedTime(getattr(botocore.endpoint, "time"))  # noqa: B009
+        self._slack_sleeps = (
+            _SimulatedTime(slack_builtin.time),  # type: ignore[attr-defined]
+            _SimulatedTime(slack_handler.time),  # type: ignore[attr-defined]
+        )
         patched = [
             (Endpoint, "_do_get_response", do_get_response),
             (botocore.endpoint, "time", simulated),
-            (slack_builtin, "time", _SimulatedTime(slack_builtin.time)),  # type: ignore[attr-defined]
-            (slack_handler, "time", _SimulatedTime(slack_handler.time)),  # type: ignore[attr-defined]
+            (slack_builtin, "time", self._slack_sleeps[0]),
+            (slack_handler, "time", self._slack_sleeps[1]),
         ]
         saved = [(owner, name, getattr(owner, name)) for owner, name, _ in patched]
         for owner, name, value in patched:

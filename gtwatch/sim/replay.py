@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sys
 import threading
@@ -18,14 +19,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.endpoint import Endpoint
+from moto.core.utils import unix_time_millis
+from moto.sqs.models import sqs_backends
 from watcher import clock, container, deployment_handler, event_handler, poller_handler, slack_handler
 from watcher.contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.slack_routes import Route, routes_to_json
 
 from .emulator import cloudformation, deployment, email, labeling_jobs
 from .emulator.deployment import EmulatorMode, FakeLambdaContext, Resources, Routing
 from .faults import Faults
 from .scenario import Scenario, ScenarioError, Step
-from .slack_endpoint import SlackEndpoint
+from .slack_endpoint import SlackAction, SlackEndpoint
 
 DYNAMODB_READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
 DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
@@ -33,11 +37,13 @@ DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "Tra
 EVENT_RETRY_DELAYS = (1, 2)
 # The notifier's Slack timeout in replay: a `timeout` fault then costs a second of wall time, not five.
 SLACK_TIMEOUT_SECONDS = 1.0
+# How long the replay holds a received message in the emulator's queue: it simulates redelivery itself.
+HELD_SECONDS = 43200
 # `redrive_at_end`: how many rounds of redrive at most (each can meet Slack faults that are still armed).
 MAX_REDRIVES = 10
 # The "Version 2" parts of docs/scenario-format.md this replay carries out; a scenario using another is refused
 # (exit 2), naming the field.
-SUPPORTED_V2 = frozenset({"fault.until_minute"})
+SUPPORTED_V2 = frozenset({"fault.until_minute", "fault.mode", "config.slack.mode", "config.slack.routes"})
 # What wraps each tick's poller run, given the minute and a way to start another run (tests use it for overlaps).
 AroundTick = Callable[[int, Callable[[], None]], AbstractContextManager[None]]
 
@@ -78,7 +84,19 @@ def run(
     """
     if unsupported := [feature for feature in scenario.v2_features() if _v2_name(feature) not in SUPPORTED_V2]:
         raise ScenarioError("; ".join(f"{feature}: not supported by this replay yet" for feature in unsupported))
-    routing = Routing(slack_events=scenario.config.slack_events, email_events=scenario.config.email_events)
+    slack_config = scenario.config.slack
+    routing = Routing(
+        slack_events=scenario.config.slack_events,
+        email_events=scenario.config.email_events,
+        slack_mode=slack_config.mode,
+        slack_routes_json=routes_to_json(
+            Route(r.channel, frozenset(r.events), r.name_contains, r.mention) for r in slack_config.routes
+        )
+        if slack_config.routes
+        else None,
+    )
+    # Slack's clock: the scenario's, plus the Retry-After waits slack_sdk made (simulated, within the minute).
+    slack_clock = _SlackClock()
     handler_env = {
         "GTWATCH_STALL_AFTER_MINUTES": str(scenario.config.stall_after_minutes),
         "GTWATCH_SCHEDULE_MINUTES": str(scenario.tick_minutes),
@@ -88,11 +106,24 @@ def run(
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
     with (
-        SlackEndpoint(timeout_hold_seconds=slack_timeout_seconds + 0.5) as slack,
-        deployment.deployed(mode=mode, routing=routing, slack_webhook_url=slack.url, handler_env=handler_env) as res,
+        SlackEndpoint(timeout_hold_seconds=slack_timeout_seconds + 0.5, clock=slack_clock) as slack,
+        deployment.deployed(
+            mode=mode,
+            routing=routing,
+            slack_webhook_url=slack.url,
+            handler_env=handler_env,
+            slack_api_url=slack.api_url,
+            slack_bot_token=slack.bot_token,
+        ) as res,
         _simulated_clock(scenario) as set_minute,
         Faults(slack, minute=lambda: int((clock.now() - scenario.start).total_seconds() // 60)).installed() as faults,
     ):
+        slack_clock.faults = faults
+        for route in slack_config.routes:
+            if route.channel.startswith("#"):
+                slack.add_channel(route.channel)
+            else:
+                slack.add_channel(f"#{route.channel.lower()}", id=route.channel)
         _logs_to_stderr()
         container.reset()
         # Deployment is the scenario's start: the stack's custom resource records when the watch began.
@@ -104,6 +135,17 @@ def run(
         )
         replay = _Replay(scenario, res, slack, faults, set_minute, around_tick or _plain_tick)
         return replay.run(redrive_at_end=redrive_at_end)
+
+
+class _SlackClock:
+    """The local Slack's clock in epoch seconds: simulated time plus slack_sdk's simulated Retry-After waits, so
+    that a rate-limited client that waited is let through."""
+
+    faults: Faults | None = None
+
+    def __call__(self) -> float:
+        waited = self.faults.slack_slept() if self.faults is not None else 0.0
+        return clock.now().timestamp() + waited
 
 
 def _v2_name(feature: str) -> str:
@@ -122,6 +164,17 @@ def _logs_to_stderr() -> None:
     for handler in logger.handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.stream = sys.stderr  # Not setStream(): it flushes the old stream, which may be closed.
+
+
+def _carried_notification(payload: dict[str, Any]) -> dict[str, Any]:
+    """The notification a Slack message carries in its metadata (type, job, status, id); None where it has none."""
+    carried = ((payload.get("metadata") or {}).get("event_payload")) or {}
+    return {
+        "type": carried.get("event"),
+        "job": carried.get("job"),
+        "status": carried.get("status"),
+        "id": carried.get("notification_id"),
+    }
 
 
 @contextmanager
@@ -320,7 +373,7 @@ class _Replay:
             response = self.sqs.receive_message(
                 QueueUrl=self.resources.slack_queue_url,
                 MaxNumberOfMessages=10,
-                VisibilityTimeout=43200,  # Redelivery is simulated here, in scenario minutes.
+                VisibilityTimeout=HELD_SECONDS,  # Redelivery is simulated here, in scenario minutes.
                 MessageAttributeNames=["All"],
                 AttributeNames=["All"],
             )
@@ -333,14 +386,17 @@ class _Replay:
         for entry in batch:
             entry.receives += 1
         event = {"Records": [self._sqs_record(entry) for entry in batch]}
-        already = len(self.slack.received)
+        posted, acted = len(self.slack.received), len(self.slack.actions)
+        dead_before = self._dead_letter_count()
         try:
             response = slack_handler.lambda_handler(event, FakeLambdaContext("gtwatch-slack-notifier"))
             failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
         except Exception as error:  # The whole batch failed: every message comes back.
             print(f"Slack notifier failed at minute {minute}: {error}", file=sys.stderr)
             failed = {entry.message["MessageId"] for entry in batch}
-        self._record_slack_posts(self.slack.received[already:], batch, minute)
+        self.result.dead_letters += self._dead_letter_count() - dead_before
+        self._record_webhook_posts(self.slack.received[posted:], minute)
+        self._record_app_actions(self.slack.actions[acted:], minute)
         for entry in batch:
             if entry.message["MessageId"] not in failed:
                 self._delete(entry)
@@ -349,7 +405,27 @@ class _Replay:
                 self.result.dead_letters += 1
                 self._delete(entry)
             else:
-                entry.visible_at = minute + self.visibility_minutes
+                entry.visible_at = minute + self._retry_minutes(entry)
+
+    def _retry_minutes(self, entry: _InFlight) -> int:
+        """When SQS offers a failed message again: the visibility the notifier set for it (its back-off), or the
+        queue's visibility timeout. Read from the emulator's queue, then held there again for the replay."""
+        message = self._emulated_message(self.resources.slack_queue_url, entry.message["MessageId"])
+        if message is None:
+            return self.visibility_minutes
+        seconds_left = float(message.visible_at - unix_time_millis()) / 1000
+        message.change_visibility(HELD_SECONDS)
+        if seconds_left > HELD_SECONDS - 60:  # Untouched since the replay received it.
+            return self.visibility_minutes
+        return max(1, math.ceil(seconds_left / 60))
+
+    def _emulated_message(self, queue_url: str, message_id: str) -> Any:
+        queue = sqs_backends[deployment.ACCOUNT_ID][deployment.REGION].queues[queue_url.rsplit("/", 1)[-1]]
+        return next((message for message in queue._messages if message.id == message_id), None)
+
+    def _dead_letter_count(self) -> int:
+        name = self.resources.dead_letter_queue_url.rsplit("/", 1)[-1]
+        return len(sqs_backends[deployment.ACCOUNT_ID][deployment.REGION].queues[name]._messages)
 
     def _redrive(self) -> int:
         from gtwatch.ops.redrive import redrive
@@ -362,28 +438,27 @@ class _Replay:
         self.sqs.delete_message(QueueUrl=self.resources.slack_queue_url, ReceiptHandle=entry.message["ReceiptHandle"])
         self.in_flight.remove(entry)
 
-    def _record_slack_posts(self, payloads: list[dict[str, Any]], batch: list[_InFlight], minute: int) -> None:
-        documents = []
-        for entry in batch:
-            try:
-                documents.append(json.loads(entry.message["Body"]))
-            except json.JSONDecodeError:
-                continue
+    def _record_webhook_posts(self, payloads: list[dict[str, Any]], minute: int) -> None:
+        """Webhook posts, each matched to its notification by the id it carries in its metadata."""
         for payload in payloads:
-            text = json.dumps(payload, ensure_ascii=False)
-            document = next((doc for doc in documents if isinstance(doc, dict) and str(doc.get("id")) in text), {})
-            job = document.get("job", {})
-            self.result.notifications.append(
-                {
-                    "minute": minute,
-                    "channel": "slack",
-                    "type": document.get("event_type"),
-                    "job": job.get("name"),
-                    "status": job.get("status"),
-                    "id": document.get("id"),
-                    "payload": payload,
-                }
-            )
+            carried = _carried_notification(payload)
+            self.result.notifications.append({"minute": minute, "channel": "slack", **carried, "payload": payload})
+
+    def _record_app_actions(self, actions: list[SlackAction], minute: int) -> None:
+        """What Slack carried out in app mode: posts, thread replies and edits of a root, one line each."""
+        for action in actions:
+            carried = _carried_notification(action.payload)
+            line: dict[str, Any] = {
+                "minute": minute,
+                "channel": "slack",
+                **carried,
+                "destination": action.channel_name,
+                "action": action.action,
+                "ts": action.ts,
+            }
+            if action.action != "post":
+                line["thread"] = action.thread_ts if action.action == "reply" else action.ts
+            self.result.notifications.append({**line, "payload": action.payload})
 
     def _sqs_record(self, entry: _InFlight) -> dict[str, Any]:
         message = entry.message

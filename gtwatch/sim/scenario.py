@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic.dataclasses import dataclass
 from watcher.model import EventType, JobStatus
 from watcher.settings import NAME_PATTERN
+from watcher.slack_routes import validate_slack_channel, validate_slack_mention
 
 ALL_EVENTS = tuple(event.value for event in EventType if event is not EventType.TEST)
 COUNTER_FIELDS = ("TotalLabeled", "HumanLabeled", "MachineLabeled", "FailedNonRetryableError", "Unlabeled")
@@ -41,31 +42,8 @@ NOTIFICATION_CHANNELS = ("slack", "email")
 # Standalone so that other configuration (the stack's routes) can check the same syntax: each returns the
 # value when it is valid and raises ValueError saying what is expected when it is not.
 
-_SLACK_MENTION = re.compile(r"<!(?:here|channel|everyone)>|<@[UW][A-Z0-9]+>|<!subteam\^S[A-Z0-9]+(?:\|[a-z0-9._-]+)?>")
-_SLACK_CHANNEL_NAME = re.compile(r"#[a-z0-9_-]{1,80}")
-_SLACK_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
 _CLOCK_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 _S3_URI = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+", re.DOTALL)
-
-
-def validate_slack_mention(value: str) -> str:
-    """A Slack mention as Slack's markup writes it: <!here>, <!channel>, <!everyone>, <@U…>, <!subteam^S…|handle>."""
-    if not _SLACK_MENTION.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a Slack mention: use <!here>, <!channel>, <!everyone>, a user <@U…> "
-            "or a user group <!subteam^S…|handle>"
-        )
-    return value
-
-
-def validate_slack_channel(value: str) -> str:
-    """A Slack channel: #name (lowercase letters, digits, hyphens, underscores, at most 80) or an id (C… or G…)."""
-    if not (_SLACK_CHANNEL_NAME.fullmatch(value) or _SLACK_CHANNEL_ID.fullmatch(value)):
-        raise ValueError(
-            f"{value!r} is not a Slack channel: use #name (lowercase letters, digits, hyphens and underscores, "
-            "at most 80) or a channel id such as C0123ABCD"
-        )
-    return value
 
 
 def validate_clock_time(value: str) -> str:

@@ -122,7 +122,8 @@ class SlackEndpoint:
     The incoming webhook is at `.url`; `.received` holds the payloads it accepted, in order.
 
     The Web API is at `.api_url` (for `slack_sdk.WebClient(token=endpoint.bot_token, base_url=endpoint.api_url)`):
-    `auth.test`, `chat.postMessage`, `chat.update`, `conversations.history` and `conversations.replies`. The workspace
+    `auth.test`, `chat.postMessage`, `chat.update`, `conversations.history`, `conversations.replies` and
+    `conversations.list`. The workspace
     has the channels given as `channels` ({"#labeling": "C0LABEL001"}) or added with `add_channel`; the bot is a member
     of each unless told otherwise. `messages(channel)` is a channel's current state, `actions` everything Slack
     carried out, in order. Message `ts` come from `clock` (seconds since the epoch; the replay passes simulated time),
@@ -300,6 +301,7 @@ class SlackEndpoint:
             "chat.update": self._update,
             "conversations.history": self._history,
             "conversations.replies": self._replies,
+            "conversations.list": self._list,
         }
         method = methods.get(request.method)
         if method is None:
@@ -427,6 +429,16 @@ class SlackEndpoint:
         thread = [message for message in channel.messages if ts in (message["ts"], message.get("thread_ts"))]
         page, next_cursor = _page(_in_range(thread, args), args, REPLIES_DEFAULT_LIMIT, REPLIES_MAX_LIMIT)
         return _listing(page, next_cursor, metadata=_bool_arg(args, "include_all_metadata"))
+
+    def _list(self, request: _ApiRequest) -> dict[str, Any]:
+        """conversations.list: every channel the app can see (one page; this workspace is small)."""
+        return {
+            "channels": [
+                {"id": channel.id, "name": channel.name, "is_channel": True, "is_member": channel.member}
+                for channel in self._channels.values()
+            ],
+            "response_metadata": {"next_cursor": ""},
+        }
 
     def _channel_arg(self, args: dict[str, Any], *, by_name: bool) -> _Channel:
         value = args.get("channel")

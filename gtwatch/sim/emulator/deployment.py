@@ -20,6 +20,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 from watcher import aws, container
+from watcher.contract import (
+    ACTIVE_INDEX_KEY,
+    ACTIVE_INDEX_NAME,
+    EVENT_TYPE_ATTRIBUTE,
+    SLACK_MAX_RECEIVE_COUNT,
+    SLACK_QUEUE_VISIBILITY_SECONDS,
+    TABLE_PARTITION_KEY,
+    TEST_EVENT_TYPE,
+)
 
 from . import email, labeling_jobs
 from .labeling_jobs import DEFAULT_ACCOUNT_ID
@@ -29,20 +38,24 @@ EmulatorMode = Literal["inprocess", "server"]
 REGION = "us-east-1"
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
 EMAIL_ADDRESS = "ml-team@example.com"
-MAX_RECEIVES = 5  # The Slack queue's redrive policy, as in the stack.
-VISIBILITY_TIMEOUT_SECONDS = 180  # Six times the notifier's timeout, as in the stack.
+MAX_RECEIVES = SLACK_MAX_RECEIVE_COUNT  # The Slack queue's redrive policy, as in the stack.
+VISIBILITY_TIMEOUT_SECONDS = SLACK_QUEUE_VISIBILITY_SECONDS
 
 
 @dataclass(frozen=True)
 class Routing:
+    """Where notifications go: email by event type (the subscription's filter policy), Slack as the notifier
+    routes them (the webhook for `slack_events`, or the app mode `routes` as their JSON)."""
+
     slack_events: tuple[str, ...]
     email_events: tuple[str, ...]
+    slack_mode: str = "webhook"
+    slack_routes_json: str | None = None
 
 
 @dataclass(frozen=True)
 class Resources:
     table_name: str
-    idempotency_table_name: str
     topic_arn: str
     slack_queue_url: str
     slack_queue_arn: str
@@ -75,7 +88,13 @@ def free_port() -> int:
 
 @contextmanager
 def deployed(
-    *, mode: EmulatorMode, routing: Routing, slack_webhook_url: str, handler_env: dict[str, str]
+    *,
+    mode: EmulatorMode,
+    routing: Routing,
+    slack_webhook_url: str,
+    handler_env: dict[str, str],
+    slack_api_url: str | None = None,
+    slack_bot_token: str | None = None,
 ) -> Iterator[Resources]:
     """Start the emulator, create the stack's resources and point the handlers at them, for the block's span."""
     labeling_jobs.install()
@@ -112,12 +131,31 @@ def deployed(
             {
                 "GTWATCH_TABLE_NAME": resources.table_name,
                 "GTWATCH_TOPIC_ARN": resources.topic_arn,
-                "GTWATCH_SLACK_WEBHOOK_SECRET": resources.secret_name,
-                "GTWATCH_IDEMPOTENCY_TABLE_NAME": resources.idempotency_table_name,
+                "GTWATCH_SLACK_MODE": routing.slack_mode,
+                "GTWATCH_SLACK_EVENTS": ",".join(routing.slack_events),
+                "GTWATCH_SLACK_QUEUE_URL": resources.slack_queue_url,
+                "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL": resources.dead_letter_queue_url,
+                **_slack_app_env(routing, slack_api_url, slack_bot_token, resources),
                 **handler_env,
             }
         )
         yield resources
+
+
+def _slack_app_env(
+    routing: Routing, api_url: str | None, bot_token: str | None, resources: Resources
+) -> dict[str, str]:
+    if routing.slack_mode != "app":
+        return {"GTWATCH_SLACK_WEBHOOK_SECRET": resources.secret_name}
+    if api_url is None or bot_token is None or routing.slack_routes_json is None:
+        raise ValueError("app mode needs the local Slack's API URL, its bot token and the routes")
+    token_secret = "gtwatch/slack-bot-token"  # noqa: S105 - a name, not a secret
+    client("secretsmanager").create_secret(Name=token_secret, SecretString=bot_token)
+    return {
+        "GTWATCH_SLACK_TOKEN_SECRET": token_secret,
+        "GTWATCH_SLACK_ROUTES": routing.slack_routes_json,
+        "GTWATCH_SLACK_API_URL": api_url,
+    }
 
 
 def _create_resources(routing: Routing, slack_webhook_url: str) -> Resources:
@@ -126,26 +164,20 @@ def _create_resources(routing: Routing, slack_webhook_url: str) -> Resources:
         TableName="gtwatch-state",
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "active_region", "AttributeType": "S"},
+            {"AttributeName": TABLE_PARTITION_KEY, "AttributeType": "S"},
+            {"AttributeName": ACTIVE_INDEX_KEY, "AttributeType": "S"},
         ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        KeySchema=[{"AttributeName": TABLE_PARTITION_KEY, "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[
             {
-                "IndexName": "active",
+                "IndexName": ACTIVE_INDEX_NAME,
                 "KeySchema": [
-                    {"AttributeName": "active_region", "KeyType": "HASH"},
-                    {"AttributeName": "pk", "KeyType": "RANGE"},
+                    {"AttributeName": ACTIVE_INDEX_KEY, "KeyType": "HASH"},
+                    {"AttributeName": TABLE_PARTITION_KEY, "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
             }
         ],
-    )
-    dynamodb.create_table(
-        TableName="gtwatch-idempotency",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
     )
     sns = client("sns")
     sqs = client("sqs")
@@ -160,13 +192,8 @@ def _create_resources(routing: Routing, slack_webhook_url: str) -> Resources:
         },
     )["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    if routing.slack_events:
-        sns.subscribe(
-            TopicArn=topic_arn,
-            Protocol="sqs",
-            Endpoint=queue_arn,
-            Attributes={"RawMessageDelivery": "true", "FilterPolicy": _filter_policy(routing.slack_events)},
-        )
+    # Unfiltered, as in the stack: the notifier routes, and needs every notification of a job to keep its order.
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
     if routing.email_events:
         sns.subscribe(
             TopicArn=topic_arn,
@@ -178,7 +205,6 @@ def _create_resources(routing: Routing, slack_webhook_url: str) -> Resources:
     client("secretsmanager").create_secret(Name=secret_name, SecretString=slack_webhook_url)
     return Resources(
         table_name="gtwatch-state",
-        idempotency_table_name="gtwatch-idempotency",
         topic_arn=topic_arn,
         slack_queue_url=queue_url,
         slack_queue_arn=queue_arn,
@@ -189,7 +215,7 @@ def _create_resources(routing: Routing, slack_webhook_url: str) -> Resources:
 
 def _filter_policy(events: tuple[str, ...]) -> str:
     """As in the stack: the configured events, plus test notifications, which every channel receives."""
-    return json.dumps({"event_type": [*events, "test"]})
+    return json.dumps({EVENT_TYPE_ATTRIBUTE: [*events, TEST_EVENT_TYPE]})
 
 
 def client(service: str) -> Any:

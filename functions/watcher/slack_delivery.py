@@ -1,0 +1,197 @@
+"""Delivering one notification to Slack: in its job's order, to every route that takes it, once per destination.
+
+Order: a job's notifications carry sequence numbers (diff.decide). The ledger (slack_ledger) says which one is
+next for the job; a later one that arrives first waits (NotYet) and is retried, so Slack never shows `resumed`
+before `stalled`. Every notification of a job comes through the notifier, routed or not, so the stream has no gaps.
+
+Once: a claim in the ledger keeps two invocations from posting the same message; each destination is marked done
+as soon as it is; in app mode a call whose answer was lost is looked up by the notification id in its metadata
+before anything is posted again, and the root of a job in a channel is stored with a conditional write, so there is
+at most one, ever. (An incoming webhook cannot be asked what it posted: after a lost answer it may post twice.)
+
+App mode: a job's first notification in a channel is posted as its root, a card of the job; each later one is a
+reply in that thread (a `failed` reply is also shown in the channel), and the root is then updated to the job's
+latest state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from . import slack_message
+from .model import EventType, Notification
+from .slack_app import SlackApp
+from .slack_client import SlackRejected
+from .slack_ledger import Ledger, LedgerConflict, LedgerStore, Root
+from .slack_routes import WEBHOOK_DESTINATION, Route
+
+logger = Logger(child=True)
+
+# A post's ts is at or after the notification was decided; the margin covers clocks that disagree a little.
+LOOKUP_MARGIN = timedelta(minutes=10)
+
+
+class NotYet(Exception):
+    """The notification cannot go out now (an earlier one of its job has not, or another invocation is sending
+    this job's messages, or time is short): try again later."""
+
+
+@dataclass(frozen=True)
+class Slack:
+    """Where messages go: the incoming webhook in webhook mode, the app in app mode."""
+
+    webhook: Callable[[dict[str, Any]], None] | None = None
+    app: SlackApp | None = None
+    # Channel names (#labeling) to ids, as the app resolves them; ids map to themselves.
+    channel_id: Callable[[str], str] = lambda channel: channel
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Who is delivering, until when, and how to check that time remains for one more Slack call."""
+
+    owner: str
+    now: datetime
+    claim_until: datetime
+    time_left: Callable[[], bool] = lambda: True
+
+
+DeadLetter = Callable[[Notification, Route, str], None]
+
+
+def deliver(
+    notification: Notification,
+    routes: tuple[Route, ...],
+    *,
+    ledgers: LedgerStore,
+    slack: Slack,
+    attempt: Attempt,
+    dead_letter: DeadLetter,
+) -> None:
+    """Deliver `notification` to every route that takes it, in its job's order; raises NotYet or a SlackPostError
+    when it must be tried again later (what was delivered stays delivered)."""
+    if not notification.stream:  # Not part of a job's stream (a test notification): no order to keep.
+        for route in routes:
+            if route.takes(notification.event_type.value, notification.job.name):
+                _post_alone(notification, route, slack)
+        return
+    ledger = ledgers.get(notification.stream)
+    if notification.sequence <= ledger.delivered:
+        logger.info("Already delivered", extra={"sequence": notification.sequence})
+        return
+    if notification.sequence > ledger.delivered + 1:
+        raise NotYet(f"waiting for notification {ledger.delivered + 1} of this job")
+    if ledger.claimed_by_another(attempt.owner, attempt.now):
+        raise NotYet("another invocation is delivering this job's messages")
+    session = _Session(ledgers, ledger, attempt)
+    session.save(session.ledger.claimed(attempt.owner, attempt.claim_until))
+    try:
+        for route in routes:
+            if route.channel in session.ledger.done:
+                continue
+            if route.takes(notification.event_type.value, notification.job.name):
+                if not attempt.time_left():
+                    raise NotYet("not enough time left in this invocation for another Slack call")
+                try:
+                    _deliver_to(notification, route, slack, session)
+                except SlackRejected as error:
+                    logger.error(
+                        "Slack rejected this message for good; it goes to the dead-letter queue",
+                        extra={"destination": route.channel, "error": str(error)},
+                    )
+                    dead_letter(notification, route, str(error))
+            session.save(replace(session.ledger, done=session.ledger.done | {route.channel}))
+        session.save(session.ledger.finished(notification.sequence))
+    except BaseException:
+        session.release()
+        raise
+
+
+def deliver_redriven(notification: Notification, route: Route, slack: Slack, ledgers: LedgerStore) -> None:
+    """A dead letter sent back by an operator: post it to the one destination it failed at, outside the order
+    (the job's later messages did not wait for it), as a reply when the job has a root there."""
+    root = ledgers.get(notification.stream).roots.get(route.channel) if notification.stream else None
+    if root is None or slack.app is None:
+        _post_alone(notification, route, slack)
+        return
+    slack.app.post(root.channel_id, message_for(notification, route), thread_ts=root.ts)
+
+
+def message_for(notification: Notification, route: Route) -> dict[str, Any]:
+    """The message of `notification` for `route`: the rendering, with the route's mention (the only ping) first."""
+    message = slack_message.payload(notification)
+    if route.mention:
+        message = {**message, "text": f"{route.mention} {message['text']}"}
+        first = message["blocks"][0]
+        message["blocks"] = [
+            {**first, "text": {**first["text"], "text": f"{route.mention} {first['text']['text']}"}},
+            *message["blocks"][1:],
+        ]
+    return message
+
+
+class _Session:
+    """The stream's ledger as this attempt holds it; every change is a conditional write."""
+
+    def __init__(self, store: LedgerStore, ledger: Ledger, attempt: Attempt) -> None:
+        self.store, self.ledger, self.attempt = store, ledger, attempt
+
+    def save(self, ledger: Ledger) -> None:
+        try:
+            self.ledger = self.store.save(ledger, self.attempt.now)
+        except LedgerConflict:
+            raise NotYet("another invocation changed this job's delivery first") from None
+
+    def release(self) -> None:
+        """Give up the claim after a failure, so that the retry need not wait for it to expire (best effort)."""
+        if self.ledger.claim_owner == self.attempt.owner:
+            try:
+                self.ledger = self.store.save(
+                    replace(self.ledger, claim_owner=None, claim_until=None), self.attempt.now
+                )
+            except Exception:
+                logger.warning("Could not release the delivery claim; it expires by itself")
+
+
+def _deliver_to(notification: Notification, route: Route, slack: Slack, session: _Session) -> None:
+    if slack.app is None:
+        if slack.webhook is None or route.channel != WEBHOOK_DESTINATION:
+            raise ValueError(f"route {route.channel}: no Slack app is configured (slack.mode is webhook)")
+        slack.webhook(message_for(notification, route))
+        return
+    app = slack.app
+    since = notification.occurred_at - LOOKUP_MARGIN
+    message = message_for(notification, route)
+    root = session.ledger.roots.get(route.channel)
+    if root is None:
+        channel_id = slack.channel_id(route.channel)
+        ts = None
+        if route.channel in session.ledger.root_started:  # An earlier attempt may have posted it.
+            ts = app.find(channel_id, notification.id, since=since)
+        if ts is None:
+            session.save(replace(session.ledger, root_started=session.ledger.root_started | {route.channel}))
+            posted = app.post(channel_id, message)
+            channel_id, ts = posted.channel_id, posted.ts
+        session.save(replace(session.ledger, roots={**session.ledger.roots, route.channel: Root(channel_id, ts)}))
+        return
+    found = None
+    if route.channel in session.ledger.started:
+        found = app.find(root.channel_id, notification.id, since=since, thread_ts=root.ts)
+    if found is None:
+        session.save(replace(session.ledger, started=session.ledger.started | {route.channel}))
+        broadcast = notification.event_type is EventType.FAILED
+        app.post(root.channel_id, message, thread_ts=root.ts, broadcast=broadcast)
+    # The root shows the job's latest state; editing is idempotent, so a retry may simply do it again.
+    app.update(root.channel_id, root.ts, slack_message.payload(notification))
+
+
+def _post_alone(notification: Notification, route: Route, slack: Slack) -> None:
+    if slack.app is not None:
+        slack.app.post(slack.channel_id(route.channel), message_for(notification, route))
+    elif slack.webhook is not None:
+        slack.webhook(message_for(notification, route))
