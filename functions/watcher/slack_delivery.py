@@ -99,6 +99,7 @@ def deliver(
                     raise NotYet("not enough time left in this invocation for another Slack call")
                 try:
                     _deliver_to(notification, route, slack, session)
+                    logger.info("Posted to Slack", extra={"destination": route.channel})
                 except SlackRejected as error:
                     logger.error(
                         "Slack rejected this message for good; it goes to the dead-letter queue",

@@ -21,7 +21,8 @@ from gtwatch.sim.slack_endpoint import SlackEndpoint
 
 REGION = "us-east-1"
 SECRET_NAME = "gtwatch/slack-webhook"
-TABLE_NAME = "gtwatch-idempotency"
+TABLE_NAME = "gtwatch-state"
+DEAD_LETTER_QUEUE = "gtwatch-slack-dlq"
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:123456789012:gtwatch-slack"
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 FUNCTION_NAME = "gtwatch-slack-notifier"
@@ -49,6 +50,9 @@ def notification(notification_id: str = "n-1", name: str = "cats-vs-dogs-7", **c
         "job": job,
         "occurred_at": NOW,
         "progress": progress,
+        # As the poller numbers them: the job's first notification in its stream.
+        "stream": f"{REGION}#{name}#2024-05-01T06:00:00.000Z",
+        "sequence": 1,
     }
     return Notification(**(fields | changes))
 
@@ -107,17 +111,20 @@ def log_lines(stream: io.StringIO) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def aws_env(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The notifier's settings and its idempotency table in moto; the webhook secret is each test's."""
+    """The notifier's settings, the state table (its delivery ledger) and the dead-letter queue in moto; the webhook
+    secret is each test's."""
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)
     monkeypatch.setenv("GTWATCH_SLACK_WEBHOOK_SECRET", SECRET_NAME)
-    monkeypatch.setenv("GTWATCH_IDEMPOTENCY_TABLE_NAME", TABLE_NAME)
+    monkeypatch.setenv("GTWATCH_TABLE_NAME", TABLE_NAME)
     monkeypatch.setenv("GTWATCH_SLACK_TIMEOUT_SECONDS", "2")
     boto3.client("dynamodb").create_table(
         TableName=TABLE_NAME,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    queue_url = boto3.client("sqs").create_queue(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"]
+    monkeypatch.setenv("GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL", queue_url)
 
 
 @pytest.fixture
@@ -210,7 +217,7 @@ def test_slack_not_answering_in_time_fails_the_record(
     monkeypatch.setenv("GTWATCH_SLACK_TIMEOUT_SECONDS", "0.2")
     endpoint.fail_next("timeout")
 
-    response = invoke(sqs_event(("m-1", body(notification("n-1"))), ("m-2", body(notification("n-2")))))
+    response = invoke(sqs_event(("m-1", body(notification("n-1"))), ("m-2", body(notification("n-2", name="dogs")))))
 
     assert failed_ids(response) == ["m-1"]
     assert len(endpoint.received) == 1
@@ -264,7 +271,7 @@ def test_a_secret_without_a_usable_url_fails_the_record(aws_env: None, secret: s
     assert failed_ids(response) == ["m-1"]
 
 
-@pytest.mark.parametrize("variable", ["GTWATCH_SLACK_WEBHOOK_SECRET", "GTWATCH_IDEMPOTENCY_TABLE_NAME"])
+@pytest.mark.parametrize("variable", ["GTWATCH_SLACK_WEBHOOK_SECRET", "GTWATCH_TABLE_NAME"])
 def test_a_missing_setting_fails_with_its_variable_name(
     aws_env: None, monkeypatch: pytest.MonkeyPatch, variable: str, invoke: Invoke
 ) -> None:
@@ -284,7 +291,7 @@ def test_the_webhook_url_never_reaches_the_logs(
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("GTWATCH_SLACK_TIMEOUT_SECONDS", "0.2")
     endpoint.fail_next("http_500")
-    invoke(sqs_event(("m-1", body(notification("n-1"))), ("m-2", body(notification("n-2")))))
+    invoke(sqs_event(("m-1", body(notification("n-1"))), ("m-2", body(notification("n-2", name="dogs")))))
     endpoint.fail_next("timeout")
     invoke(sqs_event(("m-1", body(notification("n-1")))))
     endpoint.fail_next("http_429")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gtwatch.sim import replay, scenario
+from tests.property.overlapping import overlapping_runs
 
 DATA = Path(__file__).parent / "data"
 
@@ -95,5 +96,5 @@ def test_state_change_events_notify_in_the_same_minute_once_and_ignore_what_is_n
 
 @pytest.mark.parametrize("overlap", ["before_save", "before_publish"])
 def test_overlapping_runs_notify_each_transition_once(overlap):
-    result = run("lifecycle.json", overlaps={35: overlap, 45: overlap})
+    result = run("lifecycle.json", around_tick=overlapping_runs({35: overlap, 45: overlap}))
     assert heard(result) == sorted(both(35, "completed", "cats-v1") + both(45, "failed", "dogs-v1"))
