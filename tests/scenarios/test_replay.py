@@ -221,18 +221,38 @@ def test_the_demo_shows_a_day_of_notifications_for_a_person():
     out = StringIO()
     demo.show(out=out)
     text = out.getvalue()
+    lines = [" ".join(line.split()) for line in text.splitlines()]  # column widths do not matter
+    # The day, call by call: a job's first message is its card, later ones reply in its thread and update the card.
     for expected in (
-        "Labeling job street-signs-bbox completed",
-        "Labeling job medical-notes-ner failed",
-        "Labeling job product-photos-classify was stopped",
-        "Labeling job lidar-frames-3d is stalled",
-        "Labeling job lidar-frames-3d is making progress again",
-        "Subject: [gtwatch] Failed: medical-notes-ner (us-east-1)",
-        "<!channel> expected",  # Shown as text to a person; Slack received it escaped.
+        "09:50 Slack #labeling post ⏳ lidar-frames-3d: stalled",
+        "10:55 Slack #labeling reply ▶️ lidar-frames-3d: resumed",
+        "10:55 Slack #labeling update lidar-frames-3d's card now shows In progress again",
+        "11:20 Slack #labeling reply ❌ medical-notes-ner: failed (also shown in the channel)",
+        "11:20 Slack #ml-oncall post ❌ medical-notes-ner: failed, mentioning @ml-oncall",
+        "11:20 Email Subject: [gtwatch] Failed: medical-notes-ner (us-east-1)",
+    ):
+        assert expected in lines, expected
+    # Each channel as a person sees it: one card per job at its latest state, the thread under it.
+    labeling = text[text.index("\n#labeling\n") : text.index("\n#ml-oncall\n")]
+    for expected in (
+        "┌ lidar-frames-3d: ▶️ In progress again · 23.3% done (70 of 300 objects)",
+        "│  ↳ 10:55 ▶️ resumed: 23.3% done (70 of 300 objects)",
+        "┌ product-photos-classify: 🛑 Stopped",
+        "┌ medical-notes-ner: ❌ Failed · 32.8% done (263 of 800 objects)",
+        "(also shown in #labeling)",
+        "┌ street-signs-bbox: ✅ Completed · 100.0% done (2,400 of 2,400 objects)",
         "ETA",
     ):
-        assert expected in text, expected
-    assert "archived-2025-q4 completed" not in text  # Finished before the watcher started: silent.
+        assert expected in labeling, expected
+    assert labeling.count("┌ ") == 4  # one card per job that had something to say, never a second one
+    assert "@ml-oncall" not in labeling  # only the on-call route mentions anyone
+    oncall = text[text.index("\n#ml-oncall\n") :]
+    assert "┌ @ml-oncall medical-notes-ner: ❌ Failed" in oncall
+    assert oncall.count("┌ ") == 1
+    assert "<!channel> expected" in text  # The failure reason is shown as text: it never became a mention.
+    assert "@channel" not in text
+    assert "archived-2025-q4:" not in text  # Finished before the watcher started: silent.
+    assert "Completed: archived-2025-q4" not in text
 
 
 def test_several_stall_episodes_of_one_job_with_ticks_that_do_not_divide_the_threshold():
