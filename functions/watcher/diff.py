@@ -57,10 +57,12 @@ def decide(
     rules: WatchRules,
     *,
     baseline: bool = False,
+    muted: frozenset[str] = frozenset(),
 ) -> Decision:
     """What the watcher should remember about `job` and which notifications it owes, as of `now`.
 
     `baseline` marks the watcher's very first look at the job's region: what is already over stays silent.
+    `muted`: the event types a person muted for this job now (`gtwatch mute`); they are not said.
     """
     if not is_watched(job.name, rules.name_contains):
         return Decision(state=None, changed=previous is not None)  # Forget jobs the filter no longer covers.
@@ -82,10 +84,12 @@ def decide(
         marker = f"{to_iso(state.unchanged_since)}#{state.stall_notices}"
         notifications.append(_notify(EventType.STALLED, marker, job, state, now, rules))
 
-    # Numbered in the job's stream, in the order of its transitions: Slack delivers them in this order.
+    # A muted type is decided (the state moves on as if it had been said) but not said. What is said is numbered in
+    # the job's stream, in the order of its transitions: Slack delivers them in this order.
+    said = [notification for notification in notifications if notification.event_type.value not in muted]
     numbered = tuple(
         replace(notification, stream=state.stream, sequence=state.sequence + position)
-        for position, notification in enumerate(notifications, start=1)
+        for position, notification in enumerate(said, start=1)
     )
     state = replace(state, sequence=state.sequence + len(numbered))
     return Decision(state=state, notifications=numbered, changed=state != previous)

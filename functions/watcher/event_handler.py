@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import aws, clock
 from .diff import is_watched
+from .mute import MuteStore
 from .publisher import publish
 from .settings import PollerSettings, settings
 from .state_change import MalformedEvent, parse
@@ -39,7 +40,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"ignored": "not watching yet"}
 
     run = Run.starting(clock.now(), seconds_left=context.get_remaining_time_in_millis() / 1000)
-    watcher = Watcher(store, partial(publish, aws.client("sns"), config.topic_arn), config.rules, run)
+    mutes = MuteStore(aws.client("dynamodb"), config.table_name)
+    watcher = Watcher(store, partial(publish, aws.client("sns"), config.topic_arn), config.rules, run, mutes)
     report = RunReport(region=change.region, jobs_seen=1)
     # A job that ended before the watch began stays silent, as at the baseline: a late event cannot announce it.
     job = watch_job(
@@ -50,6 +52,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         observed=None,
         sagemaker=aws.client("sagemaker", change.region),
         report=report,
+        mute=mutes.for_job(change.region, change.name),
     )
     if job is None:
         logger.warning("Event for a job SageMaker does not know")

@@ -58,6 +58,7 @@ def poll_region(region: str, *, sagemaker: SageMakerClient, watcher: Watcher) ->
 
     states = store.active_states(region)
     states |= store.get_states(region, (observed.keys() | set(record.retry)) - states.keys())
+    mutes = watcher.mutes.in_region(region)
     for name in sorted(observed.keys() | states.keys() | set(record.retry)):
         try:
             watched = watch_job(
@@ -68,6 +69,7 @@ def poll_region(region: str, *, sagemaker: SageMakerClient, watcher: Watcher) ->
                 observed=observed.get(name),
                 sagemaker=sagemaker,
                 report=report,
+                mute=mutes.get(name.lower()),
             )
             report.jobs_seen += watched is not None
         except Exception as error:

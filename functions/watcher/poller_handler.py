@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import aws, clock
 from .contract import METRIC_JOB_ERRORS, METRIC_OUTBOX_AGE, METRIC_POLL_SUCCEEDED, METRIC_PUBLISH_FAILURES
+from .mute import MuteStore
 from .poll import poll_region
 from .publisher import publish
 from .settings import PollerSettings, settings
@@ -32,6 +33,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         publish=partial(publish, aws.client("sns"), config.topic_arn),
         rules=config.rules,
         run=run,
+        mutes=MuteStore(aws.client("dynamodb"), config.table_name),
     )
     reports: list[RunReport] = []
     failed: list[str] = []

@@ -20,6 +20,7 @@ from aws_lambda_powertools import Logger
 from . import container
 from .diff import Decision, WatchRules, decide
 from .model import JobState, LabelingJob, Notification
+from .mute import Mute, MuteStore
 from .sagemaker_jobs import describe_job
 from .state_store import RunRecord, StateConflict, StateStore
 
@@ -88,6 +89,7 @@ class Watcher:
     publish: Publish
     rules: WatchRules
     run: Run
+    mutes: MuteStore
 
 
 def watch_job(
@@ -99,6 +101,7 @@ def watch_job(
     observed: LabelingJob | None,
     sagemaker: SageMakerClient,
     report: RunReport,
+    mute: Mute | None = None,
 ) -> LabelingJob | None:
     """Watch one job: describe it unless `observed`, decide what it owes, store that, deliver its outbox.
 
@@ -112,7 +115,10 @@ def watch_job(
             logger.warning("Remembered job no longer exists; forgetting it", extra={"job": name})
             _forget(watcher.store, previous, report)
         return None
-    decision = decide(previous, job, watcher.run.now, watcher.rules, baseline=already_over(previous, job, record))
+    muted = mute.silenced_at(watcher.run.now) if mute is not None else frozenset()
+    decision = decide(
+        previous, job, watcher.run.now, watcher.rules, baseline=already_over(previous, job, record), muted=muted
+    )
     state = _remember(watcher, previous, decision, report)
     if state is not None:
         _deliver_outbox(watcher, state, report)

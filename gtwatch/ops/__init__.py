@@ -6,9 +6,10 @@ from typing import Any
 
 
 def add_commands(subparsers: Any) -> None:
-    """Register every operator command (check, test-notify, status, redrive) on the `gtwatch` subparsers."""
-    from . import check, redrive, status
+    """Register every operator command (check, test-notify, status, redrive, mute, unmute) on the subparsers."""
+    from . import check, mute, redrive, status
 
     check.add_commands(subparsers)  # check and test-notify
     status.add_command(subparsers)
     redrive.add_command(subparsers)
+    mute.add_commands(subparsers)  # mute and unmute

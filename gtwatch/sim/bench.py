@@ -24,6 +24,7 @@ from typing import Any
 
 from watcher import aws, clock, container, event_handler, poller_handler
 from watcher.contract import EVENT_TYPES, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.mute import MuteStore
 from watcher.publisher import publish
 from watcher.sagemaker_jobs import list_jobs
 from watcher.settings import PollerSettings, settings
@@ -160,7 +161,8 @@ def naive_tick() -> None:
     region = config.home_region
     store = StateStore(aws.client("dynamodb"), config.table_name)
     run = Run.starting(clock.now(), seconds_left=60)
-    watcher = Watcher(store, partial(publish, aws.client("sns"), config.topic_arn), config.rules, run)
+    mutes = MuteStore(aws.client("dynamodb"), config.table_name)
+    watcher = Watcher(store, partial(publish, aws.client("sns"), config.topic_arn), config.rules, run, mutes)
     record = store.load_run(region) or store.start_watching(region, run.now)
     sagemaker = aws.client("sagemaker", region)
     observed = {job.name: job for job in list_jobs(sagemaker, region)}

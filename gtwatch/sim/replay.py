@@ -23,7 +23,10 @@ from moto.core.utils import unix_time_millis
 from moto.sqs.models import sqs_backends
 from watcher import clock, container, deployment_handler, event_handler, poller_handler, slack_handler
 from watcher.contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.mute import MuteStore
 from watcher.slack_routes import Route, routes_to_json
+
+from gtwatch.ops.mute import mute_job
 
 from .emulator import cloudformation, deployment, email, labeling_jobs
 from .emulator.deployment import EmulatorMode, FakeLambdaContext, Resources, Routing
@@ -43,7 +46,7 @@ HELD_SECONDS = 43200
 MAX_REDRIVES = 10
 # The "Version 2" parts of docs/scenario-format.md this replay carries out; a scenario using another is refused
 # (exit 2), naming the field.
-SUPPORTED_V2 = frozenset({"fault.until_minute", "fault.mode", "config.slack.mode", "config.slack.routes"})
+SUPPORTED_V2 = frozenset({"fault.until_minute", "fault.mode", "config.slack.mode", "config.slack.routes", "mute"})
 # What wraps each tick's poller run, given the minute and a way to start another run (tests use it for overlaps).
 AroundTick = Callable[[int, Callable[[], None]], AbstractContextManager[None]]
 
@@ -281,6 +284,17 @@ class _Replay:
         elif step.fault is not None:
             fault = step.fault
             self.faults.arm(fault.target, fault.mode, fault.count, until_minute=fault.until_minute)
+        elif step.mute is not None:
+            # What `gtwatch mute JOB --until ... --events ...` stores, through the same code.
+            mute_job(
+                MuteStore(deployment.client("dynamodb"), self.resources.table_name),
+                region=deployment.REGION,
+                name=step.mute.name,
+                until=self.scenario.moment(step.mute.until_minute),
+                events=frozenset(step.mute.events),
+                by="replay",
+                now=at,
+            )
         elif step.state_change_event is not None:
             event = self._state_change_event(step.state_change_event.name, step.state_change_event.arn, minute)
             self.events.extend(_PendingEvent(event=event, due=minute) for _ in range(step.state_change_event.duplicate))

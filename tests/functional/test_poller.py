@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from watcher import aws, clock, poller_handler
 from watcher.diff import WatchRules
 from watcher.model import Notification
+from watcher.mute import MuteStore
 from watcher.poll import poll_region
 from watcher.publisher import publish
 from watcher.settings import SettingsError
@@ -214,6 +215,7 @@ def test_overlapping_runs_notify_a_transition_once(account):
     store = StateStore(aws.client("dynamodb"), account.resources.table_name)
     sns = aws.client("sns")
     rules = WatchRules()
+    mutes = MuteStore(aws.client("dynamodb"), account.resources.table_name)
 
     def send(notification: Notification) -> str:
         return publish(sns, account.resources.topic_arn, notification)
@@ -227,7 +229,7 @@ def test_overlapping_runs_notify_a_transition_once(account):
                 poll_region(
                     "us-east-1",
                     sagemaker=aws.client("sagemaker", "us-east-1"),
-                    watcher=Watcher(store, send, rules, Run.starting(account.now, seconds_left=60)),
+                    watcher=Watcher(store, send, rules, Run.starting(account.now, seconds_left=60), mutes),
                 )
             return super().save(state, expected_version=expected_version, now=now)
 
@@ -235,7 +237,7 @@ def test_overlapping_runs_notify_a_transition_once(account):
     report = poll_region(
         "us-east-1",
         sagemaker=aws.client("sagemaker", "us-east-1"),
-        watcher=Watcher(slow, send, rules, Run.starting(account.now, seconds_left=60)),
+        watcher=Watcher(slow, send, rules, Run.starting(account.now, seconds_left=60), mutes),
     )
     assert report.conflicts == 1 and report.published == []
     assert len(account.emails()) == 1

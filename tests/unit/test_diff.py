@@ -380,3 +380,24 @@ def test_percent_is_floored_to_one_decimal_and_reaches_100_only_when_nothing_rem
     assert measured.percent == percent
     assert measured.to_document()["percent"] == percent
     assert Progress.from_document(measured.to_document()).percent == percent
+
+
+def test_a_muted_type_is_decided_but_not_said_and_takes_no_number_in_the_job_stream() -> None:
+    rules = WatchRules(stall_after=timedelta(minutes=30))
+    start = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+    job = LabelingJob(
+        region="us-east-1",
+        name="noisy",
+        arn="arn:aws:sagemaker:us-east-1:123456789012:labeling-job/noisy",
+        status=JobStatus.IN_PROGRESS,
+        counters=LabelCounters(unlabeled=10),
+        creation_time=start,
+        last_modified_time=start,
+    )
+    first = decide(None, job, start, rules)
+    stalled = decide(first.state, job, start + timedelta(minutes=30), rules, muted=frozenset({"stalled"}))
+    assert stalled.notifications == ()
+    assert stalled.state is not None and stalled.state.stall_notified_at is not None  # the stall is known
+    failed = replace(job, status=JobStatus.FAILED, failure_reason="ClientError")
+    ended = decide(stalled.state, failed, start + timedelta(minutes=40), rules, muted=frozenset({"stalled"}))
+    assert [(n.event_type.value, n.sequence) for n in ended.notifications] == [("failed", 1)]

@@ -10,6 +10,7 @@ from typing import Any
 
 import botocore.session
 import pytest
+from watcher.slack_routes import validate_slack_channel, validate_slack_mention
 
 from gtwatch.cli import main
 from gtwatch.sim.scenario import (
@@ -22,8 +23,6 @@ from gtwatch.sim.scenario import (
     parse,
     validate_clock_time,
     validate_s3_uri,
-    validate_slack_channel,
-    validate_slack_mention,
     validate_timezone,
 )
 
