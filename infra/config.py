@@ -6,9 +6,10 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from watcher.contract import EVENT_TYPES
+from watcher.slack_routes import Route, parse_routes, routes_to_json
 
 from infra.requirements import powertools_version
 
@@ -34,12 +35,17 @@ POWERTOOLS_LAYER_VERSION = powertools_version()
 # alarms, log groups, the created secret and the metric namespace, so two stacks in one region stay apart.
 STACK_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9-]{0,127}$"
 DEFAULT_STACK_NAME = "Gtwatch"
-# A Slack message that fails is offered again after the queue's visibility timeout (3 minutes) and leaves the
-# queue for the dead-letter queue after 5 receives; below 10 minutes, ordinary retries would look like lag.
+# SQS leaves a message received three times out of ApproximateAgeOfOldestMessage; before that, ordinary retries
+# (the notifier's back-off of 1 and 2 minutes, or the 3-minute visibility timeout after a crash) keep a message the
+# oldest for up to about 9 minutes. Below 10 minutes, they would look like lag.
 MIN_SLACK_LAG_MINUTES = 10
+# Lambda allows 4 KB for all of a function's environment variables; the routes (GTWATCH_SLACK_ROUTES) may take this
+# much of it, the notifier's other variables (resource names, numbers) about 700 bytes.
+MAX_ROUTES_JSON_BYTES = 3000
 
 EventType = Literal["completed", "failed", "stopped", "stalled", "resumed"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+SlackMode = Literal["webhook", "app"]
 
 _EVENTS = ", ".join(EVENT_TYPES)
 
@@ -66,6 +72,11 @@ _ALLOWED: dict[str, str] = {
     "dashboard": "true or false",
     "tracing": "true or false",
     "slack_lag_alarm_minutes": f"a whole number of minutes from {MIN_SLACK_LAG_MINUTES} to 1440",
+    "slack": "a mapping of Slack settings (mode, routes, token_secret_name)",
+    "slack.mode": "webhook (the incoming webhook, for slack_events) or app (a Slack app's bot, for routes)",
+    "slack.token_secret_name": (
+        "the name or ARN of a Secrets Manager secret holding the bot token (or null to create one)"
+    ),
 }
 # What one item of a list setting allows.
 _ALLOWED_ITEM: dict[str, str] = {
@@ -81,6 +92,11 @@ class ConfigError(ValueError):
     """The `gtwatch` context is invalid; the message names each bad key and what it allows."""
 
 
+def _problem(message: str) -> PydanticCustomError:
+    """A mistake whose message already names its key (`gtwatch.slack.routes[1].mention: ...`)."""
+    return PydanticCustomError("gtwatch_named", "{message}", {"message": message})
+
+
 def _no_duplicates(values: tuple[str, ...]) -> tuple[str, ...]:
     seen: set[str] = set()
     for value in values:
@@ -88,6 +104,39 @@ def _no_duplicates(values: tuple[str, ...]) -> tuple[str, ...]:
             raise PydanticCustomError("gtwatch", "{value} is listed twice", {"value": repr(value)})
         seen.add(value)
     return values
+
+
+class SlackConfig(BaseModel):
+    """How notifications reach Slack: the incoming webhook (`webhook`, the default: every notification of the
+    `slack_events` types, to the webhook's channel) or a Slack app (`app`: each route's channel gets its events)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mode: SlackMode = "webhook"
+    # As written in cdk.json (a list of {channel, events, name_contains?, mention?}); checked by the notifier's own
+    # parse_routes, so that routes that synthesize are routes the notifier starts with.
+    routes: Any = None
+    token_secret_name: Annotated[str | None, Field(pattern=SECRETS_MANAGER_ID_PATTERN, max_length=2048)] = None
+
+    @field_validator("routes")
+    @classmethod
+    def _check_routes(cls, raw: Any) -> Any:
+        if raw is not None:
+            try:
+                parse_routes(raw, where=f"{CONTEXT_KEY}.slack.routes")
+            except ValueError as error:
+                raise _problem(str(error)) from None
+        return raw
+
+    @property
+    def parsed_routes(self) -> tuple[Route, ...]:
+        """The routes as the notifier reads them (none in webhook mode)."""
+        return () if self.routes is None else parse_routes(self.routes)
+
+    @property
+    def routes_json(self) -> str:
+        """The routes as the notifier's GTWATCH_SLACK_ROUTES: compact, events in the contract's order."""
+        return routes_to_json(self.parsed_routes)
 
 
 class GtwatchConfig(BaseModel):
@@ -117,18 +166,78 @@ class GtwatchConfig(BaseModel):
     tracing: Annotated[bool, Strict()] = False
     # The Slack queue's oldest message older than this raises the slack-lag alarm.
     slack_lag_alarm_minutes: Annotated[int, Strict(), Field(ge=MIN_SLACK_LAG_MINUTES, le=1440)] = 30
+    # Webhook mode (the default) or a Slack app with routes; see SlackConfig.
+    slack: SlackConfig = SlackConfig()
+
+    @property
+    def slack_app(self) -> bool:
+        return self.slack.mode == "app"
+
+    @property
+    def events_to_slack(self) -> tuple[str, ...]:
+        """The event types that reach Slack at all: `slack_events`, or in app mode those of some route."""
+        if not self.slack_app:
+            return tuple(self.slack_events)
+        routed = {event for route in self.slack.parsed_routes for event in route.events}
+        return tuple(event for event in EVENT_TYPES if event in routed)
 
     def effective(self, home_region: str) -> dict[str, Any]:
         """What the watcher watches and sends, as `gtwatch status` reads it from the WatcherConfig output."""
         return {
             "regions": list(self.regions) or [home_region],
             "name_contains": self.name_contains,
-            "slack_events": list(self.slack_events),
+            "slack_events": list(self.events_to_slack),
             "email_events": list(self.email_events),
             "stall_after_minutes": self.stall_after_minutes,
             "stall_repeat_minutes": self.stall_repeat_minutes,
             "schedule_minutes": self.schedule_minutes,
+            "slack": {
+                "mode": self.slack.mode,
+                "routes": json.loads(self.slack.routes_json) if self.slack_app else None,
+            },
         }
+
+    @model_validator(mode="after")
+    def _slack_settings_fit_the_mode(self) -> GtwatchConfig:
+        problems = []
+        slack = self.slack
+        if self.slack_app:
+            if slack.routes is None:
+                problems.append(
+                    f"{CONTEXT_KEY}.slack.routes: app mode needs at least one route, e.g. "
+                    '[{"channel": "#labeling", "events": ["completed", "failed"]}]'
+                )
+            if "slack_events" in self.model_fields_set:
+                problems.append(
+                    f"{CONTEXT_KEY}.slack_events: not used in app mode ({CONTEXT_KEY}.slack.mode is app), where each "
+                    f"of {CONTEXT_KEY}.slack.routes names its events; remove slack_events"
+                )
+            if self.slack_webhook_secret_name is not None:
+                problems.append(
+                    f"{CONTEXT_KEY}.slack_webhook_secret_name: not used in app mode, which posts with a bot token "
+                    f"({CONTEXT_KEY}.slack.token_secret_name); remove it or set it to null"
+                )
+            size = len(slack.routes_json.encode()) if slack.routes is not None else 0
+            if size > MAX_ROUTES_JSON_BYTES:
+                problems.append(
+                    f"{CONTEXT_KEY}.slack.routes: {size} bytes as the notifier's GTWATCH_SLACK_ROUTES, over "
+                    f"{MAX_ROUTES_JSON_BYTES} (Lambda allows 4 KB for all of a function's environment variables); "
+                    "use fewer routes"
+                )
+        else:
+            if slack.routes is not None:
+                problems.append(
+                    f"{CONTEXT_KEY}.slack.routes: routes apply in app mode only (set {CONTEXT_KEY}.slack.mode to app; "
+                    f"webhook mode posts {CONTEXT_KEY}.slack_events to the webhook)"
+                )
+            if slack.token_secret_name is not None:
+                problems.append(
+                    f"{CONTEXT_KEY}.slack.token_secret_name: a bot token is used in app mode only (set "
+                    f"{CONTEXT_KEY}.slack.mode to app)"
+                )
+        if problems:
+            raise _problem("; ".join(problems))
+        return self
 
     @field_validator("slack_events", "email_events", "email_addresses", "regions", "alarm_email_addresses")
     @classmethod
@@ -146,12 +255,15 @@ def _path(loc: tuple[int | str, ...]) -> str:
 def _describe(error: Mapping[str, Any]) -> str:
     loc = tuple(error["loc"])
     where = _path(loc)
+    if error["type"] == "gtwatch_named":
+        return str(error["msg"])
     if error["type"] == "extra_forbidden":
-        return f"{where}: unknown key; the keys are {', '.join(GtwatchConfig.model_fields)}"
+        model: type[BaseModel] = SlackConfig if len(loc) > 1 and loc[0] == "slack" else GtwatchConfig
+        return f"{where}: unknown key; the keys are {', '.join(model.model_fields)}"
     if error["type"] == "gtwatch":
         return f"{where}: {error['msg']}"
-    key = str(loc[0])
-    is_item = len(loc) > 1 and key in _ALLOWED_ITEM
+    key = ".".join(str(part) for part in loc if isinstance(part, str))
+    is_item = isinstance(loc[-1], int) and key in _ALLOWED_ITEM
     allowed = _ALLOWED_ITEM[key] if is_item else _ALLOWED[key]
     return f"{where}: {error['input']!r} is not {allowed}"
 

@@ -1,5 +1,5 @@
-"""The deployment's customer managed KMS key: it encrypts the topics, the Slack queues, both tables, the created
-webhook secret and the functions' log groups."""
+"""The deployment's customer managed KMS key: it encrypts the topics, the Slack queues, the state table, the created
+Slack secret (webhook URL or bot token) and the functions' log groups."""
 
 from __future__ import annotations
 

@@ -206,9 +206,10 @@ class Monitoring(Construct):
             self._alarm(
                 "SlackLag",
                 "slack-lag",
-                f"A gtwatch Slack notification has waited over {lag_minutes} min in the Slack queue: the notifier "
-                "is not taking messages (disabled trigger, throttling, no permission to read the queue). "
-                "Runbook: docs/deploy.md#alarms.",
+                f"A gtwatch Slack notification has waited over {lag_minutes} min in the Slack queue without being "
+                "tried three times: the notifier is not taking messages (disabled trigger, throttling, no "
+                "permission to read the queue or use the key). Messages waiting out a Slack outage do not count "
+                "here (SQS leaves messages received three times out of this metric). Runbook: docs/deploy.md#alarms.",
                 notifications.slack_queue.metric_approximate_age_of_oldest_message(
                     period=SHORT_PERIOD, statistic="Maximum"
                 ),
@@ -218,15 +219,19 @@ class Monitoring(Construct):
             self._alarm(
                 "SlackNotifierErrors",
                 "slack-notifier-errors",
-                "The gtwatch Slack notifier failed a whole invocation (settings, secret, key); its messages come "
-                "back and reach the dead-letter queue if it goes on. See its log. Runbook: docs/deploy.md#alarms.",
+                "The gtwatch Slack notifier failed a whole invocation: its settings, its secret or the key, or Slack "
+                "refused its setup (invalid_auth, token_revoked, channel_not_found, not_in_channel). Its messages "
+                "are kept and retried, backing off to every 10 min, until it is fixed. See its log. "
+                "Runbook: docs/deploy.md#alarms.",
                 notifier.metric_errors(period=SHORT_PERIOD, statistic="Sum"),
             ),
             self._alarm(
                 "SlackDeadLetters",
                 "slack-dead-letters",
-                f"Slack notifications failed {SLACK_MAX_RECEIVE_COUNT} times and wait in the dead-letter queue. Fix "
-                "the cause (webhook secret, Slack), then run gtwatch redrive. Runbook: docs/deploy.md#alarms.",
+                "Slack notifications wait in the dead-letter queue: Slack rejected them for good (the message "
+                f"itself), or they were received {SLACK_MAX_RECEIVE_COUNT} times without being delivered. Read "
+                "their error attribute and the notifier's log, fix the cause, then run gtwatch redrive. "
+                "Runbook: docs/deploy.md#alarms.",
                 notifications.dead_letter_queue.metric_approximate_number_of_messages_visible(
                     period=SHORT_PERIOD, statistic="Maximum"
                 ),

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, SecretValue, Stack
-from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import ArnFormat, Duration, SecretValue, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -16,13 +16,13 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from watcher.contract import (
     EVENT_TYPE_ATTRIBUTE,
-    IDEMPOTENCY_KEY,
-    IDEMPOTENCY_TTL_ATTRIBUTE,
     SLACK_BATCH_SIZE,
+    SLACK_DEAD_LETTER_RETENTION_SECONDS,
     SLACK_FUNCTION_TIMEOUT_SECONDS,
     SLACK_HTTP_TIMEOUT_SECONDS,
     SLACK_MAX_RECEIVE_COUNT,
     SLACK_MAX_RETRY_AFTER_SECONDS,
+    SLACK_QUEUE_RETENTION_SECONDS,
     SLACK_QUEUE_VISIBILITY_SECONDS,
     TEST_EVENT_TYPE,
 )
@@ -30,25 +30,75 @@ from watcher.contract import (
 from infra.config import GtwatchConfig
 from infra.encryption import DataKey
 from infra.function import WatcherFunction, acknowledge
+from infra.state import JobState
 
 SLACK_HANDLER = "watcher.slack_handler.lambda_handler"
 # The budgets behind these numbers are in watcher.contract (one message, its posts and Retry-After waits).
 SLACK_TIMEOUT = Duration.seconds(SLACK_FUNCTION_TIMEOUT_SECONDS)
 SLACK_QUEUE_VISIBILITY = Duration.seconds(SLACK_QUEUE_VISIBILITY_SECONDS)
-DEAD_LETTER_RETENTION = Duration.days(14)
+SLACK_QUEUE_RETENTION = Duration.seconds(SLACK_QUEUE_RETENTION_SECONDS)
+DEAD_LETTER_RETENTION = Duration.seconds(SLACK_DEAD_LETTER_RETENTION_SECONDS)
 # Two pollers (the least Lambda allows) keep posts to one webhook well under Slack's rate limit.
 SLACK_MAX_CONCURRENCY = 2
-WEBHOOK_PLACEHOLDER = "REPLACE-WITH-THE-SLACK-INCOMING-WEBHOOK-URL"
 
-# The item calls Powertools idempotency's DynamoDB persistence layer makes.
-IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 # Powertools' SecretsProvider reads the value, nothing else.
 SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
 # A publisher to a topic under a customer managed key (SNS docs, "Allow a user to send messages to a topic
 # with SSE"): GenerateDataKey and Decrypt, on that key.
 PUBLISH_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
-# Reading the queue, the idempotency table and the created webhook secret: Decrypt only.
-NOTIFIER_KEY_ACTIONS = ("kms:Decrypt",)
+# The notifier's own calls on its queues, beside the event source's (which CDK grants: Receive, Delete,
+# GetQueueAttributes ... and ChangeMessageVisibility too, named here because the back-off depends on it).
+BACK_OFF_ACTIONS = ("sqs:ChangeMessageVisibility",)
+DEAD_LETTER_ACTIONS = ("sqs:SendMessage",)
+# Sending to the encrypted dead-letter queue: GenerateDataKey and Decrypt (SQS developer guide, Key management,
+# "Configure KMS permissions for producers"). Reading the queue, the state table and the secret need Decrypt only.
+NOTIFIER_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
+
+
+@dataclass(frozen=True)
+class SlackSecretKind:
+    """What the notifier reads from Secrets Manager in a mode: its construct, the name the stack gives it when it
+    creates it, the placeholder a person replaces, and why it cannot be rotated by a Lambda function."""
+
+    construct_id: str
+    name_suffix: str
+    description: str
+    placeholder: str
+    not_rotated_because: str
+
+
+WEBHOOK_SECRET = SlackSecretKind(
+    construct_id="SlackWebhookSecret",
+    name_suffix="slack-webhook-url",
+    description="Slack incoming-webhook URL that gtwatch posts to; replace the placeholder value.",
+    placeholder="REPLACE-WITH-THE-SLACK-INCOMING-WEBHOOK-URL",
+    not_rotated_because=(
+        "The value is a Slack incoming-webhook URL that only Slack can issue; no rotation Lambda can make a new "
+        "one. Rotate by creating a new webhook in Slack and putting it into this secret."
+    ),
+)
+BOT_TOKEN_SECRET = SlackSecretKind(
+    construct_id="SlackBotTokenSecret",
+    name_suffix="slack-bot-token",
+    description="Bot token (xoxb-...) of the Slack app gtwatch posts as; replace the placeholder value.",
+    placeholder="REPLACE-WITH-THE-SLACK-BOT-TOKEN",
+    not_rotated_because=(
+        "The value is a Slack app's bot token, which only Slack issues when the app is installed; no rotation "
+        "Lambda can make a new one. Rotate by reinstalling the app (or regenerating its token) in Slack and "
+        "putting the new token into this secret."
+    ),
+)
+
+
+@dataclass(frozen=True)
+class SlackSecret:
+    """The secret the notifier reads: the construct, how the notifier names it, the ARN its role may read, and the
+    name people fill in when the stack created it (None when the configuration named an existing secret)."""
+
+    secret: secretsmanager.ISecret
+    reference: str
+    arn: str
+    created_name: str | None
 
 
 def event_type_filter(event_types: Sequence[str]) -> dict[str, sns.SubscriptionFilter]:
@@ -72,6 +122,7 @@ class Notifications(Construct):
         code: lambda_.Code,
         layers: Sequence[lambda_.ILayerVersion],
         data_key: DataKey,
+        state: JobState,
     ) -> None:
         super().__init__(scope, construct_id)
         self.key = data_key.key
@@ -81,23 +132,23 @@ class Notifications(Construct):
         self.dead_letter_queue = self._build_dead_letter_queue()
         self.slack_queue = self._build_slack_queue(self.dead_letter_queue)
         data_key.allow_sns_delivery_to_queues(self.topic_name)
-        self._subscribe_slack_queue(config.slack_events)
-        self.webhook_secret, self.webhook_secret_id, self.webhook_secret_arn = self._build_webhook_secret(
-            config.slack_webhook_secret_name
-        )
-        self.idempotency_table = self._build_idempotency_table()
-        self.slack_notifier = self._build_slack_notifier(code, layers, config)
+        self._subscribe_slack_queue()
+        if config.slack_app:
+            self.slack_secret_kind, configured = BOT_TOKEN_SECRET, config.slack.token_secret_name
+        else:
+            self.slack_secret_kind, configured = WEBHOOK_SECRET, config.slack_webhook_secret_name
+        self.slack_secret = self._build_slack_secret(self.slack_secret_kind, configured)
+        self.slack_notifier = self._build_slack_notifier(code, layers, config, state)
 
     @property
     def created_webhook_secret_name(self) -> str | None:
         """The name of the webhook secret if the stack made it (someone must then fill it in), else None."""
-        if isinstance(self.webhook_secret, secretsmanager.Secret):
-            return self._created_secret_name()
-        return None
+        return self.slack_secret.created_name if self.slack_secret_kind is WEBHOOK_SECRET else None
 
-    def _created_secret_name(self) -> str:
-        # Named after the stack so that people can find it, and two deployments do not collide.
-        return f"{Stack.of(self).stack_name}/slack-webhook-url"
+    @property
+    def created_token_secret_name(self) -> str | None:
+        """The name of the bot token secret if the stack made it (app mode; someone must fill it in), else None."""
+        return self.slack_secret.created_name if self.slack_secret_kind is BOT_TOKEN_SECRET else None
 
     def grant_publish(self, grantee: iam.IGrantable) -> None:
         """sns:Publish on the topic and the key use it needs; not Topic.grant_publish, which adds a wildcard."""
@@ -136,14 +187,16 @@ class Notifications(Construct):
             self,
             "SlackQueue",
             visibility_timeout=SLACK_QUEUE_VISIBILITY,
+            retention_period=SLACK_QUEUE_RETENTION,
             # The customer managed key, whose policy lets SNS deliver here (the AWS managed aws/sqs key cannot).
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=self.key,
             enforce_ssl=True,
+            # A safety net: the notifier backs off while Slack is down and dead-letters what Slack rejects itself.
             dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letter_queue, max_receive_count=SLACK_MAX_RECEIVE_COUNT),
         )
 
-    def _subscribe_slack_queue(self, event_types: Sequence[str]) -> None:
+    def _subscribe_slack_queue(self) -> None:
         # Built by hand rather than with SqsSubscription: that one also writes a key policy statement naming
         # the topic by its Ref, and the topic already refers to the key (a circular dependency). The key
         # policy names the topic by its ARN instead (DataKey.allow_sns_delivery_to_queues).
@@ -163,61 +216,65 @@ class Notifications(Construct):
             endpoint=self.slack_queue.queue_arn,
             # The notifier reads the message the publisher wrote for "sqs", not an SNS envelope.
             raw_message_delivery=True,
-            filter_policy=event_type_filter(event_types),
+            # No filter policy: the notifier routes by itself, and it needs every notification of a job (each
+            # carries the job's next sequence number) to deliver them in order.
         )
         if allowed.policy_dependable is not None:
             subscription.node.add_dependency(allowed.policy_dependable)
 
-    def _build_webhook_secret(self, name: str | None) -> tuple[secretsmanager.ISecret, str, str]:
-        """The secret holding the webhook URL, how the notifier names it, and the ARN its role may read."""
-        if name is None:
+    def _build_slack_secret(self, kind: SlackSecretKind, configured: str | None) -> SlackSecret:
+        """The configured secret (a name or an ARN), or a new one holding a placeholder for a person to replace."""
+        if configured is None:
+            # Named after the stack so that people can find it, and two deployments do not collide.
+            name = f"{Stack.of(self).stack_name}/{kind.name_suffix}"
             secret = secretsmanager.Secret(
                 self,
-                "SlackWebhookSecret",
-                secret_name=self._created_secret_name(),
-                description="Slack incoming-webhook URL that gtwatch posts to; replace the placeholder value.",
+                kind.construct_id,
+                secret_name=name,
+                description=kind.description,
                 encryption_key=self.key,
-                # A placeholder, not a secret: the real URL is put in by hand after the first deployment.
-                secret_string_value=SecretValue.unsafe_plain_text(WEBHOOK_PLACEHOLDER),
+                # A placeholder, not a secret: the real value is put in by hand after the first deployment.
+                secret_string_value=SecretValue.unsafe_plain_text(kind.placeholder),
             )
-            acknowledge(
-                secret,
-                "AwsSolutions-SMG4",
-                "The value is a Slack incoming-webhook URL that only Slack can issue; no rotation Lambda can make "
-                "a new one. Rotate by creating a new webhook in Slack and putting it into this secret.",
-            )
-            return secret, secret.secret_arn, secret.secret_arn
-        if name.startswith("arn:"):
-            return secretsmanager.Secret.from_secret_complete_arn(self, "SlackWebhookSecret", name), name, name
-        imported = secretsmanager.Secret.from_secret_name_v2(self, "SlackWebhookSecret", name)
+            acknowledge(secret, "AwsSolutions-SMG4", kind.not_rotated_because)
+            return SlackSecret(secret, secret.secret_arn, secret.secret_arn, name)
+        if configured.startswith("arn:"):
+            imported = secretsmanager.Secret.from_secret_complete_arn(self, kind.construct_id, configured)
+            return SlackSecret(imported, configured, configured, None)
+        imported = secretsmanager.Secret.from_secret_name_v2(self, kind.construct_id, configured)
         # Secrets Manager appends "-" and six random characters to a secret's name in its ARN.
         arn = Stack.of(self).format_arn(
             service="secretsmanager",
             resource="secret",
-            resource_name=f"{name}-??????",
+            resource_name=f"{configured}-??????",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        return imported, name, arn
+        return SlackSecret(imported, configured, arn, None)
 
-    def _build_idempotency_table(self) -> dynamodb.Table:
-        return dynamodb.Table(
-            self,
-            "IdempotencyTable",
-            partition_key=dynamodb.Attribute(name=IDEMPOTENCY_KEY, type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute=IDEMPOTENCY_TTL_ATTRIBUTE,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=self.key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            # Records live minutes; nothing in them is worth keeping after the stack.
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+    def _notifier_environment(self, config: GtwatchConfig, state: JobState) -> dict[str, str]:
+        """watcher.settings.SlackSettings, as the stack sets it (GTWATCH_SLACK_API_URL stays Slack's own)."""
+        environment = {
+            "GTWATCH_SLACK_MODE": config.slack.mode,
+            "GTWATCH_TABLE_NAME": state.table.table_name,
+            "GTWATCH_SLACK_QUEUE_URL": self.slack_queue.queue_url,
+            "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,
+            # The per-attempt HTTP timeout and the Retry-After waits one message may spend: within them, a
+            # message always fits the function's timeout (watcher.contract, tests/infra).
+            "GTWATCH_SLACK_TIMEOUT_SECONDS": str(SLACK_HTTP_TIMEOUT_SECONDS),
+            "GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS": str(SLACK_MAX_RETRY_AFTER_SECONDS),
+        }
+        if config.slack_app:
+            environment["GTWATCH_SLACK_TOKEN_SECRET"] = self.slack_secret.reference
+            environment["GTWATCH_SLACK_ROUTES"] = config.slack.routes_json
+        else:
+            environment["GTWATCH_SLACK_WEBHOOK_SECRET"] = self.slack_secret.reference
+            environment["GTWATCH_SLACK_EVENTS"] = ",".join(config.slack_events)
+        return environment
 
     def _build_slack_notifier(
-        self, code: lambda_.Code, layers: Sequence[lambda_.ILayerVersion], config: GtwatchConfig
+        self, code: lambda_.Code, layers: Sequence[lambda_.ILayerVersion], config: GtwatchConfig, state: JobState
     ) -> WatcherFunction:
+        destination = "a Slack app's channels" if config.slack_app else "the Slack webhook"
         notifier = WatcherFunction(
             self,
             "SlackNotifier",
@@ -225,24 +282,19 @@ class Notifications(Construct):
             layers=layers,
             handler=SLACK_HANDLER,
             name="slack-notifier",
-            description="Posts gtwatch notifications from the Slack queue to the Slack webhook.",
+            description=f"Posts gtwatch notifications from the Slack queue, in each job's order, to {destination}.",
             timeout=SLACK_TIMEOUT,
             log_level=config.log_level,
             key=self.key,
             tracing=config.tracing,
-            environment={
-                "GTWATCH_SLACK_WEBHOOK_SECRET": self.webhook_secret_id,
-                "GTWATCH_IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
-                # The per-attempt HTTP timeout and the Retry-After waits one message may spend: within them, a
-                # message always fits the function's timeout (watcher.contract, tests/infra).
-                "GTWATCH_SLACK_TIMEOUT_SECONDS": str(SLACK_HTTP_TIMEOUT_SECONDS),
-                "GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS": str(SLACK_MAX_RETRY_AFTER_SECONDS),
-            },
+            environment=self._notifier_environment(config, state),
         )
-        notifier.allow(SECRET_ACTIONS, [self.webhook_secret_arn])
-        notifier.allow(IDEMPOTENCY_ACTIONS, [self.idempotency_table.table_arn])
+        notifier.allow(SECRET_ACTIONS, [self.slack_secret.arn])
+        state.grant_slack_ledgers(notifier.function)
+        notifier.allow(BACK_OFF_ACTIONS, [self.slack_queue.queue_arn])
+        notifier.allow(DEAD_LETTER_ACTIONS, [self.dead_letter_queue.queue_arn])
         notifier.allow(NOTIFIER_KEY_ACTIONS, [self.key.key_arn])
-        # Also grants the queue reads the event source mapping makes (Receive, Delete, ChangeVisibility ...).
+        # Also grants the queue reads the event source mapping makes (Receive, Delete, GetQueueAttributes ...).
         notifier.function.add_event_source(
             event_sources.SqsEventSource(
                 self.slack_queue,

@@ -12,8 +12,11 @@ from watcher.contract import (
     OUTPUT_CONFIG,
     OUTPUT_DEAD_LETTER_QUEUE_URL,
     OUTPUT_SLACK_QUEUE_URL,
+    OUTPUT_SLACK_TOKEN_SECRET_NAME,
+    OUTPUT_SLACK_WEBHOOK_SECRET_NAME,
     OUTPUT_STATE_TABLE,
     OUTPUT_TOPIC_ARN,
+    SLACK_MAX_RECEIVE_COUNT,
 )
 
 from infra.bundling import watcher_code
@@ -38,7 +41,7 @@ class GtwatchStack(Stack):
         self.data_key.allow_log_groups(log_group_prefix(self))
         self.state = JobState(self, "State", key=self.data_key.key)
         self.notifications = Notifications(
-            self, "Notifications", config=config, code=code, layers=layers, data_key=self.data_key
+            self, "Notifications", config=config, code=code, layers=layers, data_key=self.data_key, state=self.state
         )
         self.polling = Polling(
             self,
@@ -62,7 +65,9 @@ class GtwatchStack(Stack):
     def _config_json(self) -> str:
         """The effective configuration as compact JSON, nulls included; with no regions configured, the stack's
         own region, which CloudFormation fills in at deploy time."""
-        # No configured value can contain "@" (the patterns in infra/config.py), so the marker is unambiguous.
+        # No configured value can contain the marker: "@" appears only in email addresses and in user mentions
+        # (<@U...>) of the routes, and neither can hold "@stack-region@" (the patterns in infra/config.py and
+        # watcher.slack_routes).
         marker = "@stack-region@"
         parts = json.dumps(self.config.effective(marker), separators=(",", ":")).split(marker)
         if len(parts) == 1:
@@ -90,7 +95,10 @@ class GtwatchStack(Stack):
             self,
             OUTPUT_DEAD_LETTER_QUEUE_URL,
             value=self.notifications.dead_letter_queue.queue_url,
-            description="Slack notifications that failed five times",
+            description=(
+                f"Slack notifications Slack rejected for good, or received {SLACK_MAX_RECEIVE_COUNT} times "
+                "(gtwatch redrive sends them back)"
+            ),
         )
         CfnOutput(
             self, OUTPUT_ALARM_TOPIC_ARN, value=self.monitoring.alarm_topic.topic_arn, description="gtwatch's alarms"
@@ -103,11 +111,19 @@ class GtwatchStack(Stack):
         )
         if self.monitoring.dashboard is not None:
             CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)
-        secret_name = self.notifications.created_webhook_secret_name
-        if secret_name is not None:
+        webhook_secret = self.notifications.created_webhook_secret_name
+        if webhook_secret is not None:
             CfnOutput(
                 self,
-                "SlackWebhookSecretName",
-                value=secret_name,
+                OUTPUT_SLACK_WEBHOOK_SECRET_NAME,
+                value=webhook_secret,
                 description="Put the Slack incoming-webhook URL in this secret",
+            )
+        token_secret = self.notifications.created_token_secret_name
+        if token_secret is not None:
+            CfnOutput(
+                self,
+                OUTPUT_SLACK_TOKEN_SECRET_NAME,
+                value=token_secret,
+                description="Put the Slack app's bot token (xoxb-...) in this secret",
             )

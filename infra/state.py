@@ -1,4 +1,5 @@
-"""What the watcher remembers between polls: one item per labeling job, indexed by the region of active jobs."""
+"""What the watcher remembers between polls: one item per labeling job, indexed by the region of active jobs; a run
+record per region; and the Slack notifier's ledger of each job's deliveries."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
-from watcher.contract import ACTIVE_INDEX_KEY, RUN_KEY_PREFIX, TABLE_PARTITION_KEY, TTL_ATTRIBUTE
+from watcher.contract import (
+    ACTIVE_INDEX_KEY,
+    RUN_KEY_PREFIX,
+    SLACK_LEDGER_KEY_PREFIX,
+    TABLE_PARTITION_KEY,
+    TTL_ATTRIBUTE,
+)
 from watcher.contract import ACTIVE_INDEX_NAME as ACTIVE_INDEX
 
 PARTITION_KEY = TABLE_PARTITION_KEY
@@ -23,6 +30,8 @@ ITEM_ACTIONS = (
 )
 # What the deployment's watch-start record needs: read a region's run record, create it if absent.
 RUN_RECORD_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
+# What the Slack notifier's ledger needs: a consistent read of a job stream's item, and conditional puts of it.
+SLACK_LEDGER_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
 # ... and on the index: one Query per region for the active jobs.
 INDEX_ACTIONS = ("dynamodb:Query",)
 # DynamoDB decrypts the table key with the caller's credentials when a caller opens the table (KMS developer
@@ -67,11 +76,20 @@ class JobState(Construct):
 
     def grant_run_records(self, grantee: iam.IGrantable) -> None:
         """Read and create the regions' run records (`run#<region>` items) and nothing else."""
+        self._grant_items_under(grantee, RUN_RECORD_ACTIONS, RUN_KEY_PREFIX)
+
+    def grant_slack_ledgers(self, grantee: iam.IGrantable) -> None:
+        """Read and write the Slack notifier's ledgers (`slack#<stream>` items) and nothing else: not a job's state."""
+        self._grant_items_under(grantee, SLACK_LEDGER_ACTIONS, SLACK_LEDGER_KEY_PREFIX)
+
+    def _grant_items_under(self, grantee: iam.IGrantable, actions: tuple[str, ...], key_prefix: str) -> None:
+        # Every partition key the request touches must start with the prefix (IAM condition key
+        # dynamodb:LeadingKeys; ForAllValues, since a request may name several keys).
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=list(RUN_RECORD_ACTIONS),
+                actions=list(actions),
                 resources=[self.table.table_arn],
-                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{RUN_KEY_PREFIX}*"]}},
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{key_prefix}*"]}},
             )
         )
         iam.Grant.add_to_principal(grantee=grantee, actions=list(TABLE_KEY_ACTIONS), resource_arns=[self.key.key_arn])

@@ -15,6 +15,10 @@ TEST_EVENT_TYPE: Final = "test"
 # The publisher sets these SNS message attributes; subscriptions filter on the event type.
 EVENT_TYPE_ATTRIBUTE: Final = "event_type"
 
+# Which channels a publish is for (quiet hours can hold one and not the other): "email", "slack" or ALL_CHANNELS.
+CHANNEL_ATTRIBUTE: Final = "channel"
+ALL_CHANNELS: Final = "all"
+
 # SageMaker's EventBridge event for a labeling job's status change.
 STATE_CHANGE_SOURCE: Final = "aws.sagemaker"
 STATE_CHANGE_DETAIL_TYPE: Final = "SageMaker Ground Truth Labeling Job State Change"
@@ -74,3 +78,16 @@ SLACK_HTTP_TIMEOUT_SECONDS: Final = 5
 SLACK_POST_ATTEMPTS: Final = 3
 SLACK_MAX_RETRY_AFTER_SECONDS: Final = 8
 SLACK_STARTUP_MARGIN_SECONDS: Final = 7
+
+# The Slack notifier's ledger: one item per job stream in the state table, keyed `slack#<stream>`; the stack lets
+# the notifier read and write those items only (dynamodb:LeadingKeys).
+SLACK_LEDGER_KEY_PREFIX: Final = "slack#"
+# How long the Slack queue keeps a message: beyond the longest the notifier retries one (SLACK_MAX_RECEIVE_COUNT
+# receives at most 10 minutes apart, about 3.5 days), and a week to notice a notifier that takes nothing. The
+# dead-letter queue keeps messages longer (the SQS maximum): a message moved there by the redrive policy keeps its
+# first enqueue time, so the dead-letter queue's retention must exceed the source queue's.
+SLACK_QUEUE_RETENTION_SECONDS: Final = 7 * 24 * 3600
+SLACK_DEAD_LETTER_RETENTION_SECONDS: Final = 14 * 24 * 3600
+# Outputs naming the secret the stack created for Slack (absent when the configuration names an existing one).
+OUTPUT_SLACK_WEBHOOK_SECRET_NAME: Final = "SlackWebhookSecretName"  # noqa: S105 - an output name
+OUTPUT_SLACK_TOKEN_SECRET_NAME: Final = "SlackBotTokenSecretName"  # noqa: S105 - an output name

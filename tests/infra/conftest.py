@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from tests.infra.stacks import Synthesized, synth
+from tests.infra.stacks import APP, Synthesized, synth
 
 # Every setting changed from its default, but the stack's name (OTHER_NAME's stack tests that one).
 CUSTOM: dict[str, Any] = {
@@ -59,3 +59,13 @@ def other_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 @pytest.fixture(scope="session")
 def other(other_synth: Synthesized) -> Template:
     return other_synth.template
+
+
+@pytest.fixture(scope="session")
+def app_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synth(tmp_path_factory.mktemp("app"), APP)
+
+
+@pytest.fixture(scope="session")
+def app(app_synth: Synthesized) -> Template:
+    return app_synth.template

@@ -14,7 +14,6 @@ WATCH_START_HANDLER = "watcher.deployment_handler.lambda_handler"
 HANDLERS = (POLLER_HANDLER, EVENT_HANDLER, SLACK_HANDLER, WATCH_START_HANDLER)
 
 STATE_TABLE = {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}
-IDEMPOTENCY_TABLE = {"KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}
 SLACK_QUEUE = {"RedrivePolicy": Match.any_value()}
 DEAD_LETTER_QUEUE = {"MessageRetentionPeriod": 1209600}
 

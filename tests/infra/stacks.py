@@ -17,6 +17,13 @@ from infra.stack import GtwatchStack
 # CDK bundles only the stacks named here; none, so the asset is never built during tests.
 NO_BUNDLING: dict[str, list[str]] = {"aws:cdk:bundling-stacks": []}
 
+# Slack app mode: routes instead of slack_events, and a bot token secret the stack creates.
+APP_ROUTES: list[dict[str, Any]] = [
+    {"channel": "#labeling", "events": ["completed", "failed"]},
+    {"channel": "C0123ABCD", "events": ["stalled", "failed"], "name_contains": "prod", "mention": "<!here>"},
+]
+APP: dict[str, Any] = {"slack": {"mode": "app", "routes": APP_ROUTES}, "email_events": ["failed"]}
+
 
 @dataclass(frozen=True)
 class Synthesized:

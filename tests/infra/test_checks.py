@@ -46,7 +46,7 @@ def nag_report(synthesized: Synthesized) -> dict[str, Any]:
     return report
 
 
-@pytest.mark.parametrize("synthesized_name", ["default_synth", "custom_synth"])
+@pytest.mark.parametrize("synthesized_name", ["default_synth", "custom_synth", "app_synth"])
 def test_cdk_nag_leaves_no_finding_unacknowledged(request: pytest.FixtureRequest, synthesized_name: str) -> None:
     report = nag_report(request.getfixturevalue(synthesized_name))
     assert report["conclusion"] == "success"
@@ -60,6 +60,14 @@ def test_each_acknowledged_finding_is_specific_and_says_why(default_synth: Synth
         # One construct each, never the whole stack.
         assert [c["constructPath"] for c in finding["violatingConstructs"]] == [f"{finding['acknowledgedAt']}/Resource"]
         assert len(finding["reason"]) > 60, finding
+
+
+def test_app_mode_acknowledges_the_unrotatable_bot_token_secret_instead_of_the_webhook(app_synth: Synthesized) -> None:
+    suppressed = {(s["ruleName"], s["acknowledgedAt"]) for s in nag_report(app_synth)["suppressedViolations"]}
+    assert suppressed == {
+        *(finding for finding in ACKNOWLEDGED if finding[0] != "AwsSolutions-SMG4"),
+        ("AwsSolutions-SMG4", "Gtwatch/Notifications/SlackBotTokenSecret"),
+    }
 
 
 def test_tracing_acknowledges_x_ray_in_each_function_role(custom_synth: Synthesized) -> None:
@@ -86,7 +94,7 @@ def test_an_unacknowledged_finding_fails_synthesis(tmp_path: Path) -> None:
     assert {v["ruleName"] for v in nag["violations"]} >= {"AwsSolutions-SQS3", "AwsSolutions-SQS4"}
 
 
-@pytest.mark.parametrize("template_name", ["default", "custom"])
+@pytest.mark.parametrize("template_name", ["default", "custom", "app"])
 def test_cfn_lint_finds_no_error(request: pytest.FixtureRequest, template_name: str) -> None:
     template: Template = request.getfixturevalue(template_name)
     matches = lint(json.dumps(template.to_json()), config=ManualArgs(regions=["us-east-1", "eu-west-1"]))

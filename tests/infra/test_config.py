@@ -9,7 +9,7 @@ import pytest
 from watcher import contract
 from watcher.contract import EVENT_TYPES
 
-from infra.config import ConfigError, EventType, GtwatchConfig, load_config, parse_config
+from infra.config import ConfigError, EventType, GtwatchConfig, SlackConfig, load_config, parse_config
 from infra.context import CdkJsonError, cdk_json_context
 from infra.requirements import pinned_version
 
@@ -35,6 +35,7 @@ def test_no_settings_means_every_default() -> None:
     assert config.dashboard is False
     assert config.tracing is False
     assert config.slack_lag_alarm_minutes == 30
+    assert config.slack == SlackConfig(mode="webhook", routes=None, token_secret_name=None)
 
 
 def test_the_default_powertools_layer_is_the_version_requirements_txt_pins() -> None:
@@ -57,6 +58,7 @@ def test_the_effective_configuration_names_the_home_region_when_none_is_configur
         "stall_after_minutes": 60,
         "stall_repeat_minutes": None,
         "schedule_minutes": 5,
+        "slack": {"mode": "webhook", "routes": None},
     }
     assert parse_config({"regions": ["us-east-1"]}).effective("eu-west-1")["regions"] == ["us-east-1"]
 
@@ -94,6 +96,7 @@ def test_every_setting_can_be_changed() -> None:
         "dashboard": True,
         "tracing": True,
         "slack_lag_alarm_minutes": 1440,
+        "slack": {"mode": "webhook", "routes": None, "token_secret_name": None},
     }
     assert parse_config(raw).model_dump(mode="json") == {
         **raw,
@@ -105,6 +108,8 @@ def test_every_setting_can_be_changed() -> None:
 def test_settings_given_as_json_text_are_read() -> None:
     assert parse_config('{"schedule_minutes": 15}').schedule_minutes == 15
 
+
+ROUTE = {"channel": "#labeling", "events": ["completed", "failed"]}
 
 # Each key's mistakes and the message the user sees for them.
 BAD_VALUES: list[tuple[dict[str, Any], str]] = [
@@ -173,6 +178,13 @@ BAD_VALUES: list[tuple[dict[str, Any], str]] = [
         "gtwatch.slack_lag_alarm_minutes: 9 is not a whole number of minutes from 10 to 1440",
     ),
     ({"slack_lag_alarm_minutes": 1441}, "gtwatch.slack_lag_alarm_minutes: 1441 is not a whole number"),
+    ({"slack": "app"}, "gtwatch.slack: 'app' is not a mapping of Slack settings (mode, routes, token_secret_name)"),
+    ({"slack": {"mode": "bot"}}, "gtwatch.slack.mode: 'bot' is not webhook (the incoming webhook, for slack_events)"),
+    ({"slack": {"channel": "#x"}}, "gtwatch.slack.channel: unknown key; the keys are mode, routes, token_secret_name"),
+    (
+        {"slack": {"mode": "app", "token_secret_name": "my token", "routes": [ROUTE]}},
+        "gtwatch.slack.token_secret_name: 'my token' is not the name or ARN of a Secrets Manager secret",
+    ),
 ]
 
 
@@ -235,3 +247,76 @@ def test_event_types_are_the_ones_the_watcher_publishes_on_its_own() -> None:
 def test_test_notifications_cannot_be_configured_as_an_event() -> None:
     with pytest.raises(ConfigError, match=r"gtwatch\.slack_events\[0\]: 'test' is not one of"):
         parse_config({"slack_events": ["test"]})
+
+
+# --- Slack app mode --------------------------------------------------------------------------------------
+
+
+def test_app_mode_takes_routes_and_an_optional_token_secret() -> None:
+    routes = [ROUTE, {"channel": "C0123ABCD", "events": ["failed"], "name_contains": "prod", "mention": "<@U024BE7LH>"}]
+    config = parse_config({"slack": {"mode": "app", "routes": routes, "token_secret_name": "team/gtwatch-bot"}})
+    assert config.slack_app
+    assert config.slack.token_secret_name == "team/gtwatch-bot"
+    assert config.events_to_slack == ("completed", "failed")
+    assert config.effective("eu-west-1")["slack"] == {
+        "mode": "app",
+        "routes": [
+            {"channel": "#labeling", "events": ["completed", "failed"]},
+            {"channel": "C0123ABCD", "events": ["failed"], "name_contains": "prod", "mention": "<@U024BE7LH>"},
+        ],
+    }
+
+
+# Route mistakes: the notifier's own check (watcher.slack_routes.parse_routes) runs at synthesis, naming the key.
+BAD_ROUTES: list[tuple[Any, str]] = [
+    ("#labeling", "gtwatch.slack.routes: expected a non-empty list of routes, got '#labeling'"),
+    ([], "gtwatch.slack.routes: expected a non-empty list of routes, got []"),
+    ([ROUTE, {**ROUTE, "mention": "@here"}], "gtwatch.slack.routes[1].mention: '@here' is not a Slack mention"),
+    ([{**ROUTE, "channel": "labeling"}], "gtwatch.slack.routes[0].channel: 'labeling' is not a Slack channel"),
+    ([{**ROUTE, "events": ["done"]}], "gtwatch.slack.routes[0].events[0]: 'done' is not one of"),
+    ([{**ROUTE, "events": []}], "gtwatch.slack.routes[0].events: expected a non-empty list of event types"),
+    ([{**ROUTE, "name_contains": "a b"}], "gtwatch.slack.routes[0].name_contains: 'a b' is not 1 to 63 letters"),
+    ([{**ROUTE, "ping": "x"}], "gtwatch.slack.routes[0].ping: not a route setting"),
+]
+
+
+@pytest.mark.parametrize(("routes", "message"), BAD_ROUTES)
+def test_a_bad_route_is_refused_at_synthesis_naming_its_key(routes: Any, message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config({"slack": {"mode": "app", "routes": routes}})
+    assert str(raised.value).startswith(f"invalid gtwatch configuration: {message}")
+    assert "\n" not in str(raised.value)
+
+
+MODE_MISTAKES: list[tuple[dict[str, Any], str]] = [
+    ({"slack": {"mode": "app"}}, "gtwatch.slack.routes: app mode needs at least one route"),
+    (
+        {"slack_events": ["failed"], "slack": {"mode": "app", "routes": [ROUTE]}},
+        "gtwatch.slack_events: not used in app mode (gtwatch.slack.mode is app)",
+    ),
+    (
+        {"slack_webhook_secret_name": "team/hook", "slack": {"mode": "app", "routes": [ROUTE]}},
+        "gtwatch.slack_webhook_secret_name: not used in app mode",
+    ),
+    ({"slack": {"routes": [ROUTE]}}, "gtwatch.slack.routes: routes apply in app mode only"),
+    ({"slack": {"token_secret_name": "team/bot"}}, "gtwatch.slack.token_secret_name: a bot token is used in app mode"),
+    (
+        {"slack": {"mode": "app", "routes": [{**ROUTE, "channel": f"#team-{n:03}"} for n in range(80)]}},
+        "gtwatch.slack.routes: 4481 bytes as the notifier's GTWATCH_SLACK_ROUTES, over 3000",
+    ),
+]
+
+
+@pytest.mark.parametrize(("raw", "message"), MODE_MISTAKES)
+def test_slack_settings_that_do_not_fit_the_mode_are_refused_naming_the_key(raw: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(raw)
+    assert message in str(raised.value)
+
+
+def test_cdk_json_with_its_spelled_out_slack_events_must_drop_them_for_app_mode() -> None:
+    raw = {**cdk_json_context()["gtwatch"], "slack": {"mode": "app", "routes": [ROUTE]}}
+    with pytest.raises(ConfigError, match=r"gtwatch\.slack_events: not used in app mode"):
+        parse_config(raw)
+    del raw["slack_events"], raw["slack_webhook_secret_name"]
+    assert parse_config(raw).slack_app

@@ -9,9 +9,9 @@ import pytest
 from aws_cdk.assertions import Template
 
 from tests.infra.queries import (
+    DEAD_LETTER_QUEUE,
     EVENT_HANDLER,
     HANDLERS,
-    IDEMPOTENCY_TABLE,
     POLLER_HANDLER,
     SLACK_HANDLER,
     SLACK_QUEUE,
@@ -97,19 +97,18 @@ def test_event_handler_may_do_what_the_poller_does_but_list(request: pytest.Fixt
     assert grants(template, EVENT_HANDLER) - {XRAY} == expected
 
 
-def test_slack_notifier_may_read_its_secret_queue_and_idempotency_records_only(default: Template) -> None:
-    secret = named(default, "AWS::SecretsManager::Secret")
-    table = named(default, "AWS::DynamoDB::Table", IDEMPOTENCY_TABLE)
-    queue = named(default, "AWS::SQS::Queue", SLACK_QUEUE)
-    key = named(default, "AWS::KMS::Key")
-    assert grants(default, SLACK_HANDLER) == {
-        log_grant(default, SLACK_HANDLER),
-        (("secretsmanager:GetSecretValue",), f"${{{secret}}}"),
-        (
-            ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
-            f"${{{table}.Arn}}",
-        ),
-        # The event source mapping's reads of the queue.
+def slack_notifier_grants(template: Template) -> set[tuple[tuple[str, ...], str]]:
+    """What the notifier may do in either mode, but read its secret."""
+    table = named(template, "AWS::DynamoDB::Table", STATE_TABLE)
+    queue = named(template, "AWS::SQS::Queue", SLACK_QUEUE)
+    dead_letters = named(template, "AWS::SQS::Queue", DEAD_LETTER_QUEUE)
+    key = named(template, "AWS::KMS::Key")
+    ledgers = '{"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["slack#*"]}}'
+    return {
+        log_grant(template, SLACK_HANDLER),
+        # Its ledgers in the state table, and no job's state: read and conditionally write slack# items.
+        (("dynamodb:GetItem", "dynamodb:PutItem"), f"${{{table}.Arn}} when {ledgers}"),
+        # The event source mapping's reads of the queue; ChangeMessageVisibility is also the notifier's back-off.
         (
             (
                 "sqs:ChangeMessageVisibility",
@@ -120,7 +119,26 @@ def test_slack_notifier_may_read_its_secret_queue_and_idempotency_records_only(d
             ),
             f"${{{queue}.Arn}}",
         ),
-        (("kms:Decrypt",), f"${{{key}.Arn}}"),
+        # What Slack rejects for good, the notifier dead-letters itself.
+        (("sqs:SendMessage",), f"${{{dead_letters}.Arn}}"),
+        # Decrypt: the table, the secret, the queue; GenerateDataKey too: sending to the encrypted dead-letter queue.
+        (("kms:Decrypt", "kms:GenerateDataKey"), f"${{{key}.Arn}}"),
+    }
+
+
+def test_slack_notifier_may_read_its_webhook_secret_ledgers_and_queues_only(default: Template) -> None:
+    secret = named(default, "AWS::SecretsManager::Secret")
+    assert grants(default, SLACK_HANDLER) == {
+        *slack_notifier_grants(default),
+        (("secretsmanager:GetSecretValue",), f"${{{secret}}}"),
+    }
+
+
+def test_slack_notifier_in_app_mode_reads_the_bot_token_secret_instead(app: Template) -> None:
+    secret = named(app, "AWS::SecretsManager::Secret", {"Name": "Gtwatch/slack-bot-token"})
+    assert grants(app, SLACK_HANDLER) == {
+        *slack_notifier_grants(app),
+        (("secretsmanager:GetSecretValue",), f"${{{secret}}}"),
     }
 
 
@@ -130,7 +148,7 @@ def test_slack_notifier_may_read_a_configured_secret_by_its_name(custom: Templat
     assert reads == {rendered_arn("secretsmanager", "secret:team/gtwatch-slack-??????")}
 
 
-@pytest.mark.parametrize("template_name", ["default", "custom"])
+@pytest.mark.parametrize("template_name", ["default", "custom", "app"])
 def test_no_statement_allows_a_wildcard_action(request: pytest.FixtureRequest, template_name: str) -> None:
     template: Template = request.getfixturevalue(template_name)
     for handler in HANDLERS:
@@ -231,8 +249,10 @@ def test_key_policy_lets_the_account_use_it_through_secrets_manager_only_for_the
     } in key_statements(default)
 
 
-def test_key_policy_has_nothing_else(default: Template, custom: Template) -> None:
+def test_key_policy_has_nothing_else(default: Template, custom: Template, app: Template) -> None:
     assert len(key_statements(default)) == 5
+    # The bot token secret instead of the webhook secret: the same statement for Secrets Manager.
+    assert key_statements(app) == key_statements(default)
     # No secret created, no statement for Secrets Manager.
     assert len(key_statements(custom)) == 4
 
@@ -254,9 +274,8 @@ def test_what_the_key_protects(default: Template) -> None:
             resource["Properties"].get("SSESpecification", {}).get("KMSMasterKeyId"),
         )
     ]
-    # Both topics, both queues, both tables, the four log groups and the webhook secret.
+    # Both topics, both queues, the state table, the four log groups and the webhook secret.
     assert sorted(resource["Type"] for resource in protected) == [
-        "AWS::DynamoDB::Table",
         "AWS::DynamoDB::Table",
         "AWS::Logs::LogGroup",
         "AWS::Logs::LogGroup",

@@ -7,15 +7,16 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
-from watcher import contract
+from watcher import contract, slack_ledger
 from watcher.contract import EVENT_TYPES
+from watcher.settings import SlackSettings
+from watcher.slack_routes import parse_routes
 
 from infra.requirements import pinned_version
 from tests.infra.queries import (
     DEAD_LETTER_QUEUE,
     EVENT_HANDLER,
     HANDLERS,
-    IDEMPOTENCY_TABLE,
     POLLER_HANDLER,
     SLACK_HANDLER,
     SLACK_QUEUE,
@@ -29,8 +30,8 @@ from tests.infra.queries import (
     only,
     ref,
 )
+from tests.infra.stacks import APP, APP_ROUTES, synth
 
-ALL_AND_TEST = [*EVENT_TYPES, "test"]
 SSL_ONLY = {"Bool": {"aws:SecureTransport": "false"}}
 
 
@@ -77,14 +78,14 @@ def test_state_table_is_encrypted_with_the_key(default: Template) -> None:
     assert props["SSESpecification"] == encrypted_with_the_key(default)
 
 
-def test_idempotency_table_has_the_powertools_layout_encryption_and_recovery(default: Template) -> None:
-    table = only(default, "AWS::DynamoDB::Table", IDEMPOTENCY_TABLE)
-    props = table["Properties"]
-    assert props["BillingMode"] == "PAY_PER_REQUEST"
-    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
-    assert props["SSESpecification"] == encrypted_with_the_key(default)
-    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert table["DeletionPolicy"] == "Delete"
+def test_the_state_table_is_the_only_table(default: Template, app: Template) -> None:
+    # The Slack notifier keeps its ledgers in the state table (slack# items): no idempotency table any more.
+    default.resource_count_is("AWS::DynamoDB::Table", 1)
+    app.resource_count_is("AWS::DynamoDB::Table", 1)
+
+
+def test_the_ledger_key_prefix_the_stack_grants_is_the_one_the_notifier_writes() -> None:
+    assert slack_ledger.LEDGER_KEY_PREFIX == contract.SLACK_LEDGER_KEY_PREFIX
 
 
 # --- notifications ---------------------------------------------------------------------------------------
@@ -110,12 +111,30 @@ def test_each_topic_refuses_unencrypted_transport(default: Template, topic_name:
     } in policy["Statement"]
 
 
-def test_slack_queue_sends_a_message_to_the_dead_letter_queue_after_five_receives(default: Template) -> None:
+def test_slack_queue_dead_letters_only_as_a_safety_net_after_the_contracts_receive_count(default: Template) -> None:
     queue = only(default, "AWS::SQS::Queue", SLACK_QUEUE)["Properties"]
     assert queue["RedrivePolicy"] == {
         "deadLetterTargetArn": arn_of(default, "AWS::SQS::Queue", DEAD_LETTER_QUEUE),
-        "maxReceiveCount": 5,
+        "maxReceiveCount": contract.SLACK_MAX_RECEIVE_COUNT,
     }
+    assert contract.SLACK_MAX_RECEIVE_COUNT == 500
+
+
+def test_slack_queue_keeps_a_message_through_a_day_long_slack_outage_and_past_its_last_retry(default: Template) -> None:
+    retention = only(default, "AWS::SQS::Queue", SLACK_QUEUE)["Properties"]["MessageRetentionPeriod"]
+    # At most 10 minutes between attempts: the receives run out (and the redrive policy keeps the message) before
+    # the message would expire.
+    longest_retrying = contract.SLACK_MAX_RECEIVE_COUNT * 10 * 60
+    assert retention == contract.SLACK_QUEUE_RETENTION_SECONDS
+    assert retention >= max(4 * 24 * 3600, longest_retrying, 24 * 3600)
+
+
+def test_dead_letter_queue_keeps_messages_longer_than_the_slack_queue(default: Template) -> None:
+    # A message the redrive policy moves keeps its first enqueue time (SQS, dead-letter queue retention).
+    slack = only(default, "AWS::SQS::Queue", SLACK_QUEUE)["Properties"]["MessageRetentionPeriod"]
+    dead_letters = only(default, "AWS::SQS::Queue", DEAD_LETTER_QUEUE)["Properties"]["MessageRetentionPeriod"]
+    assert dead_letters == contract.SLACK_DEAD_LETTER_RETENTION_SECONDS == 14 * 24 * 3600
+    assert dead_letters > slack
 
 
 def test_slack_queue_visibility_is_at_least_six_times_the_notifier_timeout(default: Template) -> None:
@@ -167,13 +186,14 @@ def test_only_the_notification_topic_may_send_to_the_slack_queue(default: Templa
     ]
 
 
-def test_slack_queue_gets_raw_messages_of_every_event_type_and_tests_by_default(default: Template) -> None:
+def test_slack_queue_gets_every_notification_raw_and_unfiltered(default: Template) -> None:
     subscription = only(default, "AWS::SNS::Subscription", {"Protocol": "sqs"})
     props = subscription["Properties"]
     assert props["TopicArn"] == ref(default, "AWS::SNS::Topic", {"TopicName": "Gtwatch-notifications"})
     assert props["Endpoint"] == arn_of(default, "AWS::SQS::Queue", SLACK_QUEUE)
     assert props["RawMessageDelivery"] is True
-    assert props["FilterPolicy"] == {"event_type": ALL_AND_TEST}
+    # The notifier routes by itself and needs every notification of a job to keep the job's order.
+    assert "FilterPolicy" not in props
     # SNS checks that it may send when the subscription is made: the queue policy must exist first.
     queue_policy = logical_id(
         default, "AWS::SQS::QueuePolicy", {"Queues": [ref(default, "AWS::SQS::Queue", SLACK_QUEUE)]}
@@ -181,9 +201,14 @@ def test_slack_queue_gets_raw_messages_of_every_event_type_and_tests_by_default(
     assert subscription["DependsOn"] == [queue_policy]
 
 
-def test_slack_queue_gets_only_the_configured_event_types_and_tests(custom: Template) -> None:
-    props = only(custom, "AWS::SNS::Subscription", {"Protocol": "sqs"})["Properties"]
-    assert props["FilterPolicy"] == {"event_type": ["completed", "failed", "test"]}
+@pytest.mark.parametrize("template_name", ["custom", "app"])
+def test_configured_slack_events_or_routes_do_not_filter_the_slack_queue(
+    request: pytest.FixtureRequest, template_name: str
+) -> None:
+    template: Template = request.getfixturevalue(template_name)
+    props = only(template, "AWS::SNS::Subscription", {"Protocol": "sqs"})["Properties"]
+    assert "FilterPolicy" not in props
+    assert "FilterPolicyScope" not in props
 
 
 def test_no_email_subscription_without_addresses(default: Template) -> None:
@@ -201,18 +226,64 @@ def test_each_configured_address_gets_the_configured_email_events_and_tests(cust
         assert email["Properties"]["FilterPolicy"] == {"event_type": ["failed", "stalled", "test"]}
 
 
-def test_slack_notifier_runs_the_slack_handler_with_its_settings(default: Template) -> None:
-    props = function_props(default, SLACK_HANDLER)
-    assert props["Timeout"] == 30
-    assert props["Environment"]["Variables"] == {
-        "GTWATCH_SLACK_WEBHOOK_SECRET": ref(default, "AWS::SecretsManager::Secret"),
-        "GTWATCH_IDEMPOTENCY_TABLE_NAME": ref(default, "AWS::DynamoDB::Table", IDEMPOTENCY_TABLE),
+def notifier_queues_and_table(template: Template) -> dict[str, Any]:
+    return {
+        "GTWATCH_TABLE_NAME": ref(template, "AWS::DynamoDB::Table", STATE_TABLE),
+        "GTWATCH_SLACK_QUEUE_URL": ref(template, "AWS::SQS::Queue", SLACK_QUEUE),
+        "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL": ref(template, "AWS::SQS::Queue", DEAD_LETTER_QUEUE),
         "GTWATCH_SLACK_TIMEOUT_SECONDS": "5",
         "GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS": "8",
         "POWERTOOLS_SERVICE_NAME": "gtwatch",
         "POWERTOOLS_METRICS_NAMESPACE": "Gtwatch",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
+
+
+def test_slack_notifier_runs_the_slack_handler_in_webhook_mode_by_default(default: Template) -> None:
+    props = function_props(default, SLACK_HANDLER)
+    assert props["Timeout"] == 30
+    assert props["Environment"]["Variables"] == {
+        "GTWATCH_SLACK_MODE": "webhook",
+        "GTWATCH_SLACK_WEBHOOK_SECRET": ref(default, "AWS::SecretsManager::Secret"),
+        "GTWATCH_SLACK_EVENTS": "completed,failed,stopped,stalled,resumed",
+        **notifier_queues_and_table(default),
+    }
+
+
+def test_slack_notifier_in_app_mode_gets_the_token_secret_and_the_routes(app: Template) -> None:
+    env = function_props(app, SLACK_HANDLER)["Environment"]["Variables"]
+    assert env == {
+        "GTWATCH_SLACK_MODE": "app",
+        "GTWATCH_SLACK_TOKEN_SECRET": ref(app, "AWS::SecretsManager::Secret"),
+        "GTWATCH_SLACK_ROUTES": (
+            '[{"channel":"#labeling","events":["completed","failed"]},'
+            '{"channel":"C0123ABCD","events":["failed","stalled"],"name_contains":"prod","mention":"<!here>"}]'
+        ),
+        **notifier_queues_and_table(app),
+    }
+    assert parse_routes(json.loads(env["GTWATCH_SLACK_ROUTES"])) == parse_routes(APP_ROUTES)
+
+
+@pytest.mark.parametrize("template_name", ["default", "custom", "app"])
+def test_the_notifier_starts_with_the_settings_the_stack_gives_it(
+    request: pytest.FixtureRequest, template_name: str
+) -> None:
+    template: Template = request.getfixturevalue(template_name)
+    env = function_props(template, SLACK_HANDLER)["Environment"]["Variables"]
+    # Resource references become names and URLs at deploy time: stand-ins of that form.
+    stand_ins = {
+        "GTWATCH_TABLE_NAME": "Gtwatch-StateTable-ABC123",
+        "GTWATCH_SLACK_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/Gtwatch-SlackQueue",
+        "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/Gtwatch-Dead",
+        "GTWATCH_SLACK_WEBHOOK_SECRET": "arn:aws:secretsmanager:us-east-1:123456789012:secret:Gtwatch/x-AbCdEf",
+        "GTWATCH_SLACK_TOKEN_SECRET": "arn:aws:secretsmanager:us-east-1:123456789012:secret:Gtwatch/x-AbCdEf",
+    }
+    environ = {name: value if isinstance(value, str) else stand_ins[name] for name, value in env.items()}
+    settings = SlackSettings.from_env(environ)
+    assert settings.mode == env["GTWATCH_SLACK_MODE"]
+    assert settings.queue_url is not None  # without it, the back-off falls back to the 3-minute visibility
+    # Slack's own Web API: the stack never points the notifier elsewhere.
+    assert "GTWATCH_SLACK_API_URL" not in env
 
 
 def test_slack_notifier_reads_the_queue_in_batches_reporting_failed_items(default: Template) -> None:
@@ -236,6 +307,28 @@ def test_a_configured_webhook_secret_is_used_not_created(custom: Template) -> No
     assert "SlackWebhookSecretName" not in custom.to_json()["Outputs"]
     env = function_props(custom, SLACK_HANDLER)["Environment"]["Variables"]
     assert env["GTWATCH_SLACK_WEBHOOK_SECRET"] == "team/gtwatch-slack"
+    assert env["GTWATCH_SLACK_EVENTS"] == "completed,failed"
+
+
+def test_app_mode_creates_a_bot_token_secret_under_the_key_and_outputs_its_name(app: Template) -> None:
+    secret = only(app, "AWS::SecretsManager::Secret")["Properties"]
+    assert secret["Name"] == "Gtwatch/slack-bot-token"
+    assert secret["KmsKeyId"] == key_arn(app)
+    # A placeholder, which the notifier refuses (not xoxb-...) until a person puts the bot token in.
+    assert not secret["SecretString"].startswith("xoxb-")
+    outputs = app.to_json()["Outputs"]
+    assert outputs[contract.OUTPUT_SLACK_TOKEN_SECRET_NAME]["Value"] == "Gtwatch/slack-bot-token"
+    # No webhook in app mode: neither its secret nor its output.
+    assert contract.OUTPUT_SLACK_WEBHOOK_SECRET_NAME not in outputs
+
+
+def test_app_mode_uses_a_configured_token_secret(tmp_path_factory: pytest.TempPathFactory) -> None:
+    configured = {**APP, "slack": {**APP["slack"], "token_secret_name": "team/gtwatch-bot"}}
+    template = synth(tmp_path_factory.mktemp("app-configured-token"), configured).template
+    template.resource_count_is("AWS::SecretsManager::Secret", 0)
+    assert contract.OUTPUT_SLACK_TOKEN_SECRET_NAME not in template.to_json()["Outputs"]
+    env = function_props(template, SLACK_HANDLER)["Environment"]["Variables"]
+    assert env["GTWATCH_SLACK_TOKEN_SECRET"] == "team/gtwatch-bot"
 
 
 # --- the functions ---------------------------------------------------------------------------------------
@@ -415,7 +508,21 @@ def test_the_watcher_config_output_holds_the_effective_defaults(default: Templat
         "stall_after_minutes": 60,
         "stall_repeat_minutes": None,
         "schedule_minutes": 5,
+        "slack": {"mode": "webhook", "routes": None},
     }
+
+
+def test_the_watcher_config_output_holds_the_app_mode_and_its_routes(app: Template) -> None:
+    config = watcher_config(app, "us-west-2")
+    assert config["slack"] == {
+        "mode": "app",
+        "routes": [
+            {"channel": "#labeling", "events": ["completed", "failed"]},
+            {"channel": "C0123ABCD", "events": ["failed", "stalled"], "name_contains": "prod", "mention": "<!here>"},
+        ],
+    }
+    # What reaches Slack at all, in the contract's order: the events of some route.
+    assert config["slack_events"] == ["completed", "failed", "stalled"]
 
 
 def test_the_watcher_config_output_holds_the_configured_settings(custom: Template) -> None:
@@ -427,9 +534,12 @@ def test_the_watcher_config_output_holds_the_configured_settings(custom: Templat
         "stall_after_minutes": 90,
         "stall_repeat_minutes": 120,
         "schedule_minutes": 10,
+        "slack": {"mode": "webhook", "routes": None},
     }
 
 
-def test_the_default_stack_has_45_resources(default: Template) -> None:
+def test_the_default_stack_has_44_resources(default: Template, app: Template) -> None:
     # Reported in the deploy docs; a change here is worth a look at what was added.
-    assert len(default.to_json()["Resources"]) == 45
+    assert len(default.to_json()["Resources"]) == 44
+    # App mode swaps the webhook secret for the bot token secret.
+    assert len(app.to_json()["Resources"]) == 44
