@@ -2,8 +2,9 @@
 
 `check` is one read-only look with the watcher's own logic: which labeling jobs a deployment would watch and which
 notifications it would send now. It calls SageMaker's ListLabelingJobs only; no DynamoDB, SNS or Slack.
-`test-notify` publishes one clearly marked test notification through a deployed topic, so Slack and every confirmed
-email subscription show it (test notifications pass every channel's filter).
+`test-notify` publishes one clearly marked test notification through a deployed topic, so Slack (the webhook's channel,
+or in app mode every route's channel) and every confirmed email subscription show it (test notifications pass every
+channel's filter and every route).
 
 Both use boto3's usual credential and region chain (AWS_PROFILE, AWS_REGION, ~/.aws/config ...), and honour
 AWS_ENDPOINT_URL, which is how the tests point them at the local emulator. Without flags they take the regions, the
@@ -89,7 +90,8 @@ def add_commands(subparsers: Any) -> None:
         "test-notify",
         help="send a test notification through the deployed topic to Slack and email",
         description="Publishes one notification marked TEST through the deployed gtwatch topic. Every channel "
-        "receives test notifications, whatever events it is configured for.",
+        "receives test notifications, whatever events it is configured for: the Slack webhook, or in app mode "
+        "every route's Slack channel, and every confirmed email subscription.",
     )
     target = notify_cmd.add_mutually_exclusive_group()
     target.add_argument("--topic-arn", help="the gtwatch topic (the stack's TopicArn output)")
@@ -248,6 +250,7 @@ def make_test_notification(topic_arn: str, now: datetime) -> Notification:
         creation_time=now,
         last_modified_time=now,
     )
+    # No stream and sequence 0: the Slack notifier posts it on its own, outside any job's order and thread.
     return Notification(
         # The Slack notifier is idempotent per id; a new id per send, so that a second test is posted too.
         id=f"{region}:{TEST_JOB_NAME}:{EventType.TEST.value}:{to_iso(now)}",
@@ -286,8 +289,10 @@ def run_test_notify(args: argparse.Namespace, *, out: TextIO = sys.stdout, err: 
         print(f"Sent a test notification to {topic_arn} (SNS message {message_id}).", file=out)
         print(f"Subject: {email_message.subject(notification)}", file=out)
         print(
-            "Slack and every confirmed email subscription should show it within a minute. If Slack stays quiet, "
-            "look at the Slack notifier's log and the dead-letter queue.",
+            "Slack (the webhook's channel, or in app mode every route's channel) and every confirmed email "
+            "subscription should show it within a minute. If Slack stays quiet, look at the Slack notifier's log: "
+            "not_in_channel or channel_not_found means the bot is not in a route's channel, invalid_auth or "
+            "token_revoked a token to replace (docs/slack.md).",
             file=out,
         )
 

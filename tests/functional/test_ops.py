@@ -19,12 +19,14 @@ from typing import Any
 
 import boto3
 import pytest
+from watcher import slack_handler
 from watcher.model import EventType
 
 from gtwatch.ops import check as ops
 from gtwatch.ops import common
 from gtwatch.sim.emulator import deployment, email, labeling_jobs
-from gtwatch.sim.emulator.deployment import Resources, Routing
+from gtwatch.sim.emulator.deployment import FakeLambdaContext, Resources, Routing
+from gtwatch.sim.slack_endpoint import SlackEndpoint
 
 NOW = datetime.now(UTC)
 HALF = {"TotalLabeled": 4, "HumanLabeled": 4, "MachineLabeled": 0, "FailedNonRetryableError": 0, "Unlabeled": 6}
@@ -255,17 +257,51 @@ def test_check_prints_times_in_utc_on_a_machine_in_another_time_zone(emulated: E
 
 @BOTH_MODES
 def test_test_notify_reaches_slack_and_email_whatever_their_events(emulated: Emulated) -> None:
-    assert emulated.gtwatch("test-notify", "--topic-arn", emulated.resources.topic_arn) == 0
+    with SlackEndpoint(timeout_hold_seconds=1.5) as slack:
+        secrets = deployment.client("secretsmanager")
+        secrets.put_secret_value(SecretId=emulated.resources.secret_name, SecretString=slack.url)
 
-    (document,) = emulated.slack_queue()
-    assert document["event_type"] == EventType.TEST.value
-    assert document["job"]["name"] == ops.TEST_JOB_NAME
+        assert emulated.gtwatch("test-notify", "--topic-arn", emulated.resources.topic_arn) == 0
+
+        (message,) = queued(emulated.resources)
+        document = json.loads(message["Body"])
+        assert document["event_type"] == EventType.TEST.value
+        assert document["job"]["name"] == ops.TEST_JOB_NAME
+        # The Slack notifier posts it to the webhook, though Slack is configured for failures only.
+        assert run_slack_notifier(emulated.resources, message) == []
+        (payload,) = slack.received
+        assert payload["metadata"]["event_payload"]["notification_id"] == document["id"]
+        assert "TEST: gtwatch can reach this channel; no job changed" in payload["text"]
     (delivery,) = email.take()
     assert delivery.address == deployment.EMAIL_ADDRESS
     assert delivery.subject == f"[gtwatch] Test: {ops.TEST_JOB_NAME} (us-east-1)"
     assert "(TEST: gtwatch can reach this channel; no job changed)" in delivery.message
     assert delivery.attributes["event_type"] == "test"
     assert f"Sent a test notification to {emulated.resources.topic_arn}" in emulated.out.getvalue()
+
+
+def queued(resources: Resources) -> list[dict[str, Any]]:
+    """The Slack queue's messages, as the notifier's event source receives them."""
+    response = deployment.client("sqs").receive_message(
+        QueueUrl=resources.slack_queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
+    )
+    messages: list[dict[str, Any]] = response.get("Messages", [])
+    return messages
+
+
+def run_slack_notifier(resources: Resources, message: dict[str, Any]) -> list[str]:
+    """The Slack notifier invoked on `message` as Lambda's SQS event source does; the ids it failed."""
+    record = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {"ApproximateReceiveCount": message["Attributes"]["ApproximateReceiveCount"]},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": resources.slack_queue_arn,
+    }
+    response = slack_handler.lambda_handler({"Records": [record]}, FakeLambdaContext("gtwatch-slack-notifier"))
+    return [str(failure["itemIdentifier"]) for failure in response["batchItemFailures"]]
 
 
 @BOTH_MODES
