@@ -329,6 +329,7 @@ $0.50 per GB of logs). Free tiers ignored.
 
 
 def cost_table(ours: list[SizeResult]) -> str:
+    """The monthly cost of the default deployment at 10 and 500 active jobs (docs/performance.md, docs/deploy.md)."""
     runs = 8_640
     rows = []
     for active in (10, 500):
@@ -339,20 +340,27 @@ def cost_table(ours: list[SizeResult]) -> str:
         lambda_gb_s = runs * 0.25 * max(0.2, nearest.median("wall_ms") / 1000 * active / nearest.active)
         items = {
             "Lambda (256 MB, arm64)": lambda_gb_s * 0.0000133334 + runs * 3 / 1e6 * 0.20,
+            # The Slack notifier's ledger (a read and about three writes per notification) adds under a cent.
             "DynamoDB on demand": runs * (reads * 0.25 + writes * 1.25) / 1e6,
             "SNS + email (≈ 3 notifications per active job a month)": active * 3 * (0.50 / 1e6 + 2 / 1e5),
-            "SQS (Slack queue, long polling)": 0.4 * 0.5,
+            # The Slack trigger long-polls with 5 pollers (maximum concurrency is set, so Lambda does not drop to 2):
+            # about 3 requests a minute each, some 650,000 a month.
+            "SQS (Slack queue, long polling)": 650_000 * 0.40 / 1e6,
             "KMS (key + requests)": 1 + runs * 4 * 0.03 / 1e4,
-            "CloudWatch (10 metrics, 5 alarms, dashboard, logs)": 10 * 0.30 + 5 * 0.10 + 3 + 0.05,
+            # The one Slack secret the stack creates (the webhook URL, or the bot token in app mode).
+            "Secrets Manager (1 secret)": 0.40,
+            # PollSucceeded every run (the three failure metrics only when not zero), 8 alarms, ~30 MB of logs.
+            "CloudWatch (1 metric, 8 alarms, logs)": 1 * 0.30 + 8 * 0.10 + 0.02,
         }
-        total = sum(items.values())
+        # The total of the rounded columns, so that the row adds up as a reader checks it.
+        total = sum(round(value, 2) for value in items.values())
         lines = " | ".join(f"${value:,.2f}" for value in items.values())
         rows.append(f"| {active} | {lines} | **${total:,.2f}** |")
-    header = " | ".join(["Lambda", "DynamoDB", "SNS + email", "SQS", "KMS", "CloudWatch"])
+    header = " | ".join(["Lambda", "DynamoDB", "SNS + email", "SQS", "KMS", "Secrets Manager", "CloudWatch"])
     return (
-        f"| active jobs | {header} | total |\n|--:|" + "--:|" * 7 + "\n" + "\n".join(rows) + "\n\n"
-        "CloudWatch (mostly the dashboard and custom metrics) and the KMS key dominate; the watcher's own runs cost "
-        "cents, and they follow the active jobs, not the account's history."
+        f"| active jobs | {header} | total |\n|--:|" + "--:|" * 8 + "\n" + "\n".join(rows) + "\n\n"
+        "The KMS key, the alarms and the secret dominate; the watcher's own runs cost cents, and they follow the "
+        "active jobs, not the account's history. `dashboard: true` adds $3.00."
     )
 
 
