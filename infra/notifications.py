@@ -15,6 +15,8 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from watcher.contract import (
+    ALL_CHANNELS,
+    CHANNEL_ATTRIBUTE,
     EVENT_TYPE_ATTRIBUTE,
     SLACK_BATCH_SIZE,
     SLACK_DEAD_LETTER_RETENTION_SECONDS,
@@ -102,8 +104,17 @@ class SlackSecret:
 
 
 def event_type_filter(event_types: Sequence[str]) -> dict[str, sns.SubscriptionFilter]:
-    """A subscription filter for the given event types, plus test notifications, which every channel gets."""
-    return {EVENT_TYPE_ATTRIBUTE: sns.SubscriptionFilter.string_filter(allowlist=[*event_types, TEST_EVENT_TYPE])}
+    """An email subscription's filter: the given event types, plus test notifications, which every channel gets;
+    published for email (quiet hours may publish a notification for one channel now and the other later)."""
+    return {
+        EVENT_TYPE_ATTRIBUTE: sns.SubscriptionFilter.string_filter(allowlist=[*event_types, TEST_EVENT_TYPE]),
+        **channel_filter("email"),
+    }
+
+
+def channel_filter(channel: str) -> dict[str, sns.SubscriptionFilter]:
+    """Only what is published for `channel` (or for every channel, the usual case)."""
+    return {CHANNEL_ATTRIBUTE: sns.SubscriptionFilter.string_filter(allowlist=[channel, ALL_CHANNELS])}
 
 
 def topic_name(stack: Stack) -> str:
@@ -216,8 +227,9 @@ class Notifications(Construct):
             endpoint=self.slack_queue.queue_arn,
             # The notifier reads the message the publisher wrote for "sqs", not an SNS envelope.
             raw_message_delivery=True,
-            # No filter policy: the notifier routes by itself, and it needs every notification of a job (each
-            # carries the job's next sequence number) to deliver them in order.
+            # Every event type: the notifier routes by itself, and it needs every notification of a job (each
+            # carries the job's next sequence number) to deliver them in order. Only what is published for Slack.
+            filter_policy=channel_filter("slack"),
         )
         if allowed.policy_dependable is not None:
             subscription.node.add_dependency(allowed.policy_dependable)

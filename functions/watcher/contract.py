@@ -44,7 +44,8 @@ SLACK_QUEUE_VISIBILITY_SECONDS: Final = SLACK_FUNCTION_TIMEOUT_SECONDS * 6
 # One message per invocation: the timeout then budgets one slow Slack answer, not ten (see the budget below).
 SLACK_BATCH_SIZE: Final = 1
 # A safety net only: the notifier keeps a message while Slack is down (backing off, at most 10 minutes between
-# attempts) and dead-letters itself what Slack rejects for good. 500 receives outlast a week-long outage.
+# attempts) and dead-letters itself what Slack rejects for good. 500 receives outlast about 3.5 days of
+# 10-minute retries, far beyond the 24-hour outage the notifier is built to ride out.
 SLACK_MAX_RECEIVE_COUNT: Final = 500
 
 # Metrics the poller emits (Powertools EMF, namespace from POWERTOOLS_METRICS_NAMESPACE, which the stack derives

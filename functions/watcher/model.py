@@ -300,6 +300,43 @@ class Notification:
         )
 
 
+# The channels a notification goes to: SNS delivers it to the email subscriptions and to the Slack queue.
+CHANNELS = frozenset({"email", "slack"})
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A notification not yet published to every channel. `channels` are still to do; of those, `held` wait for
+    quiet hours to end at `held_until` (or for a later notification of the job that is not held)."""
+
+    notification: Notification
+    channels: frozenset[str] = CHANNELS
+    held: frozenset[str] = frozenset()
+    held_until: datetime | None = None
+
+    def holds(self, channel: str, now: datetime) -> bool:
+        return channel in self.held and self.held_until is not None and now < self.held_until
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "notification": self.notification.to_document(),
+            "channels": sorted(self.channels),
+            "held": sorted(self.held),
+            "held_until": to_iso(self.held_until) if self.held_until else None,
+        }
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> OutboxEntry:
+        if "notification" not in doc:  # Stored before quiet hours: a bare notification for every channel.
+            return cls(Notification.from_document(doc))
+        return cls(
+            notification=Notification.from_document(doc["notification"]),
+            channels=frozenset(doc["channels"]),
+            held=frozenset(doc.get("held") or ()),
+            held_until=from_iso(doc["held_until"]) if doc.get("held_until") else None,
+        )
+
+
 @dataclass(frozen=True)
 class Sample:
     """Work done at one tick; a short series of them gives the labeling rate."""
@@ -322,8 +359,8 @@ class JobState:
     stall_notified_at: datetime | None = None
     stall_notices: int = 0
     history: tuple[Sample, ...] = ()
-    # Notifications decided but not yet accepted by SNS: the outbox.
-    outbox: tuple[Notification, ...] = ()
+    # Notifications decided but not yet published to every channel: the outbox.
+    outbox: tuple[OutboxEntry, ...] = ()
     # The run delivering the outbox, until when: overlapping runs leave it alone meanwhile.
     lease_owner: str | None = None
     lease_until: datetime | None = None

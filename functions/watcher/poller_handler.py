@@ -34,6 +34,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         rules=config.rules,
         run=run,
         mutes=MuteStore(aws.client("dynamodb"), config.table_name),
+        quiet=config.quiet_hours,
     )
     reports: list[RunReport] = []
     failed: list[str] = []

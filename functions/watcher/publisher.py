@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from . import email_message
-from .model import Notification
+from .contract import ALL_CHANNELS, CHANNEL_ATTRIBUTE
+from .model import CHANNELS, Notification
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
 
 
-def publish(sns: Any, topic_arn: str, notification: Notification) -> str:
-    """Publish and return SNS's message id. Attributes feed the subscriptions' filter policies."""
+def publish(sns: SNSClient, topic_arn: str, notification: Notification, channels: frozenset[str] = CHANNELS) -> str:
+    """Publish to `channels` and return SNS's message id. Attributes feed the subscriptions' filter policies: the
+    email subscriptions take `channel` "email" or "all", the Slack queue "slack" or "all"."""
     text = email_message.body(notification)
     message = {
         "default": text,
@@ -24,6 +29,7 @@ def publish(sns: Any, topic_arn: str, notification: Notification) -> str:
         "job_name": notification.job.name,
         "region": notification.job.region,
         "notification_id": notification.id,
+        CHANNEL_ATTRIBUTE: ALL_CHANNELS if channels == CHANNELS else next(iter(channels)),
     }
     response = sns.publish(
         TopicArn=topic_arn,

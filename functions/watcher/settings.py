@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from . import container
 from .contract import EVENT_TYPES, SLACK_HTTP_TIMEOUT_SECONDS, SLACK_MAX_RETRY_AFTER_SECONDS
 from .diff import WatchRules
+from .quiet import QuietHours, parse_quiet_hours
 from .slack_routes import Route, parse_routes, webhook_route
 
 SLACK_API_URL = "https://slack.com/api/"
@@ -70,6 +71,7 @@ class PollerSettings(_EnvSettings):
         "stall_after_minutes": "GTWATCH_STALL_AFTER_MINUTES",
         "stall_repeat_minutes": "GTWATCH_STALL_REPEAT_MINUTES",
         "schedule_minutes": "GTWATCH_SCHEDULE_MINUTES",
+        "quiet_hours_json": "GTWATCH_QUIET_HOURS",
         "home_region": "AWS_REGION",
     }
 
@@ -81,6 +83,21 @@ class PollerSettings(_EnvSettings):
     stall_after_minutes: Annotated[int, Field(ge=1)] = 60
     stall_repeat_minutes: Annotated[int | None, Field(ge=1)] = None
     schedule_minutes: Annotated[int, Field(ge=1, le=1440)] = 5
+    quiet_hours_json: str | None = None
+
+    @field_validator("quiet_hours_json")
+    @classmethod
+    def _check_quiet_hours(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_quiet_hours(json.loads(value))
+            except ValueError as error:  # json.JSONDecodeError is a ValueError
+                raise ValueError(str(error)) from None
+        return value
+
+    @property
+    def quiet_hours(self) -> QuietHours | None:
+        return None if self.quiet_hours_json is None else parse_quiet_hours(json.loads(self.quiet_hours_json))
 
     @field_validator("regions", mode="before")
     @classmethod

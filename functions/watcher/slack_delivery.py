@@ -75,11 +75,6 @@ def deliver(
 ) -> None:
     """Deliver `notification` to every route that takes it, in its job's order; raises NotYet or a SlackPostError
     when it must be tried again later (what was delivered stays delivered)."""
-    if not notification.stream:  # Not part of a job's stream (a test notification): no order to keep.
-        for route in routes:
-            if route.takes(notification.event_type.value, notification.job.name):
-                _post_alone(notification, route, slack)
-        return
     ledger = ledgers.get(notification.stream)
     if notification.sequence <= ledger.delivered:
         logger.info("Already delivered", extra={"sequence": notification.sequence})
@@ -121,6 +116,13 @@ def deliver_redriven(notification: Notification, route: Route, slack: Slack, led
         _post_alone(notification, route, slack)
         return
     slack.app.post(root.channel_id, message_for(notification, route), thread_ts=root.ts)
+
+
+def deliver_test(notification: Notification, route: Route, slack: Slack) -> None:
+    """A test notification (`gtwatch test-notify`): posted to the destination on its own, without the route's
+    mention, so that proving a channel works pings no one."""
+    quiet_route = Route(route.channel, route.events, route.name_contains, mention=None)
+    _post_alone(notification, quiet_route, slack)
 
 
 def message_for(notification: Notification, route: Route) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from . import aws, clock, container, slack_client
 from .contract import SLACK_FUNCTION_TIMEOUT_SECONDS, SLACK_POST_ATTEMPTS
 from .model import Notification
-from .slack_delivery import Attempt, NotYet, Slack, deliver, deliver_redriven
+from .slack_delivery import Attempt, NotYet, Slack, deliver, deliver_redriven, deliver_test
 from .slack_ledger import LedgerStore
 from .slack_routes import Route
 
@@ -46,16 +46,23 @@ ROUTE_ATTRIBUTE = "gtwatch_route"
 # within 10 minutes (plus Lambda's polling) of Slack's recovery, however long the outage.
 FIRST_RETRY_SECONDS = 60
 LONGEST_RETRY_SECONDS = 600
-# A message waiting for an earlier one of its job is looked at again soon.
-WAITING_RETRY_SECONDS = 30
+# A message waiting for an earlier one of its job is looked at again soon, backing off too (30 s, 1, 2, 4 minutes,
+# then every 5): a chain of a job's messages catches up within minutes of the first going out, and a day-long
+# outage stays far from the queue's receive limit.
+FIRST_WAITING_SECONDS = 30
+LONGEST_WAITING_SECONDS = 300
 # One Slack call's worst case (attempts of the HTTP timeout plus Retry-After waits): enough time must remain.
 CLAIM_MARGIN = timedelta(seconds=30)
 
 
-def retry_delay_seconds(receive_count: int) -> int:
-    """How long a message that Slack could not take waits before its next attempt (`receive_count` >= 1)."""
-    delay: int = FIRST_RETRY_SECONDS * 2 ** min(10, max(0, receive_count - 1))
-    return min(LONGEST_RETRY_SECONDS, delay)
+def retry_delay_seconds(receive_count: int, *, waiting: bool = False) -> int:
+    """How long a message waits before its next attempt (`receive_count` >= 1): Slack could not take it, or
+    (`waiting`) an earlier message of its job has not gone out yet."""
+    first, longest = (
+        (FIRST_WAITING_SECONDS, LONGEST_WAITING_SECONDS) if waiting else (FIRST_RETRY_SECONDS, LONGEST_RETRY_SECONDS)
+    )
+    delay: int = first * 2 ** min(10, max(0, receive_count - 1))
+    return min(longest, delay)
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,14 @@ def _build_container() -> _Container:
 
 
 def _slack(kept: _Container) -> Slack:
+    """The Slack side for this invocation; a secret that holds no usable URL or token is a setup error."""
+    try:
+        return _slack_from_secrets(kept)
+    except ValueError as error:  # SlackWebhookSecretError, SlackTokenSecretError: the text never shows the value
+        raise slack_client.SlackMisconfigured(str(error)) from None
+
+
+def _slack_from_secrets(kept: _Container) -> Slack:
     settings = kept.settings
     if settings.mode == "app":
         return Slack(app=_app(kept), channel_id=lambda channel: _channel_id(kept, channel))
@@ -154,6 +169,9 @@ class _Invocation:
         logger.append_keys(notification_id=notification.id)
         kept = _cold_start()
         now = clock.now()
+        if not notification.stream:  # A test notification (`gtwatch test-notify`): one try, never repeated.
+            self._try_once(notification, kept, record)
+            return
         try:
             slack = _slack(kept)
             redriven = record.message_attributes.get(ROUTE_ATTRIBUTE)
@@ -180,7 +198,7 @@ class _Invocation:
             )
         except NotYet as waiting:
             logger.info("Not delivered yet", extra={"reason": str(waiting)})
-            self._retry_later(record, WAITING_RETRY_SECONDS)
+            self._retry_later(record, retry_delay_seconds(_receives(record), waiting=True))
             raise
         except slack_client.SlackMisconfigured as error:
             logger.error(
@@ -194,6 +212,35 @@ class _Invocation:
             logger.warning("Slack did not take the message; retrying later", extra={"error": str(error)})
             self._retry_later(record, retry_delay_seconds(_receives(record)))
             raise
+
+    def _try_once(self, notification: Notification, kept: _Container, record: SQSRecord) -> None:
+        """Post a test notification to every destination, never twice: a retry would post it again where it did
+        arrive. A setup error it meets still fails the invocation (so the alarm shows it now), after the message
+        is deleted so that the failure does not bring it back."""
+        problems: list[str] = []
+        try:
+            slack = _slack(kept)
+            for route in kept.routes:
+                try:
+                    deliver_test(notification, route, slack)
+                except slack_client.SlackPostError as error:
+                    logger.error(
+                        "Test notification not delivered to this destination",
+                        extra={"destination": route.channel, "error": str(error)},
+                    )
+                    if isinstance(error, slack_client.SlackMisconfigured):
+                        problems.append(f"{route.channel}: {error}")
+        except slack_client.SlackMisconfigured as error:
+            logger.error("Test notification not sent: Slack is not set up", extra={"error": str(error)})
+            problems.append(str(error))
+        if problems:
+            self._forget(record)
+            self.misconfigured.extend(problems)
+
+    def _forget(self, record: SQSRecord) -> None:
+        queue_url = _cold_start().settings.queue_url
+        if queue_url is not None:
+            aws.client("sqs").delete_message(QueueUrl=queue_url, ReceiptHandle=record.receipt_handle)
 
     def _retry_later(self, record: SQSRecord, seconds: int) -> None:
         queue_url = _cold_start().settings.queue_url

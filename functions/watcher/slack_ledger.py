@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from .contract import TABLE_PARTITION_KEY, TTL_ATTRIBUTE
+from .contract import SLACK_LEDGER_KEY_PREFIX, TABLE_PARTITION_KEY, TTL_ATTRIBUTE
 from .model import from_iso, to_iso
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-LEDGER_KEY_PREFIX = "slack#"
+LEDGER_KEY_PREFIX = SLACK_LEDGER_KEY_PREFIX
 # Kept as long as a finished job's state, so that a late duplicate of its last message is still recognised.
 LEDGER_RETENTION = timedelta(days=30)
 

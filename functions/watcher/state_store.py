@@ -29,7 +29,7 @@ from .contract import (
     TABLE_PARTITION_KEY,
     TTL_ATTRIBUTE,
 )
-from .model import JobState, JobStatus, LabelCounters, Notification, Sample, from_iso, to_iso
+from .model import JobState, JobStatus, LabelCounters, OutboxEntry, Sample, from_iso, to_iso
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -237,7 +237,7 @@ def _state_to_item(state: JobState, now: datetime) -> dict[str, Any]:
         "stall_notified_at": None if state.stall_notified_at is None else to_iso(state.stall_notified_at),
         "stall_notices": state.stall_notices,
         "history": [[to_iso(sample.at), sample.done] for sample in state.history],
-        "outbox": [json.dumps(n.to_document(), ensure_ascii=False) for n in state.outbox] or None,
+        "outbox": [json.dumps(entry.to_document(), ensure_ascii=False) for entry in state.outbox] or None,
         "lease_owner": state.lease_owner if state.outbox else None,
         "lease_until": to_iso(state.lease_until) if state.outbox and state.lease_until else None,
         "version": state.version,
@@ -257,7 +257,7 @@ def _state_from_item(item: dict[str, Any]) -> JobState:
         stall_notified_at=from_iso(item["stall_notified_at"]) if item.get("stall_notified_at") else None,
         stall_notices=int(item.get("stall_notices", 0)),
         history=tuple(Sample(at=from_iso(at), done=int(done)) for at, done in item.get("history", [])),
-        outbox=tuple(Notification.from_document(json.loads(raw)) for raw in item.get("outbox", [])),
+        outbox=tuple(OutboxEntry.from_document(json.loads(raw)) for raw in item.get("outbox", [])),
         lease_owner=item.get("lease_owner"),
         lease_until=from_iso(item["lease_until"]) if item.get("lease_until") else None,
         version=int(item["version"]),

@@ -19,8 +19,9 @@ from aws_lambda_powertools import Logger
 
 from . import container
 from .diff import Decision, WatchRules, decide
-from .model import JobState, LabelingJob, Notification
+from .model import JobState, LabelingJob, Notification, OutboxEntry
 from .mute import Mute, MuteStore
+from .quiet import QuietHours
 from .sagemaker_jobs import describe_job
 from .state_store import RunRecord, StateConflict, StateStore
 
@@ -32,7 +33,7 @@ logger = Logger(child=True)
 # Clearing a delivered outbox races only with overlapping runs; a few compare-and-set rounds settle it.
 CLEAR_ATTEMPTS = 3
 
-Publish = Callable[[Notification], str]
+Publish = Callable[[Notification, frozenset[str]], str]
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,14 @@ class Watcher:
     rules: WatchRules
     run: Run
     mutes: MuteStore
+    quiet: QuietHours | None = None
+
+    def entry(self, notification: Notification) -> OutboxEntry:
+        """A new notification's outbox entry: held for the quiet-hours channels if its type is held now."""
+        if self.quiet is None:
+            return OutboxEntry(notification)
+        held, until = self.quiet.holds(notification.event_type.value, self.run.now)
+        return OutboxEntry(notification, held=held, held_until=until)
 
 
 def watch_job(
@@ -146,7 +155,7 @@ def _remember(watcher: Watcher, previous: JobState | None, decision: Decision, r
             _forget(watcher.store, previous, report)
         return previous if previous is not None and previous.outbox else None
     run = watcher.run
-    outbox = (previous.outbox if previous else ()) + decision.notifications
+    outbox = (previous.outbox if previous else ()) + tuple(watcher.entry(n) for n in decision.notifications)
     if outbox and not (previous and previous.leased_to_another(run.run_id, run.now)):
         state = replace(decision.state, outbox=outbox, lease_owner=run.run_id, lease_until=run.lease_until)
     else:
@@ -176,12 +185,27 @@ def _forget(store: StateStore, state: JobState, report: RunReport) -> None:
         report.conflicts += 1  # Changed by another run since it was read: it is not ours to delete.
 
 
+def due_channels(outbox: tuple[OutboxEntry, ...], now: datetime) -> list[frozenset[str]]:
+    """For each entry, the channels to publish it to now: those not held, and for a channel where a later entry
+    is due, every earlier one too (a notification that is not held releases the job's held ones, in order)."""
+    last_due: dict[str, int] = {}
+    for index, entry in enumerate(outbox):
+        for channel in entry.channels:
+            if not entry.holds(channel, now):
+                last_due[channel] = index
+    return [
+        frozenset(channel for channel in entry.channels if index <= last_due.get(channel, -1))
+        for index, entry in enumerate(outbox)
+    ]
+
+
 def _deliver_outbox(watcher: Watcher, state: JobState, report: RunReport) -> None:
     run, store = watcher.run, watcher.store
-    if not state.outbox:
-        return
+    plan = due_channels(state.outbox, run.now)
+    if not any(plan):
+        return  # Nothing due (empty, or held for quiet hours).
     if state.leased_to_another(run.run_id, run.now):
-        report.waiting_since(state.outbox[0].occurred_at)  # Kept safely; the lease holder delivers it.
+        report.waiting_since(state.outbox[0].notification.occurred_at)  # Kept safely; the lease holder delivers.
         return
     if state.lease_owner != run.run_id:
         try:  # Claim the outbox; the version check makes sure no one else did in the meantime.
@@ -194,31 +218,42 @@ def _deliver_outbox(watcher: Watcher, state: JobState, report: RunReport) -> Non
             report.conflicts += 1
             return
         report.states_written += 1
-    delivered: list[Notification] = []
-    for notification in state.outbox:
-        if notification.id not in container.published_unrecorded:
+    delivered: dict[str, frozenset[str]] = {}
+    for entry, due in zip(state.outbox, plan, strict=True):
+        if not due:
+            continue
+        notification = entry.notification
+        memo = _memo_key(notification, due)
+        if memo not in container.published_unrecorded:
             try:
-                watcher.publish(notification)
+                watcher.publish(notification, due)
             except Exception:
                 # Kept in the outbox: a later run publishes it again, in order.
                 logger.exception("Publishing failed; will retry next run", extra={"notification": notification.id})
                 report.publish_failures += 1
                 report.waiting_since(notification.occurred_at)
                 break
-            container.published_unrecorded.add(notification.id)
+            container.published_unrecorded.add(memo)
             report.published.append(notification)
-        delivered.append(notification)
+        delivered[notification.id] = due
     _clear_outbox(watcher, state, delivered, report)
 
 
-def _clear_outbox(watcher: Watcher, state: JobState, delivered: list[Notification], report: RunReport) -> None:
+def _memo_key(notification: Notification, channels: frozenset[str]) -> str:
+    return f"{notification.id}|{','.join(sorted(channels))}"
+
+
+def _clear_outbox(watcher: Watcher, state: JobState, delivered: dict[str, frozenset[str]], report: RunReport) -> None:
     """Remove what was delivered and give up the lease; compare-and-set against concurrent additions."""
-    done = {notification.id for notification in delivered}
     for _ in range(CLEAR_ATTEMPTS):
-        remaining = tuple(n for n in state.outbox if n.id not in done)
+        remaining = []
+        for entry in state.outbox:
+            channels = entry.channels - delivered.get(entry.notification.id, frozenset())
+            if channels:
+                remaining.append(replace(entry, channels=channels, held=entry.held & channels))
         try:
             watcher.store.save(
-                replace(state, outbox=remaining, lease_owner=None, lease_until=None),
+                replace(state, outbox=tuple(remaining), lease_owner=None, lease_until=None),
                 expected_version=state.version,
                 now=watcher.run.now,
             )
@@ -230,5 +265,9 @@ def _clear_outbox(watcher: Watcher, state: JobState, delivered: list[Notificatio
             state = current
             continue
         report.states_written += 1
-        container.published_unrecorded.difference_update(done)
+        container.published_unrecorded.difference_update(
+            _memo_key(entry.notification, due)
+            for entry in state.outbox
+            if (due := delivered.get(entry.notification.id))
+        )
         return

@@ -67,7 +67,7 @@ class ActiveJob:
             "minutes_without_change": _minutes(now - state.unchanged_since),
             "stall": self.stall,
             "stall_announced_at": None if state.stall_notified_at is None else to_iso(state.stall_notified_at),
-            "outbox": [notification.id for notification in state.outbox],
+            "outbox": [entry.notification.id for entry in state.outbox],
         }
 
 
@@ -119,7 +119,7 @@ class StatusReport:
     @property
     def outbox(self) -> list[Notification]:
         """Every notification decided but not yet accepted by SNS, oldest first."""
-        waiting = [notification for job in self.jobs for notification in job.state.outbox]
+        waiting = [entry.notification for job in self.jobs for entry in job.state.outbox]
         return sorted(waiting, key=lambda notification: notification.occurred_at)
 
     def is_late(self, run: RunRecord | None) -> bool:

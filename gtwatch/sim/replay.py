@@ -46,7 +46,9 @@ HELD_SECONDS = 43200
 MAX_REDRIVES = 10
 # The "Version 2" parts of docs/scenario-format.md this replay carries out; a scenario using another is refused
 # (exit 2), naming the field.
-SUPPORTED_V2 = frozenset({"fault.until_minute", "fault.mode", "config.slack.mode", "config.slack.routes", "mute"})
+SUPPORTED_V2 = frozenset(
+    {"fault.until_minute", "fault.mode", "config.slack.mode", "config.slack.routes", "mute", "config.quiet_hours"}
+)
 # What wraps each tick's poller run, given the minute and a way to start another run (tests use it for overlaps).
 AroundTick = Callable[[int, Callable[[], None]], AbstractContextManager[None]]
 
@@ -106,6 +108,7 @@ def run(
         "GTWATCH_NAME_CONTAINS": scenario.config.name_contains or "",
         "GTWATCH_STALL_REPEAT_MINUTES": str(scenario.config.stall_repeat_minutes or ""),
         "GTWATCH_SLACK_TIMEOUT_SECONDS": str(slack_timeout_seconds),
+        "GTWATCH_QUIET_HOURS": _quiet_hours_json(scenario),
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
     with (
@@ -149,6 +152,14 @@ class _SlackClock:
     def __call__(self) -> float:
         waited = self.faults.slack_slept() if self.faults is not None else 0.0
         return clock.now().timestamp() + waited
+
+
+def _quiet_hours_json(scenario: Scenario) -> str:
+    quiet = scenario.config.quiet_hours
+    if quiet is None:
+        return ""
+    raw = {"start": quiet.start, "end": quiet.end, "timezone": quiet.timezone, "hold": list(quiet.hold)}
+    return json.dumps({**raw, "channels": list(quiet.channels)})
 
 
 def _v2_name(feature: str) -> str:

@@ -217,8 +217,8 @@ def test_overlapping_runs_notify_a_transition_once(account):
     rules = WatchRules()
     mutes = MuteStore(aws.client("dynamodb"), account.resources.table_name)
 
-    def send(notification: Notification) -> str:
-        return publish(sns, account.resources.topic_arn, notification)
+    def send(notification: Notification, channels: frozenset[str]) -> str:
+        return publish(sns, account.resources.topic_arn, notification, channels)
 
     class InterleavedStore(StateStore):
         interleaved = False

@@ -263,12 +263,13 @@ def test_the_secret_may_hold_json_with_the_webhook_url(aws_env: None, invoke: In
 
 
 @pytest.mark.parametrize("secret", ["http://hooks.example.com/services/T/B/X", "ftp://x", '{"url": "x"}', "{oops"])
-def test_a_secret_without_a_usable_url_fails_the_record(aws_env: None, secret: str, invoke: Invoke) -> None:
+def test_a_secret_without_a_usable_url_is_a_setup_error(aws_env: None, secret: str, invoke: Invoke) -> None:
+    """The message is kept for a retry, and the invocation fails so that the notifier-errors alarm fires."""
     boto3.client("secretsmanager").create_secret(Name=SECRET_NAME, SecretString=secret)
 
-    response = invoke(sqs_event(("m-1", body(notification("n-1")))))
-
-    assert failed_ids(response) == ["m-1"]
+    with pytest.raises(RuntimeError, match="Slack refused gtwatch's setup: the webhook secret") as raised:
+        invoke(sqs_event(("m-1", body(notification("n-1")))))
+    assert secret not in str(raised.value)
 
 
 @pytest.mark.parametrize("variable", ["GTWATCH_SLACK_WEBHOOK_SECRET", "GTWATCH_TABLE_NAME"])

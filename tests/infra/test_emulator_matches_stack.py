@@ -1,9 +1,6 @@
 """The emulator's deployment (gtwatch.sim.emulator.deployment, which the replay and the functional tests run the
 handlers on) matches the synthesized stack: the state table's layout, the Slack queues, the subscriptions and every
 environment variable the stack gives each function.
-
-Where the emulator differs today, the comparison is marked xfail(strict=True) with the change that fixes it: CI
-stays green, the difference stays visible, and the mark must go once the emulator is fixed.
 """
 
 from __future__ import annotations
@@ -23,36 +20,15 @@ from gtwatch.sim.emulator.deployment import Routing
 from tests.infra.conftest import CUSTOM
 from tests.infra.queries import (
     DEAD_LETTER_QUEUE,
-    EVENT_HANDLER,
     HANDLERS,
-    POLLER_HANDLER,
     SLACK_HANDLER,
     SLACK_QUEUE,
     STATE_TABLE,
-    WATCH_START_HANDLER,
     function_props,
     only,
     ref,
 )
 from tests.infra.stacks import APP_ROUTES
-
-# What the emulator's deployed() does not set today, per handler: the settings the stack passes that the emulator
-# leaves to each caller's handler_env (the replay passes some of them) or to the settings' defaults.
-SCENARIO_SETTINGS = {"GTWATCH_REGIONS", "GTWATCH_STALL_AFTER_MINUTES", "GTWATCH_SCHEDULE_MINUTES"}
-KNOWN_MISSING: dict[str, set[str]] = {
-    POLLER_HANDLER: {*SCENARIO_SETTINGS, "POWERTOOLS_LOG_LEVEL"},
-    EVENT_HANDLER: {*SCENARIO_SETTINGS, "POWERTOOLS_LOG_LEVEL"},
-    WATCH_START_HANDLER: {*SCENARIO_SETTINGS, "POWERTOOLS_LOG_LEVEL"},
-    SLACK_HANDLER: {"GTWATCH_SLACK_TIMEOUT_SECONDS", "GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS", "POWERTOOLS_LOG_LEVEL"},
-}
-ENVIRONMENT_FIX = (
-    "deployment.deployed() sets only the resource variables, GTWATCH_SLACK_MODE/EVENTS and Powertools' service and "
-    "namespace. Fix: in its os.environ.update(...), before **handler_env, also set the stack's defaults: "
-    "GTWATCH_REGIONS=REGION, GTWATCH_STALL_AFTER_MINUTES='60', GTWATCH_SCHEDULE_MINUTES='5', "
-    "GTWATCH_SLACK_TIMEOUT_SECONDS=str(contract.SLACK_HTTP_TIMEOUT_SECONDS), "
-    "GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS=str(contract.SLACK_MAX_RETRY_AFTER_SECONDS), POWERTOOLS_LOG_LEVEL='INFO' "
-    "(callers' handler_env still overrides them)"
-)
 
 
 @dataclass(frozen=True)
@@ -130,15 +106,6 @@ def test_the_active_index_matches(default: Template, webhook: Emulated) -> None:
     assert emulated == table_props(default)["GlobalSecondaryIndexes"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "The emulator's state table has no TTL. Fix in deployment._create_resources, after create_table: "
-        "dynamodb.update_time_to_live(TableName='gtwatch-state', TimeToLiveSpecification={'Enabled': True, "
-        "'AttributeName': contract.TTL_ATTRIBUTE}) (moto records it; it expires nothing, which is fine)"
-    ),
-)
 def test_the_state_tables_time_to_live_matches(default: Template, webhook: Emulated) -> None:
     ttl = table_props(default)["TimeToLiveSpecification"]
     assert webhook.time_to_live.get("TimeToLiveStatus") == "ENABLED"
@@ -160,29 +127,11 @@ def test_the_slack_queues_max_receive_count_matches(default: Template, webhook: 
     assert redrive["deadLetterTargetArn"] == webhook.dead_letter_queue["QueueArn"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "The emulator's Slack queue keeps SQS's default retention (4 days). Fix in deployment._create_resources: "
-        "add 'MessageRetentionPeriod': str(contract.SLACK_QUEUE_RETENTION_SECONDS) to the gtwatch-slack queue's "
-        "Attributes"
-    ),
-)
 def test_the_slack_queues_retention_matches(default: Template, webhook: Emulated) -> None:
     props = only(default, "AWS::SQS::Queue", SLACK_QUEUE)["Properties"]
     assert int(webhook.slack_queue["MessageRetentionPeriod"]) == props["MessageRetentionPeriod"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "The emulator does not set the dead-letter queue's retention (SQS's default, 4 days; the stack keeps 14). "
-        "Fix in deployment._create_resources: create gtwatch-slack-dlq with Attributes={'MessageRetentionPeriod': "
-        "str(contract.SLACK_DEAD_LETTER_RETENTION_SECONDS)}"
-    ),
-)
 def test_the_dead_letter_queues_retention_matches(default: Template, webhook: Emulated) -> None:
     props = only(default, "AWS::SQS::Queue", DEAD_LETTER_QUEUE)["Properties"]
     assert int(webhook.dead_letter_queue["MessageRetentionPeriod"]) == props["MessageRetentionPeriod"]
@@ -223,16 +172,6 @@ def stack_environment(request: pytest.FixtureRequest, template_name: str, handle
     return variables
 
 
-@pytest.mark.parametrize(("template_name", "emulated_name", "handler"), DEPLOYMENTS, ids=IDS)
-def test_the_emulator_misses_no_variable_beyond_the_known_ones(
-    request: pytest.FixtureRequest, template_name: str, emulated_name: str, handler: str
-) -> None:
-    emulated: Emulated = request.getfixturevalue(emulated_name)
-    missing = set(stack_environment(request, template_name, handler)) - set(emulated.environ)
-    assert missing <= KNOWN_MISSING[handler]
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=ENVIRONMENT_FIX)
 @pytest.mark.parametrize(("template_name", "emulated_name", "handler"), DEPLOYMENTS, ids=IDS)
 def test_the_emulator_sets_every_variable_the_stack_sets(
     request: pytest.FixtureRequest, template_name: str, emulated_name: str, handler: str

@@ -186,14 +186,15 @@ def test_only_the_notification_topic_may_send_to_the_slack_queue(default: Templa
     ]
 
 
-def test_slack_queue_gets_every_notification_raw_and_unfiltered(default: Template) -> None:
+def test_slack_queue_gets_every_notification_raw_whatever_its_type(default: Template) -> None:
     subscription = only(default, "AWS::SNS::Subscription", {"Protocol": "sqs"})
     props = subscription["Properties"]
     assert props["TopicArn"] == ref(default, "AWS::SNS::Topic", {"TopicName": "Gtwatch-notifications"})
     assert props["Endpoint"] == arn_of(default, "AWS::SQS::Queue", SLACK_QUEUE)
     assert props["RawMessageDelivery"] is True
-    # The notifier routes by itself and needs every notification of a job to keep the job's order.
-    assert "FilterPolicy" not in props
+    # The notifier routes by itself and needs every notification of a job to keep the job's order: no event type
+    # is filtered out, only what was published for email alone (quiet hours).
+    assert props["FilterPolicy"] == {"channel": ["slack", "all"]}
     # SNS checks that it may send when the subscription is made: the queue policy must exist first.
     queue_policy = logical_id(
         default, "AWS::SQS::QueuePolicy", {"Queues": [ref(default, "AWS::SQS::Queue", SLACK_QUEUE)]}
@@ -202,12 +203,12 @@ def test_slack_queue_gets_every_notification_raw_and_unfiltered(default: Templat
 
 
 @pytest.mark.parametrize("template_name", ["custom", "app"])
-def test_configured_slack_events_or_routes_do_not_filter_the_slack_queue(
+def test_configured_slack_events_or_routes_do_not_filter_event_types_out_of_the_slack_queue(
     request: pytest.FixtureRequest, template_name: str
 ) -> None:
     template: Template = request.getfixturevalue(template_name)
     props = only(template, "AWS::SNS::Subscription", {"Protocol": "sqs"})["Properties"]
-    assert "FilterPolicy" not in props
+    assert props["FilterPolicy"] == {"channel": ["slack", "all"]}
     assert "FilterPolicyScope" not in props
 
 
@@ -223,7 +224,10 @@ def test_each_configured_address_gets_the_configured_email_events_and_tests(cust
         "ops@example.com",
     ]
     for email in emails.values():
-        assert email["Properties"]["FilterPolicy"] == {"event_type": ["failed", "stalled", "test"]}
+        assert email["Properties"]["FilterPolicy"] == {
+            "event_type": ["failed", "stalled", "test"],
+            "channel": ["email", "all"],
+        }
 
 
 def notifier_queues_and_table(template: Template) -> dict[str, Any]:

@@ -23,11 +23,18 @@ from watcher import aws, container
 from watcher.contract import (
     ACTIVE_INDEX_KEY,
     ACTIVE_INDEX_NAME,
+    ALL_CHANNELS,
+    CHANNEL_ATTRIBUTE,
     EVENT_TYPE_ATTRIBUTE,
+    SLACK_DEAD_LETTER_RETENTION_SECONDS,
+    SLACK_HTTP_TIMEOUT_SECONDS,
     SLACK_MAX_RECEIVE_COUNT,
+    SLACK_MAX_RETRY_AFTER_SECONDS,
+    SLACK_QUEUE_RETENTION_SECONDS,
     SLACK_QUEUE_VISIBILITY_SECONDS,
     TABLE_PARTITION_KEY,
     TEST_EVENT_TYPE,
+    TTL_ATTRIBUTE,
 )
 
 from . import email, labeling_jobs
@@ -129,6 +136,13 @@ def deployed(
         resources = _create_resources(routing, slack_webhook_url)
         os.environ.update(
             {
+                # The stack's defaults; the scenario or the test may override them in `handler_env`.
+                "GTWATCH_REGIONS": REGION,
+                "GTWATCH_STALL_AFTER_MINUTES": "60",
+                "GTWATCH_SCHEDULE_MINUTES": "5",
+                "GTWATCH_SLACK_TIMEOUT_SECONDS": str(SLACK_HTTP_TIMEOUT_SECONDS),
+                "GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS": str(SLACK_MAX_RETRY_AFTER_SECONDS),
+                "POWERTOOLS_LOG_LEVEL": "INFO",
                 "GTWATCH_TABLE_NAME": resources.table_name,
                 "GTWATCH_TOPIC_ARN": resources.topic_arn,
                 "GTWATCH_SLACK_MODE": routing.slack_mode,
@@ -179,21 +193,33 @@ def _create_resources(routing: Routing, slack_webhook_url: str) -> Resources:
             }
         ],
     )
+    dynamodb.update_time_to_live(
+        TableName="gtwatch-state", TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
+    )
     sns = client("sns")
     sqs = client("sqs")
     topic_arn = sns.create_topic(Name="gtwatch-notifications")["TopicArn"]
-    dlq_url = sqs.create_queue(QueueName="gtwatch-slack-dlq")["QueueUrl"]
+    dlq_url = sqs.create_queue(
+        QueueName="gtwatch-slack-dlq",
+        Attributes={"MessageRetentionPeriod": str(SLACK_DEAD_LETTER_RETENTION_SECONDS)},
+    )["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     queue_url = sqs.create_queue(
         QueueName="gtwatch-slack",
         Attributes={
             "VisibilityTimeout": str(VISIBILITY_TIMEOUT_SECONDS),
+            "MessageRetentionPeriod": str(SLACK_QUEUE_RETENTION_SECONDS),
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVES}),
         },
     )["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    # Unfiltered, as in the stack: the notifier routes, and needs every notification of a job to keep its order.
-    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    # Every event type, as in the stack: the notifier routes, and needs every notification of a job to keep its order.
+    sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true", "FilterPolicy": _channel_policy("slack")},
+    )
     if routing.email_events:
         sns.subscribe(
             TopicArn=topic_arn,
@@ -214,8 +240,13 @@ def _create_resources(routing: Routing, slack_webhook_url: str) -> Resources:
 
 
 def _filter_policy(events: tuple[str, ...]) -> str:
-    """As in the stack: the configured events, plus test notifications, which every channel receives."""
-    return json.dumps({EVENT_TYPE_ATTRIBUTE: [*events, TEST_EVENT_TYPE]})
+    """As in the stack: the configured events, plus test notifications, which every channel receives; published for
+    email (quiet hours may hold one channel and not the other)."""
+    return json.dumps({EVENT_TYPE_ATTRIBUTE: [*events, TEST_EVENT_TYPE], CHANNEL_ATTRIBUTE: ["email", ALL_CHANNELS]})
+
+
+def _channel_policy(channel: str) -> str:
+    return json.dumps({CHANNEL_ATTRIBUTE: [channel, ALL_CHANNELS]})
 
 
 def client(service: str) -> Any:
