@@ -29,6 +29,9 @@ TABLE_PARTITION_KEY: Final = "pk"
 # Key prefixes: `job#<region>#<name>` for a job's state, `run#<region>` for a region's run record.
 JOB_KEY_PREFIX: Final = "job#"
 RUN_KEY_PREFIX: Final = "run#"
+# Partition values of the sparse index besides a region's active jobs: finished jobs by region and UTC day
+# (`ended#<region>#<YYYY-MM-DD>`, for the digest) and mutes (`mute#<region>`).
+ENDED_KEY_PREFIX: Final = "ended#"
 ACTIVE_INDEX_NAME: Final = "active"
 ACTIVE_INDEX_KEY: Final = "active_region"
 TTL_ATTRIBUTE: Final = "expires_at"

@@ -74,7 +74,9 @@ def decide(
     if job.status.is_terminal:
         if previous is not None or not baseline:
             notifications.append(_notify(TERMINAL_EVENTS[job.status], "final", job, state, now, rules))
-        state = replace(state, stall_notified_at=None, history=())
+        # A status change sets LastModifiedTime: when the job ended (bounded by what the watcher knows).
+        ended = min(now, max(job.last_modified_time, job.creation_time))
+        state = replace(state, stall_notified_at=None, history=(), ended_at=ended)
     elif previous is not None and previous.stall_notified_at is not None and state.stall_notified_at is None:
         if job.status is not JobStatus.STOPPING:  # Being stopped is not progress; the episode just ends.
             marker = to_iso(previous.unchanged_since)

@@ -368,6 +368,8 @@ class JobState:
     # The job's notification stream (see Notification) and the last sequence number given out in it.
     stream: str = ""
     sequence: int = 0
+    # When the job reached its final status (its LastModifiedTime then): the digest's "ended in the last 24 hours".
+    ended_at: datetime | None = None
 
     def leased_to_another(self, run_id: str, now: datetime) -> bool:
         return self.lease_owner not in (None, run_id) and self.lease_until is not None and self.lease_until > now

@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -24,6 +24,7 @@ from botocore.exceptions import ClientError
 from .contract import (
     ACTIVE_INDEX_KEY,
     ACTIVE_INDEX_NAME,
+    ENDED_KEY_PREFIX,
     JOB_KEY_PREFIX,
     RUN_KEY_PREFIX,
     TABLE_PARTITION_KEY,
@@ -70,6 +71,12 @@ class RunRecord:
     @property
     def baseline_done(self) -> bool:
         return self.listed_at is not None
+
+
+def ended_partition(region: str, ended_at: datetime | None) -> str | None:
+    """Where a finished job sits in the sparse index: by region and UTC day it ended, so that the digest reads the
+    last day's endings with two Queries however many jobs the account ever finished."""
+    return None if ended_at is None else f"{ENDED_KEY_PREFIX}{region}#{ended_at.astimezone(UTC).date().isoformat()}"
 
 
 def job_key(region: str, name: str) -> str:
@@ -139,6 +146,25 @@ class StateStore:
         )
         states = (_state_from_item(_from_item(raw)) for page in pages for raw in page.get("Items", []))
         return {state.name: state for state in states}
+
+    def ended_states(self, region: str, since: datetime, until: datetime) -> list[JobState]:
+        """The region's jobs that reached a final status in [since, until), from the sparse index's day partitions."""
+        days = {since.astimezone(UTC).date() + timedelta(days=offset) for offset in range((until - since).days + 2)}
+        ended: list[JobState] = []
+        paginator = self._dynamodb.get_paginator("query")
+        for day in sorted(days):
+            pages = paginator.paginate(
+                TableName=self._table,
+                IndexName=ACTIVE_INDEX_NAME,
+                KeyConditionExpression=f"{ACTIVE_INDEX_KEY} = :day",
+                ExpressionAttributeValues={":day": {"S": f"{ENDED_KEY_PREFIX}{region}#{day.isoformat()}"}},
+            )
+            for page in pages:
+                for raw in page.get("Items", []):
+                    state = _state_from_item(_from_item(raw))
+                    if state.ended_at is not None and since <= state.ended_at < until:
+                        ended.append(state)
+        return ended
 
     def get_states(self, region: str, names: Iterable[str]) -> dict[str, JobState]:
         """States of the named jobs that the watcher has seen before (strongly consistent reads)."""
@@ -226,11 +252,13 @@ def _from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 def _state_to_item(state: JobState, now: datetime) -> dict[str, Any]:
     watching = not state.status.is_terminal or bool(state.outbox)
+    index_key = state.region if watching else ended_partition(state.region, state.ended_at)
     return {
         PK: job_key(state.region, state.name),
         "region": state.region,
         "name": state.name,
-        ACTIVE_INDEX_KEY: state.region if watching else None,
+        ACTIVE_INDEX_KEY: index_key,
+        "ended_at": to_iso(state.ended_at) if state.ended_at else None,
         "status": state.status.value,
         "counters": state.counters.to_api(),
         "unchanged_since": to_iso(state.unchanged_since),
@@ -264,4 +292,5 @@ def _state_from_item(item: dict[str, Any]) -> JobState:
         # Items stored before streams existed get a stream of their own, stable from then on.
         stream=str(item.get("stream") or f"{item['region']}#{item['name']}"),
         sequence=int(item.get("sequence", 0)),
+        ended_at=from_iso(item["ended_at"]) if item.get("ended_at") else None,
     )

@@ -17,11 +17,12 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from botocore.endpoint import Endpoint
 from moto.core.utils import unix_time_millis
 from moto.sqs.models import sqs_backends
-from watcher import clock, container, deployment_handler, event_handler, poller_handler, slack_handler
+from watcher import clock, container, deployment_handler, digest_handler, event_handler, poller_handler, slack_handler
 from watcher.contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
 from watcher.mute import MuteStore
 from watcher.slack_routes import Route, routes_to_json
@@ -47,7 +48,15 @@ MAX_REDRIVES = 10
 # The "Version 2" parts of docs/scenario-format.md this replay carries out; a scenario using another is refused
 # (exit 2), naming the field.
 SUPPORTED_V2 = frozenset(
-    {"fault.until_minute", "fault.mode", "config.slack.mode", "config.slack.routes", "mute", "config.quiet_hours"}
+    {
+        "fault.until_minute",
+        "fault.mode",
+        "config.slack.mode",
+        "config.slack.routes",
+        "mute",
+        "config.quiet_hours",
+        "config.digest",
+    }
 )
 # What wraps each tick's poller run, given the minute and a way to start another run (tests use it for overlaps).
 AroundTick = Callable[[int, Callable[[], None]], AbstractContextManager[None]]
@@ -90,9 +99,12 @@ def run(
     if unsupported := [feature for feature in scenario.v2_features() if _v2_name(feature) not in SUPPORTED_V2]:
         raise ScenarioError("; ".join(f"{feature}: not supported by this replay yet" for feature in unsupported))
     slack_config = scenario.config.slack
+    digest = scenario.config.digest
+    email_digest = digest is not None and "email" in digest.channels
     routing = Routing(
         slack_events=scenario.config.slack_events,
-        email_events=scenario.config.email_events,
+        # The email subscriptions take the digest when it is configured for email, as in the stack.
+        email_events=(*scenario.config.email_events, *(("digest",) if email_digest else ())),
         slack_mode=slack_config.mode,
         slack_routes_json=routes_to_json(
             Route(r.channel, frozenset(r.events), r.name_contains, r.mention) for r in slack_config.routes
@@ -109,6 +121,9 @@ def run(
         "GTWATCH_STALL_REPEAT_MINUTES": str(scenario.config.stall_repeat_minutes or ""),
         "GTWATCH_SLACK_TIMEOUT_SECONDS": str(slack_timeout_seconds),
         "GTWATCH_QUIET_HOURS": _quiet_hours_json(scenario),
+        "GTWATCH_DIGEST_CHANNELS": ",".join(digest.channels) if digest else "",
+        "GTWATCH_DIGEST_SLACK_CHANNEL": (digest.slack_channel or "") if digest else "",
+        "GTWATCH_DIGEST_TIMEZONE": digest.timezone if digest else "",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
     with (
@@ -125,11 +140,14 @@ def run(
         Faults(slack, minute=lambda: int((clock.now() - scenario.start).total_seconds() // 60)).installed() as faults,
     ):
         slack_clock.faults = faults
-        for route in slack_config.routes:
-            if route.channel.startswith("#"):
-                slack.add_channel(route.channel)
+        channels = {route.channel for route in slack_config.routes}
+        if digest is not None and digest.slack_channel:
+            channels.add(digest.slack_channel)
+        for channel in sorted(channels):
+            if channel.startswith("#"):
+                slack.add_channel(channel)
             else:
-                slack.add_channel(f"#{route.channel.lower()}", id=route.channel)
+                slack.add_channel(f"#{channel.lower()}", id=channel)
         _logs_to_stderr()
         container.reset()
         # Deployment is the scenario's start: the stack's custom resource records when the watch began.
@@ -262,10 +280,29 @@ class _Replay:
         delivered = self._deliver_events(minute)
         if tick:
             self._tick(minute)
+        if self._digest_due(minute):
+            self._send_digest(minute)
         self._collect_email(minute)
         # Only a handler run can have queued something; other minutes only need the retries that fall due.
         if tick or delivered or any(entry.visible_at <= minute for entry in self.in_flight):
             self._work_queue(minute)
+
+    def _digest_due(self, minute: int) -> bool:
+        """EventBridge Scheduler's cron at `at` in the digest's time zone: the minute whose local time it is."""
+        digest = self.scenario.config.digest
+        if digest is None:
+            return False
+        local = self.scenario.moment(minute).astimezone(ZoneInfo(digest.timezone))
+        return local.strftime("%H:%M") == digest.at
+
+    def _send_digest(self, minute: int) -> None:
+        posted, acted = len(self.slack.received), len(self.slack.actions)
+        try:
+            digest_handler.lambda_handler({"source": "aws.scheduler"}, FakeLambdaContext("gtwatch-digest"))
+        except Exception as error:  # Scheduler retries on its own; the replay reports it.
+            print(f"digest failed at minute {minute}: {type(error).__name__}: {error}", file=sys.stderr)
+        self._record_webhook_posts(self.slack.received[posted:], minute)
+        self._record_app_actions(self.slack.actions[acted:], minute)
 
     def _apply(self, step: Step, minute: int) -> None:
         at = self.scenario.moment(minute)

@@ -48,3 +48,43 @@ def test_quiet_hours_hold_slack_until_the_window_ends_across_a_daylight_saving_n
     # A failure (not held) goes at once, and releases the job's held stall just before it.
     assert [item for item in slack if item[2] == "fragile"] == [(450, "stalled", "fragile"), (450, "failed", "fragile")]
     assert (500, "failed", "early-bird") in slack
+
+
+def test_the_digest_goes_out_at_nine_paris_time_across_the_daylight_saving_change_naming_the_right_jobs():
+    """v2-digest-quiet-mute.json (from the contract): 09:00 Paris is 08:00 UTC on 28 March and 07:00 UTC on the 29th."""
+    result = replay.run(scenario.load(DATA / "v2-digest-quiet-mute.json"))
+    digests = [n for n in result.notifications if n["type"] == "digest"]
+    assert sorted((n["minute"], n["channel"]) for n in digests) == [
+        (960, "email"),
+        (960, "slack"),
+        (2340, "email"),
+        (2340, "slack"),
+    ]
+    assert all(n["job"] is None for n in digests)
+    first, second = (next(n for n in digests if n["channel"] == "email" and n["minute"] == m) for m in (960, 2340))
+    # Day one: street-signs is stalled (and muted), receipts completed 11 hours before.
+    assert "Stalled (1)" in first["message"] and "street-signs (muted)" in first["message"]
+    assert "Ended in the last 24 hours (1)" in first["message"] and "receipts" in first["message"]
+    # Day two: receipts ended more than 24 hours before and is gone; street-signs failed the evening before.
+    assert "receipts" not in second["message"]
+    assert "street-signs" in second["message"] and "Failed" in second["message"]
+    # Quiet hours held the night's Slack news until 08:00 Paris time (07:00 UTC, minute 900), in order per job.
+    night = [(n["type"], n["job"]) for n in result.notifications if n["channel"] == "slack" and n["minute"] == 900]
+    assert night == [
+        ("stalled", "receipts"),
+        ("completed", "receipts"),
+        ("stalled", "street-signs"),
+        ("resumed", "street-signs"),
+    ]
+    # The mute (stalled and resumed of street-signs, until minute 1500) dropped its second stall on every channel.
+    stalls = [n for n in result.notifications if n["type"] == "stalled" and n["job"] == "street-signs"]
+    assert sorted({n["minute"] for n in stalls}) == [180, 900]
+
+
+def test_a_day_with_nothing_to_report_sends_no_digest(tmp_path):
+    raw = {
+        "start": "2026-05-04T08:00:00Z",
+        "duration_minutes": 120,
+        "config": {"digest": {"at": "09:00", "timezone": "UTC", "channels": ["slack", "email"]}},
+    }
+    assert replay.run(scenario.parse(raw)).notifications == []

@@ -1,0 +1,75 @@
+"""The digest: who is in it, in which order, and within Slack's limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from watcher.diff import WatchRules
+from watcher.digest import Health, build, email_body, email_subject, slack_payload
+from watcher.model import JobState, JobStatus, LabelCounters
+from watcher.mute import Mute
+
+from gtwatch.sim.slack_endpoint import validate_payload
+
+NOW = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+RULES = WatchRules(stall_after=timedelta(minutes=60))
+HEALTH = Health(last_runs={"us-east-1": NOW - timedelta(minutes=3)}, slack_waiting=0, dead_letters=0)
+
+
+def state(name: str, status: JobStatus = JobStatus.IN_PROGRESS, **changes: object) -> JobState:
+    fields: dict[str, object] = {
+        "region": "us-east-1",
+        "name": name,
+        "status": status,
+        "counters": LabelCounters(total_labeled=40, human_labeled=40, unlabeled=60),
+        "unchanged_since": NOW - timedelta(minutes=10),
+    }
+    return JobState(**(fields | changes))  # type: ignore[arg-type]
+
+
+def test_a_day_with_nothing_to_report_gives_no_digest() -> None:
+    old = state("long-done", JobStatus.COMPLETED, ended_at=NOW - timedelta(hours=25))
+    assert build(NOW, local_label="today", active=[], ended=[old], mutes={}, health=HEALTH, rules=RULES) is None
+
+
+def test_stalled_jobs_come_first_then_active_then_those_ended_in_the_last_day() -> None:
+    stalled = state("b-stuck", stall_notified_at=NOW - timedelta(minutes=5), unchanged_since=NOW - timedelta(hours=2))
+    running = state("a-moving")
+    done = state("c-done", JobStatus.FAILED, ended_at=NOW - timedelta(hours=3))
+    mutes = {"b-stuck": Mute(region="us-east-1", name="b-stuck", until=NOW + timedelta(hours=1))}
+    digest = build(
+        NOW, local_label="Monday", active=[running, stalled], ended=[done], mutes=mutes, health=HEALTH, rules=RULES
+    )
+    assert digest is not None
+    assert [j.state.name for j in digest.stalled] == ["b-stuck"]
+    assert [j.state.name for j in digest.active] == ["a-moving"]
+    assert [j.state.name for j in digest.ended] == ["c-done"]
+    body = email_body(digest)
+    assert body.index("Stalled (1)") < body.index("Active (1)") < body.index("Ended in the last 24 hours (1)")
+    assert "b-stuck (muted)" in body
+    assert email_subject(digest) == "[gtwatch] Daily digest: 1 stalled, 1 active, 1 ended in 24 h"
+    assert email_subject(digest).isascii() and len(email_subject(digest)) < 100
+
+
+def test_a_big_day_stays_within_slacks_limits_with_a_more_line() -> None:
+    many = [state(f"job-{index:03d}") for index in range(120)]
+    digest = build(NOW, local_label="busy", active=many, ended=[], mutes={}, health=HEALTH, rules=RULES)
+    assert digest is not None
+    payload = slack_payload(digest)
+    assert validate_payload(payload) is None
+    assert len(payload["blocks"]) <= 50
+    assert any(block.get("text", {}).get("text") == "+80 more" for block in payload["blocks"])
+
+
+def test_hostile_job_names_cannot_ping_from_the_digest() -> None:
+    hostile = state("x", counters=LabelCounters(unlabeled=1))
+    hostile = JobState(**{**hostile.__dict__, "name": "<!channel>-job"})
+    digest = build(NOW, local_label="t", active=[hostile], ended=[], mutes={}, health=HEALTH, rules=RULES)
+    assert digest is not None
+    assert "<!channel>" not in str(slack_payload(digest))
+
+
+def test_a_late_poller_alone_is_worth_a_digest() -> None:
+    late = Health(last_runs={"us-east-1": NOW - timedelta(hours=2)})
+    digest = build(NOW, local_label="t", active=[], ended=[], mutes={}, health=late, rules=RULES)
+    assert digest is not None and "LATE" in email_body(digest)
