@@ -303,7 +303,7 @@ outbox, then the outbox cleared), {event.publishes} SNS publish; {event.wall_ms:
 ## Cold start
 
 Cumulative import time (`python -X importtime`, median of {IMPORT_RUNS} fresh interpreters) of each handler module,
-next to a bare `import boto3`. No client is created at import time; settings, Powertools idempotency and
+next to a bare `import boto3`. No client is created at import time; settings, the secrets provider and
 slack_sdk load on first use.
 
 | module | ms | vs boto3 |
@@ -381,7 +381,13 @@ def main(argv: list[str] | None = None) -> int:
     memory = peak_memory_mib(histories[-1], ACTIVE_SIZES[-1])
     imports = {
         module: import_ms(module)
-        for module in ("boto3", "watcher.poller_handler", "watcher.event_handler", "watcher.slack_handler")
+        for module in (
+            "boto3",
+            "watcher.poller_handler",
+            "watcher.event_handler",
+            "watcher.slack_handler",
+            "watcher.digest_handler",
+        )
     }
     text = render(ours, naive, event, imports, memory, time.perf_counter() - started)
     args.output.write_text(text, encoding="utf-8")
