@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from watcher import container
+from watcher.contract import EVENT_TYPES
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from gtwatch.sim.emulator.deployment import EmulatorMode, Resources
 
 REGION = "us-east-1"  # The emulator's (gtwatch.sim.emulator.deployment.REGION).
-EVERY_EVENT = ("completed", "failed", "stopped", "stalled", "resumed")
+EVERY_EVENT = EVENT_TYPES
 # Settings on the machine that would send a client somewhere other than moto or the loopback endpoints.
 LEAKY_SETTINGS = ("AWS_PROFILE", "AWS_CA_BUNDLE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER")
 PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")

@@ -8,16 +8,19 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
-from watcher.contract import OUTPUT_DEAD_LETTER_QUEUE_URL, OUTPUT_SLACK_QUEUE_URL
+from watcher.contract import EVENT_TYPES, OUTPUT_DEAD_LETTER_QUEUE_URL, OUTPUT_SLACK_QUEUE_URL
 
 from gtwatch.ops import add_commands, redrive
 from gtwatch.sim.emulator import deployment
 from gtwatch.sim.emulator.deployment import Resources, Routing
 
-ALL = ("completed", "failed", "stopped", "stalled", "resumed")
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+ALL = EVENT_TYPES
 
 
 @dataclass
@@ -179,10 +182,15 @@ class SampledSqs:
         return {"Successful": [{"Id": entry["Id"]} for entry in Entries]}
 
 
+def move(sqs: SampledSqs) -> list[redrive.DeadLetter]:
+    # SampledSqs answers only the calls redrive() makes, so it stands in for the typed client.
+    return redrive.redrive(cast("SQSClient", sqs), "dlq", "queue", wait_seconds=0)
+
+
 def test_an_empty_long_poll_while_sqs_still_counts_messages_is_polled_again():
     sqs = SampledSqs(answers=[["a"], [], ["b"], []], counts=[1, 1, 1, 0])
 
-    moved = redrive.redrive(sqs, "dlq", "queue", wait_seconds=0)
+    moved = move(sqs)
 
     assert [letter.message_id for letter in moved] == ["a", "b"]
     assert sqs.deleted == ["a", "b"]
@@ -192,7 +200,7 @@ def test_two_empty_long_polls_in_a_row_end_it_whatever_the_count():
     # Messages counted but never handed out: another consumer holds them, or the count lags.
     sqs = SampledSqs(answers=[], counts=[3, 3, 3])
 
-    assert redrive.redrive(sqs, "dlq", "queue", wait_seconds=0) == []
+    assert move(sqs) == []
     assert sqs.receives == 2
 
 
@@ -200,7 +208,7 @@ def test_a_message_sqs_refuses_to_resend_stays_in_the_dead_letter_queue_and_the_
     sqs = SampledSqs(answers=[["a", "b"]], counts=[0], refuse=frozenset({"b"}))
 
     with pytest.raises(redrive.RedriveIncomplete, match="SQS refused to re-send 1; they stay in the dead-letter"):
-        redrive.redrive(sqs, "dlq", "queue", wait_seconds=0)
+        move(sqs)
     assert sqs.sent == ["a"] and sqs.deleted == ["a"]
 
     class Session:

@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 from watcher import container, event_handler, poller_handler
+from watcher.contract import EVENT_TYPES, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
 
 from gtwatch.cli import main
 from gtwatch.sim.emulator import deployment, labeling_jobs
 from gtwatch.sim.emulator.deployment import FakeLambdaContext, Resources, Routing
 
-ALL = ("completed", "failed", "stopped", "stalled", "resumed")
+ALL = EVENT_TYPES
 
 
 @pytest.fixture(params=["inprocess", "server"])
@@ -66,11 +67,11 @@ def test_redrive_needs_both_queues(capsys):
         ("not an object", "event: expected an object"),
         ({"source": "aws.ec2"}, "source"),
         ({"source": "aws.sagemaker", "detail-type": "SageMaker Training Job State Change"}, "detail-type"),
-        ({"source": "aws.sagemaker", "detail-type": "SageMaker Ground Truth Labeling Job State Change"}, "resources"),
+        ({"source": STATE_CHANGE_SOURCE, "detail-type": STATE_CHANGE_DETAIL_TYPE}, "resources"),
         (
             {
                 "source": "aws.sagemaker",
-                "detail-type": "SageMaker Ground Truth Labeling Job State Change",
+                "detail-type": STATE_CHANGE_DETAIL_TYPE,
                 "resources": ["arn:aws:sagemaker:us-east-1:123456789012:training-job/x"],
             },
             "resources[0]",
@@ -85,7 +86,7 @@ def test_a_malformed_event_is_logged_and_skipped_without_error(resources, event,
 def event_for(arn: str) -> dict[str, Any]:
     return {
         "source": "aws.sagemaker",
-        "detail-type": "SageMaker Ground Truth Labeling Job State Change",
+        "detail-type": STATE_CHANGE_DETAIL_TYPE,
         "resources": [arn],
         "detail": {"LabelingJobStatus": "Completed"},
     }

@@ -19,6 +19,7 @@ import pytest
 from botocore.stub import Stubber
 from watcher import clock, poller_handler
 from watcher.contract import (
+    EVENT_TYPES,
     OUTPUT_ALARM_TOPIC_ARN,
     OUTPUT_CONFIG,
     OUTPUT_DEAD_LETTER_QUEUE_URL,
@@ -33,7 +34,7 @@ from gtwatch.sim.emulator import deployment, labeling_jobs
 from gtwatch.sim.emulator.deployment import FakeLambdaContext, Resources, Routing
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-ALL = ("completed", "failed", "stopped", "stalled", "resumed")
+ALL = EVENT_TYPES
 CONFIG = {
     "regions": ["us-east-1"],
     "name_contains": None,

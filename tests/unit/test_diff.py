@@ -401,3 +401,10 @@ def test_a_muted_type_is_decided_but_not_said_and_takes_no_number_in_the_job_str
     failed = replace(job, status=JobStatus.FAILED, failure_reason="ClientError")
     ended = decide(stalled.state, failed, start + timedelta(minutes=40), rules, muted=frozenset({"stalled"}))
     assert [(n.event_type.value, n.sequence) for n in ended.notifications] == [("failed", 1)]
+
+
+def test_the_watchers_event_types_are_the_contracts() -> None:
+    from watcher.contract import EVENT_TYPES, TEST_EVENT_TYPE
+
+    assert tuple(event.value for event in EventType if event is not EventType.TEST) == EVENT_TYPES
+    assert EventType.TEST.value == TEST_EVENT_TYPE
