@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import boto3
 from watcher import clock, email_message
@@ -29,7 +29,6 @@ from watcher.diff import WatchRules, decide, progress
 from watcher.formatting import progress_text
 from watcher.model import (
     ACTIVE_STATUSES,
-    TERMINAL_STATUSES,
     EventType,
     JobStatus,
     LabelCounters,
@@ -39,7 +38,7 @@ from watcher.model import (
     to_iso,
 )
 from watcher.publisher import publish
-from watcher.sagemaker_jobs import PAGE_SIZE, list_jobs
+from watcher.sagemaker_jobs import list_jobs
 
 from . import common
 
@@ -49,6 +48,9 @@ from .common import default_region
 from .common import run_guarded as run_guarded
 from .config import load_local_config
 from .stack import read_stack
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
 
 DEFAULT_SINCE_HOURS = 24.0
 TOPIC_OUTPUT = OUTPUT_TOPIC_ARN
@@ -155,34 +157,20 @@ def check(
     return report
 
 
-def _observe(sagemaker: Any, region: str, *, name_contains: str | None, since: datetime) -> Iterator[LabelingJob]:
+def _observe(
+    sagemaker: SageMakerClient, region: str, *, name_contains: str | None, since: datetime
+) -> Iterator[LabelingJob]:
     """Each active job, and each job that finished since `since`, once, in its latest listed state."""
     observed: dict[str, LabelingJob] = {}
     for status in ACTIVE_STATUSES:
         for job in list_jobs(sagemaker, region, status=status, name_contains=name_contains):
             observed[job.name] = job
     for status in _TERMINAL_ORDER:
-        for job in _finished_since(sagemaker, region, status, since=since, name_contains=name_contains):
+        # LastModifiedTimeAfter, which the watcher itself never relies on (counters do not move it), is right here:
+        # reaching a terminal status does move it, and it keeps a one-off look from paging through all history.
+        for job in list_jobs(sagemaker, region, status=status, modified_after=since, name_contains=name_contains):
             observed[job.name] = job
     yield from sorted(observed.values(), key=lambda job: (job.creation_time, job.name))
-
-
-def _finished_since(
-    sagemaker: Any, region: str, status: JobStatus, *, since: datetime, name_contains: str | None
-) -> Iterator[LabelingJob]:
-    # LastModifiedTimeAfter, which the watcher itself never relies on (counters do not move it), is right here:
-    # reaching a terminal status does move it, and it keeps a one-off look from paging through all history.
-    assert status in TERMINAL_STATUSES
-    params: dict[str, Any] = {
-        "StatusEquals": status.value,
-        "LastModifiedTimeAfter": since,
-        "PaginationConfig": {"PageSize": PAGE_SIZE},
-    }
-    if name_contains:
-        params["NameContains"] = name_contains
-    for page in sagemaker.get_paginator("list_labeling_jobs").paginate(**params):
-        for summary in page.get("LabelingJobSummaryList", []):
-            yield LabelingJob.from_api(region, summary)
 
 
 def print_check(report: CheckReport, *, name_contains: str | None, out: TextIO) -> None:

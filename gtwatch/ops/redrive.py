@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from watcher import clock
 from watcher.aws import RETRY_CONFIG
@@ -30,6 +30,10 @@ from . import common
 from .common import OpsError, default_region, run_guarded
 from .config import load_local_config
 from .stack import read_stack
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef, SendMessageBatchRequestEntryTypeDef
 
 BATCH = 10  # SQS's most per receive.
 LONG_POLL_SECONDS = 20  # SQS's longest wait per receive.
@@ -57,7 +61,7 @@ class DeadLetter:
     sent_at: datetime | None
 
     @classmethod
-    def from_message(cls, message: dict[str, Any]) -> DeadLetter:
+    def from_message(cls, message: MessageTypeDef) -> DeadLetter:
         attributes = message.get("Attributes", {})
         sent = attributes.get("SentTimestamp")
         try:
@@ -88,20 +92,14 @@ class DeadLetter:
 
 
 def redrive(
-    sqs: Any, dead_letter_queue_url: str, queue_url: str, *, wait_seconds: int = LONG_POLL_SECONDS
+    sqs: SQSClient, dead_letter_queue_url: str, queue_url: str, *, wait_seconds: int = LONG_POLL_SECONDS
 ) -> list[DeadLetter]:
     """Move every message from the dead-letter queue to `queue_url`; returns those moved."""
     moved: list[DeadLetter] = []
     for messages in _batches(sqs, dead_letter_queue_url, wait_seconds, MOVE_VISIBILITY_SECONDS):
-        entries = [
-            {
-                "Id": str(index),
-                "MessageBody": message["Body"],
-                **({"MessageAttributes": message["MessageAttributes"]} if message.get("MessageAttributes") else {}),
-            }
-            for index, message in enumerate(messages)
-        ]
-        sent = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+        sent = sqs.send_message_batch(
+            QueueUrl=queue_url, Entries=[_resend_entry(str(index), message) for index, message in enumerate(messages)]
+        )
         done = {entry["Id"] for entry in sent.get("Successful", [])}
         resent = [message for index, message in enumerate(messages) if str(index) in done]
         if resent:
@@ -122,9 +120,16 @@ def redrive(
     return moved
 
 
-def preview(sqs: Any, dead_letter_queue_url: str, *, wait_seconds: int = LONG_POLL_SECONDS) -> list[DeadLetter]:
+def _resend_entry(entry_id: str, message: MessageTypeDef) -> SendMessageBatchRequestEntryTypeDef:
+    entry: SendMessageBatchRequestEntryTypeDef = {"Id": entry_id, "MessageBody": message["Body"]}
+    if message.get("MessageAttributes"):
+        entry["MessageAttributes"] = message["MessageAttributes"]
+    return entry
+
+
+def preview(sqs: SQSClient, dead_letter_queue_url: str, *, wait_seconds: int = LONG_POLL_SECONDS) -> list[DeadLetter]:
     """What redrive() would move, leaving every message in the dead-letter queue, visible again at the end."""
-    held: dict[str, dict[str, Any]] = {}  # By message id: a message seen twice is listed once (latest handle kept).
+    held: dict[str, MessageTypeDef] = {}  # By message id: a message seen twice is listed once (latest handle kept).
     try:
         for messages in _batches(sqs, dead_letter_queue_url, wait_seconds, DRY_RUN_VISIBILITY_SECONDS, seen=held):
             held.update((message["MessageId"], message) for message in messages)
@@ -134,8 +139,8 @@ def preview(sqs: Any, dead_letter_queue_url: str, *, wait_seconds: int = LONG_PO
 
 
 def _batches(
-    sqs: Any, queue_url: str, wait_seconds: int, visibility: int, *, seen: dict[str, Any] | None = None
-) -> Iterator[list[dict[str, Any]]]:
+    sqs: SQSClient, queue_url: str, wait_seconds: int, visibility: int, *, seen: dict[str, MessageTypeDef] | None = None
+) -> Iterator[list[MessageTypeDef]]:
     """Batches of messages until the queue is drained; with `seen`, a batch of nothing new counts as empty."""
     empty_polls = 0
     while True:
@@ -161,12 +166,12 @@ def _batches(
             return
 
 
-def visible_messages(sqs: Any, queue_url: str) -> int:
+def visible_messages(sqs: SQSClient, queue_url: str) -> int:
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
     return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
 
-def _give_back(sqs: Any, queue_url: str, messages: list[dict[str, Any]]) -> None:
+def _give_back(sqs: SQSClient, queue_url: str, messages: list[MessageTypeDef]) -> None:
     for start in range(0, len(messages), BATCH):
         chunk = messages[start : start + BATCH]
         # A message whose hold already ran out is visible again, and SQS says so for it; nothing to do there.

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import boto3
 from watcher import clock
@@ -36,6 +36,11 @@ from . import common
 from .common import default_region, run_guarded, utc_minute
 from .config import WatcherConfig, load_local_config, parse_watcher_config
 from .stack import StackInfo, read_stack, stack_alarm_names
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_cloudwatch.type_defs import DescribeAlarmsOutputTypeDef
+    from mypy_boto3_sqs import SQSClient
 
 # CloudWatch's SQS metrics arrive every minute or so; a quarter of an hour finds the latest if SQS sends any.
 QUEUE_METRIC_WINDOW = timedelta(minutes=15)
@@ -215,7 +220,7 @@ def _stall(state: JobState, now: datetime, rules: WatchRules) -> str:
     return "due" if any(n.event_type is EventType.STALLED for n in decision.notifications) else "no"
 
 
-def _queue_depth(sqs: Any, cloudwatch: Any, url: str, now: datetime) -> QueueDepth:
+def _queue_depth(sqs: SQSClient, cloudwatch: CloudWatchClient, url: str, now: datetime) -> QueueDepth:
     attributes = sqs.get_queue_attributes(
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
@@ -224,7 +229,7 @@ def _queue_depth(sqs: Any, cloudwatch: Any, url: str, now: datetime) -> QueueDep
     return QueueDepth(url, waiting, in_flight, _oldest_age(cloudwatch, url.rstrip("/").rsplit("/", 1)[-1], now))
 
 
-def _oldest_age(cloudwatch: Any, queue_name: str, now: datetime) -> float | None:
+def _oldest_age(cloudwatch: CloudWatchClient, queue_name: str, now: datetime) -> float | None:
     datapoints = cloudwatch.get_metric_statistics(
         Namespace="AWS/SQS",
         MetricName="ApproximateAgeOfOldestMessage",
@@ -240,9 +245,9 @@ def _oldest_age(cloudwatch: Any, queue_name: str, now: datetime) -> float | None
     return float(latest["Maximum"])
 
 
-def _alarms(session: boto3.session.Session, cloudwatch: Any, stack: StackInfo) -> list[AlarmState]:
+def _alarms(session: boto3.session.Session, cloudwatch: CloudWatchClient, stack: StackInfo) -> list[AlarmState]:
     """The stack's alarms: every alarm that notifies its alarm topic, or else the alarms among its resources."""
-    pages: Iterable[dict[str, Any]]
+    pages: Iterable[DescribeAlarmsOutputTypeDef]
     if OUTPUT_ALARM_TOPIC_ARN in stack.outputs:
         topic = stack.outputs[OUTPUT_ALARM_TOPIC_ARN]
         pages = cloudwatch.get_paginator("describe_alarms").paginate(ActionPrefix=topic)
