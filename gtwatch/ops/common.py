@@ -21,7 +21,10 @@ def make_session() -> boto3.session.Session:
 
 def default_region(session: boto3.session.Session) -> str:
     if not session.region_name:
-        raise OpsError("no region: pass --region, or set AWS_REGION or a region in your AWS profile")
+        raise OpsError(
+            "no region: pass --region, or set AWS_DEFAULT_REGION, or a region in your AWS profile (~/.aws/config, "
+            "AWS_PROFILE): boto3 reads no other variable for it"
+        )
     return str(session.region_name)
 
 

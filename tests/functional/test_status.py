@@ -407,7 +407,10 @@ def test_no_region_and_no_credentials_are_clear_errors(monkeypatch, tmp_path: Pa
     add_commands(parser.add_subparsers(dest="command", required=True))
 
     assert status.run_status(parser.parse_args(["status"]), out=io.StringIO(), err=err) == 2
-    assert err.getvalue() == ("gtwatch: no region: pass --region, or set AWS_REGION or a region in your AWS profile\n")
+    assert err.getvalue() == (
+        "gtwatch: no region: pass --region, or set AWS_DEFAULT_REGION, or a region in your AWS profile "
+        "(~/.aws/config, AWS_PROFILE): boto3 reads no other variable for it\n"
+    )
 
     err = io.StringIO()
     assert status.run_status(parser.parse_args(["status", "--region", "us-east-1"]), out=io.StringIO(), err=err) == 2
