@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from watcher.contract import EVENT_TYPES
-from watcher.slack_routes import Route, parse_routes, routes_to_json
+from watcher.quiet import QuietHours, parse_quiet_hours, quiet_hours_to_json
+from watcher.slack_routes import Route, parse_routes, routes_to_json, validate_slack_channel
 
 from infra.requirements import powertools_version
 
@@ -42,10 +45,15 @@ MIN_SLACK_LAG_MINUTES = 10
 # Lambda allows 4 KB for all of a function's environment variables; the routes (GTWATCH_SLACK_ROUTES) may take this
 # much of it, the notifier's other variables (resource names, numbers) about 700 bytes.
 MAX_ROUTES_JSON_BYTES = 3000
+# A time of day on the 24-hour clock, as EventBridge Scheduler's cron takes its hour and minute.
+CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+# Where a digest can go; the same names as the quiet hours' channels.
+DIGEST_CHANNELS: tuple[str, ...] = ("slack", "email")
 
 EventType = Literal["completed", "failed", "stopped", "stalled", "resumed"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 SlackMode = Literal["webhook", "app"]
+DigestChannel = Literal["slack", "email"]
 
 _EVENTS = ", ".join(EVENT_TYPES)
 
@@ -77,6 +85,11 @@ _ALLOWED: dict[str, str] = {
     "slack.token_secret_name": (
         "the name or ARN of a Secrets Manager secret holding the bot token (or null to create one)"
     ),
+    "digest": "a mapping of digest settings (at, timezone, channels, slack_channel), or null for no digest",
+    "digest.at": "a time of day HH:MM on the 24-hour clock, like 08:30",
+    "digest.timezone": "an IANA time zone name such as Europe/Berlin",
+    "digest.channels": f"a non-empty list of channels from {', '.join(DIGEST_CHANNELS)}",
+    "digest.slack_channel": "a Slack channel like #labeling or C0123ABCD (or null)",
 }
 # What one item of a list setting allows.
 _ALLOWED_ITEM: dict[str, str] = {
@@ -85,6 +98,7 @@ _ALLOWED_ITEM: dict[str, str] = {
     "email_addresses": "an email address like ops@example.com",
     "regions": "a region name like us-east-1",
     "alarm_email_addresses": "an email address like ops@example.com",
+    "digest.channels": f"one of {', '.join(DIGEST_CHANNELS)}",
 }
 
 
@@ -139,6 +153,72 @@ class SlackConfig(BaseModel):
         return routes_to_json(self.parsed_routes)
 
 
+# Files in some zone databases that name no place: the machine's own zone, a POSIX default, a placeholder.
+NOT_TIME_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@cache
+def _time_zone_names() -> frozenset[str]:
+    return frozenset(available_timezones()) - NOT_TIME_ZONES
+
+
+def _check_time_zone(name: str) -> str:
+    """An IANA zone name this machine's database knows: EventBridge Scheduler and the functions read it again."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(name) from None
+    if name not in _time_zone_names():
+        raise ValueError(name)
+    return name
+
+
+class DigestConfig(BaseModel):
+    """A summary of the day, sent every day at `at` in `timezone` to `channels`: by email through the topic, and to
+    Slack directly (the webhook's channel, or `slack_channel` in app mode)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    at: Annotated[str, Strict(), Field(pattern=CLOCK_PATTERN)]
+    timezone: Annotated[str, Strict()]
+    channels: Annotated[tuple[DigestChannel, ...], Field(min_length=1)] = ("slack", "email")
+    slack_channel: Annotated[str | None, Strict()] = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, name: str) -> str:
+        return _check_time_zone(name)
+
+    @field_validator("channels")
+    @classmethod
+    def _check_channels(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return _no_duplicates(values)
+
+    @field_validator("slack_channel")
+    @classmethod
+    def _check_slack_channel(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                validate_slack_channel(value)
+            except ValueError as error:
+                raise _problem(f"{CONTEXT_KEY}.digest.slack_channel: {error}") from None
+        return value
+
+    @property
+    def cron_expression(self) -> str:
+        """EventBridge Scheduler's cron (minutes hours day-of-month month day-of-week year): every day at `at`."""
+        hour, minute = (int(part) for part in self.at.split(":"))
+        return f"cron({minute} {hour} * * ? *)"
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "timezone": self.timezone,
+            "channels": [channel for channel in DIGEST_CHANNELS if channel in self.channels],
+            "slack_channel": self.slack_channel,
+        }
+
+
 class GtwatchConfig(BaseModel):
     """What a deployment watches and whom it tells. Every key is optional; the defaults watch everything."""
 
@@ -168,6 +248,35 @@ class GtwatchConfig(BaseModel):
     slack_lag_alarm_minutes: Annotated[int, Strict(), Field(ge=MIN_SLACK_LAG_MINUTES, le=1440)] = 30
     # Webhook mode (the default) or a Slack app with routes; see SlackConfig.
     slack: SlackConfig = SlackConfig()
+    # As written in cdk.json ({start, end, timezone, hold, channels?}); checked by the watcher's own
+    # parse_quiet_hours, so that quiet hours that synthesize are quiet hours the poller starts with.
+    quiet_hours: Any = None
+    # A daily summary (see DigestConfig); none by default.
+    digest: DigestConfig | None = None
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _check_quiet_hours(cls, raw: Any) -> Any:
+        if raw is not None:
+            try:
+                quiet = parse_quiet_hours(raw, where=f"{CONTEXT_KEY}.quiet_hours")
+            except ValueError as error:
+                raise _problem(str(error)) from None
+            if quiet.zone.key not in _time_zone_names():
+                raise _problem(
+                    f"{CONTEXT_KEY}.quiet_hours.timezone: {quiet.zone.key!r} is not {_ALLOWED['digest.timezone']}"
+                )
+        return raw
+
+    @property
+    def parsed_quiet_hours(self) -> QuietHours | None:
+        return None if self.quiet_hours is None else parse_quiet_hours(self.quiet_hours)
+
+    @property
+    def quiet_hours_json(self) -> str | None:
+        """The quiet hours as the poller's and the event handler's GTWATCH_QUIET_HOURS (compact, canonical order)."""
+        quiet = self.parsed_quiet_hours
+        return None if quiet is None else quiet_hours_to_json(quiet)
 
     @property
     def slack_app(self) -> bool:
@@ -195,7 +304,33 @@ class GtwatchConfig(BaseModel):
                 "mode": self.slack.mode,
                 "routes": json.loads(self.slack.routes_json) if self.slack_app else None,
             },
+            "quiet_hours": None if self.quiet_hours_json is None else json.loads(self.quiet_hours_json),
+            "digest": None if self.digest is None else self.digest.to_document(),
         }
+
+    @model_validator(mode="after")
+    def _digest_fits_the_slack_mode(self) -> GtwatchConfig:
+        digest = self.digest
+        if digest is None:
+            return self
+        where = f"{CONTEXT_KEY}.digest.slack_channel"
+        to_slack = "slack" in digest.channels
+        if self.slack_app and to_slack and digest.slack_channel is None:
+            raise _problem(
+                f'{where}: app mode posts the digest to one channel; name it (e.g. "#labeling") or take slack out '
+                f"of {CONTEXT_KEY}.digest.channels"
+            )
+        if not self.slack_app and digest.slack_channel is not None:
+            raise _problem(
+                f"{where}: webhook mode posts the digest to the webhook's own channel; remove slack_channel (or set "
+                f"{CONTEXT_KEY}.slack.mode to app)"
+            )
+        if not to_slack and digest.slack_channel is not None:
+            raise _problem(
+                f"{where}: the digest does not go to Slack ({CONTEXT_KEY}.digest.channels has no slack); add slack "
+                "to the channels or remove slack_channel"
+            )
+        return self
 
     @model_validator(mode="after")
     def _slack_settings_fit_the_mode(self) -> GtwatchConfig:
@@ -258,11 +393,14 @@ def _describe(error: Mapping[str, Any]) -> str:
     if error["type"] == "gtwatch_named":
         return str(error["msg"])
     if error["type"] == "extra_forbidden":
-        model: type[BaseModel] = SlackConfig if len(loc) > 1 and loc[0] == "slack" else GtwatchConfig
+        nested: dict[Any, type[BaseModel]] = {"slack": SlackConfig, "digest": DigestConfig}
+        model = nested.get(loc[0], GtwatchConfig) if len(loc) > 1 else GtwatchConfig
         return f"{where}: unknown key; the keys are {', '.join(model.model_fields)}"
     if error["type"] == "gtwatch":
         return f"{where}: {error['msg']}"
     key = ".".join(str(part) for part in loc if isinstance(part, str))
+    if error["type"] == "missing":
+        return f"{where}: required: {_ALLOWED[key]}"
     is_item = isinstance(loc[-1], int) and key in _ALLOWED_ITEM
     allowed = _ALLOWED_ITEM[key] if is_item else _ALLOWED[key]
     return f"{where}: {error['input']!r} is not {allowed}"

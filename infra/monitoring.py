@@ -21,6 +21,7 @@ from watcher.contract import (
 )
 
 from infra.config import GtwatchConfig
+from infra.digest import Digest
 from infra.encryption import DataKey
 from infra.function import SERVICE_NAME, metrics_namespace
 from infra.notifications import Notifications
@@ -51,6 +52,7 @@ class Monitoring(Construct):
         data_key: DataKey,
         polling: Polling,
         notifications: Notifications,
+        digest: Digest | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -65,6 +67,7 @@ class Monitoring(Construct):
         self.alarms = [
             *self._build_poller_alarms(polling),
             *self._build_slack_alarms(notifications, config.slack_lag_alarm_minutes),
+            *([] if digest is None else [self._build_digest_alarm(digest)]),
         ]
         self.dashboard = self._build_dashboard(polling, notifications) if config.dashboard else None
 
@@ -240,6 +243,17 @@ class Monitoring(Construct):
                 missing=cloudwatch.TreatMissingData.IGNORE,
             ),
         ]
+
+    def _build_digest_alarm(self, digest: Digest) -> cloudwatch.Alarm:
+        # One run a day, not retried (a retry would resend what already went out): a failure is worth a message.
+        return self._alarm(
+            "DigestErrors",
+            "digest-errors",
+            "The gtwatch daily digest failed (exception, timeout, its settings, the Slack secret, or Slack or SNS "
+            "refused it); it is not retried, and some channels may have had it. Read the digest's log; tomorrow's "
+            "digest comes as usual. Runbook: docs/deploy.md#alarms.",
+            digest.function.function.metric_errors(period=SHORT_PERIOD, statistic="Sum"),
+        )
 
     def _build_dashboard(self, polling: Polling, notifications: Notifications) -> cloudwatch.Dashboard:
         # Only metrics that exist anyway: the alarms' own, and what Lambda, SNS and SQS report for free.

@@ -17,6 +17,7 @@ from constructs import Construct
 from watcher.contract import (
     ALL_CHANNELS,
     CHANNEL_ATTRIBUTE,
+    DIGEST_EVENT_TYPE,
     EVENT_TYPE_ATTRIBUTE,
     SLACK_BATCH_SIZE,
     SLACK_DEAD_LETTER_RETENTION_SECONDS,
@@ -103,11 +104,13 @@ class SlackSecret:
     created_name: str | None
 
 
-def event_type_filter(event_types: Sequence[str]) -> dict[str, sns.SubscriptionFilter]:
-    """An email subscription's filter: the given event types, plus test notifications, which every channel gets;
-    published for email (quiet hours may publish a notification for one channel now and the other later)."""
+def event_type_filter(event_types: Sequence[str], *, digest: bool = False) -> dict[str, sns.SubscriptionFilter]:
+    """An email subscription's filter: the given event types, plus test notifications, which every channel gets,
+    and the daily digest if it goes to email; published for email (quiet hours may publish a notification for one
+    channel now and the other later)."""
+    allowed = [*event_types, TEST_EVENT_TYPE, *([DIGEST_EVENT_TYPE] if digest else [])]
     return {
-        EVENT_TYPE_ATTRIBUTE: sns.SubscriptionFilter.string_filter(allowlist=[*event_types, TEST_EVENT_TYPE]),
+        EVENT_TYPE_ATTRIBUTE: sns.SubscriptionFilter.string_filter(allowlist=allowed),
         **channel_filter("email"),
     }
 
@@ -139,7 +142,8 @@ class Notifications(Construct):
         self.key = data_key.key
         self.topic_name = topic_name(Stack.of(self))
         self.topic = self._build_topic()
-        self._subscribe_emails(config.email_addresses, config.email_events)
+        digest_by_email = config.digest is not None and "email" in config.digest.channels
+        self._subscribe_emails(config.email_addresses, config.email_events, digest=digest_by_email)
         self.dead_letter_queue = self._build_dead_letter_queue()
         self.slack_queue = self._build_slack_queue(self.dead_letter_queue)
         data_key.allow_sns_delivery_to_queues(self.topic_name)
@@ -148,6 +152,7 @@ class Notifications(Construct):
             self.slack_secret_kind, configured = BOT_TOKEN_SECRET, config.slack.token_secret_name
         else:
             self.slack_secret_kind, configured = WEBHOOK_SECRET, config.slack_webhook_secret_name
+        self.slack_mode: str = config.slack.mode
         self.slack_secret = self._build_slack_secret(self.slack_secret_kind, configured)
         self.slack_notifier = self._build_slack_notifier(code, layers, config, state)
 
@@ -160,6 +165,16 @@ class Notifications(Construct):
     def created_token_secret_name(self) -> str | None:
         """The name of the bot token secret if the stack made it (app mode; someone must fill it in), else None."""
         return self.slack_secret.created_name if self.slack_secret_kind is BOT_TOKEN_SECRET else None
+
+    def grant_read_slack_secret(self, function: WatcherFunction) -> None:
+        """Read the mode's Slack secret (the webhook URL, or the bot token in app mode), as the notifier does."""
+        function.allow(SECRET_ACTIONS, [self.slack_secret.arn])
+
+    def slack_environment(self) -> dict[str, str]:
+        """How a function finds Slack as the notifier does: the mode and that mode's secret."""
+        app = self.slack_secret_kind is BOT_TOKEN_SECRET
+        secret_variable = "GTWATCH_SLACK_TOKEN_SECRET" if app else "GTWATCH_SLACK_WEBHOOK_SECRET"
+        return {"GTWATCH_SLACK_MODE": self.slack_mode, secret_variable: self.slack_secret.reference}
 
     def grant_publish(self, grantee: iam.IGrantable) -> None:
         """sns:Publish on the topic and the key use it needs; not Topic.grant_publish, which adds a wildcard."""
@@ -177,10 +192,10 @@ class Notifications(Construct):
             master_key=self.key,
         )
 
-    def _subscribe_emails(self, addresses: Sequence[str], event_types: Sequence[str]) -> None:
+    def _subscribe_emails(self, addresses: Sequence[str], event_types: Sequence[str], *, digest: bool) -> None:
         for address in addresses:
             self.topic.add_subscription(
-                subscriptions.EmailSubscription(address, filter_policy=event_type_filter(event_types))
+                subscriptions.EmailSubscription(address, filter_policy=event_type_filter(event_types, digest=digest))
             )
 
     def _build_dead_letter_queue(self) -> sqs.Queue:
@@ -266,7 +281,7 @@ class Notifications(Construct):
     def _notifier_environment(self, config: GtwatchConfig, state: JobState) -> dict[str, str]:
         """watcher.settings.SlackSettings, as the stack sets it (GTWATCH_SLACK_API_URL stays Slack's own)."""
         environment = {
-            "GTWATCH_SLACK_MODE": config.slack.mode,
+            **self.slack_environment(),
             "GTWATCH_TABLE_NAME": state.table.table_name,
             "GTWATCH_SLACK_QUEUE_URL": self.slack_queue.queue_url,
             "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,
@@ -276,10 +291,8 @@ class Notifications(Construct):
             "GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS": str(SLACK_MAX_RETRY_AFTER_SECONDS),
         }
         if config.slack_app:
-            environment["GTWATCH_SLACK_TOKEN_SECRET"] = self.slack_secret.reference
             environment["GTWATCH_SLACK_ROUTES"] = config.slack.routes_json
         else:
-            environment["GTWATCH_SLACK_WEBHOOK_SECRET"] = self.slack_secret.reference
             environment["GTWATCH_SLACK_EVENTS"] = ",".join(config.slack_events)
         return environment
 
@@ -301,7 +314,7 @@ class Notifications(Construct):
             tracing=config.tracing,
             environment=self._notifier_environment(config, state),
         )
-        notifier.allow(SECRET_ACTIONS, [self.slack_secret.arn])
+        self.grant_read_slack_secret(notifier)
         state.grant_slack_ledgers(notifier.function)
         notifier.allow(BACK_OFF_ACTIONS, [self.slack_queue.queue_arn])
         notifier.allow(DEAD_LETTER_ACTIONS, [self.dead_letter_queue.queue_arn])

@@ -43,7 +43,8 @@ class Polling(Construct):
         notifications: Notifications,
     ) -> None:
         super().__init__(scope, construct_id)
-        environment = self._environment(config, state, notifications)
+        # The watcher's settings as every function that watches or sums up jobs reads them.
+        self.environment = environment = self._environment(config, state, notifications)
         self.poller = self._build_poller(config, code, layers, environment, state.key)
         self.event_handler = self._build_event_handler(config, code, layers, environment, state.key)
         watched_regions = config.regions or (Stack.of(self).region,)
@@ -71,6 +72,8 @@ class Polling(Construct):
             environment["GTWATCH_NAME_CONTAINS"] = config.name_contains
         if config.stall_repeat_minutes is not None:
             environment["GTWATCH_STALL_REPEAT_MINUTES"] = str(config.stall_repeat_minutes)
+        if config.quiet_hours_json is not None:
+            environment["GTWATCH_QUIET_HOURS"] = config.quiet_hours_json
         return environment
 
     def _build_poller(

@@ -1,4 +1,5 @@
-"""The gtwatch stack: key, job state, notifications, polling and monitoring, wired together from one configuration."""
+"""The gtwatch stack: key, job state, notifications, polling, the digest and monitoring, wired together from one
+configuration."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from watcher.contract import (
 
 from infra.bundling import watcher_code
 from infra.config import GtwatchConfig
+from infra.digest import Digest
 from infra.encryption import DataKey
 from infra.function import log_group_prefix, powertools_layer
 from infra.monitoring import Monitoring
@@ -52,6 +54,21 @@ class GtwatchStack(Stack):
             state=self.state,
             notifications=self.notifications,
         )
+        self.digest = (
+            None
+            if config.digest is None
+            else Digest(
+                self,
+                "Digest",
+                config=config,
+                digest=config.digest,
+                code=code,
+                layers=layers,
+                watch_environment=self.polling.environment,
+                state=self.state,
+                notifications=self.notifications,
+            )
+        )
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -59,6 +76,7 @@ class GtwatchStack(Stack):
             data_key=self.data_key,
             polling=self.polling,
             notifications=self.notifications,
+            digest=self.digest,
         )
         self._build_outputs()
 

@@ -30,6 +30,8 @@ ITEM_ACTIONS = (
 )
 # What the deployment's watch-start record needs: read a region's run record, create it if absent.
 RUN_RECORD_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
+# What the daily digest reads of the run records: each region's, to say since when it has been watched.
+RUN_RECORD_READ_ACTIONS = ("dynamodb:GetItem",)
 # What the Slack notifier's ledger needs: a consistent read of a job stream's item, and conditional puts of it.
 SLACK_LEDGER_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
 # ... and on the index: one Query per region for the active jobs.
@@ -77,6 +79,15 @@ class JobState(Construct):
     def grant_run_records(self, grantee: iam.IGrantable) -> None:
         """Read and create the regions' run records (`run#<region>` items) and nothing else."""
         self._grant_items_under(grantee, RUN_RECORD_ACTIONS, RUN_KEY_PREFIX)
+
+    def grant_read_run_records(self, grantee: iam.IGrantable) -> None:
+        """Read the regions' run records (`run#<region>` items) and no other item."""
+        self._grant_items_under(grantee, RUN_RECORD_READ_ACTIONS, RUN_KEY_PREFIX)
+
+    def grant_query_index(self, grantee: iam.IGrantable) -> None:
+        """Query the sparse `active` index (a region's active jobs, its mutes, its jobs ended on a day)."""
+        iam.Grant.add_to_principal(grantee=grantee, actions=list(INDEX_ACTIONS), resource_arns=[self.active_index_arn])
+        iam.Grant.add_to_principal(grantee=grantee, actions=list(TABLE_KEY_ACTIONS), resource_arns=[self.key.key_arn])
 
     def grant_slack_ledgers(self, grantee: iam.IGrantable) -> None:
         """Read and write the Slack notifier's ledgers (`slack#<stream>` items) and nothing else: not a job's state."""

@@ -95,3 +95,7 @@ SLACK_DEAD_LETTER_RETENTION_SECONDS: Final = 14 * 24 * 3600
 # Outputs naming the secret the stack created for Slack (absent when the configuration names an existing one).
 OUTPUT_SLACK_WEBHOOK_SECRET_NAME: Final = "SlackWebhookSecretName"  # noqa: S105 - an output name
 OUTPUT_SLACK_TOKEN_SECRET_NAME: Final = "SlackBotTokenSecretName"  # noqa: S105 - an output name
+
+# The daily digest publishes its email to the topic with this event type (and channel "email"); the email
+# subscriptions take it when the digest goes to email. The Slack digest is posted directly, not through the topic.
+DIGEST_EVENT_TYPE: Final = "digest"

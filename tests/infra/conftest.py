@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from tests.infra.stacks import APP, Synthesized, synth
+from tests.infra.stacks import APP, DIGEST, DIGEST_APP, Synthesized, synth
 
-# Every setting changed from its default, but the stack's name (OTHER_NAME's stack tests that one).
+# Every setting changed from its default, but the stack's name (OTHER_NAME's stack tests that one) and the digest
+# (DIGEST's and DIGEST_APP's stacks test that one).
 CUSTOM: dict[str, Any] = {
     "schedule_minutes": 10,
     "stall_after_minutes": 90,
@@ -26,6 +27,7 @@ CUSTOM: dict[str, Any] = {
     "dashboard": True,
     "tracing": True,
     "slack_lag_alarm_minutes": 45,
+    "quiet_hours": {"start": "22:00", "end": "07:00", "timezone": "Europe/Berlin", "hold": ["completed", "resumed"]},
 }
 # A second deployment in the same account and region, under another name.
 OTHER_NAME: dict[str, Any] = {"stack_name": "GtwatchStaging"}
@@ -69,3 +71,23 @@ def app_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 @pytest.fixture(scope="session")
 def app(app_synth: Synthesized) -> Template:
     return app_synth.template
+
+
+@pytest.fixture(scope="session")
+def digest_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synth(tmp_path_factory.mktemp("digest"), DIGEST)
+
+
+@pytest.fixture(scope="session")
+def digest(digest_synth: Synthesized) -> Template:
+    return digest_synth.template
+
+
+@pytest.fixture(scope="session")
+def digest_app_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synth(tmp_path_factory.mktemp("digest-app"), DIGEST_APP)
+
+
+@pytest.fixture(scope="session")
+def digest_app(digest_app_synth: Synthesized) -> Template:
+    return digest_app_synth.template

@@ -12,6 +12,8 @@ EVENT_HANDLER = "watcher.event_handler.lambda_handler"
 SLACK_HANDLER = "watcher.slack_handler.lambda_handler"
 WATCH_START_HANDLER = "watcher.deployment_handler.lambda_handler"
 HANDLERS = (POLLER_HANDLER, EVENT_HANDLER, SLACK_HANDLER, WATCH_START_HANDLER)
+# Only in a stack with a `digest` configured.
+DIGEST_HANDLER = "watcher.digest_handler.lambda_handler"
 
 STATE_TABLE = {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}
 SLACK_QUEUE = {"RedrivePolicy": Match.any_value()}

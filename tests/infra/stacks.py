@@ -23,6 +23,18 @@ APP_ROUTES: list[dict[str, Any]] = [
     {"channel": "C0123ABCD", "events": ["stalled", "failed"], "name_contains": "prod", "mention": "<!here>"},
 ]
 APP: dict[str, Any] = {"slack": {"mode": "app", "routes": APP_ROUTES}, "email_events": ["failed"]}
+# A daily digest to both channels in webhook mode (Slack: the webhook's channel), to two addresses.
+DIGEST: dict[str, Any] = {
+    "digest": {"at": "07:05", "timezone": "America/New_York"},
+    "email_addresses": ["ops@example.com", "labeling-lead@example.org"],
+    "email_events": ["failed", "stalled"],
+}
+# App mode, the digest to Slack only, in a channel of its own.
+DIGEST_APP: dict[str, Any] = {
+    **APP,
+    "email_addresses": ["ops@example.com"],
+    "digest": {"at": "18:30", "timezone": "Asia/Kolkata", "channels": ["slack"], "slack_channel": "#labeling-digest"},
+}
 
 
 @dataclass(frozen=True)

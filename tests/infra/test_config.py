@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, get_args
 
 import pytest
 from watcher import contract
 from watcher.contract import EVENT_TYPES
+from watcher.quiet import parse_quiet_hours
 
 from infra.config import ConfigError, EventType, GtwatchConfig, SlackConfig, load_config, parse_config
 from infra.context import CdkJsonError, cdk_json_context
@@ -36,6 +38,8 @@ def test_no_settings_means_every_default() -> None:
     assert config.tracing is False
     assert config.slack_lag_alarm_minutes == 30
     assert config.slack == SlackConfig(mode="webhook", routes=None, token_secret_name=None)
+    assert config.quiet_hours is None
+    assert config.digest is None
 
 
 def test_the_default_powertools_layer_is_the_version_requirements_txt_pins() -> None:
@@ -59,6 +63,8 @@ def test_the_effective_configuration_names_the_home_region_when_none_is_configur
         "stall_repeat_minutes": None,
         "schedule_minutes": 5,
         "slack": {"mode": "webhook", "routes": None},
+        "quiet_hours": None,
+        "digest": None,
     }
     assert parse_config({"regions": ["us-east-1"]}).effective("eu-west-1")["regions"] == ["us-east-1"]
 
@@ -97,6 +103,8 @@ def test_every_setting_can_be_changed() -> None:
         "tracing": True,
         "slack_lag_alarm_minutes": 1440,
         "slack": {"mode": "webhook", "routes": None, "token_secret_name": None},
+        "quiet_hours": QUIET,
+        "digest": {"at": "23:59", "timezone": "Asia/Kolkata", "channels": ["email"], "slack_channel": None},
     }
     assert parse_config(raw).model_dump(mode="json") == {
         **raw,
@@ -110,6 +118,8 @@ def test_settings_given_as_json_text_are_read() -> None:
 
 
 ROUTE = {"channel": "#labeling", "events": ["completed", "failed"]}
+QUIET = {"start": "20:00", "end": "08:00", "timezone": "Europe/Berlin", "hold": ["completed", "resumed"]}
+DIGEST = {"at": "07:30", "timezone": "Europe/Berlin"}
 
 # Each key's mistakes and the message the user sees for them.
 BAD_VALUES: list[tuple[dict[str, Any], str]] = [
@@ -185,6 +195,41 @@ BAD_VALUES: list[tuple[dict[str, Any], str]] = [
         {"slack": {"mode": "app", "token_secret_name": "my token", "routes": [ROUTE]}},
         "gtwatch.slack.token_secret_name: 'my token' is not the name or ARN of a Secrets Manager secret",
     ),
+    # Quiet hours: the watcher's own parse_quiet_hours, naming the key under gtwatch.
+    ({"quiet_hours": "night"}, "gtwatch.quiet_hours: expected an object with start, end, timezone, hold and channels"),
+    ({"quiet_hours": {**QUIET, "start": "8pm"}}, "gtwatch.quiet_hours.start: '8pm' is not a time of day HH:MM"),
+    ({"quiet_hours": {**QUIET, "end": "20:00"}}, "gtwatch.quiet_hours.end: the window is empty"),
+    (
+        {"quiet_hours": {**QUIET, "timezone": "CET+1"}},
+        "gtwatch.quiet_hours.timezone: 'CET+1' is not an IANA time zone name such as Europe/Berlin",
+    ),
+    (
+        {"quiet_hours": {**QUIET, "timezone": "localtime"}},
+        "gtwatch.quiet_hours.timezone: 'localtime' is not an IANA time zone name such as Europe/Berlin",
+    ),
+    ({"quiet_hours": {**QUIET, "hold": ["done"]}}, "gtwatch.quiet_hours.hold: expected a non-empty list of completed"),
+    ({"quiet_hours": {**QUIET, "channels": ["sms"]}}, "gtwatch.quiet_hours.channels: expected a non-empty list of"),
+    ({"quiet_hours": {**QUIET, "days": ["mon"]}}, "gtwatch.quiet_hours.days: not a quiet-hours setting"),
+    # The digest.
+    ({"digest": "07:30"}, "gtwatch.digest: '07:30' is not a mapping of digest settings (at, timezone, channels"),
+    ({"digest": {"timezone": "UTC"}}, "gtwatch.digest.at: required: a time of day HH:MM on the 24-hour clock"),
+    ({"digest": {**DIGEST, "at": "7:30"}}, "gtwatch.digest.at: '7:30' is not a time of day HH:MM on the 24-hour"),
+    ({"digest": {**DIGEST, "at": "24:00"}}, "gtwatch.digest.at: '24:00' is not a time of day HH:MM"),
+    ({"digest": {**DIGEST, "at": 730}}, "gtwatch.digest.at: 730 is not a time of day HH:MM"),
+    ({"digest": {"at": "07:30"}}, "gtwatch.digest.timezone: required: an IANA time zone name such as Europe/Berlin"),
+    (
+        {"digest": {**DIGEST, "timezone": "Mars/Olympus_Mons"}},
+        "gtwatch.digest.timezone: 'Mars/Olympus_Mons' is not an IANA time zone name such as Europe/Berlin",
+    ),
+    ({"digest": {**DIGEST, "timezone": "localtime"}}, "gtwatch.digest.timezone: 'localtime' is not an IANA time"),
+    ({"digest": {**DIGEST, "channels": ["sms"]}}, "gtwatch.digest.channels[0]: 'sms' is not one of slack, email"),
+    ({"digest": {**DIGEST, "channels": []}}, "gtwatch.digest.channels: [] is not a non-empty list of channels"),
+    ({"digest": {**DIGEST, "channels": ["email", "email"]}}, "gtwatch.digest.channels: 'email' is listed twice"),
+    (
+        {"digest": {**DIGEST, "slack_channel": "Labeling"}},
+        "gtwatch.digest.slack_channel: 'Labeling' is not a Slack channel: use #name",
+    ),
+    ({"digest": {**DIGEST, "hour": 7}}, "gtwatch.digest.hour: unknown key; the keys are at, timezone, channels, slack"),
 ]
 
 
@@ -320,3 +365,78 @@ def test_cdk_json_with_its_spelled_out_slack_events_must_drop_them_for_app_mode(
         parse_config(raw)
     del raw["slack_events"], raw["slack_webhook_secret_name"]
     assert parse_config(raw).slack_app
+
+
+# --- quiet hours and the digest --------------------------------------------------------------------------
+
+
+def test_quiet_hours_reach_the_functions_as_the_watcher_reads_them() -> None:
+    config = parse_config({"quiet_hours": QUIET})
+    assert config.quiet_hours_json == (
+        '{"start":"20:00","end":"08:00","timezone":"Europe/Berlin","hold":["completed","resumed"],'
+        '"channels":["email","slack"]}'
+    )
+    assert config.parsed_quiet_hours == parse_quiet_hours(QUIET)
+    assert config.effective("eu-west-1")["quiet_hours"] == json.loads(config.quiet_hours_json)
+
+
+def test_a_quiet_hours_mistake_is_one_line() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config({"quiet_hours": {**QUIET, "start": "25:00"}})
+    assert str(raised.value) == (
+        "invalid gtwatch configuration: gtwatch.quiet_hours.start: '25:00' is not a time of day HH:MM"
+    )
+
+
+@pytest.mark.parametrize(("at", "expression"), [("07:30", "cron(30 7 * * ? *)"), ("00:05", "cron(5 0 * * ? *)")])
+def test_the_digest_time_becomes_a_daily_cron_for_eventbridge_scheduler(at: str, expression: str) -> None:
+    digest = parse_config({"digest": {**DIGEST, "at": at}}).digest
+    assert digest is not None
+    assert digest.cron_expression == expression
+
+
+def test_the_digest_goes_to_both_channels_unless_told() -> None:
+    digest = parse_config({"digest": DIGEST}).digest
+    assert digest is not None
+    assert digest.channels == ("slack", "email")
+    assert digest.slack_channel is None
+
+
+def test_in_app_mode_the_digest_names_its_slack_channel() -> None:
+    raw = {"slack": {"mode": "app", "routes": [ROUTE]}, "digest": {**DIGEST, "slack_channel": "C0123ABCD"}}
+    assert parse_config(raw).effective("eu-west-1")["digest"] == {
+        "at": "07:30",
+        "timezone": "Europe/Berlin",
+        "channels": ["slack", "email"],
+        "slack_channel": "C0123ABCD",
+    }
+    # Email only: no Slack channel to name.
+    email_only = {"slack": {"mode": "app", "routes": [ROUTE]}, "digest": {**DIGEST, "channels": ["email"]}}
+    assert parse_config(email_only).digest is not None
+
+
+DIGEST_MODE_MISTAKES: list[tuple[dict[str, Any], str]] = [
+    (
+        {"slack": {"mode": "app", "routes": [ROUTE]}, "digest": DIGEST},
+        'gtwatch.digest.slack_channel: app mode posts the digest to one channel; name it (e.g. "#labeling")',
+    ),
+    (
+        {"digest": {**DIGEST, "slack_channel": "#labeling"}},
+        "gtwatch.digest.slack_channel: webhook mode posts the digest to the webhook's own channel",
+    ),
+    (
+        {
+            "slack": {"mode": "app", "routes": [ROUTE]},
+            "digest": {**DIGEST, "channels": ["email"], "slack_channel": "#labeling"},
+        },
+        "gtwatch.digest.slack_channel: the digest does not go to Slack",
+    ),
+]
+
+
+@pytest.mark.parametrize(("raw", "message"), DIGEST_MODE_MISTAKES)
+def test_a_digest_slack_channel_that_does_not_fit_the_mode_is_refused(raw: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(raw)
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)

@@ -9,7 +9,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 from watcher import contract, slack_ledger
 from watcher.contract import EVENT_TYPES
-from watcher.settings import SlackSettings
+from watcher.settings import PollerSettings, SlackSettings
 from watcher.slack_routes import parse_routes
 
 from infra.requirements import pinned_version
@@ -418,6 +418,27 @@ def test_poller_gets_the_configured_settings(custom: Template) -> None:
         assert function_props(custom, handler)["Environment"]["Variables"]["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
 
 
+@pytest.mark.parametrize("handler", [POLLER_HANDLER, EVENT_HANDLER])
+def test_quiet_hours_reach_the_poller_and_the_event_handler_as_they_read_them(custom: Template, handler: str) -> None:
+    env = function_props(custom, handler)["Environment"]["Variables"]
+    assert env["GTWATCH_QUIET_HOURS"] == (
+        '{"start":"22:00","end":"07:00","timezone":"Europe/Berlin","hold":["completed","resumed"],'
+        '"channels":["email","slack"]}'
+    )
+    # The handlers' own settings accept what the stack gives them (resource references as stand-ins).
+    environ = {name: value for name, value in env.items() if isinstance(value, str)}
+    environ |= {"GTWATCH_TABLE_NAME": "Gtwatch-StateTable-ABC123", "AWS_REGION": "eu-west-1"}
+    environ["GTWATCH_TOPIC_ARN"] = "arn:aws:sns:eu-west-1:123456789012:Gtwatch-notifications"
+    quiet = PollerSettings.from_env(environ).quiet_hours
+    assert quiet is not None
+    assert (quiet.start.isoformat(), quiet.end.isoformat(), quiet.zone.key) == ("22:00:00", "07:00:00", "Europe/Berlin")
+
+
+@pytest.mark.parametrize("handler", [POLLER_HANDLER, EVENT_HANDLER])
+def test_no_quiet_hours_by_default(default: Template, handler: str) -> None:
+    assert "GTWATCH_QUIET_HOURS" not in function_props(default, handler)["Environment"]["Variables"]
+
+
 @pytest.mark.parametrize("template_name", ["default", "custom"])
 def test_event_handler_has_the_pollers_settings(request: pytest.FixtureRequest, template_name: str) -> None:
     template: Template = request.getfixturevalue(template_name)
@@ -513,6 +534,8 @@ def test_the_watcher_config_output_holds_the_effective_defaults(default: Templat
         "stall_repeat_minutes": None,
         "schedule_minutes": 5,
         "slack": {"mode": "webhook", "routes": None},
+        "quiet_hours": None,
+        "digest": None,
     }
 
 
@@ -539,6 +562,14 @@ def test_the_watcher_config_output_holds_the_configured_settings(custom: Templat
         "stall_repeat_minutes": 120,
         "schedule_minutes": 10,
         "slack": {"mode": "webhook", "routes": None},
+        "quiet_hours": {
+            "start": "22:00",
+            "end": "07:00",
+            "timezone": "Europe/Berlin",
+            "hold": ["completed", "resumed"],
+            "channels": ["email", "slack"],
+        },
+        "digest": None,
     }
 
 
