@@ -74,7 +74,7 @@ def test_pip_installs_binary_arm64_wheels_for_the_lambda_runtime(tmp_path: Path)
 def test_what_the_powertools_layer_provides_is_not_bundled(tmp_path: Path) -> None:
     # The layer is built from aws-lambda-powertools[all], pydantic included; a bundled copy would shadow it.
     assert bundled_requirements(requirements(tmp_path)) == ["slack-sdk==3.48.0", "Some_Other.Package==1.0"]
-    assert bundled_requirements(REQUIREMENTS_FILE) == ["slack-sdk==3.48.0"]
+    assert bundled_requirements(REQUIREMENTS_FILE) == ["slack-sdk==3.48.0", "tzdata==2026.6"]
 
 
 def test_nothing_to_install_means_no_pip_run(tmp_path: Path) -> None:
