@@ -79,6 +79,8 @@ class Digest(Construct):
         environment = {name: watch_environment[name] for name in SHARED_VARIABLES if name in watch_environment}
         environment |= {
             "GTWATCH_DIGEST_CHANNELS": ",".join(channel for channel in DIGEST_CHANNELS if channel in digest.channels),
+            # The zone the digest names its local time in (the schedule itself runs in it too).
+            "GTWATCH_DIGEST_TIMEZONE": digest.timezone,
             **notifications.slack_environment(),
             "GTWATCH_SLACK_QUEUE_URL": notifications.slack_queue.queue_url,
             "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL": notifications.dead_letter_queue.queue_url,

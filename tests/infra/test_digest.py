@@ -168,6 +168,7 @@ def test_the_digest_reads_the_watchers_settings_and_finds_slack_as_the_notifier_
         "GTWATCH_STALL_AFTER_MINUTES": "60",
         "GTWATCH_SCHEDULE_MINUTES": "5",
         "GTWATCH_DIGEST_CHANNELS": "slack,email",
+        "GTWATCH_DIGEST_TIMEZONE": "America/New_York",
         "GTWATCH_SLACK_MODE": "webhook",
         "GTWATCH_SLACK_WEBHOOK_SECRET": ref(digest, "AWS::SecretsManager::Secret"),
         "GTWATCH_SLACK_QUEUE_URL": ref(digest, "AWS::SQS::Queue", SLACK_QUEUE),
