@@ -1,8 +1,10 @@
-"""`gtwatch demo`: a realistic day of labeling jobs on the emulator, shown as a person would receive it.
+"""`gtwatch demo`: a realistic day and night of labeling jobs on the emulator, shown as a person would receive it.
 
-First the day as it happened, one line per email and per Slack call; then, in app mode, each Slack channel as a
-person sees it at the end of the day: one card per job (the root message, as last updated) with its thread under it.
-Everything shown is rebuilt from the replay's output (docs/scenario-format.md), as any reader of it could.
+First the day as it happened, one line per email and per Slack call (with the mutes and the quiet hours, and which
+Slack messages waited for the morning); then, in app mode, each Slack channel as a person sees it at the end: one card
+per job (the root message, as last updated) with its thread under it; then the morning's digest as Slack shows it and
+as the email reads. Everything shown is rebuilt from the scenario and the replay's output (docs/scenario-format.md),
+as any reader of them could.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import json
 import re
 import textwrap
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from . import replay, scenario
 from .emulator.deployment import EmulatorMode
@@ -26,8 +29,17 @@ EMOJI = {
     ":warning:": "⚠️",
     ":arrow_forward:": "▶️",
     ":test_tube:": "🧪",
+    ":checkered_flag:": "🏁",
 }
-EVENT_EMOJI = {"completed": "✅", "failed": "❌", "stopped": "🛑", "stalled": "⏳", "resumed": "▶️", "test": "🧪"}
+EVENT_EMOJI = {
+    "completed": "✅",
+    "failed": "❌",
+    "stopped": "🛑",
+    "stalled": "⏳",
+    "resumed": "▶️",
+    "test": "🧪",
+    "digest": "📋",
+}
 # What a card's first line says the job is, by the notification it shows last.
 CARD_STATE = {
     "completed": "Completed",
@@ -36,11 +48,14 @@ CARD_STATE = {
     "stalled": "Stalled",
     "resumed": "In progress again",
 }
+# What a notification that quiet hours do not hold is called when it releases the held ones before it.
+RELEASED_BY = {"failed": "failure", "test": "test notification"}
 WIDTH = 110
 _LINK = re.compile(r"<([^|>!@]+)\|([^>]+)>")
 # Slack's markup for a mention; escaped text (&lt;!channel&gt;) is not one, which is what keeps job text silent.
 _MENTION = re.compile(r"<!subteam\^(S[A-Z0-9]+)(?:\|([^>]+))?>|<!(here|channel|everyone)>|<@([UW][A-Z0-9]+)>")
 _LEADING_MENTION = re.compile(r"^((?:<[!@][^>]+>\s*)+)")
+_BOLD = re.compile(r"\*([^*\n]+)\*")
 
 
 def load_day() -> scenario.Scenario:
@@ -52,54 +67,165 @@ def show(*, mode: EmulatorMode = "inprocess", out: TextIO) -> None:
     day = load_day()
     result = replay.run(day, mode=mode)
     app = day.config.slack.mode == "app"
-    jobs = sorted({step.create.name for step in day.steps if step.create})
-    out.write(f"gtwatch demo: a day of {len(jobs)} labeling jobs on the local emulator ({', '.join(jobs)}),\n")
-    out.write(f"polled every {day.tick_minutes} minutes from {day.start:%Y-%m-%d %H:%M} UTC; ")
-    out.write(f"stall alert after {day.config.stall_after_minutes} minutes without progress.\n")
+    notifications = result.notifications
+    notes = quiet_hours_notes(day, notifications)
+    out.write(_introduction(day))
+    out.write("\nThe day and the night as they happened (times UTC):\n")
+    out.write(_timeline(day, notifications, notes))
     if app:
-        out.write("Slack: a Slack app (app mode) posting to these routes:\n")
-        for route in day.config.slack.routes:
+        out.write("\nThe Slack channels at the end ")
+        out.write("(a card per job, showing its latest notification; its thread below):\n")
+        by_ts = {notifications[index]["ts"]: note for index, note in notes.items() if "ts" in notifications[index]}
+        for channel, cards in channels(notifications).items():
+            out.write(f"\n{channel}\n")
+            for card in cards:
+                out.write(_card_text(day, card, by_ts))
+        failed_mail = next((n for n in notifications if n["channel"] == "email" and n["type"] == "failed"), None)
+        if failed_mail is not None:
+            out.write("\nThe first failure as the email subscription receives it:\n\n")
+            out.write(textwrap.indent(f"Subject: {failed_mail['subject']}\n\n{failed_mail['message']}", "  "))
+    out.write(_digest_text(day, notifications))
+    out.write("\n" + _summary(result, held=len(notes)) + "\n")
+
+
+def _introduction(day: scenario.Scenario) -> str:
+    config = day.config
+    jobs = sorted({step.create.name for step in day.steps if step.create})
+    end = day.moment(day.duration)
+    text = f"gtwatch demo: a day and a night of {len(jobs)} labeling jobs on the local emulator ({', '.join(jobs)}),\n"
+    text += f"polled every {day.tick_minutes} minutes from {_date(day.start)} {day.start:%H:%M} to {_date(end)} "
+    text += f"{end:%H:%M} UTC; stall alert after {config.stall_after_minutes} minutes without progress.\n"
+    if config.slack.mode == "app":
+        text += "Slack: a Slack app (app mode) posting to these routes:\n"
+        for route in config.slack.routes:
             events = ", ".join(route.events) if len(route.events) < 5 else "every event"
             mention = f", mentioning {as_shown(route.mention)}" if route.mention else ""
             names = f" of jobs whose name contains {route.name_contains!r}" if route.name_contains else ""
-            out.write(f"  {route.channel:<12} {events}{names}{mention}\n")
+            text += f"  {route.channel:<12} {events}{names}{mention}\n"
     else:
-        out.write("Slack: one incoming webhook (webhook mode).\n")
-    out.write("\nThe day as it happened:\n\n")
-    for notification in result.notifications:
-        out.write(_timeline_line(day, notification))
-    if app:
-        out.write("\nThe Slack channels at the end of the day ")
-        out.write("(a card per job, showing its latest notification; its thread below):\n")
-        for channel, cards in channels(result.notifications).items():
-            out.write(f"\n{channel}\n")
-            for card in cards:
-                out.write(_card_text(day, card))
-        failed_mail = next((n for n in result.notifications if n["channel"] == "email" and n["type"] == "failed"), None)
-        if failed_mail is not None:
-            out.write("\nThe failure as the email subscription receives it:\n\n")
-            out.write(textwrap.indent(f"Subject: {failed_mail['subject']}\n\n{failed_mail['message']}", "  "))
-    out.write("\n" + _summary(result) + "\n")
+        text += "Slack: one incoming webhook (webhook mode).\n"
+    zones = set()
+    if (quiet := config.quiet_hours) is not None:
+        held = " and ".join(", ".join(quiet.hold).rsplit(", ", 1))
+        channels_held = " and ".join("Slack" if channel == "slack" else channel for channel in quiet.channels)
+        text += f"Quiet hours {quiet.start}-{quiet.end} {quiet.timezone}: {held} wait for the window's end on "
+        text += f"{channels_held}"
+        text += "; email goes at once.\n" if "email" not in quiet.channels else ".\n"
+        zones.add(quiet.timezone)
+    if (digest := config.digest) is not None:
+        where = " and ".join(
+            f"Slack {digest.slack_channel}" if channel == "slack" and digest.slack_channel else channel
+            for channel in digest.channels
+        )
+        text += f"Daily digest at {digest.at} {digest.timezone} to {where}.\n"
+        zones.add(digest.timezone)
+    for zone in sorted(zones):
+        if day.start.astimezone(ZoneInfo(zone)).utcoffset() == timedelta(0):
+            text += f"({zone} is on UTC on these days: its times and the times below are the same.)\n"
+    return text
 
 
 # --- the day, line by line ---------------------------------------------------------------------------------
 
 
-def _timeline_line(day: scenario.Scenario, notification: dict[str, Any]) -> str:
-    moment = f"{day.moment(notification['minute']):%H:%M}"
+def quiet_hours_notes(day: scenario.Scenario, notifications: list[dict[str, Any]]) -> dict[int, str]:
+    """The Slack messages that waited for quiet hours to end, by their index in the replay's lines, each with a note
+    saying since when: the minute its email went out, for email is not a quiet channel and carries the same
+    notification id. A message sent while the window was still on went with a notification that is not held."""
+    quiet = day.config.quiet_hours
+    if quiet is None or "slack" not in quiet.channels or "email" in quiet.channels:
+        return {}
+    decided: dict[str, int] = {}
+    for line in notifications:
+        if line["channel"] == "email" and line.get("id"):
+            decided.setdefault(line["id"], line["minute"])
+
+    def inside(minute: int) -> bool:
+        return quiet.holds(day.moment(minute).astimezone(quiet.zone).time())
+
+    notes = {}
+    for index, line in enumerate(notifications):
+        if line["channel"] != "slack" or line.get("action") == "update" or line["type"] not in quiet.hold:
+            continue
+        since = decided.get(line.get("id") or "")
+        if since is None or since >= line["minute"] or not inside(since):
+            continue
+        note = f"held for quiet hours since {_clock(day, since)}, "
+        if inside(line["minute"]):
+            releaser = next(
+                (
+                    other["type"]
+                    for other in notifications[index + 1 :]
+                    if other["channel"] == "slack" and other["job"] == line["job"] and other["type"] not in quiet.hold
+                ),
+                "",
+            )
+            note += f"sent just before its {RELEASED_BY.get(releaser, f'{releaser} notification')}"
+        else:
+            note += f"delivered {_clock(day, line['minute'])}"
+        notes[index] = note
+    return notes
+
+
+def _timeline(day: scenario.Scenario, notifications: list[dict[str, Any]], notes: dict[int, str]) -> str:
+    """The notifications in the order received, with what else a person would want to know at that minute: a
+    mute set, quiet hours beginning or ending; a heading for each day."""
+    last = max([day.duration, *(n["minute"] for n in notifications)])
+    entries: list[tuple[int, int, str]] = []
+    for step in day.steps:
+        if step.mute is not None:
+            events = " and ".join(", ".join(step.mute.events).rsplit(", ", 1))
+            dropped = f"{' ' * 14}(its {events} are dropped on every channel until then)"
+            entries.append((step.at_minute, 0, f"Mute   $ {_mute_command(day, step.mute)}\n{dropped}\n"))
+    quiet = day.config.quiet_hours
+    if quiet is not None:
+        was_inside = False
+        for minute in range(last + 1):
+            inside = quiet.holds(day.moment(minute).astimezone(quiet.zone).time())
+            if inside != was_inside:
+                what = (
+                    f"hours begin ({quiet.start} {quiet.timezone}): Slack holds {', '.join(quiet.hold)}"
+                    if inside
+                    else f"hours end ({quiet.end} {quiet.timezone}): the held Slack messages go out, in order"
+                )
+                entries.append((minute, 0, f"Quiet  {what}\n"))
+            was_inside = inside
+    for index, notification in enumerate(notifications):
+        entries.append((notification["minute"], 1, _timeline_line(notification, notes.get(index))))
+    text, shown_date = "", None
+    for minute, _, line in sorted(entries, key=lambda entry: (entry[0], entry[1])):
+        moment = day.moment(minute)
+        if moment.date() != shown_date:
+            shown_date = moment.date()
+            text += f"\n{_date(moment)}\n"
+        text += f"{moment:%H:%M}  {line}"
+    return text
+
+
+def _mute_command(day: scenario.Scenario, mute: scenario.MuteJob) -> str:
+    until = f"--until {day.moment(mute.until_minute):%Y-%m-%dT%H:%MZ}"
+    events = f" --events {','.join(mute.events)}" if len(mute.events) < len(scenario.ALL_EVENTS) else ""
+    return f"gtwatch mute {mute.name} {until}{events}"
+
+
+def _timeline_line(notification: dict[str, Any], note: str | None = None) -> str:
     if notification["channel"] == "email":
-        return f"{moment}  Email  Subject: {notification['subject']}\n"
+        return f"Email  Subject: {notification['subject']}\n"
     job, event = notification["job"], notification["type"]
     action = notification.get("action", "post")  # an incoming webhook only ever posts
     what = f"{EVENT_EMOJI.get(event, '')} {job}: {event}"
-    if action == "update":
+    if event == "digest":
+        what = f"{EVENT_EMOJI['digest']} {as_shown(notification['payload'].get('text', 'daily digest'))}"
+    elif action == "update":
         what = f"{job}'s card now shows {CARD_STATE.get(event, event)}"
     elif notification["payload"].get("reply_broadcast"):
         what += " (also shown in the channel)"
     mention = _LEADING_MENTION.match(notification["payload"].get("text", ""))
     if mention and action == "post":
         what += f", mentioning {as_shown(mention.group(1).strip())}"
-    return f"{moment}  Slack  {notification.get('destination', 'webhook'):<11} {action:<6}  {what}\n"
+    if note:
+        what += f" · {note}"
+    return f"Slack  {notification.get('destination', 'webhook'):<11} {action:<6}  {what}\n"
 
 
 # --- the channels, as a person sees them -------------------------------------------------------------------
@@ -121,8 +247,8 @@ def channels(notifications: list[dict[str, Any]]) -> dict[str, list[Card]]:
     """Each app-mode destination's cards, in the order they were posted, rebuilt from the replay's lines."""
     cards: dict[tuple[str, str], Card] = {}
     for line in notifications:
-        if line["channel"] != "slack" or "action" not in line:
-            continue
+        if line["channel"] != "slack" or "action" not in line or line["type"] == "digest":
+            continue  # the digest is a message of its own, shown after the channels
         key = (line["destination"], line.get("thread") or line["ts"])
         if line["action"] == "post":
             cards[key] = Card(line["destination"], line["ts"], line["minute"], line["payload"])
@@ -138,7 +264,9 @@ def channels(notifications: list[dict[str, Any]]) -> dict[str, list[Card]]:
     return by_channel
 
 
-def _card_text(day: scenario.Scenario, card: Card) -> str:
+def _card_text(day: scenario.Scenario, card: Card, notes: dict[str, str] | None = None) -> str:
+    """The card, then its thread; `notes` (by message ts) say which messages waited for quiet hours."""
+    notes = notes or {}
     payload = card.payload
     carried = (payload.get("metadata") or {}).get("event_payload") or {}
     event, job = carried.get("event", ""), carried.get("job", "?")
@@ -157,6 +285,8 @@ def _card_text(day: scenario.Scenario, card: Card) -> str:
     if reason:
         lines.append(f"Failure reason: {reason}")
     posted = f"posted {_clock(day, card.posted_minute)}"
+    if card.ts in notes:
+        posted += f" ({notes[card.ts]})"
     if card.edited_minute is not None:
         posted += f", edited {_clock(day, card.edited_minute)}"
     replies = len(card.replies)
@@ -165,6 +295,8 @@ def _card_text(day: scenario.Scenario, card: Card) -> str:
     for reply in card.replies:
         shown = f"│  ↳ {_clock(day, reply['minute'])} {EVENT_EMOJI.get(reply['type'], '')} {reply['type']}: "
         broadcast = f" (also shown in {card.channel})" if reply["payload"].get("reply_broadcast") else ""
+        if reply["ts"] in notes:
+            broadcast += f" ({notes[reply['ts']]})"
         # One line per reply: Slack shows the reply's whole card, the thread's outline is enough here.
         detail = textwrap.shorten(
             _reply_detail(reply["payload"].get("text", "")), WIDTH - len(shown) - len(broadcast), placeholder="…"
@@ -207,15 +339,62 @@ def _clock(day: scenario.Scenario, minute: int) -> str:
     return f"{moment:%H:%M}"
 
 
-def _summary(result: replay.ReplayResult) -> str:
+def _date(moment: datetime) -> str:
+    return f"{moment:%A} {moment.day} {moment:%B}"
+
+
+# --- the digest --------------------------------------------------------------------------------------------
+
+
+def _digest_text(day: scenario.Scenario, notifications: list[dict[str, Any]]) -> str:
+    """The last digest of the run, as the Slack channel shows it and as the email reads."""
+    digests = [n for n in notifications if n["type"] == "digest"]
+    slack = next((n for n in reversed(digests) if n["channel"] == "slack"), None)
+    mail = next((n for n in reversed(digests) if n["channel"] == "email"), None)
+    sent = [line for line in (slack, mail) if line is not None]
+    if not sent:
+        return ""
+    digest = day.config.digest
+    when = f" ({digest.at} {digest.timezone})" if digest else ""
+    text = f"\nThe daily digest of {_date(day.moment(sent[0]['minute']))}{when}:\n"
+    if slack is not None:
+        where = slack.get("destination", "the webhook's channel")
+        text += f"\nIn Slack, {where}, posted {_clock(day, slack['minute'])}:\n"
+        text += "".join(digest_lines(slack["payload"])) + "└\n"
+    if mail is not None:
+        text += f"\nBy email, sent {_clock(day, mail['minute'])}:\n\n"
+        text += textwrap.indent(f"Subject: {mail['subject']}\n\n{mail['message']}", "  ") + "\n"
+    return text
+
+
+def digest_lines(payload: dict[str, Any]) -> list[str]:
+    """The digest's Block Kit message as a person reads it: its header, its date, each group's title and its jobs
+    one to a line (each a section that starts with the job's name in bold), and the watcher's health."""
+    lines = []
+    for block in payload.get("blocks", []):
+        if block.get("type") == "header":
+            lines.append(_wrapped(block["text"]["text"], "┌ ", "│ "))
+        elif block.get("type") == "context":
+            shown = " ".join(as_shown(element.get("text", "")) for element in block.get("elements", []))
+            lines.append(_wrapped(shown, "│ ", "│ "))
+        elif block.get("type") == "section":
+            first, *rest = _BOLD.sub(r"\1", block["text"]["text"]).split("\n")
+            item = not rest and block["text"]["text"].startswith(("*", "+"))
+            lines.append(_wrapped(as_shown(first), "│   • " if item else "│ ", "│       " if item else "│   "))
+            lines += [_wrapped(as_shown(line), "│     ", "│       ") for line in rest]
+    return lines
+
+
+def _summary(result: replay.ReplayResult, *, held: int = 0) -> str:
     mails = sum(1 for n in result.notifications if n["channel"] == "email")
     calls = [n.get("action", "post") for n in result.notifications if n["channel"] == "slack"]
     plural = {"post": "posts", "reply": "replies", "update": "updates"}
     counts = ", ".join(f"{calls.count(action)} {plural[action]}" for action in plural if action in calls)
     runs = len(result.ticks)
     sagemaker = sum(tick["sagemaker_calls"] for tick in result.ticks)
+    waited = f"; {held} Slack messages waited for quiet hours" if held else ""
     return (
-        f"{mails} emails and {len(calls)} Slack calls ({counts}); "
+        f"{mails} emails and {len(calls)} Slack calls ({counts}){waited}; "
         f"{runs} watcher runs made {sagemaker} SageMaker calls.\n"
     )
 

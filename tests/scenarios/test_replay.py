@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -213,46 +214,154 @@ def test_a_version_2_feature_this_replay_does_not_support_yet_exits_2_naming_it(
     assert "config.quiet_hours: not supported by this replay yet" in capsys.readouterr().err
 
 
-def test_the_demo_shows_a_day_of_notifications_for_a_person():
+@pytest.fixture(scope="module")
+def demo_text() -> str:
     from io import StringIO
 
     from gtwatch.sim import demo
 
     out = StringIO()
     demo.show(out=out)
-    text = out.getvalue()
-    lines = [" ".join(line.split()) for line in text.splitlines()]  # column widths do not matter
+    return out.getvalue()
+
+
+def _between(text: str, start: str, end: str) -> str:
+    return text[text.index(start) : text.index(end, text.index(start))]
+
+
+def _normalized(text: str) -> list[str]:
+    return [" ".join(line.split()) for line in text.splitlines()]  # column widths do not matter
+
+
+def test_the_demo_shows_a_day_of_notifications_for_a_person(demo_text):
+    text = demo_text
+    lines = _normalized(text)
     # The day, call by call: a job's first message is its card, later ones reply in its thread and update the card.
     for expected in (
-        "09:50 Slack #labeling post ⏳ lidar-frames-3d: stalled",
-        "10:55 Slack #labeling reply ▶️ lidar-frames-3d: resumed",
-        "10:55 Slack #labeling update lidar-frames-3d's card now shows In progress again",
-        "11:20 Slack #labeling reply ❌ medical-notes-ner: failed (also shown in the channel)",
-        "11:20 Slack #ml-oncall post ❌ medical-notes-ner: failed, mentioning @ml-oncall",
-        "11:20 Email Subject: [gtwatch] Failed: medical-notes-ner (us-east-1)",
+        "Monday 2 March",
+        "11:30 Slack #labeling post ⏳ lidar-frames-3d: stalled",
+        "12:30 Slack #labeling reply ▶️ lidar-frames-3d: resumed",
+        "12:30 Slack #labeling update lidar-frames-3d's card now shows In progress again",
+        "13:00 Slack #labeling reply ❌ medical-notes-ner: failed (also shown in the channel)",
+        "13:00 Slack #ml-oncall post ❌ medical-notes-ner: failed, mentioning @ml-oncall",
+        "13:00 Email Subject: [gtwatch] Failed: medical-notes-ner (us-east-1)",
     ):
         assert expected in lines, expected
     # Each channel as a person sees it: one card per job at its latest state, the thread under it.
-    labeling = text[text.index("\n#labeling\n") : text.index("\n#ml-oncall\n")]
+    labeling = _between(text, "\n#labeling\n", "\n#ml-oncall\n")
     for expected in (
-        "┌ lidar-frames-3d: ▶️ In progress again · 23.3% done (70 of 300 objects)",
-        "│  ↳ 10:55 ▶️ resumed: 23.3% done (70 of 300 objects)",
+        "┌ lidar-frames-3d: ✅ Completed · 100.0% done (300 of 300 objects)",
+        "│  ↳ 12:30 ▶️ resumed: 23.3% done (70 of 300 objects)",
         "┌ product-photos-classify: 🛑 Stopped",
         "┌ medical-notes-ner: ❌ Failed · 32.8% done (263 of 800 objects)",
         "(also shown in #labeling)",
         "┌ street-signs-bbox: ✅ Completed · 100.0% done (2,400 of 2,400 objects)",
-        "ETA",
+        "┌ receipts-ocr: ❌ Failed · 40.0% done (600 of 1,500 objects)",
+        "┌ satellite-tiles-seg: ⏳ Stalled · 37.5% done (900 of 2,400 objects)",
     ):
         assert expected in labeling, expected
-    assert labeling.count("┌ ") == 4  # one card per job that had something to say, never a second one
+    assert labeling.count("┌ ") == 6  # one card per job that had something to say, never a second one
+    assert "daily digest" not in labeling  # the digest is a message of its own, not a job's card
     assert "@ml-oncall" not in labeling  # only the on-call route mentions anyone
-    oncall = text[text.index("\n#ml-oncall\n") :]
-    assert "┌ @ml-oncall medical-notes-ner: ❌ Failed" in oncall
-    assert oncall.count("┌ ") == 1
+    oncall = _between(text, "\n#ml-oncall\n", "\nThe first failure")
+    assert "┌ @ml-oncall medical-notes-ner: ❌ Failed" in oncall and "┌ @ml-oncall receipts-ocr: ❌ Failed" in oncall
+    assert oncall.count("┌ ") == 2
     assert "<!channel> expected" in text  # The failure reason is shown as text: it never became a mention.
     assert "@channel" not in text
-    assert "archived-2025-q4:" not in text  # Finished before the watcher started: silent.
-    assert "Completed: archived-2025-q4" not in text
+    # street-signs-pilot finished as the watcher was deployed: silent then (the baseline), listed in the digest.
+    timeline = _between(text, "as they happened", "\nThe Slack channels")
+    assert "street-signs-pilot" not in timeline and "street-signs-pilot" not in labeling
+
+
+def test_the_demo_night_holds_slack_for_quiet_hours_and_a_failure_releases_its_job_first(demo_text):
+    lines = _normalized(_between(demo_text, "as they happened", "\nThe Slack channels"))
+    begin = lines.index(
+        "20:00 Quiet hours begin (20:00 Europe/London): Slack holds completed, stopped, stalled, resumed"
+    )
+    end = lines.index("08:00 Quiet hours end (08:00 Europe/London): the held Slack messages go out, in order")
+    night = lines[begin:end]
+    assert "Tuesday 3 March" in night
+    # Email is not a quiet channel: the night's news goes out by email at once...
+    for expected in (
+        "20:30 Email Subject: [gtwatch] Stalled: lidar-frames-3d (us-east-1)",
+        "23:15 Email Subject: [gtwatch] Stalled: receipts-ocr (us-east-1)",
+        "01:45 Email Subject: [gtwatch] Resumed: lidar-frames-3d (us-east-1)",
+        "03:37 Email Subject: [gtwatch] Failed: receipts-ocr (us-east-1)",
+        "05:30 Email Subject: [gtwatch] Completed: lidar-frames-3d (us-east-1)",
+        "05:45 Email Subject: [gtwatch] Stalled: satellite-tiles-seg (us-east-1)",
+    ):
+        assert expected in night, expected
+    # ...while Slack hears nothing at night but the failure, which goes at once and releases its job's stall first.
+    assert [line for line in night if line[6:].startswith("Slack ")] == [
+        "03:37 Slack #labeling post ⏳ receipts-ocr: stalled · held for quiet hours since 23:15, "
+        "sent just before its failure",
+        "03:37 Slack #labeling reply ❌ receipts-ocr: failed (also shown in the channel)",
+        "03:37 Slack #labeling update receipts-ocr's card now shows Failed",
+        "03:37 Slack #ml-oncall post ❌ receipts-ocr: failed, mentioning @ml-oncall",
+    ]
+    # At 08:00 the held messages go out in the order they were decided, each saying since when it waited.
+    morning = [line for line in lines[end:] if line.startswith("08:00 Slack") and " update " not in line]
+    assert [line.removeprefix("08:00 Slack #labeling ") for line in morning] == [
+        "reply ⏳ lidar-frames-3d: stalled · held for quiet hours since 20:30, delivered 08:00",
+        "reply ▶️ lidar-frames-3d: resumed · held for quiet hours since 01:45, delivered 08:00",
+        "reply ✅ lidar-frames-3d: completed · held for quiet hours since 05:30, delivered 08:00",
+        "post ⏳ satellite-tiles-seg: stalled · held for quiet hours since 05:45, delivered 08:00",
+    ]
+    # The channel shows the same: the thread in order, the night's card posted when the window ended.
+    labeling = _between(demo_text, "\n#labeling\n", "\n#ml-oncall\n")
+    lidar_thread = [line for line in _normalized(labeling) if line.startswith("│ ↳ 08:00")]
+    assert [line.split(":")[1].split()[-1] for line in lidar_thread] == ["stalled", "resumed", "completed"]
+    assert all(line.endswith("delivered 08:00)") for line in lidar_thread)
+    assert "posted 08:00 (held for quiet hours since 05:45, delivered 08:00)" in labeling
+    assert "posted 03:37 (held for quiet hours since 23:15, sent just before its failure)" in labeling
+    assert "5 Slack messages waited for quiet hours" in demo_text
+
+
+def test_the_demo_mutes_a_job_and_the_morning_digest_lists_stalled_active_and_ended_jobs_and_health(demo_text):
+    timeline = _between(demo_text, "as they happened", "\nThe Slack channels")
+    lines = _normalized(timeline)
+    # The mute: nothing about support-chat-intent is sent after it (it stopped at 17:30: no stall at 18:30).
+    mute = "17:40 Mute $ gtwatch mute support-chat-intent --until 2026-03-03T10:00Z --events stalled,resumed"
+    assert any(line.startswith(mute) for line in lines)
+    assert not [line for line in lines if "support-chat-intent" in line and " Mute " not in line]
+    # The digest goes out at 09:00 London time to Slack #labeling and by email; quiet hours never hold it.
+    counts = "1 stalled, 1 active, 6 ended in 24 h"
+    assert f"09:00 Slack #labeling post 📋 gtwatch daily digest: {counts}" in lines
+    assert f"09:00 Email Subject: [gtwatch] Daily digest: {counts}" in lines
+    # Slack's blocks as a person reads them: stalled jobs first, then active ones with rate and ETA, then ended ones.
+    # (A line too long for the terminal goes on indented below it.)
+    slack = re.sub(r"\n│ {7}(?=\S)", " ", _between(demo_text, "In Slack, #labeling, posted 09:00:", "\nBy email"))
+    order = [
+        "┌ gtwatch daily digest",
+        "│ Tuesday 03 March 2026, 09:00 Europe/London",
+        "│ ⏳ Stalled (1)",
+        "│   • satellite-tiles-seg (us-east-1): 37.5% done (900 of 2,400 objects) · no progress since",
+        "│ ▶️ Active (1)",
+        "│   • support-chat-intent (muted) (us-east-1):",
+        "│ 🏁 Ended in the last 24 hours (6)",
+        "│ Watcher health",
+        "│     us-east-1: last complete run 2026-03-03 09:00 UTC, 0 min ago",
+    ]
+    positions = [slack.index(part) for part in order]
+    assert positions == sorted(positions)
+    active = _between(slack, "• support-chat-intent", "🏁")
+    assert "objects/hour; ETA 2026-03-" in active and "muted until 2026-03-03 10:00 UTC" in active
+    # The email's plain-text tables: every watched job, each in its group, with its facts.
+    mail = _normalized(_between(demo_text, "By email, sent 09:00:", "Sent by gtwatch at 2026-03-03 09:00 UTC."))
+    groups = ["Stalled (1)", "Active (1)", "Ended in the last 24 hours (6)", "Watcher health"]
+    assert [line for line in mail if line in groups] == groups
+    assert "Job Region Progress Rate ETA" in mail
+    for row in (
+        "satellite-tiles-seg us-east-1 37.5% done (900 of 2,400 objects) 2026-03-03 04:45 UTC (4 h 15 min)",
+        "street-signs-pilot us-east-1 Completed 2026-03-02 09:30 UTC 100.0% done (900 of 900 objects)",
+        "medical-notes-ner us-east-1 Failed 2026-03-02 12:47 UTC 32.8% done (263 of 800 objects)",
+        "receipts-ocr us-east-1 Failed 2026-03-03 03:37 UTC 40.0% done (600 of 1,500 objects)",
+        "lidar-frames-3d us-east-1 Completed 2026-03-03 05:30 UTC 100.0% done (300 of 300 objects)",
+    ):
+        assert row in mail, row
+    assert any(line.startswith("support-chat-intent (muted) us-east-1 ") and "objects/hour" in line for line in mail)
+    for job in ("product-photos-classify", "street-signs-bbox"):
+        assert any(line.startswith(f"{job} us-east-1 ") for line in mail), job
 
 
 def test_several_stall_episodes_of_one_job_with_ticks_that_do_not_divide_the_threshold():
