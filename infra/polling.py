@@ -8,7 +8,6 @@ from aws_cdk import Aws, CustomResource, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 from watcher.contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
@@ -44,9 +43,10 @@ class Polling(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         # The watcher's settings as every function that watches or sums up jobs reads them.
-        self.environment = environment = self._environment(config, state, notifications)
-        self.poller = self._build_poller(config, code, layers, environment, state.key)
-        self.event_handler = self._build_event_handler(config, code, layers, environment, state.key)
+        self.environment = self._environment(config, state, notifications)
+        self._config, self._code, self._layers, self._key = config, code, layers, state.key
+        self.poller = self._build_poller()
+        self.event_handler = self._build_event_handler()
         watched_regions = config.regions or (Stack.of(self).region,)
         self._allow_listing(self.poller)
         self._allow_describing(self.poller, watched_regions)
@@ -55,7 +55,7 @@ class Polling(Construct):
         for function in (self.poller, self.event_handler):
             state.grant_read_write(function.function)
             notifications.grant_publish(function.function)
-        self.watch_start = self._build_watch_start(config, code, layers, environment, state)
+        self.watch_start = self._build_watch_start(config, state)
         self.schedule = self._build_schedule(config.schedule_minutes)
         self.state_changes = self._build_state_change_rule()
 
@@ -76,79 +76,64 @@ class Polling(Construct):
             environment["GTWATCH_QUIET_HOURS"] = config.quiet_hours_json
         return environment
 
-    def _build_poller(
+    def _function(
         self,
-        config: GtwatchConfig,
-        code: lambda_.Code,
-        layers: Sequence[lambda_.ILayerVersion],
-        environment: dict[str, str],
-        key: kms.IKey,
+        construct_id: str,
+        *,
+        handler: str,
+        name: str,
+        description: str,
+        timeout: Duration,
+        retry_attempts: int | None = None,
     ) -> WatcherFunction:
+        """One of the watcher's functions: same code, layer, settings and key; its own role and log group."""
         return WatcherFunction(
             self,
+            construct_id,
+            code=self._code,
+            layers=self._layers,
+            handler=handler,
+            name=name,
+            description=description,
+            timeout=timeout,
+            log_level=self._config.log_level,
+            key=self._key,
+            tracing=self._config.tracing,
+            environment=self.environment,
+            retry_attempts=retry_attempts,
+        )
+
+    def _build_poller(self) -> WatcherFunction:
+        return self._function(
             "Poller",
-            code=code,
-            layers=layers,
             handler=POLLER_HANDLER,
             name="poller",
             description="Polls SageMaker Ground Truth labeling jobs and publishes their changes.",
             timeout=POLLER_TIMEOUT,
-            log_level=config.log_level,
-            key=key,
-            tracing=config.tracing,
-            environment=environment,
             # The next scheduled poll is the retry; an immediate one would only overlap it.
             retry_attempts=0,
         )
 
-    def _build_event_handler(
-        self,
-        config: GtwatchConfig,
-        code: lambda_.Code,
-        layers: Sequence[lambda_.ILayerVersion],
-        environment: dict[str, str],
-        key: kms.IKey,
-    ) -> WatcherFunction:
+    def _build_event_handler(self) -> WatcherFunction:
         # Lambda's default two retries of an asynchronous invocation stay: an event lost after them costs
         # only speed, as the next scheduled poll sees the same change.
-        return WatcherFunction(
-            self,
+        return self._function(
             "EventHandler",
-            code=code,
-            layers=layers,
             handler=EVENT_HANDLER,
             name="event-handler",
             description="Looks at one labeling job as soon as SageMaker reports its state changed.",
             timeout=EVENT_HANDLER_TIMEOUT,
-            log_level=config.log_level,
-            key=key,
-            tracing=config.tracing,
-            environment=environment,
         )
 
-    def _build_watch_start(
-        self,
-        config: GtwatchConfig,
-        code: lambda_.Code,
-        layers: Sequence[lambda_.ILayerVersion],
-        environment: dict[str, str],
-        state: JobState,
-    ) -> CustomResource:
+    def _build_watch_start(self, config: GtwatchConfig, state: JobState) -> CustomResource:
         """The watch begins at deployment: a custom resource records each region's start in the state table, so
         that jobs ending after `cdk deploy` are announced even if every scheduled run fails until much later."""
-        function = WatcherFunction(
-            self,
+        function = self._function(
             "WatchStart",
-            code=code,
-            layers=layers,
             handler=WATCH_START_HANDLER,
             name="watch-start",
             description="Records when gtwatch began watching each region (runs at deployment).",
             timeout=WATCH_START_TIMEOUT,
-            log_level=config.log_level,
-            key=state.key,
-            tracing=config.tracing,
-            environment=environment,
         )
         state.grant_run_records(function.function)
         resource = CustomResource(
