@@ -32,7 +32,7 @@ from gtwatch.ops.mute import mute_job
 from .emulator import cloudformation, deployment, email, labeling_jobs
 from .emulator.deployment import EmulatorMode, FakeLambdaContext, Resources, Routing
 from .faults import Faults
-from .scenario import Scenario, ScenarioError, Step
+from .scenario import Scenario, Step
 from .slack_endpoint import SlackAction, SlackEndpoint
 
 DYNAMODB_READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
@@ -45,19 +45,6 @@ SLACK_TIMEOUT_SECONDS = 1.0
 HELD_SECONDS = 43200
 # `redrive_at_end`: how many rounds of redrive at most (each can meet Slack faults that are still armed).
 MAX_REDRIVES = 10
-# The "Version 2" parts of docs/scenario-format.md this replay carries out; a scenario using another is refused
-# (exit 2), naming the field.
-SUPPORTED_V2 = frozenset(
-    {
-        "fault.until_minute",
-        "fault.mode",
-        "config.slack.mode",
-        "config.slack.routes",
-        "mute",
-        "config.quiet_hours",
-        "config.digest",
-    }
-)
 # What wraps each tick's poller run, given the minute and a way to start another run (tests use it for overlaps).
 AroundTick = Callable[[int, Callable[[], None]], AbstractContextManager[None]]
 
@@ -96,8 +83,6 @@ def run(
     is over, as `gtwatch redrive` would, again after each round that ends with messages dead-lettered, at most
     MAX_REDRIVES times.
     """
-    if unsupported := [feature for feature in scenario.v2_features() if _v2_name(feature) not in SUPPORTED_V2]:
-        raise ScenarioError("; ".join(f"{feature}: not supported by this replay yet" for feature in unsupported))
     slack_config = scenario.config.slack
     digest = scenario.config.digest
     email_digest = digest is not None and "email" in digest.channels
@@ -178,11 +163,6 @@ def _quiet_hours_json(scenario: Scenario) -> str:
         return ""
     raw = {"start": quiet.start, "end": quiet.end, "timezone": quiet.timezone, "hold": list(quiet.hold)}
     return json.dumps({**raw, "channels": list(quiet.channels)})
-
-
-def _v2_name(feature: str) -> str:
-    """ "steps[3].fault.until_minute" -> "fault.until_minute"; config paths stay as they are."""
-    return feature.split("].", 1)[1] if feature.startswith("steps[") else feature
 
 
 def _plain_tick(minute: int, another_run: Callable[[], None]) -> AbstractContextManager[None]:

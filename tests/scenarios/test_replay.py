@@ -191,29 +191,6 @@ def test_a_step_for_an_unknown_job_exits_2_naming_the_step(tmp_path, capsys):
     assert "steps[0].update.name: 'nope' is not a job created by an earlier step" in capsys.readouterr().err
 
 
-def test_a_version_2_feature_this_replay_does_not_support_yet_exits_2_naming_it(tmp_path, capsys):
-    from gtwatch.cli import main
-
-    scenario = {
-        "start": "2026-01-05T09:00:00Z",
-        "config": {
-            "quiet_hours": {
-                "start": "20:00",
-                "end": "08:00",
-                "timezone": "UTC",
-                "hold": ["completed"],
-                "channels": ["slack"],
-            }
-        },
-    }
-    path = tmp_path / "quiet.json"
-    path.write_text(json.dumps(scenario))
-    if "config.quiet_hours" in replay.SUPPORTED_V2:
-        pytest.skip("quiet hours are supported now")
-    assert main(["replay", str(path)]) == 2
-    assert "config.quiet_hours: not supported by this replay yet" in capsys.readouterr().err
-
-
 @pytest.fixture(scope="module")
 def demo_text() -> str:
     from io import StringIO
