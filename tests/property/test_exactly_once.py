@@ -1,9 +1,12 @@
 """Property: whatever fails, duplicates or overlaps, every promised transition reaches each channel exactly once.
 
-Hypothesis generates schedules: jobs that progress and end (or not), faults on every target, duplicate and stray
-state-change events, and overlapping poller runs. Each schedule is replayed on the emulator with the real
-handlers; after the faults stop, the queue drains and the dead-letter queue is redriven, we check the output.
-`make test` runs GTWATCH_PROPERTY_EXAMPLES derandomized schedules (100 by default, sized for its time budget) plus the
+Hypothesis generates schedules: jobs that progress and end (or not), faults on every target, Slack outages, duplicate
+and stray state-change events, and overlapping poller runs, with Slack as one incoming webhook or as an app with one
+or two routes (events, a name filter, a mention), where Slack may also carry out a call and lose its answer. Each
+schedule is replayed on the emulator with the real handlers; after the faults stop, the queue drains and the
+dead-letter queue is redriven, we check the output: each notification once per channel (in app mode once per
+destination, as the root or a reply in the job's thread), in its job's order.
+`make test` runs GTWATCH_PROPERTY_EXAMPLES derandomized schedules (60 by default, sized for its time budget) plus the
 pinned ones below; `make soak` runs thousands with fresh randomness.
 """
 
@@ -12,6 +15,10 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -19,9 +26,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gtwatch.sim import replay, scenario
+from gtwatch.sim.slack_endpoint import SlackEndpoint
+from tests.property.app_threads import check_app_mode, routes_of, slack_lines
 from tests.property.overlapping import Overlap, overlapping_runs
 
-EXAMPLES = int(os.environ.get("GTWATCH_PROPERTY_EXAMPLES", "100"))
+# 60 keeps the property test near its two minutes of `make test` on 2 cores: a schedule in app mode costs about
+# twice one in webhook mode (more Slack calls a notification, lookups after lost answers), and half are.
+EXAMPLES = int(os.environ.get("GTWATCH_PROPERTY_EXAMPLES", "60"))
 TERMINAL_EVENT = {"Completed": "completed", "Failed": "failed", "Stopped": "stopped"}
 Schedule = tuple[dict[str, Any], dict[str, str], dict[int, Overlap]]
 FAULTS = [
@@ -32,10 +43,23 @@ FAULTS = [
     ("slack", "http_429"),
     ("slack", "timeout"),
 ]
+# In app mode Slack may also carry out a call and lose its answer; an incoming webhook cannot be asked what it posted,
+# so there a lost answer may legitimately post twice, and it is drawn for app mode only.
+APP_FAULTS = [*FAULTS, ("slack", "lost_response"), ("slack", "lost_response"), ("slack", "lost_response")]
+# Slack outages (every call fails until a minute): mostly refusals, sometimes calls carried out but never answered.
+OUTAGE_MODES = {"webhook": ["http_500", "http_429"], "app": ["http_500", "http_500", "http_429", "lost_response"]}
+EVENTS = ["completed", "failed", "stopped", "stalled", "resumed"]
+ROUTE_CHANNELS = ["#labeling", "#ml-oncall"]
+MENTIONS = ["<!here>", "<!subteam^S0ABC123|ml-oncall>", "<@U0123ABCD>"]
 CHANNELS = ("email", "slack")
 # A loopback post takes milliseconds; a quarter second leaves a loaded CI machine room (a normal post that timed
 # out would reach Slack twice: the at-least-once case no webhook avoids) and keeps injected timeouts cheap.
 SLACK_TIMEOUT = 0.25
+
+
+# Minutes between a job's changes: mostly short, sometimes long enough for a stall (15 or 30 minutes) to be noticed
+# before the job moves again, so that a job's notifications come several to a thread.
+GAP = st.one_of(st.integers(1, 15), st.sampled_from([25, 40]))
 
 
 def counters(labeled: int, total: int = 40) -> dict[str, int]:
@@ -51,12 +75,12 @@ def job_steps(draw: st.DrawFn, name: str) -> tuple[list[dict[str, Any]], str | N
     ]
     minute, labeled = created, 0
     for _ in range(draw(st.integers(0, 3))):
-        minute += draw(st.integers(1, 15))
+        minute += draw(GAP)
         labeled = min(39, labeled + draw(st.integers(1, 15)))
         steps.append({"at_minute": minute, "update": {"name": name, "counters": counters(labeled)}})
     end = draw(st.sampled_from([None, "Completed", "Failed", "Stopped", "Stopped"]))
     if end is not None:
-        minute += draw(st.integers(1, 20))
+        minute += draw(GAP)
         if end == "Stopped" and draw(st.booleans()):
             steps.append({"at_minute": minute, "update": {"name": name, "status": "Stopping"}})
             minute += draw(st.integers(0, 12))
@@ -74,7 +98,24 @@ def job_steps(draw: st.DrawFn, name: str) -> tuple[list[dict[str, Any]], str | N
 
 
 @st.composite
+def app_slack(draw: st.DrawFn) -> dict[str, Any]:
+    """Slack app mode with one or two routes: some events (often all), maybe a name filter, maybe a mention."""
+    routes = []
+    for channel in ROUTE_CHANNELS[: draw(st.integers(1, 2))]:
+        events = draw(st.one_of(st.just(EVENTS), st.lists(st.sampled_from(EVENTS), min_size=1, unique=True)))
+        route: dict[str, Any] = {"channel": channel, "events": events}
+        if draw(st.booleans()):
+            route["name_contains"] = draw(st.sampled_from(["JOB", "job-1", "b-2", "0", "nothing"]))
+        if draw(st.booleans()):
+            route["mention"] = draw(st.sampled_from(MENTIONS))
+        routes.append(route)
+    return {"mode": "app", "routes": routes}
+
+
+@st.composite
 def schedules(draw: st.DrawFn) -> Schedule:
+    slack = draw(app_slack()) if draw(st.booleans()) else None
+    mode = "webhook" if slack is None else "app"
     names = [f"job-{index}" for index in range(draw(st.integers(1, 3)))]
     steps: list[dict[str, Any]] = []
     ends: dict[str, str] = {}
@@ -85,13 +126,20 @@ def schedules(draw: st.DrawFn) -> Schedule:
             ends[name] = end
     last = max(step["at_minute"] for step in steps)
     for _ in range(draw(st.integers(0, 5))):
-        target, mode = draw(st.sampled_from(FAULTS))
+        target, fault_mode = draw(st.sampled_from(FAULTS if mode == "webhook" else APP_FAULTS))
         count = draw(st.integers(1, 8 if target != "slack" else 4))
         # A watcher that cannot write at all at its very first run has not started watching yet: what ends
         # before it first records its start is its baseline. So DynamoDB faults begin after the first run.
         first = 1 if target == "dynamodb" else 0
-        fault = {"target": target, "mode": mode, "count": count}
+        fault = {"target": target, "mode": fault_mode, "count": count}
         steps.append({"at_minute": draw(st.integers(first, max(first, last))), "fault": fault})
+    if draw(st.integers(0, 2)) == 0:  # A Slack outage: every call fails until a minute.
+        begins = draw(st.integers(0, last))
+        outage_mode = draw(st.sampled_from(OUTAGE_MODES[mode]))
+        # Calls whose answer never comes cost the client's timeout each: those outages are kept short.
+        until = begins + draw(st.sampled_from([3, 10, 25] if outage_mode == "lost_response" else [3, 10, 25, 60, 90]))
+        outage = {"target": "slack", "mode": outage_mode, "until_minute": until}
+        steps.append({"at_minute": begins, "fault": outage})
     if draw(st.booleans()):
         stray = "arn:aws:sagemaker:us-east-1:123456789012:labeling-job/never-created"
         steps.append({"at_minute": draw(st.integers(0, last)), "state_change_event": {"arn": stray}})
@@ -99,38 +147,57 @@ def schedules(draw: st.DrawFn) -> Schedule:
     modes: list[Overlap] = ["before_save", "before_publish"]
     overlaps = draw(st.dictionaries(st.sampled_from(ticks), st.sampled_from(modes), max_size=3))
     # Enough quiet time after the last step for every fault to be used up and every retry to run.
+    config: dict[str, Any] = {"stall_after_minutes": draw(st.sampled_from([15, 30, 10_000]))}
+    if slack is not None:
+        config["slack"] = slack
     raw = {
         "start": "2026-04-01T00:00:00Z",
         "tick_minutes": 5,
         "duration_minutes": last + 40,
-        "config": {"stall_after_minutes": draw(st.sampled_from([15, 30, 10_000]))},
+        "config": config,
         "steps": steps,
     }
     return raw, ends, overlaps
 
 
 def check_exactly_once(raw: dict[str, Any], ends: dict[str, str], overlaps: dict[int, Overlap]) -> None:
-    result = replay.run(
-        scenario.parse(raw),
-        around_tick=overlapping_runs(overlaps),
-        redrive_at_end=True,
-        slack_timeout_seconds=SLACK_TIMEOUT,
-    )
-    if stats := os.environ.get("GTWATCH_PROPERTY_STATS"):  # For the record: what the schedules exercised.
+    app = "slack" in raw["config"]
+    stats = os.environ.get("GTWATCH_PROPERTY_STATS")
+    with slack_failures_counted() as slack_failures:
+        result = replay.run(
+            scenario.parse(raw),
+            around_tick=overlapping_runs(overlaps),
+            redrive_at_end=True,
+            slack_timeout_seconds=SLACK_TIMEOUT,
+        )
+    if stats:  # For the record: what the schedules exercised.
         with open(stats, "a", encoding="utf-8") as out:
             figures = {
+                "app": app,
+                "routes": len(raw["config"]["slack"]["routes"]) if app else 0,
                 "faults": result.faults_injected,
+                "slack_faults": dict(slack_failures),
+                "outages": sum(1 for step in raw["steps"] if "until_minute" in step.get("fault", {})),
                 "notifications": len(result.notifications),
+                "slack_actions": dict(Counter(n.get("action", "webhook") for n in slack_lines(result.notifications))),
                 "events": result.events_delivered,
                 "overlaps": len(overlaps),
                 "dead_letters": result.dead_letters,
                 "jobs_ending": len(ends),
             }
             out.write(json.dumps(figures) + "\n")
-    per_channel = Counter((n["channel"], n["id"]) for n in result.notifications)
+    # In app mode a notification shows in several destinations, and the root is edited after each reply: there,
+    # Slack's lines are checked per destination (check_app_mode), against email's.
+    checked = CHANNELS if not app else ("email",)
+    per_channel = Counter((n["channel"], n["id"]) for n in result.notifications if n["channel"] in checked)
     repeated = {key: count for key, count in per_channel.items() if count > 1}
     assert not repeated, f"delivered more than once: {repeated}"
-    for channel in CHANNELS:
+    check_transition_order(result.notifications)
+    if app:
+        check_app_mode(result.notifications, routes_of(raw["config"]))
+    else:
+        check_same_order(result.notifications)
+    for channel in checked:
         terminal = sorted(
             (n["job"], n["type"])
             for n in result.notifications
@@ -138,13 +205,52 @@ def check_exactly_once(raw: dict[str, Any], ends: dict[str, str], overlaps: dict
         )
         expected = sorted((name, TERMINAL_EVENT[end]) for name, end in ends.items())
         assert terminal == expected, f"{channel}: got {terminal}, promised {expected}"
-    ids = {channel: {n["id"] for n in result.notifications if n["channel"] == channel} for channel in CHANNELS}
-    assert ids["email"] == ids["slack"], "both channels take every event type here, so they must agree"
+    if not app:
+        ids = {channel: {n["id"] for n in result.notifications if n["channel"] == channel} for channel in CHANNELS}
+        assert ids["email"] == ids["slack"], "both channels take every event type here, so they must agree"
     created = {step["create"]["name"] for step in raw["steps"] if "create" in step}
     for n in result.notifications:  # Never a job the schedule did not create (the stray event's), never a stale status.
         assert n["job"] in created, f"{n['channel']}: {n['type']} for {n['job']}, which was never created"
         if n["type"] in TERMINAL_EVENT.values():
             assert n["status"] == ends[n["job"]], f"{n['channel']}: {n['type']} for {n['job']} says {n['status']}"
+
+
+def check_transition_order(notifications: list[dict[str, Any]]) -> None:
+    """Email, the reference for the order of each job's notifications, is itself in an order transitions can have:
+    a `resumed` right after a `stalled`, and the terminal notification last."""
+    for job in {n["job"] for n in notifications}:
+        types = [n["type"] for n in notifications if n["channel"] == "email" and n["job"] == job]
+        for index, event in enumerate(types):
+            if event == "resumed":
+                assert index > 0 and types[index - 1] == "stalled", f"{job}: email order {types}"
+            if event in TERMINAL_EVENT.values():
+                assert index == len(types) - 1, f"{job}: email order {types}"
+
+
+def check_same_order(notifications: list[dict[str, Any]]) -> None:
+    """Webhook mode: the webhook takes every event type here, so each job's Slack posts are its emails, in order."""
+    for job in {n["job"] for n in notifications}:
+        email, slack = ([n["id"] for n in notifications if n["channel"] == c and n["job"] == job] for c in CHANNELS)
+        assert slack == email, f"{job}: slack got {slack}, promised in this order {email}"
+
+
+@contextmanager
+def slack_failures_counted() -> Iterator[Counter[str]]:
+    """Count the Slack calls the local Slack made fail, by kind (for the record only)."""
+    counted: Counter[str] = Counter()
+    original = SlackEndpoint._next_failure
+
+    def next_failure(self: SlackEndpoint) -> Any:
+        failure = original(self)
+        if failure is not None:
+            counted[failure] += 1
+        return failure
+
+    setattr(SlackEndpoint, "_next_failure", next_failure)  # noqa: B010
+    try:
+        yield counted
+    finally:
+        setattr(SlackEndpoint, "_next_failure", original)  # noqa: B010
 
 
 # Schedules that catch a watcher with one safeguard broken (see the last test), found by hypothesis and reduced
@@ -184,6 +290,51 @@ PINNED: dict[str, Schedule] = {
         {"job-2": "Completed"},
         {10: "before_publish", 25: "before_publish"},
     ),
+    # Without looking for a message whose answer was lost, app mode posts the resumed reply a second time.
+    "no_lookup": (
+        {
+            "start": "2026-04-01T00:00:00Z",
+            "tick_minutes": 5,
+            "duration_minutes": 60,
+            "config": {
+                "stall_after_minutes": 15,
+                "slack": {"mode": "app", "routes": [{"channel": "#labeling", "events": EVENTS}]},
+            },
+            "steps": [
+                {"at_minute": 0, "create": {"name": "job-0", "status": "InProgress", "counters": counters(0)}},
+                {"at_minute": 20, "update": {"name": "job-0", "counters": counters(5)}},
+                {"at_minute": 20, "fault": {"target": "slack", "mode": "lost_response", "count": 1}},
+                {"at_minute": 30, "update": {"name": "job-0", "status": "Completed", "counters": counters(40)}},
+            ],
+        },
+        {"job-0": "Completed"},
+        {},
+    ),
+    # Without waiting for the job's earlier notification, the resumed goes out while its stall is being retried.
+    "out_of_turn": (
+        {
+            "start": "2026-04-01T00:00:00Z",
+            "tick_minutes": 5,
+            "duration_minutes": 60,
+            "config": {
+                "stall_after_minutes": 15,
+                "slack": {
+                    "mode": "app",
+                    "routes": [
+                        {"channel": "#labeling", "events": EVENTS},
+                        {"channel": "#ml-oncall", "events": ["stalled", "failed"], "mention": "<!here>"},
+                    ],
+                },
+            },
+            "steps": [
+                {"at_minute": 0, "create": {"name": "job-0", "status": "InProgress", "counters": counters(0)}},
+                {"at_minute": 15, "fault": {"target": "slack", "mode": "http_500", "count": 3}},
+                {"at_minute": 20, "update": {"name": "job-0", "counters": counters(5)}},
+            ],
+        },
+        {},
+        {},
+    ),
 }
 
 # Two halves with different derandomized examples (hypothesis seeds them from the test's name), so that
@@ -200,6 +351,7 @@ PROPERTY_SETTINGS = settings(
 @PROPERTY_SETTINGS
 @given(schedules())
 @example(schedule=PINNED["unconditional_write"])
+@example(schedule=PINNED["no_lookup"])
 def test_every_promised_transition_is_delivered_exactly_once_per_channel(schedule):
     check_exactly_once(*schedule)
 
@@ -207,21 +359,42 @@ def test_every_promised_transition_is_delivered_exactly_once_per_channel(schedul
 @PROPERTY_SETTINGS
 @given(schedules())
 @example(schedule=PINNED["no_lease"])
+@example(schedule=PINNED["out_of_turn"])
 def test_every_promised_transition_is_delivered_exactly_once_per_channel_second_half(schedule):
     check_exactly_once(*schedule)
 
 
 @pytest.mark.parametrize("variant", list(PINNED))
 def test_the_property_catches_a_watcher_that_skips_its_safeguards(variant, monkeypatch):
-    """The property has teeth: break one safeguard and the schedule pinned for it notifies twice.
+    """The property has teeth: break one safeguard and the schedule pinned for it notifies twice, or out of order.
 
     A change to the watcher can move the race a pinned schedule relies on. Then pin a new one: with the safeguard
     broken the same way, feed `schedules()` to `check_exactly_once` under hypothesis (generation only, a few hundred
     examples, a minute or two) until it fails; reduce that schedule by hand and check that the real watcher passes.
     """
-    from watcher import model, state_store
+    from watcher import model, slack_app, slack_delivery, slack_handler, slack_ledger, state_store
 
-    if variant == "unconditional_write":
+    if variant == "no_lookup":
+        monkeypatch.setattr(slack_app.SlackApp, "find", lambda self, *args, **kwargs: None)
+    elif variant == "out_of_turn":
+        original_deliver = slack_delivery.deliver
+
+        class OutOfTurn(slack_ledger.LedgerStore):  # The job's ledger as if its earlier notifications had gone out.
+            def __init__(self, ledgers: slack_ledger.LedgerStore, sequence: int) -> None:
+                self.ledgers, self.sequence = ledgers, sequence
+
+            def get(self, stream: str) -> slack_ledger.Ledger:
+                ledger = self.ledgers.get(stream)
+                return replace(ledger, delivered=max(ledger.delivered, self.sequence - 1))
+
+            def save(self, ledger: slack_ledger.Ledger, now: datetime) -> slack_ledger.Ledger:
+                return self.ledgers.save(ledger, now)
+
+        def deliver_out_of_turn(notification: Any, routes: Any, *, ledgers: Any, **options: Any) -> None:
+            original_deliver(notification, routes, ledgers=OutOfTurn(ledgers, notification.sequence), **options)
+
+        monkeypatch.setattr(slack_handler, "deliver", deliver_out_of_turn)
+    elif variant == "unconditional_write":
         original = state_store.StateStore.save
 
         def save_without_condition(self, state, *, expected_version, now):
