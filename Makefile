@@ -9,12 +9,12 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: help demo test test-fast lint typecheck soak bench synth deploy destroy clean
 
 help:
-	@echo "make demo      - run the watcher on the local emulator through a realistic day and show the notifications"
+	@echo "make demo      - run the watcher on the local emulator through a day and a night and show what people get"
 	@echo "make test      - ruff, mypy and the whole test suite (what CI runs; about 4 minutes on 2 cores)"
 	@echo "make test-fast - the unit and template tests, no mypy (under 30 seconds): the loop while changing code"
 	@echo "make bench     - measure API calls, time, import time and memory per run; writes docs/performance.md"
 	@echo "make soak      - the exactly-once property test with fresh randomness and 3000 schedules"
-	@echo "                 (make test runs 100 fixed ones; GTWATCH_PROPERTY_EXAMPLES=500 make test runs more)"
+	@echo "                 (make test runs 60 fixed ones; GTWATCH_PROPERTY_EXAMPLES=500 make test runs more)"
 	@echo "make synth     - synthesize the CloudFormation template into cdk.out/ (cdk-nag on)"
 	@echo "make deploy    - deploy the stack with the pinned CDK CLI (docs/deploy.md); make destroy removes it"
 
