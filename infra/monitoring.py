@@ -222,9 +222,10 @@ class Monitoring(Construct):
             self._alarm(
                 "SlackNotifierErrors",
                 "slack-notifier-errors",
-                "The gtwatch Slack notifier failed a whole invocation: its settings, its secret or the key, or Slack "
-                "refused its setup (invalid_auth, token_revoked, channel_not_found, not_in_channel). Its messages "
-                "are kept and retried, backing off to every 10 min, until it is fixed. See its log. "
+                "The gtwatch Slack notifier failed a whole invocation: its settings, its secret or the key, Slack "
+                "refused its setup (invalid_auth, token_revoked, channel_not_found, not_in_channel), or delivery "
+                f"lags: a notification has waited over {lag_minutes} min (Slack down, or an earlier message of its "
+                "job stuck). Its messages are kept and retried, backing off to every 10 min. See its log. "
                 "Runbook: docs/deploy.md#alarms.",
                 notifier.metric_errors(period=SHORT_PERIOD, statistic="Sum"),
             ),

@@ -289,6 +289,9 @@ class Notifications(Construct):
             # message always fits the function's timeout (watcher.contract, tests/infra).
             "GTWATCH_SLACK_TIMEOUT_SECONDS": str(SLACK_HTTP_TIMEOUT_SECONDS),
             "GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS": str(SLACK_MAX_RETRY_AFTER_SECONDS),
+            # A notification Slack has not taken for this long fails the invocation: the notifier-errors alarm
+            # then says delivery lags (a Slack outage), while the message is kept and retried.
+            "GTWATCH_SLACK_LAG_ALARM_SECONDS": str(config.slack_lag_alarm_minutes * 60),
         }
         if config.slack_app:
             environment["GTWATCH_SLACK_ROUTES"] = config.slack.routes_json

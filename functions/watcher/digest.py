@@ -72,15 +72,15 @@ def build(
     local_label: str,
     active: list[JobState],
     ended: list[JobState],
-    mutes: dict[str, Mute],
+    mutes: dict[tuple[str, str], Mute],
     health: Health,
     rules: WatchRules,
 ) -> Digest | None:
     """The digest as of `now`, or None when there is nothing to report (no job running, none ended in the last
-    day, and the watcher is well)."""
+    day, and the watcher is well). `mutes` are keyed by region and job name in lower case."""
 
     def line(state: JobState) -> JobLine:
-        mute = mutes.get(state.name.lower())
+        mute = mutes.get((state.region, state.name.lower()))
         until = mute.until if mute is not None and mute.until > now else None
         return JobLine(state, progress(state, state.counters, now, rules), until)
 

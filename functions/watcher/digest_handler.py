@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 from . import aws, clock, container, digest, slack_client
 from .contract import CHANNEL_ATTRIBUTE, EVENT_TYPE_ATTRIBUTE, SLACK_HTTP_TIMEOUT_SECONDS
 from .model import JobState
-from .mute import MuteStore
+from .mute import Mute, MuteStore
 from .settings import SLACK_API_URL, PollerSettings, settings
 from .state_store import StateStore
 
@@ -72,14 +72,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     mutes = MuteStore(aws.client("dynamodb"), config.table_name)
     active: list[JobState] = []
     ended: list[JobState] = []
-    muted: dict[str, Any] = {}
+    muted: dict[tuple[str, str], Mute] = {}
     last_runs = {}
     for region in config.watched_regions:
         states = store.active_states(region)
         active += [state for state in states.values() if not state.status.is_terminal]
         ended += [state for state in states.values() if state.status.is_terminal]  # still delivering
         ended += store.ended_states(region, now - digest.DIGEST_WINDOW, now + timedelta(seconds=1))
-        muted |= mutes.in_region(region)
+        muted |= {(region, name): mute for name, mute in mutes.in_region(region).items()}
         record = store.load_run(region)
         last_runs[region] = record.listed_at if record is not None else None
     local = now.astimezone(ZoneInfo(config.timezone))

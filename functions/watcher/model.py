@@ -270,6 +270,8 @@ class Notification:
     # job the watcher remembers). Slack delivers each stream in order. Empty and 0 outside any job's stream (test).
     stream: str = ""
     sequence: int = 0
+    # Muted after it was decided (`gtwatch mute` while it was held): Slack moves past it without saying it.
+    muted: bool = False
 
     SCHEMA_VERSION = 1
 
@@ -283,6 +285,7 @@ class Notification:
             "progress": self.progress.to_document(),
             "stream": self.stream,
             "sequence": self.sequence,
+            **({"muted": True} if self.muted else {}),
         }
 
     @classmethod
@@ -297,6 +300,7 @@ class Notification:
             progress=Progress.from_document(doc["progress"]),
             stream=str(doc.get("stream") or ""),
             sequence=int(doc.get("sequence") or 0),
+            muted=bool(doc.get("muted", False)),
         )
 
 

@@ -144,6 +144,7 @@ class SlackSettings(_EnvSettings):
         "timeout_seconds": "GTWATCH_SLACK_TIMEOUT_SECONDS",
         "max_retry_after_seconds": "GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS",
         "secret_max_age_seconds": "GTWATCH_SECRET_MAX_AGE_SECONDS",
+        "lag_alarm_seconds": "GTWATCH_SLACK_LAG_ALARM_SECONDS",
     }
 
     mode: Literal["webhook", "app"] = "webhook"
@@ -158,6 +159,9 @@ class SlackSettings(_EnvSettings):
     timeout_seconds: Annotated[float, Field(gt=0, le=30)] = float(SLACK_HTTP_TIMEOUT_SECONDS)
     max_retry_after_seconds: Annotated[int, Field(ge=0, le=60)] = SLACK_MAX_RETRY_AFTER_SECONDS
     secret_max_age_seconds: Annotated[int, Field(ge=0)] = 300
+    # A notification Slack has not taken for this long fails the invocation, so that the notifier-errors alarm says
+    # delivery lags (a Slack outage, or an earlier message of the job stuck), while the message is kept.
+    lag_alarm_seconds: Annotated[int, Field(ge=60)] = 1800
 
     @field_validator("slack_events", mode="before")
     @classmethod

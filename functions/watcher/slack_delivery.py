@@ -75,6 +75,11 @@ def deliver(
 ) -> None:
     """Deliver `notification` to every route that takes it, in its job's order; raises NotYet or a SlackPostError
     when it must be tried again later (what was delivered stays delivered)."""
+    if not notification.stream:  # Decided before notifications were numbered (an outbox kept over an upgrade).
+        for route in routes:
+            if not notification.muted and route.takes(notification.event_type.value, notification.job.name):
+                _post_alone(notification, route, slack)
+        return
     ledger = ledgers.get(notification.stream)
     if notification.sequence <= ledger.delivered:
         logger.info("Already delivered", extra={"sequence": notification.sequence})
@@ -89,7 +94,7 @@ def deliver(
         for route in routes:
             if route.channel in session.ledger.done:
                 continue
-            if route.takes(notification.event_type.value, notification.job.name):
+            if not notification.muted and route.takes(notification.event_type.value, notification.job.name):
                 if not attempt.time_left():
                     raise NotYet("not enough time left in this invocation for another Slack call")
                 try:

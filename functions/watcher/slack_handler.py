@@ -11,18 +11,19 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import BatchProcessor, process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType as BatchEventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import aws, clock, container, slack_client
 from .contract import SLACK_FUNCTION_TIMEOUT_SECONDS, SLACK_POST_ATTEMPTS
-from .model import Notification
+from .model import EventType, Notification
 from .slack_delivery import Attempt, NotYet, Slack, deliver, deliver_redriven, deliver_test
 from .slack_ledger import LedgerStore
 from .slack_routes import Route
@@ -37,7 +38,7 @@ logger = Logger(service="gtwatch")
 # botocore logs whole response bodies at DEBUG, GetSecretValue's SecretString (a URL or token) among them.
 logging.getLogger("botocore.parsers").setLevel(logging.INFO)
 # With ReportBatchItemFailures, listing every record as failed retries them all, as raising would, but says which.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = BatchProcessor(event_type=BatchEventType.SQS, raise_on_entire_batch_failure=False)
 
 # Set on a dead letter: the destination it failed at. `gtwatch redrive` keeps message attributes, so a redriven
 # message goes to that destination only.
@@ -151,6 +152,7 @@ class _Invocation:
         self.context = context
         self.owner = uuid.uuid4().hex
         self.misconfigured: list[str] = []
+        self.lagging: list[str] = []
 
     def time_left(self) -> bool:
         return self.context.get_remaining_time_in_millis() / 1000 > CLAIM_MARGIN.total_seconds()
@@ -169,7 +171,7 @@ class _Invocation:
         logger.append_keys(notification_id=notification.id)
         kept = _cold_start()
         now = clock.now()
-        if not notification.stream:  # A test notification (`gtwatch test-notify`): one try, never repeated.
+        if notification.event_type is EventType.TEST:  # `gtwatch test-notify`: one try, never repeated.
             self._try_once(notification, kept, record)
             return
         try:
@@ -199,6 +201,7 @@ class _Invocation:
         except NotYet as waiting:
             logger.info("Not delivered yet", extra={"reason": str(waiting)})
             self._retry_later(record, retry_delay_seconds(_receives(record), waiting=True))
+            self._note_lag(notification, now, kept)
             raise
         except slack_client.SlackMisconfigured as error:
             logger.error(
@@ -211,7 +214,17 @@ class _Invocation:
         except slack_client.SlackPostError as error:
             logger.warning("Slack did not take the message; retrying later", extra={"error": str(error)})
             self._retry_later(record, retry_delay_seconds(_receives(record)))
+            self._note_lag(notification, now, kept)
             raise
+
+    def _note_lag(self, notification: Notification, now: datetime, kept: _Container) -> None:
+        lag = now - notification.occurred_at
+        if lag.total_seconds() > kept.settings.lag_alarm_seconds:
+            logger.error(
+                "Slack delivery lags: a notification has waited too long (the message is kept and retried)",
+                extra={"lag_minutes": int(lag.total_seconds() // 60)},
+            )
+            self.lagging.append(f"{notification.id} waited {int(lag.total_seconds() // 60)} min")
 
     def _try_once(self, notification: Notification, kept: _Container, record: SQSRecord) -> None:
         """Post a test notification to every destination, never twice: a retry would post it again where it did
@@ -234,10 +247,11 @@ class _Invocation:
             logger.error("Test notification not sent: Slack is not set up", extra={"error": str(error)})
             problems.append(str(error))
         if problems:
-            self._forget(record)
+            self.forget(record)
             self.misconfigured.extend(problems)
 
-    def _forget(self, record: SQSRecord) -> None:
+    def forget(self, record: SQSRecord) -> None:
+        """Delete a message now (its work is done), so that failing the invocation does not bring it back."""
         queue_url = _cold_start().settings.queue_url
         if queue_url is not None:
             aws.client("sqs").delete_message(QueueUrl=queue_url, ReceiptHandle=record.receipt_handle)
@@ -265,7 +279,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     response = process_partial_response(
         event=event, record_handler=invocation.handle, processor=processor, context=context
     )
-    if invocation.misconfigured:
-        # The messages are kept (their retry is set); failing the invocation is what makes the alarm fire.
-        raise RuntimeError(f"Slack refused gtwatch's setup: {invocation.misconfigured[0]}")
+    if invocation.misconfigured or invocation.lagging:
+        # Failing the invocation is what makes the alarm fire. It brings back every message of the batch, so the
+        # ones that went out are deleted first; the others are kept, their retry set.
+        failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
+        for record in event.get("Records", []):
+            if record.get("messageId") not in failed:
+                invocation.forget(SQSRecord(record))
+        problem = invocation.misconfigured[:1] or invocation.lagging[:1]
+        kind = "Slack refused gtwatch's setup" if invocation.misconfigured else "Slack delivery lags"
+        raise RuntimeError(f"{kind}: {problem[0]}")
     return response

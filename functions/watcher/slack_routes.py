@@ -68,7 +68,7 @@ def parse_routes(raw: Any, *, where: str = "routes") -> tuple[Route, ...]:
     """Routes from their JSON form (a list of {channel, events, name_contains?, mention?}); ValueError names the key."""
     if not isinstance(raw, list) or not raw:
         raise ValueError(f"{where}: expected a non-empty list of routes, got {raw!r}")
-    routes = []
+    routes: list[Route] = []
     for index, item in enumerate(raw):
         at = f"{where}[{index}]"
         if not isinstance(item, Mapping):
@@ -78,7 +78,12 @@ def parse_routes(raw: Any, *, where: str = "routes") -> tuple[Route, ...]:
             raise ValueError(
                 f"{at}.{sorted(unknown)[0]}: not a route setting (channel, events, name_contains, mention)"
             )
-        routes.append(_route(item, at))
+        route = _route(item, at)
+        earlier = next((index for index, other in enumerate(routes) if other.channel == route.channel), None)
+        if earlier is not None:
+            # A job has one card per channel: two routes to one channel would race for it (merge their events).
+            raise ValueError(f"{at}.channel: {route.channel!r} is already {where}[{earlier}]'s; one route per channel")
+        routes.append(route)
     return tuple(routes)
 
 

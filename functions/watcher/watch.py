@@ -119,7 +119,7 @@ def watch_job(
     job = observed or describe_job(sagemaker, record.region, name)
     if job is None:
         if previous is not None and previous.outbox:  # Gone with notifications still to deliver: deliver them.
-            _deliver_outbox(watcher, previous, report)
+            _deliver_outbox(watcher, previous, report, mute)
         elif previous is not None:
             logger.warning("Remembered job no longer exists; forgetting it", extra={"job": name})
             _forget(watcher.store, previous, report)
@@ -130,7 +130,7 @@ def watch_job(
     )
     state = _remember(watcher, previous, decision, report)
     if state is not None:
-        _deliver_outbox(watcher, state, report)
+        _deliver_outbox(watcher, state, report, mute)
     return job
 
 
@@ -156,16 +156,17 @@ def _remember(watcher: Watcher, previous: JobState | None, decision: Decision, r
         return previous if previous is not None and previous.outbox else None
     run = watcher.run
     outbox = (previous.outbox if previous else ()) + tuple(watcher.entry(n) for n in decision.notifications)
-    if outbox and not (previous and previous.leased_to_another(run.run_id, run.now)):
-        state = replace(decision.state, outbox=outbox, lease_owner=run.run_id, lease_until=run.lease_until)
-    else:
+    if previous is not None and previous.leased_to_another(run.run_id, run.now):
         # Another run is delivering this outbox: keep its lease; what is added here waits for its turn.
         state = replace(
-            decision.state,
-            outbox=outbox,
-            lease_owner=previous.lease_owner if previous else None,
-            lease_until=previous.lease_until if previous else None,
+            decision.state, outbox=outbox, lease_owner=previous.lease_owner, lease_until=previous.lease_until
         )
+    elif any(due_channels(outbox, run.now)):
+        state = replace(decision.state, outbox=outbox, lease_owner=run.run_id, lease_until=run.lease_until)
+    else:
+        # Nothing to send now (held for quiet hours): no lease, so that a run with news due (an event's) is free to
+        # deliver it the moment it comes.
+        state = replace(decision.state, outbox=outbox, lease_owner=None, lease_until=None)
     try:
         saved = watcher.store.save(state, expected_version=previous.version if previous else None, now=run.now)
     except StateConflict:
@@ -199,7 +200,7 @@ def due_channels(outbox: tuple[OutboxEntry, ...], now: datetime) -> list[frozens
     ]
 
 
-def _deliver_outbox(watcher: Watcher, state: JobState, report: RunReport) -> None:
+def _deliver_outbox(watcher: Watcher, state: JobState, report: RunReport, mute: Mute | None = None) -> None:
     run, store = watcher.run, watcher.store
     plan = due_channels(state.outbox, run.now)
     if not any(plan):
@@ -223,24 +224,34 @@ def _deliver_outbox(watcher: Watcher, state: JobState, report: RunReport) -> Non
         if not due:
             continue
         notification = entry.notification
-        memo = _memo_key(notification, due)
-        if memo not in container.published_unrecorded:
+        if mute is not None and mute.silences(notification.event_type.value, run.now):
+            # Muted after it was decided (it was held): never said. Slack still hears of it, marked muted, so that
+            # the job's later messages are not left waiting for its number; email simply drops it.
+            notification, due_now = replace(notification, muted=True), due & {"slack"}
+        else:
+            due_now = due
+        # Per channel, what SNS already accepted in this container (the outbox could not be cleared after it).
+        unsent = frozenset(
+            channel for channel in due_now if _memo_key(notification, channel) not in container.published_unrecorded
+        )
+        if unsent:
             try:
-                watcher.publish(notification, due)
+                watcher.publish(notification, unsent)
             except Exception:
                 # Kept in the outbox: a later run publishes it again, in order.
                 logger.exception("Publishing failed; will retry next run", extra={"notification": notification.id})
                 report.publish_failures += 1
                 report.waiting_since(notification.occurred_at)
                 break
-            container.published_unrecorded.add(memo)
-            report.published.append(notification)
+            container.published_unrecorded.update(_memo_key(notification, channel) for channel in unsent)
+            if not notification.muted:
+                report.published.append(notification)
         delivered[notification.id] = due
     _clear_outbox(watcher, state, delivered, report)
 
 
-def _memo_key(notification: Notification, channels: frozenset[str]) -> str:
-    return f"{notification.id}|{','.join(sorted(channels))}"
+def _memo_key(notification: Notification, channel: str) -> str:
+    return f"{notification.id}|{channel}"
 
 
 def _clear_outbox(watcher: Watcher, state: JobState, delivered: dict[str, frozenset[str]], report: RunReport) -> None:
@@ -266,8 +277,8 @@ def _clear_outbox(watcher: Watcher, state: JobState, delivered: dict[str, frozen
             continue
         report.states_written += 1
         container.published_unrecorded.difference_update(
-            _memo_key(entry.notification, due)
+            _memo_key(entry.notification, channel)
             for entry in state.outbox
-            if (due := delivered.get(entry.notification.id))
+            for channel in delivered.get(entry.notification.id, frozenset())
         )
         return

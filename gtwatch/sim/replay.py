@@ -23,7 +23,7 @@ from botocore.endpoint import Endpoint
 from moto.core.utils import unix_time_millis
 from moto.sqs.models import sqs_backends
 from watcher import clock, container, deployment_handler, digest_handler, event_handler, poller_handler, slack_handler
-from watcher.contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.contract import SLACK_BATCH_SIZE, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
 from watcher.mute import MuteStore
 from watcher.slack_routes import Route, routes_to_json
 
@@ -407,8 +407,8 @@ class _Replay:
         """The Slack notifier reading its queue: batches of up to 10, retries after the visibility timeout."""
         self._receive_new(minute)
         due = [entry for entry in self.in_flight if entry.visible_at <= minute]
-        for start in range(0, len(due), 10):
-            self._invoke_notifier(due[start : start + 10], minute)
+        for start in range(0, len(due), SLACK_BATCH_SIZE):  # The stack's event source batch size.
+            self._invoke_notifier(due[start : start + SLACK_BATCH_SIZE], minute)
 
     def _receive_new(self, minute: int) -> None:
         while True:

@@ -117,6 +117,9 @@ def aws_env(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GTWATCH_SLACK_WEBHOOK_SECRET", SECRET_NAME)
     monkeypatch.setenv("GTWATCH_TABLE_NAME", TABLE_NAME)
     monkeypatch.setenv("GTWATCH_SLACK_TIMEOUT_SECONDS", "2")
+    # These notifications were decided in 2024: no lag alarm for them (tests/functional/test_slack_app_delivery.py
+    # has the lag alarm).
+    monkeypatch.setenv("GTWATCH_SLACK_LAG_ALARM_SECONDS", str(10 * 365 * 24 * 3600))
     boto3.client("dynamodb").create_table(
         TableName=TABLE_NAME,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],

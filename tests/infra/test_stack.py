@@ -237,6 +237,7 @@ def notifier_queues_and_table(template: Template) -> dict[str, Any]:
         "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL": ref(template, "AWS::SQS::Queue", DEAD_LETTER_QUEUE),
         "GTWATCH_SLACK_TIMEOUT_SECONDS": "5",
         "GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS": "8",
+        "GTWATCH_SLACK_LAG_ALARM_SECONDS": "1800",
         "POWERTOOLS_SERVICE_NAME": "gtwatch",
         "POWERTOOLS_METRICS_NAMESPACE": "Gtwatch",
         "POWERTOOLS_LOG_LEVEL": "INFO",

@@ -36,7 +36,7 @@ def test_stalled_jobs_come_first_then_active_then_those_ended_in_the_last_day() 
     stalled = state("b-stuck", stall_notified_at=NOW - timedelta(minutes=5), unchanged_since=NOW - timedelta(hours=2))
     running = state("a-moving")
     done = state("c-done", JobStatus.FAILED, ended_at=NOW - timedelta(hours=3))
-    mutes = {"b-stuck": Mute(region="us-east-1", name="b-stuck", until=NOW + timedelta(hours=1))}
+    mutes = {("us-east-1", "b-stuck"): Mute(region="us-east-1", name="b-stuck", until=NOW + timedelta(hours=1))}
     digest = build(
         NOW, local_label="Monday", active=[running, stalled], ended=[done], mutes=mutes, health=HEALTH, rules=RULES
     )

@@ -57,3 +57,14 @@ def test_only_the_held_types_wait_and_only_for_the_quiet_channels() -> None:
 def test_a_bad_window_names_its_key(raw: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_quiet_hours(raw)
+
+
+def test_two_routes_to_one_channel_are_refused_naming_the_key() -> None:
+    from watcher.slack_routes import parse_routes
+
+    routes = [
+        {"channel": "#ml-alerts", "events": ["failed"], "name_contains": "prod", "mention": "<!here>"},
+        {"channel": "#ml-alerts", "events": ["completed", "failed"]},
+    ]
+    with pytest.raises(ValueError, match=r"routes\[1\]\.channel: '#ml-alerts' is already routes\[0\]'s"):
+        parse_routes(routes)

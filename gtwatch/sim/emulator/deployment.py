@@ -142,6 +142,7 @@ def deployed(
                 "GTWATCH_SCHEDULE_MINUTES": "5",
                 "GTWATCH_SLACK_TIMEOUT_SECONDS": str(SLACK_HTTP_TIMEOUT_SECONDS),
                 "GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS": str(SLACK_MAX_RETRY_AFTER_SECONDS),
+                "GTWATCH_SLACK_LAG_ALARM_SECONDS": "1800",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
                 "GTWATCH_TABLE_NAME": resources.table_name,
                 "GTWATCH_TOPIC_ARN": resources.topic_arn,

@@ -1,0 +1,59 @@
+"""Quiet hours on the emulator: a held outbox does not keep the event path waiting."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from watcher import clock, event_handler, poller_handler
+from watcher.contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+
+from gtwatch.sim.emulator import deployment, email, labeling_jobs
+from gtwatch.sim.emulator.deployment import Resources
+
+T0 = datetime(2026, 1, 10, 22, 0, tzinfo=UTC)  # 22:00 in London: inside the window
+ALL_NIGHT = {
+    "start": "20:00",
+    "end": "08:00",
+    "timezone": "Europe/London",
+    "hold": ["stalled"],
+    "channels": ["slack", "email"],
+}
+
+
+def test_a_failure_announced_by_its_event_goes_out_at_once_after_the_jobs_held_stall(
+    deploy: Callable[..., Resources], lambda_context
+) -> None:
+    now = {"at": T0}
+    clock.set_clock(lambda: now["at"])
+    labeling_jobs.set_clock(lambda: now["at"])
+    deploy(handler_env={"GTWATCH_QUIET_HOURS": json.dumps(ALL_NIGHT), "GTWATCH_STALL_AFTER_MINUTES": "5"})
+    labeling_jobs.put_labeling_job(
+        region="us-east-1", name="cats-v1", status="InProgress", counters={"Unlabeled": 10}, at=T0
+    )
+    poller_handler.lambda_handler({}, lambda_context("gtwatch-poller"))
+    now["at"] = T0 + timedelta(minutes=6)
+    poller_handler.lambda_handler({}, lambda_context("gtwatch-poller"))  # stalled: held on both channels
+    poller_handler.metrics.clear_metrics()
+    assert email.take() == []
+
+    # Half a minute later, within that run's lease: the job fails and SageMaker says so.
+    now["at"] = T0 + timedelta(minutes=6, seconds=30)
+    labeling_jobs.update_labeling_job(
+        region="us-east-1", name="cats-v1", at=now["at"], status="Failed", failure_reason="ClientError: gone"
+    )
+    arn = labeling_jobs.describe_labeling_job(labeling_jobs.labeling_job_backend(), "cats-v1")["LabelingJobArn"]
+    event = {
+        "source": STATE_CHANGE_SOURCE,
+        "detail-type": STATE_CHANGE_DETAIL_TYPE,
+        "resources": [arn],
+        "region": deployment.REGION,
+        "detail": {"LabelingJobStatus": "Failed"},
+    }
+    event_handler.lambda_handler(event, lambda_context("gtwatch-events"))
+
+    assert [mail.subject for mail in email.take()] == [
+        "[gtwatch] Stalled: cats-v1 (us-east-1)",
+        "[gtwatch] Failed: cats-v1 (us-east-1)",
+    ]
