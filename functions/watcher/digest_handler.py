@@ -4,68 +4,30 @@ state table (never SageMaker), builds the digest and sends one per configured ch
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import timedelta
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Field, field_validator
 
 from . import aws, clock, container, digest, slack_client
-from .contract import CHANNEL_ATTRIBUTE, EVENT_TYPE_ATTRIBUTE, SLACK_HTTP_TIMEOUT_SECONDS
+from .contract import CHANNEL_ATTRIBUTE, EVENT_TYPE_ATTRIBUTE
 from .model import JobState
 from .mute import Mute, MuteStore
-from .settings import SLACK_API_URL, PollerSettings, settings
+
+if TYPE_CHECKING:
+    from .settings import DigestSettings
 from .state_store import StateStore
 
 logger = Logger(service="gtwatch")
 DIGEST_EVENT_TYPE = "digest"
 
 
-class DigestSettings(PollerSettings):
-    ENV: ClassVar[Mapping[str, str]] = {
-        **PollerSettings.ENV,
-        "channels": "GTWATCH_DIGEST_CHANNELS",
-        "slack_channel": "GTWATCH_DIGEST_SLACK_CHANNEL",
-        "timezone": "GTWATCH_DIGEST_TIMEZONE",
-        "slack_mode": "GTWATCH_SLACK_MODE",
-        "webhook_secret": "GTWATCH_SLACK_WEBHOOK_SECRET",
-        "token_secret": "GTWATCH_SLACK_TOKEN_SECRET",
-        "api_url": "GTWATCH_SLACK_API_URL",
-        "queue_url": "GTWATCH_SLACK_QUEUE_URL",
-        "dead_letter_queue_url": "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL",
-        "slack_timeout_seconds": "GTWATCH_SLACK_TIMEOUT_SECONDS",
-    }
-
-    channels: tuple[Literal["slack", "email"], ...] = ("slack", "email")
-    slack_channel: str | None = None
-    timezone: str = "UTC"
-    slack_mode: Literal["webhook", "app"] = "webhook"
-    webhook_secret: str | None = None
-    token_secret: str | None = None
-    api_url: Annotated[str, Field(pattern=r"^https?://")] = SLACK_API_URL
-    queue_url: str | None = None
-    dead_letter_queue_url: str | None = None
-    slack_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = float(SLACK_HTTP_TIMEOUT_SECONDS)
-
-    @field_validator("channels", mode="before")
-    @classmethod
-    def _split_channels(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises for an unknown zone: the cold start fails naming the variable
-        return value
-
-
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from .settings import DigestSettings, settings  # pydantic loads at the cold start, not at every import
+
     config = settings(DigestSettings)
     now = clock.now()
     store = StateStore(aws.client("dynamodb"), config.table_name)

@@ -12,7 +12,6 @@ from . import aws, clock
 from .diff import is_watched
 from .mute import MuteStore
 from .publisher import publish
-from .settings import PollerSettings, settings
 from .state_change import MalformedEvent, parse
 from .state_store import StateStore
 from .watch import Run, RunReport, Watcher, watch_job
@@ -22,6 +21,8 @@ logger = Logger(service="gtwatch")
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from .settings import PollerSettings, settings  # pydantic loads at the cold start, not at every import
+
     config = settings(PollerSettings)
     try:
         change = parse(event)

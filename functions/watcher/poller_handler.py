@@ -15,7 +15,6 @@ from .contract import METRIC_JOB_ERRORS, METRIC_OUTBOX_AGE, METRIC_POLL_SUCCEEDE
 from .mute import MuteStore
 from .poll import poll_region
 from .publisher import publish
-from .settings import PollerSettings, settings
 from .state_store import StateStore
 from .watch import Run, RunReport, Watcher
 
@@ -26,6 +25,8 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Gtwa
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from .settings import PollerSettings, settings  # pydantic loads at the cold start, not at every import
+
     config = settings(PollerSettings)
     run = Run.starting(clock.now(), seconds_left=context.get_remaining_time_in_millis() / 1000)
     watcher = Watcher(

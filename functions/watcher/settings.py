@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Annotated, ClassVar, Literal, TypeVar
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -199,3 +200,45 @@ class SlackSettings(_EnvSettings):
         if self.mode == "app" and self.routes_json is not None:
             return parse_routes(json.loads(self.routes_json), where="GTWATCH_SLACK_ROUTES")
         return (webhook_route(self.slack_events),)
+
+
+class DigestSettings(PollerSettings):
+    """The daily digest's settings: the watcher's, plus where the digest goes and how Slack is reached."""
+
+    ENV: ClassVar[Mapping[str, str]] = {
+        **PollerSettings.ENV,
+        "channels": "GTWATCH_DIGEST_CHANNELS",
+        "slack_channel": "GTWATCH_DIGEST_SLACK_CHANNEL",
+        "timezone": "GTWATCH_DIGEST_TIMEZONE",
+        "slack_mode": "GTWATCH_SLACK_MODE",
+        "webhook_secret": "GTWATCH_SLACK_WEBHOOK_SECRET",
+        "token_secret": "GTWATCH_SLACK_TOKEN_SECRET",
+        "api_url": "GTWATCH_SLACK_API_URL",
+        "queue_url": "GTWATCH_SLACK_QUEUE_URL",
+        "dead_letter_queue_url": "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL",
+        "slack_timeout_seconds": "GTWATCH_SLACK_TIMEOUT_SECONDS",
+    }
+
+    channels: tuple[Literal["slack", "email"], ...] = ("slack", "email")
+    slack_channel: str | None = None
+    timezone: str = "UTC"
+    slack_mode: Literal["webhook", "app"] = "webhook"
+    webhook_secret: str | None = None
+    token_secret: str | None = None
+    api_url: Annotated[str, Field(pattern=r"^https?://")] = SLACK_API_URL
+    queue_url: str | None = None
+    dead_letter_queue_url: str | None = None
+    slack_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = float(SLACK_HTTP_TIMEOUT_SECONDS)
+
+    @field_validator("channels", mode="before")
+    @classmethod
+    def _split_channels(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone: the cold start fails naming the variable
+        return value

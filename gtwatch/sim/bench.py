@@ -283,7 +283,8 @@ and reads every job's state (`BatchGetItem`), then decides and writes exactly as
 
 - SageMaker calls stay flat as history grows ({flat}).
 - DynamoDB: reads are one `GetItem` (the run record), one `Query` of the sparse `active` index (a page per
-  1 MB of active state) and, when new jobs appear, one `BatchGetItem`; never a scan. Writes are one per job that
+  1 MB of active state), one `Query` of the region's mutes in the same index and, when new jobs appear, one
+  `BatchGetItem`; never a scan. Writes are one per job that
   changed, plus one for the run record.
 
 ## The first run (silent baseline)
@@ -319,10 +320,12 @@ active jobs: **{memory:.1f} MiB** (on top of the interpreter and imported module
 
 From the measured counts, for a 5-minute schedule (8,640 runs a month) in one region, us-east-1 prices
 (AWS pricing pages: Lambda $0.0000133334 per GB-second on arm64 and $0.20 per million requests; DynamoDB
-on-demand $0.25 per million read and $1.25 per million write request units (2025 prices, after the Nov 2024
-reduction); SNS $0.50 per million publishes, email $2 per 100,000; SQS $0.40 per million requests; KMS $1 per
-key and $0.03 per 10,000 requests; CloudWatch $0.30 per custom metric, $0.10 per alarm, $3 per dashboard,
-$0.50 per GB of logs). Free tiers ignored.
+on-demand $0.25 per million read and $1.25 per million write request units; SNS $0.50 per million publishes,
+email $2 per 100,000; SQS $0.40 per million requests; KMS $1 per key and $0.03 per 10,000 requests; Secrets
+Manager $0.40 per secret; CloudWatch $0.30 per custom metric, billed for the hours it is sent, $0.10 per standard
+alarm, $3 per dashboard, $0.50 per GB of logs). Free tiers ignored. The default deployment: no dashboard, 8 alarms,
+one custom metric sent every run (`PollSucceeded`; the three failure metrics are sent only when not zero), the
+Slack trigger's long polling with 5 pollers (about 650,000 requests).
 
 {cost_table(ours)}
 """
