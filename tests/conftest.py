@@ -5,8 +5,10 @@ Function-scoped, and imported lazily: the unit and template tests neither start 
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,8 +18,10 @@ from watcher.contract import EVENT_TYPES
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
+    from watcher.slack_routes import Route
 
     from gtwatch.sim.emulator.deployment import EmulatorMode, Resources
+    from gtwatch.sim.slack_endpoint import SlackEndpoint
 
 REGION = "us-east-1"  # The emulator's (gtwatch.sim.emulator.deployment.REGION).
 EVERY_EVENT = EVENT_TYPES
@@ -72,6 +76,7 @@ def deploy(cold_start: None) -> Iterator[Callable[..., Resources]]:
     (`mode="server"` for the moto server over HTTP) or add handler settings (`handler_env`).
     """
     from watcher import clock
+    from watcher.slack_routes import routes_to_json
 
     from gtwatch.sim.emulator import deployment, labeling_jobs
 
@@ -88,17 +93,56 @@ def deploy(cold_start: None) -> Iterator[Callable[..., Resources]]:
             email_events: tuple[str, ...] = EVERY_EVENT,
             slack_webhook_url: str = "http://127.0.0.1:9/unused",
             handler_env: dict[str, str] | None = None,
+            app_slack: SlackEndpoint | None = None,
+            routes: tuple[Route, ...] = (),
         ) -> Resources:
-            routing = deployment.Routing(slack_events=slack_events, email_events=email_events)
+            """With `app_slack` and `routes`: Slack app mode, the routes' channels added to that local Slack."""
+            app_mode = app_slack is not None
+            if app_slack is not None:
+                for route in routes:
+                    app_slack.add_channel(route.channel)
+            routing = deployment.Routing(
+                slack_events=slack_events,
+                email_events=email_events,
+                slack_mode="app" if app_mode else "webhook",
+                slack_routes_json=routes_to_json(routes) if app_mode else None,
+            )
             resources = stack.enter_context(
                 deployment.deployed(
-                    mode=mode, routing=routing, slack_webhook_url=slack_webhook_url, handler_env=handler_env or {}
+                    mode=mode,
+                    routing=routing,
+                    slack_webhook_url=app_slack.url if app_slack else slack_webhook_url,
+                    handler_env=handler_env or {},
+                    slack_api_url=app_slack.api_url if app_slack else None,
+                    slack_bot_token=app_slack.bot_token if app_slack else None,
                 )
             )
             stack.callback(real_clocks)
             return resources
 
         yield deploy_once
+
+
+@pytest.fixture
+def machine_time_zone() -> Callable[[str], AbstractContextManager[None]]:
+    """`with machine_time_zone("America/New_York"):` the process's local zone is that one (TZ and time.tzset), as
+    on a laptop set up there."""
+
+    @contextmanager
+    def time_zone(name: str) -> Iterator[None]:
+        before = os.environ.get("TZ")
+        os.environ["TZ"] = name
+        time.tzset()
+        try:
+            yield
+        finally:
+            if before is None:
+                del os.environ["TZ"]
+            else:
+                os.environ["TZ"] = before
+            time.tzset()
+
+    return time_zone
 
 
 @pytest.fixture

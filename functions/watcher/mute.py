@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from .contract import ACTIVE_INDEX_KEY, ACTIVE_INDEX_NAME, EVENT_TYPES, TABLE_PARTITION_KEY, TTL_ATTRIBUTE
+from .contract import ACTIVE_INDEX_KEY, EVENT_TYPES, TABLE_PARTITION_KEY, TTL_ATTRIBUTE
 from .model import from_iso, to_iso
+from .state_store import index_items
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -74,14 +75,7 @@ class MuteStore:
 
     def in_region(self, region: str) -> dict[str, Mute]:
         """The region's mutes (expired ones included until TTL removes them), by job name in lower case."""
-        paginator = self._dynamodb.get_paginator("query")
-        pages = paginator.paginate(
-            TableName=self._table,
-            IndexName=ACTIVE_INDEX_NAME,
-            KeyConditionExpression=f"{ACTIVE_INDEX_KEY} = :mutes",
-            ExpressionAttributeValues={":mutes": {"S": f"{MUTE_KEY_PREFIX}{region}"}},
-        )
-        mutes = (_mute_from(raw) for page in pages for raw in page.get("Items", []))
+        mutes = (_mute_from(item) for item in index_items(self._dynamodb, self._table, f"{MUTE_KEY_PREFIX}{region}"))
         return {mute.name.lower(): mute for mute in mutes}
 
     def for_job(self, region: str, name: str) -> Mute | None:
@@ -89,11 +83,12 @@ class MuteStore:
             TableName=self._table, Key={TABLE_PARTITION_KEY: {"S": mute_key(region, name)}}, ConsistentRead=True
         )
         raw = response.get("Item")
-        return None if raw is None else _mute_from(raw)
+        return (
+            None if raw is None else _mute_from({name: _deserializer.deserialize(value) for name, value in raw.items()})
+        )
 
 
-def _mute_from(raw: dict[str, Any]) -> Mute:
-    item = {name: _deserializer.deserialize(value) for name, value in raw.items()}
+def _mute_from(item: dict[str, Any]) -> Mute:
     return Mute(
         region=item["region"],
         name=item["name"],

@@ -27,6 +27,13 @@ REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d$"
 Settings = TypeVar("Settings", bound="_EnvSettings")
 
 
+def comma_list(value: object) -> object:
+    """An environment variable's "a, b,c" as ("a", "b", "c"); other values as they are."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
 def settings(model: type[Settings]) -> Settings:
     """The handler's settings, read once per container; a bad value fails the cold start naming the variable."""
     return container.keep(f"settings:{model.__name__}", model.from_env)
@@ -100,12 +107,7 @@ class PollerSettings(_EnvSettings):
     def quiet_hours(self) -> QuietHours | None:
         return None if self.quiet_hours_json is None else parse_quiet_hours(json.loads(self.quiet_hours_json))
 
-    @field_validator("regions", mode="before")
-    @classmethod
-    def _split_regions(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
+    _split_regions = field_validator("regions", mode="before")(comma_list)
 
     @field_validator("regions")
     @classmethod
@@ -164,12 +166,7 @@ class SlackSettings(_EnvSettings):
     # delivery lags (a Slack outage, or an earlier message of the job stuck), while the message is kept.
     lag_alarm_seconds: Annotated[int, Field(ge=60)] = 1800
 
-    @field_validator("slack_events", mode="before")
-    @classmethod
-    def _split_events(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
+    _split_events = field_validator("slack_events", mode="before")(comma_list)
 
     @field_validator("slack_events")
     @classmethod
@@ -230,12 +227,7 @@ class DigestSettings(PollerSettings):
     dead_letter_queue_url: str | None = None
     slack_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = float(SLACK_HTTP_TIMEOUT_SECONDS)
 
-    @field_validator("channels", mode="before")
-    @classmethod
-    def _split_channels(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
+    _split_channels = field_validator("channels", mode="before")(comma_list)
 
     @field_validator("timezone")
     @classmethod

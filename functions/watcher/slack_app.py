@@ -4,14 +4,13 @@ conversations.replies) through slack_sdk's WebClient, with Slack's errors sorted
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from http.client import HTTPException
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
-from .slack_client import LOOPBACK_HOSTS, SlackMisconfigured, SlackPostError, SlackRejected, _sdk_logger
+from .slack_client import LOOPBACK_HOSTS, SlackMisconfigured, SlackPostError, SlackRejected, _sdk_logger, secret_text
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -63,16 +62,7 @@ class Posted:
 
 def token_from_secret(value: object) -> str:
     """The bot token held by a secret: the token itself (xoxb-...), or a JSON object {"bot_token": "..."}."""
-    text = (value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)).strip()
-    if text.startswith("{"):
-        try:
-            document = json.loads(text)
-        except ValueError:
-            raise SlackTokenSecretError("the bot token secret looks like JSON but does not parse") from None
-        token = document.get("bot_token") if isinstance(document, dict) else None
-        if not isinstance(token, str):
-            raise SlackTokenSecretError('the bot token secret JSON has no "bot_token" string')
-        text = token.strip()
+    text = secret_text(value, "bot_token", "bot token", SlackTokenSecretError)
     if not text.startswith("xoxb-"):
         raise SlackTokenSecretError("the bot token secret does not hold a bot token (xoxb-...)")
     return text
@@ -122,27 +112,15 @@ class SlackApp:
     ) -> str | None:
         """The ts of the message carrying `notification_id` in its metadata: in the channel since `since`, or in
         the thread of `thread_ts`. A post whose answer was lost is found this way instead of being posted twice."""
-        oldest = f"{since.timestamp():.6f}"
+        # A root is among the channel's messages since `since`; a reply among its thread's.
+        method, where = "conversations_history", {"oldest": f"{since.timestamp():.6f}"}
+        if thread_ts is not None:
+            method, where = "conversations_replies", {"ts": thread_ts}
         cursor: str | None = None
         while True:
-            if thread_ts is None:
-                page = self._call(
-                    "conversations_history",
-                    channel=channel_id,
-                    oldest=oldest,
-                    limit=HISTORY_PAGE,
-                    include_all_metadata=True,
-                    cursor=cursor,
-                )
-            else:
-                page = self._call(
-                    "conversations_replies",
-                    channel=channel_id,
-                    ts=thread_ts,
-                    limit=HISTORY_PAGE,
-                    include_all_metadata=True,
-                    cursor=cursor,
-                )
+            page = self._call(
+                method, channel=channel_id, limit=HISTORY_PAGE, include_all_metadata=True, cursor=cursor, **where
+            )
             for message in page.get("messages", []):
                 payload = (message.get("metadata") or {}).get("event_payload") or {}
                 if payload.get("notification_id") == notification_id:

@@ -74,18 +74,24 @@ def post(webhook_url: str, payload: dict[str, Any], *, timeout: float) -> None:
         raise kind(f"Slack answered HTTP {response.status_code}: {body!r}")
 
 
+def secret_text(value: object, key: str, what: str, error: type[ValueError]) -> str:
+    """A secret's value: the text itself, or the string under `key` of a JSON object. The error never repeats it."""
+    text = (value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)).strip()
+    if not text.startswith("{"):
+        return text
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise error(f"the {what} secret looks like JSON but does not parse") from None
+    found = document.get(key) if isinstance(document, dict) else None
+    if not isinstance(found, str):
+        raise error(f'the {what} secret JSON has no "{key}" string')
+    return found.strip()
+
+
 def webhook_url_from_secret(value: object) -> str:
     """The webhook URL held by a secret: the URL itself, or a JSON object {"webhook_url": "..."}."""
-    text = (value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)).strip()
-    if text.startswith("{"):
-        try:
-            document = json.loads(text)
-        except ValueError:
-            raise SlackWebhookSecretError("the webhook secret looks like JSON but does not parse") from None
-        url = document.get("webhook_url") if isinstance(document, dict) else None
-        if not isinstance(url, str):
-            raise SlackWebhookSecretError('the webhook secret JSON has no "webhook_url" string')
-        text = url.strip()
+    text = secret_text(value, "webhook_url", "webhook", SlackWebhookSecretError)
     try:
         parts = urlsplit(text)
         host = parts.hostname

@@ -137,34 +137,19 @@ class StateStore:
 
     def active_states(self, region: str) -> dict[str, JobState]:
         """States of the region's active jobs and of jobs with unpublished notifications."""
-        paginator = self._dynamodb.get_paginator("query")
-        pages = paginator.paginate(
-            TableName=self._table,
-            IndexName=ACTIVE_INDEX_NAME,
-            KeyConditionExpression=f"{ACTIVE_INDEX_KEY} = :region",
-            ExpressionAttributeValues={":region": {"S": region}},
-        )
-        states = (_state_from_item(_from_item(raw)) for page in pages for raw in page.get("Items", []))
+        states = (_state_from_item(item) for item in index_items(self._dynamodb, self._table, region))
         return {state.name: state for state in states}
 
     def ended_states(self, region: str, since: datetime, until: datetime) -> list[JobState]:
         """The region's jobs that reached a final status in [since, until), from the sparse index's day partitions."""
         days = {since.astimezone(UTC).date() + timedelta(days=offset) for offset in range((until - since).days + 2)}
-        ended: list[JobState] = []
-        paginator = self._dynamodb.get_paginator("query")
-        for day in sorted(days):
-            pages = paginator.paginate(
-                TableName=self._table,
-                IndexName=ACTIVE_INDEX_NAME,
-                KeyConditionExpression=f"{ACTIVE_INDEX_KEY} = :day",
-                ExpressionAttributeValues={":day": {"S": f"{ENDED_KEY_PREFIX}{region}#{day.isoformat()}"}},
-            )
-            for page in pages:
-                for raw in page.get("Items", []):
-                    state = _state_from_item(_from_item(raw))
-                    if state.ended_at is not None and since <= state.ended_at < until:
-                        ended.append(state)
-        return ended
+        partitions = (f"{ENDED_KEY_PREFIX}{region}#{day.isoformat()}" for day in sorted(days))
+        states = (
+            _state_from_item(item)
+            for partition in partitions
+            for item in index_items(self._dynamodb, self._table, partition)
+        )
+        return [state for state in states if state.ended_at is not None and since <= state.ended_at < until]
 
     def get_states(self, region: str, names: Iterable[str]) -> dict[str, JobState]:
         """States of the named jobs that the watcher has seen before (strongly consistent reads)."""
@@ -240,6 +225,17 @@ def backoff_delay(attempt: int) -> float:
     """Seconds to wait before round `attempt` (1, 2, ...): exponential, capped, with full jitter."""
     ceiling = min(BATCH_GET_MAX_DELAY, BATCH_GET_BASE_DELAY * 2**attempt)
     return random.uniform(0, ceiling)
+
+
+def index_items(dynamodb: DynamoDBClient, table: str, partition: str) -> Iterator[dict[str, Any]]:
+    """Every item under `partition` of the sparse index (a region's active jobs, its mutes, a day's endings)."""
+    pages = dynamodb.get_paginator("query").paginate(
+        TableName=table,
+        IndexName=ACTIVE_INDEX_NAME,
+        KeyConditionExpression=f"{ACTIVE_INDEX_KEY} = :partition",
+        ExpressionAttributeValues={":partition": {"S": partition}},
+    )
+    return (_from_item(raw) for page in pages for raw in page.get("Items", []))
 
 
 def _to_item(values: dict[str, Any]) -> dict[str, Any]:

@@ -8,10 +8,8 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -100,22 +98,6 @@ def put_job(name: str, *, status: str, counters: dict[str, int], created: timede
 
 def finish_job(name: str, *, status: str, ago: timedelta, region: str = "us-east-1", **kwargs: Any) -> None:
     labeling_jobs.update_labeling_job(region=region, name=name, status=status, at=NOW - ago, **kwargs)
-
-
-@contextmanager
-def time_zone(name: str) -> Iterator[None]:
-    """The process's local time zone is `name` for the block (TZ and time.tzset, as a machine set up there)."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = name
-    time.tzset()
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = before
-        time.tzset()
 
 
 def lines(out: str) -> list[str]:
@@ -242,11 +224,13 @@ def test_check_explains_a_cdk_json_it_cannot_use(emulated: Emulated) -> None:
     assert "cdk.json: cannot read it as JSON" in emulated.err.getvalue()
 
 
-def test_check_prints_times_in_utc_on_a_machine_in_another_time_zone(emulated: Emulated) -> None:
+def test_check_prints_times_in_utc_on_a_machine_in_another_time_zone(
+    emulated: Emulated, machine_time_zone: Callable[[str], AbstractContextManager[None]]
+) -> None:
     put_job("dogs-batch-1", status="InProgress", counters=DONE, created=timedelta(hours=5))
     finish_job("dogs-batch-1", status="Completed", ago=timedelta(hours=1))
     created = (NOW - timedelta(hours=5)).astimezone(UTC)
-    with time_zone("America/New_York"):  # UTC-5 in November: a local time would be off by hours.
+    with machine_time_zone("America/New_York"):  # UTC-5 in November: a local time would be off by hours.
         assert emulated.gtwatch("check") == 0
 
     assert f"Created: {created:%Y-%m-%d %H:%M} UTC" in lines(emulated.out.getvalue())

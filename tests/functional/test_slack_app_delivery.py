@@ -4,7 +4,7 @@ order per job, nothing twice through lost answers, and Slack's own errors sorted
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from watcher import clock, slack_handler
 from watcher.model import EventType, JobStatus, LabelCounters, LabelingJob, Notification, Progress
-from watcher.slack_routes import Route, routes_to_json
+from watcher.slack_routes import Route
 
 from gtwatch.sim.emulator import deployment
 from gtwatch.sim.emulator.deployment import FakeLambdaContext, Resources
@@ -90,26 +90,17 @@ class Notifier:
 
 
 @pytest.fixture
-def notifier(cold_start: None) -> Iterator[Notifier]:
+def notifier(deploy: Callable[..., Resources]) -> Iterator[Notifier]:
     with SlackEndpoint(timeout_hold_seconds=1.5, clock=lambda: clock.now().timestamp()) as slack:
-        slack.add_channel("#labeling")
-        slack.add_channel("#ml-oncall")
-        routing = deployment.Routing(
-            slack_events=(), email_events=(), slack_mode="app", slack_routes_json=routes_to_json(ROUTES)
-        )
         clock.set_clock(lambda: NOW + timedelta(minutes=5))
-        try:
-            with deployment.deployed(
-                mode="inprocess",
-                routing=routing,
-                slack_webhook_url=slack.url,
-                handler_env={"GTWATCH_SLACK_TIMEOUT_SECONDS": "1"},
-                slack_api_url=slack.api_url,
-                slack_bot_token=slack.bot_token,
-            ) as resources:
-                yield Notifier(slack, resources)
-        finally:
-            clock.set_clock(None)
+        resources = deploy(
+            slack_events=(),
+            email_events=(),
+            app_slack=slack,
+            routes=ROUTES,
+            handler_env={"GTWATCH_SLACK_TIMEOUT_SECONDS": "1"},
+        )
+        yield Notifier(slack, resources)
 
 
 def actions(slack: SlackEndpoint) -> list[tuple[str, str, str | None]]:

@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -169,22 +166,6 @@ def a_day_of_labeling(watched: Watched) -> None:
     watched.at(72)
 
 
-@contextmanager
-def time_zone(name: str) -> Iterator[None]:
-    """The process's local time zone is `name` for the block (TZ and time.tzset, as a machine set up there)."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = name
-    time.tzset()
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = before
-        time.tzset()
-
-
 def lines(text: str) -> list[str]:
     return [" ".join(line.split()) for line in text.splitlines()]
 
@@ -321,11 +302,11 @@ def test_the_queue_age_comes_from_cloudwatch_when_it_has_a_data_point(watched):
     assert json.loads(watched.status(as_json=True))["slack_queue"]["oldest_age_seconds"] == 1500.0
 
 
-def test_times_are_printed_in_utc_on_a_machine_in_another_time_zone(watched):
+def test_times_are_printed_in_utc_on_a_machine_in_another_time_zone(watched, machine_time_zone):
     watched.create("cats-batch-1", labeled=0, unlabeled=100)
     watched.run_poller()
     alarm("gtwatch-poller-errors", actions=[watched.alarm_topic_arn])
-    with time_zone("America/New_York"):
+    with machine_time_zone("America/New_York"):
         shown = lines(watched.status())
     assert "us-east-1: 2026-11-28 09:00 UTC (under a minute ago)" in shown
     # The alarm's time comes from botocore in the machine's zone; it is printed in UTC all the same.

@@ -9,18 +9,18 @@ from __future__ import annotations
 import argparse
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from watcher import slack_handler
-from watcher.slack_routes import Route, routes_to_json
+from watcher.slack_routes import Route
 
 from gtwatch.ops import check as ops
 from gtwatch.sim.emulator import deployment
-from gtwatch.sim.emulator.deployment import FakeLambdaContext, Resources, Routing
+from gtwatch.sim.emulator.deployment import FakeLambdaContext, Resources
 from gtwatch.sim.slack_endpoint import SlackEndpoint
 
 # Neither route takes a test by its events (or its name filter): test notifications go to every route all the same.
@@ -72,22 +72,18 @@ class AppDeployment:
 
 @pytest.fixture
 def app_mode(
-    cold_start: None, aws_environment: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    deploy: Callable[..., Resources], aws_environment: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[AppDeployment]:
     monkeypatch.chdir(tmp_path)  # no cdk.json: the command takes only what it is given
     with SlackEndpoint(timeout_hold_seconds=1.5) as slack:
-        slack.add_channel("#labeling")
-        slack.add_channel("#ml-oncall")
-        routing = Routing(slack_events=(), email_events=(), slack_mode="app", slack_routes_json=routes_to_json(ROUTES))
-        with deployment.deployed(
-            mode="inprocess",
-            routing=routing,
-            slack_webhook_url=slack.url,
+        resources = deploy(
+            slack_events=(),
+            email_events=(),
+            app_slack=slack,
+            routes=ROUTES,
             handler_env={"GTWATCH_SLACK_TIMEOUT_SECONDS": "1"},
-            slack_api_url=slack.api_url,
-            slack_bot_token=slack.bot_token,
-        ) as resources:
-            yield AppDeployment(resources, slack)
+        )
+        yield AppDeployment(resources, slack)
 
 
 def carried(message: dict[str, Any]) -> dict[str, Any]:
