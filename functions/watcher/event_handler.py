@@ -12,6 +12,7 @@ from . import aws, clock
 from .diff import is_watched
 from .mute import MuteStore
 from .publisher import publish
+from .sagemaker_jobs import describe_job
 from .state_change import MalformedEvent, parse
 from .state_store import StateStore
 from .watch import Run, RunReport, Watcher, watch_job
@@ -45,19 +46,23 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     send = partial(publish, aws.client("sns"), config.topic_arn)
     watcher = Watcher(store, send, config.rules, run, mutes, config.quiet_hours)
     report = RunReport(region=change.region, jobs_seen=1)
-    # A job that ended before the watch began stays silent, as at the baseline: a late event cannot announce it.
-    job = watch_job(
-        watcher,
-        record,
-        store.get_state(change.region, change.name),
-        name=change.name,
-        observed=None,
-        sagemaker=aws.client("sagemaker", change.region),
-        report=report,
-        mute=mutes.for_job(change.region, change.name),
-    )
+    # The ARN spells the name in lower case; Describe finds the job whatever the case and answers with its real
+    # name, by which its state and mutes are kept. So describe first, then read what is remembered of it.
+    job = describe_job(aws.client("sagemaker", change.region), change.region, change.name)
     if job is None:
         logger.warning("Event for a job SageMaker does not know")
         return {"ignored": "unknown job"}
+    logger.append_keys(job=job.name)
+    # A job that ended before the watch began stays silent, as at the baseline: a late event cannot announce it.
+    watch_job(
+        watcher,
+        record,
+        store.get_state(change.region, job.name),
+        name=job.name,
+        observed=job,
+        sagemaker=aws.client("sagemaker", change.region),
+        report=report,
+        mute=mutes.for_job(change.region, job.name),
+    )
     logger.info("Event handled", extra=report.to_dict())
     return report.to_dict()

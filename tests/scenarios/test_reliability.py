@@ -98,3 +98,10 @@ def test_state_change_events_notify_in_the_same_minute_once_and_ignore_what_is_n
 def test_overlapping_runs_notify_each_transition_once(overlap):
     result = run("lifecycle.json", around_tick=overlapping_runs({35: overlap, 45: overlap}))
     assert heard(result) == sorted(both(35, "completed", "cats-v1") + both(45, "failed", "dogs-v1"))
+
+
+@pytest.mark.parametrize("mode", ["inprocess", "server"])
+def test_state_change_events_for_capitalised_names_notify_in_the_same_minute(mode):
+    # SageMaker spells the name in lower case in the event's ARN; the job is remembered by its real name.
+    result = run("event-capitalised-name.json", mode=mode)
+    assert heard(result) == sorted(both(13, "completed", "Cats-Batch-7") + both(24, "failed", "CATS-night"))
