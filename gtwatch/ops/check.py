@@ -6,9 +6,10 @@ notifications it would send now. It calls SageMaker's ListLabelingJobs only; no 
 or in app mode every route's channel) and every confirmed email subscription show it (test notifications pass every
 channel's filter and every route).
 
-Both use boto3's usual credential and region chain (AWS_PROFILE, AWS_REGION, ~/.aws/config ...), and honour
-AWS_ENDPOINT_URL, which is how the tests point them at the local emulator. Without flags they take the regions, the
-name filter and the stack name from ./cdk.json, as the deployment does.
+Both use boto3's usual credential chain (AWS_PROFILE, ~/.aws/config ...) and find the region as the AWS CLI and the
+CDK CLI do (AWS_REGION, then AWS_DEFAULT_REGION, then the profile's). They honour AWS_ENDPOINT_URL, which is how
+the tests point them at the local emulator. Without flags they take the regions, the name filter and the stack name
+from ./cdk.json, as the deployment does.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from . import common
 
 # OpsError and run_guarded are re-exported: other commands imported them from here before the split.
 from .common import OpsError as OpsError
-from .common import default_region, known_region
+from .common import default_region, known_region, resolve_region
 from .common import run_guarded as run_guarded
 from .config import load_local_config
 from .stack import read_stack
@@ -284,7 +285,7 @@ def topic_of_stack(session: boto3.session.Session, stack_name: str, region: str 
 
 def stack_output(session: boto3.session.Session, stack_name: str, region: str | None, key: str) -> str:
     """One output of a deployed gtwatch stack, read with CloudFormation DescribeStacks."""
-    return read_stack(session, stack_name, region or default_region(session)).output(key)
+    return read_stack(session, stack_name, resolve_region(session, region, "--region")).output(key)
 
 
 def stack_name_or_default(given: str | None) -> str:

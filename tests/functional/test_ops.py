@@ -386,6 +386,13 @@ def test_test_notify_finds_the_topic_from_the_stack_output(emulated: Emulated) -
     assert [d["event_type"] for d in emulated.slack_queue()] == ["test"]
 
 
+def test_test_notify_names_a_region_that_does_not_exist(emulated: Emulated) -> None:
+    assert emulated.gtwatch("test-notify", "--stack-name", "Gtwatch", "--region", "us-east-7") == 2
+
+    assert emulated.err.getvalue().startswith("gtwatch: --region: 'us-east-7' is not an AWS region that botocore ")
+    assert emulated.calls.made == []
+
+
 def test_test_notify_explains_a_stack_without_the_output(emulated: Emulated) -> None:
     template = {"Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}}}
     deployment.client("cloudformation").create_stack(StackName="NotGtwatch", TemplateBody=json.dumps(template))
