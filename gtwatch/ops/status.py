@@ -52,6 +52,8 @@ QUEUE_METRIC_WINDOW = timedelta(minutes=15)
 # PollerNotRunning alarm fires after three).
 LATE_AFTER_PERIODS = 3
 DESCRIBE_ALARMS_NAMES_LIMIT = 100
+# The label column of "Watching": wide enough for "Quiet hours:".
+CONFIG_WIDTH = 14
 
 
 @dataclass(frozen=True)
@@ -321,28 +323,32 @@ def _print_config(report: StatusReport, out: TextIO) -> None:
     if config is None:
         print(f"  (the stack has no {OUTPUT_CONFIG} output: deployed by an older gtwatch. Shown: the stack's", file=out)
         print("  region, with the default stall rules; redeploy to see the configuration here.)", file=out)
-        _row(out, "Regions", ", ".join(report.regions))
+        _config_row(out, "Regions", ", ".join(report.regions))
         return
-    _row(out, "Regions", ", ".join(report.regions) + ("" if config.regions else " (the stack's region)"))
-    _row(out, "Jobs", f"names containing {config.name_contains!r}" if config.name_contains else "every job")
+    _config_row(out, "Regions", ", ".join(report.regions) + ("" if config.regions else " (the stack's region)"))
+    _config_row(out, "Jobs", f"names containing {config.name_contains!r}" if config.name_contains else "every job")
     _print_slack(config, out)
-    _row(out, "Email", ", ".join(config.email_events) or "nothing")
+    _config_row(out, "Email", ", ".join(config.email_events) or "nothing")
+    older = "unknown (deployed by an older gtwatch)"
+    _config_row(out, "Quiet hours", older if config.slack is None else _quiet_hours_text(config.quiet_hours))
+    _config_row(out, "Digest", older if config.slack is None else _digest_text(config.digest))
     repeat = config.stall_repeat_minutes
     again = f"again every {duration(repeat)}" if repeat else "once per stall"
-    _row(out, "Schedule", f"every {duration(config.schedule_minutes)}")
-    _row(out, "Stalls", f"after {duration(config.stall_after_minutes)} without progress, announced {again}")
-    older = "unknown (deployed by an older gtwatch)"
-    _row(out, "Quiet hours", older if config.slack is None else _quiet_hours_text(config.quiet_hours))
-    _row(out, "Digest", older if config.slack is None else _digest_text(config.digest))
+    _config_row(out, "Schedule", f"every {duration(config.schedule_minutes)}")
+    _config_row(out, "Stalls", f"after {duration(config.stall_after_minutes)} without progress, announced {again}")
+
+
+def _config_row(out: TextIO, label: str, text: str) -> None:
+    _row(out, label, text, width=CONFIG_WIDTH)
 
 
 def _print_slack(config: WatcherConfig, out: TextIO) -> None:
     slack = config.slack
     if slack is None or slack.mode != "app":
-        _row(out, "Slack", ", ".join(config.slack_events) or "nothing")
+        _config_row(out, "Slack", ", ".join(config.slack_events) or "nothing")
         return
     routes = slack.routes or ()
-    _row(out, "Slack", f"app mode, {len(routes)} route(s); a job's notification goes to every route that takes it")
+    _config_row(out, "Slack", f"app mode, {len(routes)} route(s); a notification goes to every route that takes it")
     for route in routes:
         text = ", ".join(route.events)
         if route.name_contains:

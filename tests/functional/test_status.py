@@ -484,7 +484,7 @@ def test_status_in_slack_app_mode_shows_the_routes_quiet_hours_the_digest_and_th
     shown = lines(watched.status(config=app_mode_config()))
 
     assert shown[1] == f"(shown by gtwatch {importlib.metadata.version('gtwatch')})"
-    slack = shown.index("Slack: app mode, 2 route(s); a job's notification goes to every route that takes it")
+    slack = shown.index("Slack: app mode, 2 route(s); a notification goes to every route that takes it")
     assert shown[slack + 1 : slack + 3] == [
         "#prod-ml: failed, stalled; names containing 'prod'; mentions <!subteam^S0ONCALL|ml-oncall>",
         "#labeling: completed, failed, stopped, stalled, resumed",
