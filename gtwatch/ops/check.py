@@ -6,9 +6,10 @@ notifications it would send now. It calls SageMaker's ListLabelingJobs only; no 
 or in app mode every route's channel) and every confirmed email subscription show it (test notifications pass every
 channel's filter and every route).
 
-Both use boto3's usual credential and region chain (AWS_PROFILE, AWS_REGION, ~/.aws/config ...), and honour
-AWS_ENDPOINT_URL, which is how the tests point them at the local emulator. Without flags they take the regions, the
-name filter and the stack name from ./cdk.json, as the deployment does.
+Both use boto3's usual credential chain (AWS_PROFILE, ~/.aws/config ...) and find the region as the AWS CLI and the
+CDK CLI do (AWS_REGION, then AWS_DEFAULT_REGION, then the profile's). They honour AWS_ENDPOINT_URL, which is how
+the tests point them at the local emulator. Without flags they take the regions, the name filter and the stack name
+from ./cdk.json, as the deployment does.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from . import common
 
 # OpsError and run_guarded are re-exported: other commands imported them from here before the split.
 from .common import OpsError as OpsError
-from .common import default_region
+from .common import default_region, known_region, resolve_region
 from .common import run_guarded as run_guarded
 from .config import load_local_config
 from .stack import read_stack
@@ -84,7 +85,8 @@ def add_commands(subparsers: Any) -> None:
         "--since-hours",
         type=_positive_hours,
         default=DEFAULT_SINCE_HOURS,
-        help=f"announce jobs that finished in this many past hours (default: {DEFAULT_SINCE_HOURS:g})",
+        help="show jobs that finished in this many past hours, with the message a running deployment sent "
+        f"(default: {DEFAULT_SINCE_HOURS:g})",
     )
     check_cmd.set_defaults(func=run_check)
 
@@ -128,7 +130,11 @@ class CheckReport:
     regions: tuple[str, ...]
     since: datetime
     jobs: list[WatchedJob] = field(default_factory=list)
+    # What a deployment would send now: nothing, since its first run is the silent baseline. Kept as a list so that
+    # the report says it in so many words.
     notifications: list[Notification] = field(default_factory=list)
+    # How the jobs that ended since `since` were (or would have been) announced by a deployment running then.
+    ended: list[Notification] = field(default_factory=list)
 
 
 def check(
@@ -141,19 +147,21 @@ def check(
 ) -> CheckReport:
     """The jobs a deployment would watch and the notifications it would owe, decided by the watcher's diff.
 
-    Every job is seen as a first look (no remembered state, not a baseline): an active job is watched from now on,
-    and a job that finished since `since` gets its terminal notification.
+    Every job is seen as a new deployment's first run sees it, the baseline: an active job is watched from now on,
+    and a job that already ended stays silent. Its terminal notification is kept aside (`ended`) to show how it reads.
     """
     rules = WatchRules(name_contains=name_contains)
     report = CheckReport(regions=tuple(regions), since=since)
     for region in regions:
         sagemaker = session.client("sagemaker", region_name=region, config=RETRY_CONFIG)
         for job in _observe(sagemaker, region, name_contains=name_contains, since=since):
-            decision = decide(None, job, now, rules)
+            decision = decide(None, job, now, rules, baseline=True)
             if decision.state is None:
                 continue  # Outside the name filter (the listing already applies it; decide() is the rule).
             report.jobs.append(WatchedJob(job, progress(decision.state, job.counters, now, rules)))
             report.notifications.extend(decision.notifications)
+            if job.status.is_terminal:
+                report.ended.extend(decide(None, job, now, rules).notifications)
     return report
 
 
@@ -193,10 +201,15 @@ def print_check(report: CheckReport, *, name_contains: str | None, out: TextIO) 
         print("No notification would be sent now.", file=out)
     else:
         print(f"{len(report.notifications)} notification(s) gtwatch would send now:", file=out)
-        for notification in report.notifications:
-            print("", file=out)
-            print(f"--- {email_message.subject(notification)}", file=out)
-            print(email_message.body(notification), end="", file=out)
+        _print_messages(report.notifications, out)
+    if report.ended:
+        print("", file=out)
+        print(
+            f"{len(report.ended)} job(s) ended since {to_iso(report.since)}. A new deployment never announces them "
+            "(its first run is a silent baseline); a deployment running when they ended would have sent:",
+            file=out,
+        )
+        _print_messages(report.ended, out)
     print("", file=out)
     print(
         "Stalls are not shown: the watcher measures them against its own earlier runs (stall_after_minutes).",
@@ -204,11 +217,22 @@ def print_check(report: CheckReport, *, name_contains: str | None, out: TextIO) 
     )
 
 
+def _print_messages(notifications: Sequence[Notification], out: TextIO) -> None:
+    for notification in notifications:
+        print("", file=out)
+        print(f"--- {email_message.subject(notification)}", file=out)
+        print(email_message.body(notification), end="", file=out)
+
+
 def run_check(args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     def command() -> None:
         session = common.make_session()
         local = load_local_config()
-        regions = list(dict.fromkeys(args.regions or local.config.regions)) or [default_region(session)]
+        if args.regions:
+            regions = [known_region(region, "--region") for region in args.regions]
+        else:
+            regions = [known_region(region, f"{local.path}: regions") for region in local.config.regions]
+        regions = list(dict.fromkeys(regions)) or [default_region(session)]
         name_contains = local.config.name_contains if args.name_contains is None else args.name_contains or None
         now = clock.now()
         since = now - timedelta(hours=args.since_hours)
@@ -261,7 +285,7 @@ def topic_of_stack(session: boto3.session.Session, stack_name: str, region: str 
 
 def stack_output(session: boto3.session.Session, stack_name: str, region: str | None, key: str) -> str:
     """One output of a deployed gtwatch stack, read with CloudFormation DescribeStacks."""
-    return read_stack(session, stack_name, region or default_region(session)).output(key)
+    return read_stack(session, stack_name, resolve_region(session, region, "--region")).output(key)
 
 
 def stack_name_or_default(given: str | None) -> str:

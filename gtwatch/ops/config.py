@@ -37,6 +37,47 @@ class LocalConfig(BaseModel):
     name_contains: Annotated[str | None, Strict()] = None
 
 
+class RouteSettings(BaseModel):
+    """One Slack route of an app-mode stack: `channel` gets `events` for jobs whose name holds `name_contains`."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    channel: str
+    events: tuple[str, ...]
+    name_contains: str | None = None
+    mention: str | None = None
+
+
+class SlackSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    mode: str = "webhook"
+    routes: tuple[RouteSettings, ...] | None = None  # App mode only.
+
+
+class QuietHoursSettings(BaseModel):
+    """A daily window, local time in `timezone`, in which `hold` notifications wait for its end on `channels`."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    start: str
+    end: str
+    timezone: str
+    hold: tuple[str, ...]
+    channels: tuple[str, ...] = ("email", "slack")
+
+
+class DigestSettings(BaseModel):
+    """A summary every day at `at` local time in `timezone`, to `channels` (in app mode, Slack's is `slack_channel`)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    at: str
+    timezone: str
+    channels: tuple[str, ...]
+    slack_channel: str | None = None
+
+
 class WatcherConfig(BaseModel):
     """The effective configuration a stack was deployed with (its WatcherConfig output)."""
 
@@ -49,6 +90,10 @@ class WatcherConfig(BaseModel):
     stall_after_minutes: int = 60
     stall_repeat_minutes: int | None = None
     schedule_minutes: int = 5
+    # None: the stack was deployed by a gtwatch older than Slack app mode, quiet hours and the digest.
+    slack: SlackSettings | None = None
+    quiet_hours: QuietHoursSettings | None = None
+    digest: DigestSettings | None = None
 
     @property
     def rules(self) -> WatchRules:

@@ -3,6 +3,11 @@
 A mute is stored in the deployed stack's state table; the poller and the event handler drop the muted types of
 notifications for that job until it ends (the digest shows the job as muted). Who muted is recorded: the caller's
 AWS identity.
+
+A job has one mute, the latest: muting it again replaces the earlier mute, and the command says so when that cuts a
+mute short. A mute may name a job SageMaker does not know yet (muting tonight's batch in advance); the command asks
+SageMaker (DescribeLabelingJob) and says so. It refuses a region the stack does not watch, where a mute would be
+stored and never read.
 """
 
 from __future__ import annotations
@@ -14,16 +19,18 @@ from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 from watcher import clock
 from watcher.aws import RETRY_CONFIG
-from watcher.contract import EVENT_TYPES, OUTPUT_STATE_TABLE
+from watcher.contract import EVENT_TYPES, OUTPUT_CONFIG, OUTPUT_STATE_TABLE
 from watcher.model import from_iso
 from watcher.mute import Mute, MuteStore
+from watcher.sagemaker_jobs import describe_job
 from watcher.settings import NAME_PATTERN
 
 from . import common
-from .common import OpsError, default_region, run_guarded, utc_minute
-from .config import load_local_config
+from .common import OpsError, known_region, resolve_region, run_guarded, utc_minute
+from .config import load_local_config, parse_watcher_config
 from .stack import StackInfo, read_stack
 
 DEFAULT_FOR = timedelta(hours=4)
@@ -83,16 +90,16 @@ def add_commands(subparsers: Any) -> None:
     span = mute_cmd.add_mutually_exclusive_group()
     span.add_argument("--for", dest="duration", type=parse_duration, help="how long, e.g. 4h, 90m, 1d (default 4h)")
     span.add_argument("--until", type=parse_until, help="until when, e.g. 2026-12-01T09:00Z")
-    mute_cmd.add_argument(
-        "--events", type=parse_events, default=frozenset(EVENT_TYPES), help="which types (default: all five)"
-    )
+    mute_cmd.add_argument("--events", type=parse_events, help="which types (default: all five)")
     mute_cmd.add_argument("--list", action="store_true", help="list the mutes in force instead")
     unmute_cmd = subparsers.add_parser("unmute", help="end a job's mute now")
     unmute_cmd.add_argument("job", help="the labeling job's name")
     for command in (mute_cmd, unmute_cmd):
         command.add_argument("--stack-name", help="the gtwatch stack (default: cdk.json's stack_name, else Gtwatch)")
         command.add_argument("--region", help="the stack's region (default: your configured region)")
-        command.add_argument("--job-region", help="the job's region, when it is not the stack's")
+        command.add_argument(
+            "--job-region", help="the job's region, when it is not the stack's (one of the regions the stack watches)"
+        )
     mute_cmd.set_defaults(func=run_mute)
     unmute_cmd.set_defaults(func=run_unmute)
 
@@ -104,7 +111,66 @@ def _store(session: boto3.session.Session, stack: StackInfo) -> MuteStore:
 
 def _stack(session: boto3.session.Session, args: argparse.Namespace) -> StackInfo:
     stack_name = args.stack_name or load_local_config().config.stack_name
-    return read_stack(session, stack_name, args.region or default_region(session))
+    return read_stack(session, stack_name, resolve_region(session, args.region, "--region"))
+
+
+def _job_region(stack: StackInfo, args: argparse.Namespace) -> str:
+    """The job's region (--job-region, else the stack's), refused when the stack does not watch it: a mute there
+    would be stored and never read."""
+    region = known_region(args.job_region, "--job-region") if args.job_region else stack.region
+    if OUTPUT_CONFIG not in stack.outputs:
+        return region  # An older stack does not say which regions it watches.
+    watched = parse_watcher_config(stack.outputs[OUTPUT_CONFIG]).regions or (stack.region,)
+    if region in watched:
+        return region
+    if args.job_region:
+        raise OpsError(f"--job-region: stack {stack.name} does not watch {region}; it watches {', '.join(watched)}")
+    raise OpsError(
+        f"stack {stack.name} does not watch its own region {region}; it watches {', '.join(watched)}: name the "
+        "job's region with --job-region"
+    )
+
+
+def _list_extras(args: argparse.Namespace) -> list[str]:
+    """What was given with --list that --list does not take."""
+    extras = [f"the job {args.job!r}"] if args.job else []
+    extras += [
+        flag
+        for flag, value in (("--for", args.duration), ("--until", args.until), ("--events", args.events))
+        if value is not None
+    ]
+    return extras
+
+
+def _known_job_notice(session: boto3.session.Session, region: str, name: str) -> str | None:
+    """A line for the person when SageMaker does not know the job (yet), or could not be asked; None when it does."""
+    sagemaker = session.client("sagemaker", region_name=region, config=RETRY_CONFIG)
+    try:
+        if describe_job(sagemaker, region, name) is not None:
+            return None
+    except (ClientError, BotoCoreError) as error:  # The mute is stored by now; only the check failed.
+        code = (
+            error.response.get("Error", {}).get("Code", "?") if isinstance(error, ClientError) else type(error).__name__
+        )
+        return f"Could not check that a job named {name} exists in {region} ({code}); the mute applies either way."
+    return f"No job named {name} is known in {region} yet; the mute applies when it appears."
+
+
+def _replaced_notice(earlier: Mute | None, mute: Mute, now: datetime) -> str | None:
+    """A line for the person when the new mute replaces one still in force (a job has one mute: the latest)."""
+    if earlier is None or earlier.until <= now:
+        return None
+    before = f"{_types(earlier.events)} until {utc_minute(earlier.until)}"
+    if earlier.until > mute.until:
+        return (
+            f"This replaces a longer mute ({before}): the job is muted until {utc_minute(mute.until)} now, "
+            f"not {utc_minute(earlier.until)}."
+        )
+    return f"This replaces the earlier mute ({before})."
+
+
+def _types(events: frozenset[str]) -> str:
+    return ", ".join(sorted(events, key=EVENT_TYPES.index))
 
 
 def _who(session: boto3.session.Session) -> str:
@@ -118,20 +184,26 @@ def run_mute(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO
     out, err = out or sys.stdout, err or sys.stderr  # read now: the caller may have redirected them
 
     def command() -> None:
+        if args.list and (extras := _list_extras(args)):
+            raise OpsError(f"--list takes no job, --for, --until or --events; drop {', '.join(extras)}")
+        if not args.list and not args.job:
+            raise OpsError("name the job to mute, or use --list")
         session = common.make_session()
         stack = _stack(session, args)
         store = _store(session, stack)
-        region = args.job_region or stack.region
+        region = _job_region(stack, args)
         now = clock.now()
         if args.list:
             print_mutes(store, region, now, out)
             return
-        if not args.job:
-            raise OpsError("name the job to mute, or use --list")
         until = args.until or now + (args.duration or DEFAULT_FOR)
-        mute = mute_job(store, region=region, name=args.job, until=until, events=args.events, by=_who(session), now=now)
-        kinds = ", ".join(sorted(mute.events, key=EVENT_TYPES.index))
-        print(f"Muted {mute.name} ({mute.region}): {kinds} until {utc_minute(mute.until)}.", file=out)
+        events = args.events or frozenset(EVENT_TYPES)
+        earlier = store.for_job(region, args.job)
+        mute = mute_job(store, region=region, name=args.job, until=until, events=events, by=_who(session), now=now)
+        print(f"Muted {mute.name} ({mute.region}): {_types(mute.events)} until {utc_minute(mute.until)}.", file=out)
+        for notice in (_replaced_notice(earlier, mute, now), _known_job_notice(session, region, mute.name)):
+            if notice is not None:
+                print(notice, file=out)
 
     return run_guarded(command, err)
 
@@ -142,7 +214,7 @@ def run_unmute(args: argparse.Namespace, *, out: TextIO | None = None, err: Text
     def command() -> None:
         session = common.make_session()
         stack = _stack(session, args)
-        region = args.job_region or stack.region
+        region = _job_region(stack, args)
         if _store(session, stack).delete(region, args.job):
             print(f"Unmuted {args.job} ({region}).", file=out)
         else:
@@ -157,6 +229,5 @@ def print_mutes(store: MuteStore, region: str, now: datetime, out: TextIO) -> No
         print(f"No job is muted in {region}.", file=out)
         return
     for mute in mutes:
-        kinds = ", ".join(sorted(mute.events, key=EVENT_TYPES.index))
         by = f" by {mute.by}" if mute.by else ""
-        print(f"{mute.name} ({mute.region}): {kinds} until {utc_minute(mute.until)}{by}", file=out)
+        print(f"{mute.name} ({mute.region}): {_types(mute.events)} until {utc_minute(mute.until)}{by}", file=out)

@@ -27,7 +27,7 @@ from watcher.contract import OUTPUT_DEAD_LETTER_QUEUE_URL, OUTPUT_SLACK_QUEUE_UR
 from watcher.formatting import duration
 
 from . import common
-from .common import OpsError, default_region, run_guarded
+from .common import OpsError, default_region, known_region, run_guarded
 from .config import load_local_config
 from .stack import read_stack
 
@@ -242,7 +242,7 @@ def run_redrive(args: argparse.Namespace, *, out: TextIO | None = None, err: Tex
 
     def command() -> None:
         session = common.make_session()
-        region = args.region
+        region = known_region(args.region, "--region") if args.region else None
         if args.dead_letter_queue_url:
             if not args.queue_url:
                 raise OpsError("--dead-letter-queue-url needs --queue-url")

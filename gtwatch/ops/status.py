@@ -1,15 +1,17 @@
 """`gtwatch status`: how a deployed watcher is doing, read-only, for a person or (--json) a script.
 
-It shows what the stack watches (its WatcherConfig output), each region's last successful run and the active jobs
-with progress, rate, ETA and stall state (the state table, read as the poller reads it), the notifications waiting
-in outboxes, the Slack queue and its dead letters, and the state of each of the stack's alarms. It reads only:
-CloudFormation DescribeStacks (ListStackResources for an older stack without the AlarmTopicArn output), DynamoDB
-GetItem and Query on the active index, SQS GetQueueAttributes, CloudWatch GetMetricStatistics and DescribeAlarms.
+It shows what the stack watches and where it sends it (its WatcherConfig output: the Slack routes, quiet hours, the
+digest), each region's last successful run, the active jobs with progress, rate, ETA and stall state (the state
+table, read as the poller reads it), the mutes in force, the notifications waiting in outboxes, the Slack queue and
+its dead letters, and the state of each of the stack's alarms. It reads only: CloudFormation DescribeStacks
+(ListStackResources for an older stack without the AlarmTopicArn output), DynamoDB GetItem and Query on the active
+index, SQS GetQueueAttributes, CloudWatch GetMetricStatistics and DescribeAlarms.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import sys
 from collections.abc import Iterable
@@ -21,6 +23,7 @@ import boto3
 from watcher import clock
 from watcher.aws import RETRY_CONFIG
 from watcher.contract import (
+    EVENT_TYPES,
     OUTPUT_ALARM_TOPIC_ARN,
     OUTPUT_CONFIG,
     OUTPUT_DEAD_LETTER_QUEUE_URL,
@@ -30,11 +33,12 @@ from watcher.contract import (
 from watcher.diff import WatchRules, decide, progress
 from watcher.formatting import duration, progress_text, rate_text, stall_text
 from watcher.model import EventType, JobState, LabelingJob, Notification, Progress, to_iso
+from watcher.mute import Mute, MuteStore
 from watcher.state_store import RunRecord, StateStore
 
 from . import common
-from .common import default_region, run_guarded, utc_minute
-from .config import WatcherConfig, load_local_config, parse_watcher_config
+from .common import resolve_region, run_guarded, utc_minute
+from .config import DigestSettings, QuietHoursSettings, WatcherConfig, load_local_config, parse_watcher_config
 from .stack import StackInfo, read_stack, stack_alarm_names
 
 if TYPE_CHECKING:
@@ -48,6 +52,8 @@ QUEUE_METRIC_WINDOW = timedelta(minutes=15)
 # PollerNotRunning alarm fires after three).
 LATE_AFTER_PERIODS = 3
 DESCRIBE_ALARMS_NAMES_LIMIT = 100
+# The label column of "Watching": wide enough for "Quiet hours:".
+CONFIG_WIDTH = 14
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,7 @@ class StatusReport:
     slack_queue: QueueDepth | None = None
     dead_letters: QueueDepth | None = None
     alarms: list[AlarmState] = field(default_factory=list)
+    mutes: list[Mute] = field(default_factory=list)  # In force at `now`, soonest to end first.
 
     @property
     def outbox(self) -> list[Notification]:
@@ -136,6 +143,7 @@ class StatusReport:
         return {
             "stack": {"name": self.stack.name, "region": self.stack.region, "status": self.stack.status},
             "generated_at": to_iso(self.now),
+            "gtwatch_version": gtwatch_version(),
             "config": None if self.config is None else self.config.model_dump(mode="json"),
             "regions": [self._run_document(region) for region in self.regions],
             "jobs": [job.to_document(self.now) for job in self.jobs],
@@ -156,6 +164,17 @@ class StatusReport:
             "slack_queue": None if self.slack_queue is None else self.slack_queue.to_document(),
             "dead_letters": None if self.dead_letters is None else self.dead_letters.to_document(),
             "alarms": [alarm.to_document() for alarm in self.alarms],
+            "mutes": [
+                {
+                    "region": mute.region,
+                    "job": mute.name,
+                    "events": sorted(mute.events, key=EVENT_TYPES.index),
+                    "until": to_iso(mute.until),
+                    "by": mute.by or None,
+                    "at": None if mute.at is None else to_iso(mute.at),
+                }
+                for mute in self.mutes
+            ],
         }
 
     def _run_document(self, region: str) -> dict[str, Any]:
@@ -170,6 +189,14 @@ class StatusReport:
         }
 
 
+def gtwatch_version() -> str:
+    """This gtwatch's version, as installed (the stack's outputs do not record the version that deployed it)."""
+    try:
+        return importlib.metadata.version("gtwatch")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 # --- gathering -------------------------------------------------------------------------------------------
 
 
@@ -182,10 +209,13 @@ def gather(session: boto3.session.Session, stack: StackInfo, now: datetime) -> S
 
     dynamodb = session.client("dynamodb", region_name=stack.region, config=RETRY_CONFIG)
     store = StateStore(dynamodb, stack.output(OUTPUT_STATE_TABLE))
+    mutes = MuteStore(dynamodb, stack.output(OUTPUT_STATE_TABLE))
     for region in report.regions:
         report.runs[region] = store.load_run(region)
         for state in sorted(store.active_states(region).values(), key=lambda state: state.name):
             report.jobs.append(_active_job(state, now, rules))
+        report.mutes.extend(mute for mute in mutes.in_region(region).values() if mute.until > now)
+    report.mutes.sort(key=lambda mute: (mute.until, mute.region, mute.name))
 
     sqs = session.client("sqs", region_name=stack.region, config=RETRY_CONFIG)
     cloudwatch = session.client("cloudwatch", region_name=stack.region, config=RETRY_CONFIG)
@@ -277,9 +307,11 @@ def print_status(report: StatusReport, out: TextIO) -> None:
     now, stack = report.now, report.stack
     state = f", {stack.status}" if stack.status else ""
     print(f"gtwatch status: stack {stack.name} in {stack.region}{state}, as of {utc_minute(now)}", file=out)
+    print(f"(shown by gtwatch {gtwatch_version()})", file=out)
     _print_config(report, out)
     _print_runs(report, out)
     _print_jobs(report, out)
+    _print_mutes(report, out)
     _print_deliveries(report, out)
     _print_alarms(report, out)
 
@@ -291,16 +323,58 @@ def _print_config(report: StatusReport, out: TextIO) -> None:
     if config is None:
         print(f"  (the stack has no {OUTPUT_CONFIG} output: deployed by an older gtwatch. Shown: the stack's", file=out)
         print("  region, with the default stall rules; redeploy to see the configuration here.)", file=out)
-        _row(out, "Regions", ", ".join(report.regions))
+        _config_row(out, "Regions", ", ".join(report.regions))
         return
-    _row(out, "Regions", ", ".join(report.regions) + ("" if config.regions else " (the stack's region)"))
-    _row(out, "Jobs", f"names containing {config.name_contains!r}" if config.name_contains else "every job")
-    _row(out, "Slack", ", ".join(config.slack_events) or "nothing")
-    _row(out, "Email", ", ".join(config.email_events) or "nothing")
+    _config_row(out, "Regions", ", ".join(report.regions) + ("" if config.regions else " (the stack's region)"))
+    _config_row(out, "Jobs", f"names containing {config.name_contains!r}" if config.name_contains else "every job")
+    _print_slack(config, out)
+    _config_row(out, "Email", ", ".join(config.email_events) or "nothing")
+    older = "unknown (deployed by an older gtwatch)"
+    _config_row(out, "Quiet hours", older if config.slack is None else _quiet_hours_text(config.quiet_hours))
+    _config_row(out, "Digest", older if config.slack is None else _digest_text(config.digest))
     repeat = config.stall_repeat_minutes
     again = f"again every {duration(repeat)}" if repeat else "once per stall"
-    _row(out, "Schedule", f"every {duration(config.schedule_minutes)}")
-    _row(out, "Stalls", f"after {duration(config.stall_after_minutes)} without progress, announced {again}")
+    _config_row(out, "Schedule", f"every {duration(config.schedule_minutes)}")
+    _config_row(out, "Stalls", f"after {duration(config.stall_after_minutes)} without progress, announced {again}")
+
+
+def _config_row(out: TextIO, label: str, text: str) -> None:
+    _row(out, label, text, width=CONFIG_WIDTH)
+
+
+def _print_slack(config: WatcherConfig, out: TextIO) -> None:
+    slack = config.slack
+    if slack is None or slack.mode != "app":
+        _config_row(out, "Slack", ", ".join(config.slack_events) or "nothing")
+        return
+    routes = slack.routes or ()
+    _config_row(out, "Slack", f"app mode, {len(routes)} route(s); a notification goes to every route that takes it")
+    for route in routes:
+        text = ", ".join(route.events)
+        if route.name_contains:
+            text += f"; names containing {route.name_contains!r}"
+        if route.mention:
+            text += f"; mentions {route.mention}"
+        print(f"    {route.channel}: {text}", file=out)
+
+
+def _quiet_hours_text(quiet: QuietHoursSettings | None) -> str:
+    if quiet is None:
+        return "none"
+    return (
+        f"{quiet.start} to {quiet.end} {quiet.timezone}: {', '.join(quiet.hold)} wait for the end on "
+        f"{' and '.join(quiet.channels)}; other types go at once"
+    )
+
+
+def _digest_text(digest: DigestSettings | None) -> str:
+    if digest is None:
+        return "none"
+    channels = [
+        f"slack ({digest.slack_channel})" if channel == "slack" and digest.slack_channel else channel
+        for channel in digest.channels
+    ]
+    return f"every day at {digest.at} {digest.timezone}, to {' and '.join(channels)}"
 
 
 def _print_runs(report: StatusReport, out: TextIO) -> None:
@@ -332,6 +406,18 @@ def _print_jobs(report: StatusReport, out: TextIO) -> None:
         if not state.status.is_terminal:
             _row(out, "Rate", rate_text(job.progress, report.now) or "not enough history yet", indent=4)
         _row(out, "Stall", _stall_line(job, report.now), indent=4)
+
+
+def _print_mutes(report: StatusReport, out: TextIO) -> None:
+    print("", file=out)
+    if not report.mutes:
+        print("Mutes in force: none", file=out)
+        return
+    print(f"Mutes in force: {len(report.mutes)}", file=out)
+    for mute in report.mutes:
+        events = ", ".join(sorted(mute.events, key=EVENT_TYPES.index))
+        by = f" by {mute.by}" if mute.by else ""
+        print(f"  {mute.name} ({mute.region}): {events} until {utc_minute(mute.until)}{by}", file=out)
 
 
 def _stall_line(job: ActiveJob, now: datetime) -> str:
@@ -398,7 +484,7 @@ def _print_alarms(report: StatusReport, out: TextIO) -> None:
 
 
 def _row(out: TextIO, label: str, text: str, *, indent: int = 2, width: int = 12) -> None:
-    print(f"{' ' * indent}{label + ':':<{width}}{text}", file=out)
+    print(f"{' ' * indent}{label + ':':<{width - 1}} {text}", file=out)  # At least one space, however long the label.
 
 
 def _age(elapsed: timedelta) -> str:
@@ -433,7 +519,7 @@ def run_status(args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextI
     def command() -> None:
         session = common.make_session()
         stack_name = args.stack_name or load_local_config().config.stack_name
-        stack = read_stack(session, stack_name, args.region or default_region(session))
+        stack = read_stack(session, stack_name, resolve_region(session, args.region, "--region"))
         show(gather(session, stack, clock.now()), as_json=args.json, out=out)
 
     return run_guarded(command, err)

@@ -406,7 +406,8 @@ class Scenario(_Strict):
                     problems.append(f"{where}.name: {name!r} is already created by steps[{created[name.lower()]}]")
                 else:
                     created[name.lower()] = index
-            elif name is not None and name.lower() not in created:
+            elif name is not None and name.lower() not in created and step.action != "mute":
+                # A mute may name a job that does not exist yet: muting tonight's batch in advance.
                 problems.append(f"{where}.name: {name!r} is not a job created by an earlier step")
             until = step.mute.until_minute if step.mute else step.fault.until_minute if step.fault else None
             if until is not None and until <= step.at_minute:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from watcher import clock, poller_handler
@@ -16,12 +16,24 @@ from gtwatch.sim.emulator import deployment, email, labeling_jobs
 from gtwatch.sim.emulator.deployment import Resources
 
 
+def stack_template(resources: Resources, **outputs: str) -> str:
+    return json.dumps(
+        {
+            "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
+            "Outputs": {
+                key: {"Value": value}
+                for key, value in {
+                    "StateTableName": resources.table_name,
+                    "TopicArn": resources.topic_arn,
+                    **outputs,
+                }.items()
+            },
+        }
+    )
+
+
 def create_stack(resources: Resources) -> None:
-    template = {
-        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
-        "Outputs": {"StateTableName": {"Value": resources.table_name}, "TopicArn": {"Value": resources.topic_arn}},
-    }
-    deployment.client("cloudformation").create_stack(StackName="Gtwatch", TemplateBody=json.dumps(template))
+    deployment.client("cloudformation").create_stack(StackName="Gtwatch", TemplateBody=stack_template(resources))
 
 
 def gtwatch(*args: str) -> tuple[int, str, str]:
@@ -86,3 +98,127 @@ def test_the_poller_drops_only_what_the_mute_names(resources: Resources, lambda_
     poller_handler.lambda_handler({}, lambda_context("gtwatch-poller"))
     poller_handler.metrics.clear_metrics()
     assert email.take() == []
+
+
+# --- what the command says about a mistake it cannot be sure of, and refuses -------------------------------
+
+T0 = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def at_t0(resources: Resources) -> Iterator[None]:
+    clock.set_clock(lambda: T0)
+    try:
+        yield
+    finally:
+        clock.set_clock(None)
+
+
+def watching(resources: Resources, *regions: str) -> None:
+    """The stack, redeployed with a WatcherConfig output that watches `regions`."""
+    config = json.dumps({"regions": list(regions)})
+    deployment.client("cloudformation").update_stack(
+        StackName="Gtwatch", TemplateBody=stack_template(resources, WatcherConfig=config)
+    )
+
+
+def test_a_job_not_known_yet_is_muted_and_the_command_says_so(at_t0: None) -> None:
+    code, out, err = gtwatch("mute", "tonight-batch-7", "--for", "12h")
+
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "Muted tonight-batch-7 (us-east-1): completed, failed, stopped, stalled, resumed until 2026-12-05 06:00 UTC.",
+        "No job named tonight-batch-7 is known in us-east-1 yet; the mute applies when it appears.",
+    ]
+
+
+def test_a_known_job_is_muted_without_a_word_about_it(at_t0: None) -> None:
+    labeling_jobs.put_labeling_job(region="us-east-1", name="cats-v1", status="InProgress", counters={}, at=T0)
+
+    code, out, _ = gtwatch("mute", "Cats-V1", "--for", "1h")  # SageMaker's job names do not depend on case.
+
+    assert code == 0
+    assert (
+        out == "Muted Cats-V1 (us-east-1): completed, failed, stopped, stalled, resumed until 2026-12-04 19:00 UTC.\n"
+    )
+
+
+def test_a_mute_that_replaces_a_longer_one_says_what_it_cut_short(at_t0: None) -> None:
+    assert gtwatch("mute", "cats-v1", "--for", "8h")[0] == 0
+
+    code, out, _ = gtwatch("mute", "cats-v1", "--for", "1h", "--events", "stalled")
+
+    assert code == 0
+    assert out.splitlines()[:2] == [
+        "Muted cats-v1 (us-east-1): stalled until 2026-12-04 19:00 UTC.",
+        "This replaces a longer mute (completed, failed, stopped, stalled, resumed until 2026-12-05 02:00 UTC): the "
+        "job is muted until 2026-12-04 19:00 UTC now, not 2026-12-05 02:00 UTC.",
+    ]
+    assert gtwatch("mute", "--list")[1].startswith("cats-v1 (us-east-1): stalled until 2026-12-04 19:00 UTC by ")
+
+
+def test_a_mute_that_replaces_a_shorter_one_says_it_replaced_it(at_t0: None) -> None:
+    assert gtwatch("mute", "cats-v1", "--for", "1h", "--events", "stalled")[0] == 0
+
+    code, out, _ = gtwatch("mute", "cats-v1", "--for", "2h")
+
+    assert code == 0
+    assert "This replaces the earlier mute (stalled until 2026-12-04 19:00 UTC)." in out.splitlines()
+
+
+def test_an_ended_mute_is_not_mentioned_when_the_job_is_muted_again(at_t0: None) -> None:
+    assert gtwatch("mute", "cats-v1", "--for", "1h")[0] == 0
+    clock.set_clock(lambda: T0 + timedelta(hours=2))
+
+    code, out, _ = gtwatch("mute", "cats-v1", "--for", "1h")
+
+    assert code == 0
+    assert "replaces" not in out
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("--list", "cats-v1"), "gtwatch: --list takes no job, --for, --until or --events; drop the job 'cats-v1'\n"),
+        (
+            ("--list", "--for", "2h", "--events", "stalled"),
+            "gtwatch: --list takes no job, --for, --until or --events; drop --for, --events\n",
+        ),
+    ],
+)
+def test_list_refuses_what_it_would_ignore(resources: Resources, arguments: tuple[str, ...], message: str) -> None:
+    assert gtwatch("mute", *arguments) == (2, "", message)
+
+
+def test_a_region_the_stack_does_not_watch_is_refused_naming_the_watched_ones(resources: Resources) -> None:
+    watching(resources, "us-east-1", "eu-west-1")
+
+    assert gtwatch("mute", "cats-v1", "--job-region", "ap-south-1") == (
+        2,
+        "",
+        "gtwatch: --job-region: stack Gtwatch does not watch ap-south-1; it watches us-east-1, eu-west-1\n",
+    )
+    assert gtwatch("unmute", "cats-v1", "--job-region", "ap-south-1")[0] == 2
+    assert gtwatch("mute", "--list", "--job-region", "ap-south-1")[0] == 2
+
+    code, out, _ = gtwatch("mute", "cats-v1", "--job-region", "eu-west-1")
+    assert code == 0 and out.startswith("Muted cats-v1 (eu-west-1): ")
+
+
+def test_a_stack_that_does_not_watch_its_own_region_needs_the_jobs_region(resources: Resources) -> None:
+    watching(resources, "eu-west-1")
+
+    assert gtwatch("mute", "cats-v1") == (
+        2,
+        "",
+        "gtwatch: stack Gtwatch does not watch its own region us-east-1; it watches eu-west-1: name the job's region "
+        "with --job-region\n",
+    )
+
+
+def test_a_region_that_does_not_exist_is_named_as_such(resources: Resources) -> None:
+    code, _, err = gtwatch("mute", "cats-v1", "--job-region", "us-east-7")
+
+    assert code == 2
+    assert err.startswith("gtwatch: --job-region: 'us-east-7' is not an AWS region that botocore ")
+    assert "did you mean " in err and "us-east-1" in err and len(err.splitlines()) == 1

@@ -109,7 +109,7 @@ def lines(out: str) -> list[str]:
 
 
 @BOTH_MODES
-def test_check_lists_active_and_recently_finished_jobs_and_the_notifications_due(emulated: Emulated) -> None:
+def test_check_lists_active_and_recently_finished_jobs_and_how_their_endings_read(emulated: Emulated) -> None:
     put_job("cats-batch-1", status="InProgress", counters=HALF, created=timedelta(hours=3))
     put_job("dogs-batch-1", status="InProgress", counters=DONE, created=timedelta(hours=5))
     finish_job("dogs-batch-1", status="Completed", ago=timedelta(hours=1), output_uri="s3://out/dogs/manifest")
@@ -124,11 +124,33 @@ def test_check_lists_active_and_recently_finished_jobs_and_the_notifications_due
     assert "us-east-1 InProgress 40.0% done (4 of 10 objects) cats-batch-1" in lines(out)
     assert "us-east-1 Completed 100.0% done (10 of 10 objects) dogs-batch-1" in lines(out)
     assert "old-batch" not in out  # finished before the window: the watcher's baseline keeps it silent
-    assert "1 notification(s) gtwatch would send now:" in out
+    assert "No notification would be sent now." in out  # A new deployment's first run is a silent baseline.
+    assert "1 job(s) ended since " in out
+    assert (
+        "A new deployment never announces them (its first run is a silent baseline); a deployment running when "
+        "they ended would have sent:" in out
+    )
     assert "--- [gtwatch] Completed: dogs-batch-1 (us-east-1)" in out
     assert "Labeling job dogs-batch-1 completed." in out
     assert "s3://out/dogs/manifest" in out
     assert emulated.err.getvalue() == ""
+
+
+def test_a_job_that_failed_before_deployment_is_no_notification_a_new_deployment_would_send(
+    emulated: Emulated,
+) -> None:
+    put_job("cats-batch-2", status="InProgress", counters=HALF, created=timedelta(hours=2))
+    finish_job("cats-batch-2", status="Failed", ago=timedelta(minutes=30), failure_reason="Workteam deleted")
+
+    assert emulated.gtwatch("check") == 0
+
+    out = emulated.out.getvalue()
+    assert "would send now:" not in out
+    assert "No notification would be sent now." in out
+    # What the failure looked like to a deployment that was running then: shown, and said to be that.
+    ended = out.index("1 job(s) ended since ")
+    assert out.index("--- [gtwatch] Failed: cats-batch-2 (us-east-1)") > ended
+    assert "Workteam deleted" in out[ended:]
 
 
 @BOTH_MODES
@@ -173,6 +195,57 @@ def test_check_announces_only_what_finished_within_since_hours(emulated: Emulate
     emulated.out.truncate(0)
     assert emulated.gtwatch("check", "--since-hours", "6") == 0
     assert "--- [gtwatch] Stopped: stopped-batch (us-east-1)" in emulated.out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("environment", "profile_region", "looked_in"),
+    [
+        ({"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "us-east-1"}, "ap-south-1", "eu-west-1"),
+        ({"AWS_DEFAULT_REGION": "us-east-1"}, "ap-south-1", "us-east-1"),
+        ({}, "ap-south-1", "ap-south-1"),
+    ],
+)
+def test_check_finds_the_region_as_the_aws_cli_and_the_cdk_cli_do(
+    emulated: Emulated,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    environment: dict[str, str],
+    profile_region: str,
+    looked_in: str,
+) -> None:
+    """AWS_REGION, then AWS_DEFAULT_REGION, then the profile: `cdk deploy` and gtwatch target the same region."""
+    config = tmp_path / "aws-config"
+    config.write_text(f"[default]\nregion = {profile_region}\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in environment.items():
+        monkeypatch.setenv(variable, value)
+    put_job("cats-batch-1", status="InProgress", counters=HALF, created=timedelta(hours=3), region=looked_in)
+
+    assert emulated.gtwatch("check") == 0
+
+    assert emulated.out.getvalue().startswith(f"gtwatch check ({looked_in}; finished since ")
+    assert f"{looked_in} InProgress 40.0% done (4 of 10 objects) cats-batch-1" in lines(emulated.out.getvalue())
+
+
+def test_check_names_a_region_that_does_not_exist(emulated: Emulated) -> None:
+    assert emulated.gtwatch("check", "--region", "us-east-7") == 2
+
+    err = emulated.err.getvalue()
+    assert err.startswith("gtwatch: --region: 'us-east-7' is not an AWS region that botocore ")
+    assert "did you mean " in err and "us-east-1" in err and len(err.splitlines()) == 1
+    assert emulated.calls.made == []  # Refused before any call: no retries against an endpoint that is not there.
+
+
+def test_check_names_a_region_in_cdk_json_that_does_not_exist(emulated: Emulated) -> None:
+    write_cdk_json({"regions": ["us-east-1", "eu-wset-1"]})
+
+    assert emulated.gtwatch("check") == 2
+
+    assert emulated.err.getvalue().startswith(
+        f"gtwatch: {Path.cwd() / 'cdk.json'}: regions: 'eu-wset-1' is not an AWS region that botocore "
+    )
 
 
 def test_check_refuses_a_window_that_is_not_positive(emulated: Emulated, capsys: pytest.CaptureFixture[str]) -> None:
@@ -311,6 +384,13 @@ def test_test_notify_finds_the_topic_from_the_stack_output(emulated: Emulated) -
 
     assert ("cloudformation", "DescribeStacks") in emulated.calls.made
     assert [d["event_type"] for d in emulated.slack_queue()] == ["test"]
+
+
+def test_test_notify_names_a_region_that_does_not_exist(emulated: Emulated) -> None:
+    assert emulated.gtwatch("test-notify", "--stack-name", "Gtwatch", "--region", "us-east-7") == 2
+
+    assert emulated.err.getvalue().startswith("gtwatch: --region: 'us-east-7' is not an AWS region that botocore ")
+    assert emulated.calls.made == []
 
 
 def test_test_notify_explains_a_stack_without_the_output(emulated: Emulated) -> None:

@@ -222,3 +222,12 @@ def test_a_message_sqs_refuses_to_resend_stays_in_the_dead_letter_queue_and_the_
     args = parser.parse_args(["redrive", "--dead-letter-queue-url", "dlq", "--queue-url", "queue"])
     assert redrive.run_redrive(args, out=io.StringIO(), err=err) == 1
     assert err.getvalue().startswith("gtwatch: moved 1 message(s), but SQS refused to re-send 1;")
+
+
+def test_a_region_that_does_not_exist_is_named_as_such(queues):
+    queues.dead_letter("cats-batch-1", "failed")
+
+    assert queues.gtwatch("redrive", "--region", "us-east-7", *queues.by_url()) == 2
+
+    assert queues.err.getvalue().startswith("gtwatch: --region: 'us-east-7' is not an AWS region that botocore ")
+    assert len(queues.drain(queues.resources.dead_letter_queue_url)) == 1  # Nothing was moved.

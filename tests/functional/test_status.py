@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import io
 import json
 from collections.abc import Iterator
@@ -389,8 +390,8 @@ def test_no_region_and_no_credentials_are_clear_errors(monkeypatch, tmp_path: Pa
 
     assert status.run_status(parser.parse_args(["status"]), out=io.StringIO(), err=err) == 2
     assert err.getvalue() == (
-        "gtwatch: no region: pass --region, or set AWS_DEFAULT_REGION, or a region in your AWS profile "
-        "(~/.aws/config, AWS_PROFILE): boto3 reads no other variable for it\n"
+        "gtwatch: no region: pass --region, or set AWS_REGION (or AWS_DEFAULT_REGION), or a region in your AWS "
+        "profile (~/.aws/config, AWS_PROFILE)\n"
     )
 
     err = io.StringIO()
@@ -426,3 +427,145 @@ def test_an_older_stack_without_the_alarm_topic_output_has_its_alarms_found_amon
         report = status.gather(cast(Any, Session()), older, watched.now)
 
     assert [(found.name, found.state) for found in report.alarms] == [("gtwatch-poller-errors", "OK")]
+
+
+# --- Slack app mode, quiet hours, the digest and mutes: what the stack's config says, shown --------------------
+
+APP_MODE = {
+    "slack": {
+        "mode": "app",
+        "routes": [
+            {
+                "channel": "#prod-ml",
+                "events": ["stalled", "failed"],
+                "name_contains": "prod",
+                "mention": "<!subteam^S0ONCALL|ml-oncall>",
+            },
+            {"channel": "#labeling", "events": ["completed", "failed", "stopped", "stalled", "resumed"]},
+        ],
+    },
+    "quiet_hours": {
+        "start": "22:00",
+        "end": "07:00",
+        "timezone": "Europe/Paris",
+        "hold": ["stalled", "resumed"],
+        "channels": ["slack"],
+    },
+    "digest": {
+        "at": "08:30",
+        "timezone": "Europe/Berlin",
+        "channels": ["slack", "email"],
+        "slack_channel": "#labeling",
+    },
+}
+
+
+def app_mode_config() -> dict[str, Any]:
+    """The WatcherConfig output of an app-mode stack, as the stack itself writes it."""
+    from infra.config import parse_config
+
+    effective: dict[str, Any] = parse_config(APP_MODE).effective("us-east-1")
+    return effective
+
+
+def mute(watched: Watched, name: str, *, events: tuple[str, ...], until: datetime) -> None:
+    """What `gtwatch mute` stores."""
+    from watcher.mute import Mute, MuteStore
+
+    store = MuteStore(deployment.client("dynamodb"), watched.resources.table_name)
+    store.put(Mute(region="us-east-1", name=name, until=until, events=frozenset(events), by="arn:aws:iam::1:user/ana"))
+
+
+def test_status_in_slack_app_mode_shows_the_routes_quiet_hours_the_digest_and_the_mutes(watched):
+    mute(watched, "tonight-batch-7", events=ALL, until=T0 + timedelta(hours=12))  # a job that does not exist yet
+    mute(watched, "cats-batch-1", events=("stalled", "resumed"), until=T0 + timedelta(hours=2))
+    mute(watched, "old-batch", events=ALL, until=T0 - timedelta(minutes=1))  # over: not shown
+
+    shown = lines(watched.status(config=app_mode_config()))
+
+    assert shown[1] == f"(shown by gtwatch {importlib.metadata.version('gtwatch')})"
+    slack = shown.index("Slack: app mode, 2 route(s); a notification goes to every route that takes it")
+    assert shown[slack + 1 : slack + 3] == [
+        "#prod-ml: failed, stalled; names containing 'prod'; mentions <!subteam^S0ONCALL|ml-oncall>",
+        "#labeling: completed, failed, stopped, stalled, resumed",
+    ]
+    assert (
+        "Quiet hours: 22:00 to 07:00 Europe/Paris: stalled, resumed wait for the end on slack; other types go at once"
+        in shown
+    )
+    assert "Digest: every day at 08:30 Europe/Berlin, to slack (#labeling) and email" in shown
+    mutes = shown.index("Mutes in force: 2")
+    assert shown[mutes + 1 : mutes + 3] == [
+        "cats-batch-1 (us-east-1): stalled, resumed until 2026-11-28 11:00 UTC by arn:aws:iam::1:user/ana",
+        "tonight-batch-7 (us-east-1): completed, failed, stopped, stalled, resumed until 2026-11-28 21:00 UTC by "
+        "arn:aws:iam::1:user/ana",
+    ]
+
+
+def test_status_json_in_slack_app_mode_gives_scripts_the_routes_quiet_hours_the_digest_and_the_mutes(watched):
+    mute(watched, "cats-batch-1", events=("stalled", "resumed"), until=T0 + timedelta(hours=2))
+
+    document = json.loads(watched.status(as_json=True, config=app_mode_config()))
+
+    assert document["gtwatch_version"] == importlib.metadata.version("gtwatch")
+    assert document["config"]["slack"] == {
+        "mode": "app",
+        "routes": [
+            {
+                "channel": "#prod-ml",
+                "events": ["failed", "stalled"],
+                "name_contains": "prod",
+                "mention": "<!subteam^S0ONCALL|ml-oncall>",
+            },
+            {"channel": "#labeling", "events": list(ALL), "name_contains": None, "mention": None},
+        ],
+    }
+    assert document["config"]["quiet_hours"] == {
+        "start": "22:00",
+        "end": "07:00",
+        "timezone": "Europe/Paris",
+        "hold": ["stalled", "resumed"],
+        "channels": ["slack"],
+    }
+    assert document["config"]["digest"] == {
+        "at": "08:30",
+        "timezone": "Europe/Berlin",
+        "channels": ["slack", "email"],
+        "slack_channel": "#labeling",
+    }
+    assert document["mutes"] == [
+        {
+            "region": "us-east-1",
+            "job": "cats-batch-1",
+            "events": ["stalled", "resumed"],
+            "until": "2026-11-28T11:00:00.000Z",
+            "by": "arn:aws:iam::1:user/ana",
+            "at": None,
+        }
+    ]
+
+
+def test_status_of_a_webhook_stack_without_quiet_hours_or_digest_says_none(watched):
+    from infra.config import parse_config
+
+    shown = lines(watched.status(config=parse_config({"slack_events": ["failed"]}).effective("us-east-1")))
+
+    assert "Slack: failed" in shown
+    assert "Quiet hours: none" in shown and "Digest: none" in shown and "Mutes in force: none" in shown
+
+
+def test_the_stack_is_looked_for_in_the_region_aws_region_names_first(watched, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")  # As `cdk deploy` reads it, before AWS_DEFAULT_REGION.
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    create_stack("Gtwatch", dict(watched.stack().outputs))  # In us-east-1: not where the user pointed.
+
+    assert watched.gtwatch("status") == 2
+
+    assert watched.err.getvalue().startswith("gtwatch: stack 'Gtwatch' in eu-west-1: ")
+
+
+def test_a_region_that_does_not_exist_is_named_as_such(watched):
+    assert watched.gtwatch("status", "--region", "us-east-7") == 2
+
+    assert watched.err.getvalue().startswith("gtwatch: --region: 'us-east-7' is not an AWS region that botocore ")

@@ -30,6 +30,30 @@ def test_a_mute_drops_only_what_it_names_for_the_job_it_names_until_it_ends():
     )
 
 
+def test_a_mute_may_name_a_job_before_it_exists_and_silences_it_when_it_appears():
+    # tonight-batch-7 is muted at minute 0 and created at minute 120; its twin tonight-batch-8 is not muted.
+    assert heard("mute-in-advance.json") == sorted(
+        both(150, "stalled", "tonight-batch-8")
+        + both(200, "resumed", "tonight-batch-8")
+        + both(230, "stalled", "tonight-batch-8")
+        + both(300, "failed", "tonight-batch-8")
+    )
+
+
+def test_a_later_mute_of_a_job_replaces_the_earlier_one():
+    assert heard("mute-replaced.json") == sorted(
+        # narrowed: muted for everything, then for completed only: its stalls and recovery arrive, not its end.
+        both(30, "stalled", "narrowed")
+        + both(60, "resumed", "narrowed")
+        + both(90, "stalled", "narrowed")
+        # shortened: muted until minute 400, then until minute 25: everything after minute 25 arrives.
+        + both(30, "stalled", "shortened")
+        + both(60, "resumed", "shortened")
+        + both(90, "stalled", "shortened")
+        + both(120, "completed", "shortened")
+    )
+
+
 def test_quiet_hours_hold_slack_until_the_window_ends_across_a_daylight_saving_night_and_a_failure_releases():
     result = replay.run(scenario.load(DATA / "quiet-hours.json"))
     slack = [(n["minute"], n["type"], n["job"]) for n in result.notifications if n["channel"] == "slack"]

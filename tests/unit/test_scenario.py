@@ -184,11 +184,17 @@ def test_a_second_job_with_the_same_name_is_refused_in_any_case() -> None:
     ("step", "field"),
     [
         ({"at_minute": 3, "state_change_event": {"name": "dogs"}}, "steps[1].state_change_event.name"),
-        ({"at_minute": 3, "mute": {"name": "dogs", "until_minute": 9}}, "steps[1].mute.name"),
+        (update(3, "dogs"), "steps[1].update.name"),
     ],
 )
-def test_any_step_naming_a_job_needs_it_created_first(step: dict[str, Any], field: str) -> None:
+def test_any_step_changing_a_job_needs_it_created_first(step: dict[str, Any], field: str) -> None:
     assert refusal(scenario(create(0), step)) == f"{field}: 'dogs' is not a job created by an earlier step"
+
+
+def test_a_mute_may_name_a_job_that_does_not_exist_yet() -> None:
+    # The contract: "A mute may name a job that does not exist yet" (muting tonight's batch in advance).
+    parsed = parse(scenario({"at_minute": 3, "mute": {"name": "dogs", "until_minute": 9}}, create(5, "dogs")))
+    assert [step.action for step in parsed.ordered_steps()] == ["mute", "create"]
 
 
 def test_an_event_for_an_arbitrary_arn_needs_no_job() -> None:
