@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from watcher.model import (
+    EventType,
+    JobStatus,
+    LabelCounters,
+    LabelingJob,
+    Notification,
+    OutboxEntry,
+    Progress,
+)
 from watcher.quiet import QuietHours, parse_quiet_hours
+from watcher.watch import due_channels, released_by
 
 NIGHT = parse_quiet_hours(
     {"start": "20:00", "end": "08:00", "timezone": "Europe/Paris", "hold": ["completed"], "channels": ["slack"]}
@@ -129,3 +139,48 @@ def test_two_routes_to_one_channel_are_refused_naming_the_key() -> None:
     ]
     with pytest.raises(ValueError, match=r"routes\[1\]\.channel: '#ml-alerts' is already routes\[0\]'s"):
         parse_routes(routes)
+
+
+def _entry(sequence: int, event_type: EventType, *, held_until: datetime | None = None) -> OutboxEntry:
+    at = datetime(2026, 1, 10, 22, sequence, tzinfo=UTC)
+    job = LabelingJob(
+        region="us-east-1",
+        name="prod-cats",
+        arn="arn:aws:sagemaker:us-east-1:123456789012:labeling-job/prod-cats",
+        status=JobStatus.IN_PROGRESS,
+        counters=LabelCounters(),
+        creation_time=at,
+        last_modified_time=at,
+    )
+    notification = Notification(
+        id=f"us-east-1:prod-cats:{event_type.value}:{sequence}",
+        event_type=event_type,
+        job=job,
+        occurred_at=at,
+        progress=Progress(done=0, total=100, human_labeled=0, machine_labeled=0, failed=0),
+        stream="us-east-1#prod-cats",
+        sequence=sequence,
+    )
+    held = frozenset({"email", "slack"}) if held_until else frozenset()
+    return OutboxEntry(notification, held=held, held_until=held_until)
+
+
+NIGHT_END = datetime(2026, 1, 11, 7, 0, tzinfo=UTC)
+IN_THE_NIGHT = datetime(2026, 1, 10, 23, 0, tzinfo=UTC)
+
+
+def test_a_notification_that_is_not_held_releases_the_held_ones_before_it_naming_itself() -> None:
+    outbox = (_entry(1, EventType.STALLED, held_until=NIGHT_END), _entry(2, EventType.FAILED))
+
+    assert due_channels(outbox, IN_THE_NIGHT) == [frozenset({"email", "slack"})] * 2
+    # Slack shows the stall now only in the channels that take a failure; the others wait for the window's end.
+    assert released_by(outbox, 0, IN_THE_NIGHT, frozenset()) == {"failed"}
+
+
+def test_a_muted_notification_releases_nothing_by_email_and_nowhere_in_slack() -> None:
+    outbox = (_entry(1, EventType.STALLED, held_until=NIGHT_END), _entry(2, EventType.FAILED))
+    muted = frozenset({"failed"})
+
+    # Slack hears of the muted failure (so the job's order moves on) and of the stall before it, shown nowhere yet.
+    assert due_channels(outbox, IN_THE_NIGHT, muted) == [frozenset({"slack"}), frozenset({"email", "slack"})]
+    assert released_by(outbox, 0, IN_THE_NIGHT, muted) == frozenset()
