@@ -62,6 +62,8 @@ class Attempt:
 
 
 DeadLetter = Callable[[Notification, Route, str], None]
+# Whether the notification's job is muted for its type at the given minute.
+Silenced = Callable[[Notification, datetime], bool]
 
 
 def deliver(
@@ -72,9 +74,11 @@ def deliver(
     slack: Slack,
     attempt: Attempt,
     dead_letter: DeadLetter,
+    silenced: Silenced = lambda notification, now: False,
 ) -> None:
     """Deliver `notification` to every route that takes it, in its job's order; raises NotYet or a SlackPostError
-    when it must be tried again later (what was delivered stays delivered)."""
+    when it must be tried again later (what was delivered stays delivered). A notification whose job is muted for
+    its type now (`silenced`: Slack was down, say, when it was sent) is not shown; the job's order moves past it."""
     if not notification.stream:  # Decided before notifications were numbered (an outbox kept over an upgrade).
         for route in routes:
             if not notification.muted and route.takes(notification.event_type.value, notification.job.name):
@@ -82,6 +86,10 @@ def deliver(
         return
     ledger = ledgers.get(notification.stream)
     owed = any(notification.sequence in ledger.owed.get(route.channel, ()) for route in routes)
+    to_show = notification.sequence > ledger.delivered or owed
+    if to_show and not notification.muted and silenced(notification, attempt.now):
+        logger.info("Muted at the minute it would be shown; not shown", extra={"sequence": notification.sequence})
+        notification = replace(notification, muted=True)
     if notification.sequence <= ledger.delivered:
         if owed:
             _deliver_owed(

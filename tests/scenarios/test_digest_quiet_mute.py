@@ -113,3 +113,18 @@ def test_the_repeated_hour_of_a_fall_back_night_is_inside_the_window_when_its_lo
     assert slack["between-passes"] == 95
     # 01:05 the second time (EST): inside the window again, held until 01:30 EST (06:30 UTC, minute 150).
     assert slack["repeated-hour"] == 150
+
+
+def test_a_notification_is_dropped_when_its_job_is_muted_at_the_minute_it_happens_or_would_be_delivered():
+    """mute-at-either-minute.json: quiet hours 22:00-02:00 London (minute 60 to 300) hold stalls in Slack; Slack is
+    down from minute 35 to 200."""
+    assert heard("mute-at-either-minute.json") == [
+        # late-into-a-mute completes at minute 40: email at once; Slack is down until 200, and the job is muted for
+        # completions from minute 100, so Slack never shows it.
+        (40, "email", "completed", "late-into-a-mute"),
+        # held-then-muted stalls at 22:00 (minute 60): email at once; Slack held until 02:00, when the job is muted
+        # (from minute 90): dropped.
+        (60, "email", "stalled", "held-then-muted"),
+        # muted-when-it-happens stalls at minute 60 inside its mute (30 to 120): dropped on every channel, even
+        # though the mute is over by the window's end.
+    ]
