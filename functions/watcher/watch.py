@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from . import container
+from .contract import EVENT_TYPES
 from .diff import Decision, WatchRules, decide
 from .model import JobState, LabelingJob, Notification, OutboxEntry
 from .mute import Mute, MuteStore
@@ -93,6 +94,8 @@ class Watcher:
     run: Run
     mutes: MuteStore
     quiet: QuietHours | None = None
+    # The types the email subscriptions take (their filter policy): only those release held email.
+    email_events: frozenset[str] = frozenset(EVENT_TYPES)
 
     def entry(self, notification: Notification) -> OutboxEntry:
         """A new notification's outbox entry: held for the quiet-hours channels if its type is held now."""
@@ -188,18 +191,23 @@ def _forget(store: StateStore, state: JobState, report: RunReport) -> None:
 
 
 def due_channels(
-    outbox: tuple[OutboxEntry, ...], now: datetime, silenced: frozenset[str] = frozenset()
+    outbox: tuple[OutboxEntry, ...],
+    now: datetime,
+    silenced: frozenset[str] = frozenset(),
+    email_events: frozenset[str] = frozenset(EVENT_TYPES),
 ) -> list[frozenset[str]]:
     """For each entry, the channels to publish it to now: those not held, and for a channel where a later entry
     is due, every earlier one too (a notification that is not held releases the job's held ones, in order).
 
-    A notification muted now (its type in `silenced`) releases nothing by email, where it is dropped; Slack hears of
-    it (marked muted), so it moves the job's held ones into the Slack stream, where they are shown only in the
-    channels of a releaser that is said (see `released_by`)."""
+    Only a notification that reaches a destination releases there. By email: one of `email_events` (the
+    subscriptions' filter) not muted now (`silenced`). Slack hears of every one (a muted one marked so), so any
+    moves the job's held ones into the Slack stream, where they are shown only in the channels of a releaser that
+    is said (see `released_by`)."""
     last_release: dict[str, int] = {}
     for index, entry in enumerate(outbox):
+        said = entry.notification.event_type not in silenced and entry.notification.event_type in email_events
         for channel in entry.channels:
-            if not entry.holds(channel, now) and (channel == SLACK or entry.notification.event_type not in silenced):
+            if not entry.holds(channel, now) and (channel == SLACK or said):
                 last_release[channel] = index
     return [
         frozenset(
@@ -224,7 +232,7 @@ def released_by(outbox: tuple[OutboxEntry, ...], index: int, now: datetime, sile
 def _deliver_outbox(watcher: Watcher, state: JobState, report: RunReport, mute: Mute | None = None) -> None:
     run, store = watcher.run, watcher.store
     silenced = mute.silenced_at(run.now) if mute is not None else frozenset()
-    plan = due_channels(state.outbox, run.now, silenced)
+    plan = due_channels(state.outbox, run.now, silenced, watcher.email_events)
     if not any(plan):
         return  # Nothing due (empty, or held for quiet hours).
     if state.leased_to_another(run.run_id, run.now):

@@ -128,3 +128,15 @@ def test_a_notification_is_dropped_when_its_job_is_muted_at_the_minute_it_happen
         # muted-when-it-happens stalls at minute 60 inside its mute (30 to 120): dropped on every channel, even
         # though the mute is over by the window's end.
     ]
+
+
+def test_a_failure_releases_held_email_only_when_the_email_subscriptions_take_failures():
+    """quiet-hours-email-events.json: quiet hours 22:00-06:00 London (minute 60 to 540) hold stalls on both
+    channels; email takes stalls and completions only. The job stalls at 22:30 (minute 90), fails at 23:30 (150)."""
+    assert heard("quiet-hours-email-events.json") == [
+        # Slack takes the failure: it goes at once, just after the stall it releases there.
+        (150, "slack", "failed", "night-job"),
+        (150, "slack", "stalled", "night-job"),
+        # Email does not take it: the stall waits there for 06:00.
+        (540, "email", "stalled", "night-job"),
+    ]

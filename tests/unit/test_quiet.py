@@ -177,6 +177,13 @@ def test_a_notification_that_is_not_held_releases_the_held_ones_before_it_naming
     assert released_by(outbox, 0, IN_THE_NIGHT, frozenset()) == {"failed"}
 
 
+def test_a_notification_the_email_subscriptions_do_not_take_releases_nothing_by_email() -> None:
+    outbox = (_entry(1, EventType.STALLED, held_until=NIGHT_END), _entry(2, EventType.FAILED))
+
+    due = due_channels(outbox, IN_THE_NIGHT, email_events=frozenset({"stalled", "completed"}))
+    assert due == [frozenset({"slack"}), frozenset({"email", "slack"})]
+
+
 def test_a_muted_notification_releases_nothing_by_email_and_nowhere_in_slack() -> None:
     outbox = (_entry(1, EventType.STALLED, held_until=NIGHT_END), _entry(2, EventType.FAILED))
     muted = frozenset({"failed"})
