@@ -43,7 +43,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     run = Run.starting(clock.now(), seconds_left=context.get_remaining_time_in_millis() / 1000)
     mutes = MuteStore(aws.client("dynamodb"), config.table_name)
     send = partial(publish, aws.client("sns"), config.topic_arn)
-    watcher = Watcher(store, send, config.rules, run, mutes, config.quiet_hours, frozenset(config.email_events))
+    watcher = Watcher(
+        store, send, config.rules, run, mutes, config.quiet_hours, email_events=frozenset(config.email_events)
+    )
     report = RunReport(region=change.region, jobs_seen=1)
     # A job that ended before the watch began stays silent, as at the baseline: a late event cannot announce it.
     job = watch_job(

@@ -320,7 +320,9 @@ CHANNELS = frozenset({"email", "slack"})
 @dataclass(frozen=True)
 class OutboxEntry:
     """A notification not yet published to every channel. `channels` are still to do; of those, `held` wait for
-    quiet hours to end at `held_until` (or for a later notification of the job that is not held)."""
+    quiet hours to end at `held_until`, or for a later notification of the job that is not held and goes there.
+    Slack gets it ahead with such a later one (to show it in the channels that one reaches) and keeps it here, to
+    be sent again, for the other channels, at `held_until`."""
 
     notification: Notification
     channels: frozenset[str] = CHANNELS

@@ -1,4 +1,4 @@
-"""Quiet hours: the window, across midnight and daylight saving."""
+"""Quiet hours: the window, across midnight and daylight saving, and what releases a held notification early."""
 
 from __future__ import annotations
 
