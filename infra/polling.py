@@ -74,6 +74,8 @@ class Polling(Construct):
             environment["GTWATCH_STALL_REPEAT_MINUTES"] = str(config.stall_repeat_minutes)
         if config.quiet_hours_json is not None:
             environment["GTWATCH_QUIET_HOURS"] = config.quiet_hours_json
+            # A notification releases the job's held email only if the email subscriptions take it.
+            environment["GTWATCH_EMAIL_EVENTS"] = ",".join(config.email_events)
         return environment
 
     def _function(

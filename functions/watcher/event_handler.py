@@ -44,7 +44,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     run = Run.starting(clock.now(), seconds_left=context.get_remaining_time_in_millis() / 1000)
     mutes = MuteStore(aws.client("dynamodb"), config.table_name)
     send = partial(publish, aws.client("sns"), config.topic_arn)
-    watcher = Watcher(store, send, config.rules, run, mutes, config.quiet_hours)
+    watcher = Watcher(
+        store, send, config.rules, run, mutes, config.quiet_hours, email_events=frozenset(config.email_events)
+    )
     report = RunReport(region=change.region, jobs_seen=1)
     # The ARN spells the name in lower case; Describe finds the job whatever the case and answers with its real
     # name, by which its state and mutes are kept. So describe first, then read what is remembered of it.

@@ -272,6 +272,11 @@ class Notification:
     sequence: int = 0
     # Muted after it was decided (`gtwatch mute` while it was held): Slack moves past it without saying it.
     muted: bool = False
+    # Sent to Slack while quiet hours still hold it (until `held_until`), because later notifications of its job
+    # that are not held go out now (`released_by`, their types): Slack shows it now only in the channels those
+    # reach, so that the job's order moves on; the watcher sends it again when the window ends, for the others.
+    held_until: datetime | None = None
+    released_by: frozenset[str] = frozenset()
 
     SCHEMA_VERSION = 1
 
@@ -286,6 +291,8 @@ class Notification:
             "stream": self.stream,
             "sequence": self.sequence,
             **({"muted": True} if self.muted else {}),
+            **({"held_until": to_iso(self.held_until)} if self.held_until else {}),
+            **({"released_by": sorted(self.released_by)} if self.held_until else {}),
         }
 
     @classmethod
@@ -301,6 +308,8 @@ class Notification:
             stream=str(doc.get("stream") or ""),
             sequence=int(doc.get("sequence") or 0),
             muted=bool(doc.get("muted", False)),
+            held_until=from_iso(doc["held_until"]) if doc.get("held_until") else None,
+            released_by=frozenset(str(event_type) for event_type in doc.get("released_by") or ()),
         )
 
 
@@ -311,7 +320,9 @@ CHANNELS = frozenset({"email", "slack"})
 @dataclass(frozen=True)
 class OutboxEntry:
     """A notification not yet published to every channel. `channels` are still to do; of those, `held` wait for
-    quiet hours to end at `held_until` (or for a later notification of the job that is not held)."""
+    quiet hours to end at `held_until`, or for a later notification of the job that is not held and goes there.
+    Slack gets it ahead with such a later one (to show it in the channels that one reaches) and keeps it here, to
+    be sent again, for the other channels, at `held_until`."""
 
     notification: Notification
     channels: frozenset[str] = CHANNELS

@@ -36,6 +36,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         run=run,
         mutes=MuteStore(aws.client("dynamodb"), config.table_name),
         quiet=config.quiet_hours,
+        email_events=frozenset(config.email_events),
     )
     reports: list[RunReport] = []
     failed: list[str] = []

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .contract import EVENT_TYPES
 
 CHANNELS = ("email", "slack")
+# Less than a day of wall-clock time, plus the hour (at most) a fall-back night repeats.
+LONGEST_WINDOW_MINUTES = 26 * 60
 
 
 @dataclass(frozen=True)
@@ -22,20 +24,30 @@ class QuietHours:
     hold: frozenset[str]
     channels: frozenset[str]
 
-    def window_end(self, now: datetime) -> datetime | None:
-        """When the window `now` falls in ends (UTC), or None when `now` is outside it. Daylight saving applies:
-        the end is the wall-clock time `end` in the zone, on the right local day."""
-        local = now.astimezone(self.zone)
-        today, clock_time = local.date(), local.time().replace(tzinfo=None)
+    def covers(self, local: time) -> bool:
+        """Whether a wall-clock time of day falls inside the window (start included, end excluded): the one rule."""
         if self.start < self.end:
-            inside = self.start <= clock_time < self.end
-            end_day = today
-        else:  # The window spans midnight.
-            inside = clock_time >= self.start or clock_time < self.end
-            end_day = today + timedelta(days=1) if clock_time >= self.start else today
-        if not inside:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end  # The window spans midnight.
+
+    def inside(self, moment: datetime) -> bool:
+        """Whether `moment` is inside the window: its local time in the zone is (whichever pass of a repeated hour
+        it is on a fall-back night)."""
+        return self.covers(moment.astimezone(self.zone).time())
+
+    def window_end(self, now: datetime) -> datetime | None:
+        """The first minute after `now` whose local time is outside the window (UTC), or None when `now` is outside
+        it. Walking the minutes gets daylight saving right without special cases: an end time that does not exist
+        that night (spring forward) ends the window at the jump, and the repeated hour of a fall-back night is
+        inside the window again when its local time is."""
+        if not self.inside(now):
             return None
-        return datetime.combine(end_day, self.end, tzinfo=self.zone).astimezone(UTC)
+        minute = now.astimezone(UTC).replace(second=0, microsecond=0)
+        for _ in range(LONGEST_WINDOW_MINUTES):
+            minute += timedelta(minutes=1)
+            if not self.inside(minute):
+                return minute
+        raise AssertionError(f"a quiet-hours window {self.start}-{self.end} that does not end")  # pragma: no cover
 
     def holds(self, event_type: str, now: datetime) -> tuple[frozenset[str], datetime | None]:
         """The channels a notification of `event_type` decided at `now` waits for, and until when."""

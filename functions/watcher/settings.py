@@ -80,6 +80,7 @@ class PollerSettings(_EnvSettings):
         "stall_repeat_minutes": "GTWATCH_STALL_REPEAT_MINUTES",
         "schedule_minutes": "GTWATCH_SCHEDULE_MINUTES",
         "quiet_hours_json": "GTWATCH_QUIET_HOURS",
+        "email_events": "GTWATCH_EMAIL_EVENTS",
         "home_region": "AWS_REGION",
     }
 
@@ -92,6 +93,18 @@ class PollerSettings(_EnvSettings):
     stall_repeat_minutes: Annotated[int | None, Field(ge=1)] = None
     schedule_minutes: Annotated[int, Field(ge=1, le=1440)] = 5
     quiet_hours_json: str | None = None
+    # What the email subscriptions take: a notification releases the job's held email only if it goes by email.
+    email_events: tuple[str, ...] = EVENT_TYPES
+
+    _split_email_events = field_validator("email_events", mode="before")(comma_list)
+
+    @field_validator("email_events")
+    @classmethod
+    def _known_email_events(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for event in value:
+            if event not in EVENT_TYPES:
+                raise ValueError(f"{event!r} is not one of {', '.join(EVENT_TYPES)}")
+        return value
 
     @field_validator("quiet_hours_json")
     @classmethod

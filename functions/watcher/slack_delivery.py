@@ -27,7 +27,7 @@ from . import slack_message
 from .model import EventType, Notification
 from .slack_app import SlackApp
 from .slack_client import SlackRejected
-from .slack_ledger import Ledger, LedgerConflict, LedgerStore, Root
+from .slack_ledger import Ledger, LedgerConflict, LedgerStore, Root, owed_key
 from .slack_routes import WEBHOOK_DESTINATION, Route
 
 logger = Logger(child=True)
@@ -62,6 +62,8 @@ class Attempt:
 
 
 DeadLetter = Callable[[Notification, Route, str], None]
+# Whether the notification's job is muted for its type at the given minute.
+Silenced = Callable[[Notification, datetime], bool]
 
 
 def deliver(
@@ -72,16 +74,34 @@ def deliver(
     slack: Slack,
     attempt: Attempt,
     dead_letter: DeadLetter,
+    silenced: Silenced = lambda notification, now: False,
 ) -> None:
     """Deliver `notification` to every route that takes it, in its job's order; raises NotYet or a SlackPostError
-    when it must be tried again later (what was delivered stays delivered)."""
+    when it must be tried again later (what was delivered stays delivered). A notification whose job is muted for
+    its type now (`silenced`: Slack was down, say, when it was sent) is not shown; the job's order moves past it."""
     if not notification.stream:  # Decided before notifications were numbered (an outbox kept over an upgrade).
         for route in routes:
             if not notification.muted and route.takes(notification.event_type.value, notification.job.name):
                 _post_alone(notification, route, slack)
         return
     ledger = ledgers.get(notification.stream)
+    owed = any(notification.sequence in ledger.owed.get(route.channel, ()) for route in routes)
+    to_show = notification.sequence > ledger.delivered or owed
+    if to_show and not notification.muted and silenced(notification, attempt.now):
+        logger.info("Muted at the minute it would be shown; not shown", extra={"sequence": notification.sequence})
+        notification = replace(notification, muted=True)
     if notification.sequence <= ledger.delivered:
+        if owed:
+            _deliver_owed(
+                notification,
+                routes,
+                ledgers=ledgers,
+                ledger=ledger,
+                slack=slack,
+                attempt=attempt,
+                dead_letter=dead_letter,
+            )
+            return
         logger.info("Already delivered", extra={"sequence": notification.sequence})
         return
     if notification.sequence > ledger.delivered + 1:
@@ -95,6 +115,14 @@ def deliver(
             if route.channel in session.ledger.done:
                 continue
             if not notification.muted and route.takes(notification.event_type.value, notification.job.name):
+                if not released(notification, route, attempt.now):
+                    logger.info("Held for quiet hours in this channel", extra={"destination": route.channel})
+                    owing = session.ledger.owing(route.channel, notification.sequence)
+                    session.save(replace(owing, done=owing.done | {route.channel}))
+                    continue
+                if session.ledger.owed.get(route.channel):
+                    # The watcher sends the held ones again, before this one, when it releases them here.
+                    raise NotYet(f"waiting for this job's held notifications to be released to {route.channel}")
                 if not attempt.time_left():
                     raise NotYet("not enough time left in this invocation for another Slack call")
                 try:
@@ -166,7 +194,66 @@ class _Session:
                 logger.warning("Could not release the delivery claim; it expires by itself")
 
 
-def _deliver_to(notification: Notification, route: Route, slack: Slack, session: _Session) -> None:
+def released(notification: Notification, route: Route, now: datetime) -> bool:
+    """Whether `notification` may be shown in `route`'s channel now: it is not held for quiet hours (any longer), or
+    a later notification of its job that goes out now, not held, reaches that channel too."""
+    if notification.held_until is None or now >= notification.held_until:
+        return True
+    return any(route.takes(event_type, notification.job.name) for event_type in notification.released_by)
+
+
+def _deliver_owed(
+    notification: Notification,
+    routes: tuple[Route, ...],
+    *,
+    ledgers: LedgerStore,
+    ledger: Ledger,
+    slack: Slack,
+    attempt: Attempt,
+    dead_letter: DeadLetter,
+) -> None:
+    """A notification handled before, sent again by the watcher: show it in the channels where quiet hours held it
+    and that are released now (the window ended, or later news reaching them goes out), in order."""
+    if ledger.claimed_by_another(attempt.owner, attempt.now):
+        raise NotYet("another invocation is delivering this job's messages")
+    session = _Session(ledgers, ledger, attempt)
+    session.save(session.ledger.claimed(attempt.owner, attempt.claim_until))
+    sequence = notification.sequence
+    try:
+        for route in routes:
+            owed = session.ledger.owed.get(route.channel, ())
+            if sequence not in owed:
+                continue
+            if notification.muted:  # Muted before it could be shown there: never said.
+                session.save(session.ledger.paid(route.channel, sequence))
+                continue
+            if not released(notification, route, attempt.now):
+                continue
+            if owed[0] != sequence:
+                raise NotYet(f"waiting for an earlier held notification of this job for {route.channel}")
+            if not attempt.time_left():
+                raise NotYet("not enough time left in this invocation for another Slack call")
+            try:
+                _deliver_to(notification, route, slack, session, owed=True)
+                logger.info("Posted to Slack after quiet hours", extra={"destination": route.channel})
+            except SlackRejected as error:
+                logger.error(
+                    "Slack rejected this message for good; it goes to the dead-letter queue",
+                    extra={"destination": route.channel, "error": str(error)},
+                )
+                dead_letter(notification, route, str(error))
+            session.save(session.ledger.paid(route.channel, sequence))
+        session.save(replace(session.ledger, claim_owner=None, claim_until=None))
+    except BaseException:
+        session.release()
+        raise
+
+
+def _deliver_to(
+    notification: Notification, route: Route, slack: Slack, session: _Session, *, owed: bool = False
+) -> None:
+    """Post to one destination. `owed`: a notification held there by quiet hours, shown after the job's later ones
+    went elsewhere; whether its post was started is kept apart from the stream's next notification's."""
     if slack.app is None:
         if slack.webhook is None or route.channel != WEBHOOK_DESTINATION:
             raise ValueError(f"route {route.channel}: no Slack app is configured (slack.mode is webhook)")
@@ -188,10 +275,16 @@ def _deliver_to(notification: Notification, route: Route, slack: Slack, session:
         session.save(replace(session.ledger, roots={**session.ledger.roots, route.channel: Root(channel_id, ts)}))
         return
     found = None
-    if route.channel in session.ledger.started:
+    key = owed_key(route.channel, notification.sequence) if owed else route.channel
+    if key in (session.ledger.owed_started if owed else session.ledger.started):
         found = app.find(root.channel_id, notification.id, since=since, thread_ts=root.ts)
     if found is None:
-        session.save(replace(session.ledger, started=session.ledger.started | {route.channel}))
+        ledger = session.ledger
+        session.save(
+            replace(ledger, owed_started=ledger.owed_started | {key})
+            if owed
+            else replace(ledger, started=ledger.started | {key})
+        )
         broadcast = notification.event_type is EventType.FAILED
         app.post(root.channel_id, message, thread_ts=root.ts, broadcast=broadcast)
     # The root shows the job's latest state; editing is idempotent, so a retry may simply do it again.

@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from . import aws, clock, container, slack_client
 from .contract import SLACK_FUNCTION_TIMEOUT_SECONDS, SLACK_POST_ATTEMPTS
 from .model import EventType, Notification
+from .mute import MuteStore
 from .slack_delivery import Attempt, NotYet, Slack, deliver, deliver_redriven, deliver_test
 from .slack_ledger import LedgerStore
 from .slack_routes import Route
@@ -72,6 +73,7 @@ class _Container:
     secrets: SecretsProvider
     ledgers: LedgerStore
     routes: tuple[Route, ...]
+    mutes: MuteStore
 
 
 def _cold_start() -> _Container:
@@ -88,7 +90,20 @@ def _build_container() -> _Container:
 
     settings = read_settings(SlackSettings)
     secrets = SecretsProvider(boto3_client=aws.client("secretsmanager"))
-    return _Container(settings, secrets, LedgerStore(aws.client("dynamodb"), settings.table_name), settings.routes)
+    dynamodb = aws.client("dynamodb")
+    return _Container(
+        settings,
+        secrets,
+        LedgerStore(dynamodb, settings.table_name),
+        settings.routes,
+        MuteStore(dynamodb, settings.table_name),
+    )
+
+
+def _silenced(kept: _Container, notification: Notification, now: datetime) -> bool:
+    """Whether the job is muted for this notification's type now (`gtwatch mute` after it was sent)."""
+    mute = kept.mutes.for_job(notification.job.region, notification.job.name)
+    return mute is not None and mute.silences(notification.event_type.value, now)
 
 
 def _slack(kept: _Container) -> Slack:
@@ -197,6 +212,7 @@ class _Invocation:
                 slack=slack,
                 attempt=attempt,
                 dead_letter=lambda n, route, error: _dead_letter(kept, n, route, error),
+                silenced=lambda n, at: _silenced(kept, n, at),
             )
         except NotYet as waiting:
             logger.info("Not delivered yet", extra={"reason": str(waiting)})

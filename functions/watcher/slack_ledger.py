@@ -6,6 +6,9 @@ One item per stream (`slack#<stream>` in the state table), written only with a c
   was started (its answer may have been lost, so the message may exist: look before posting again);
 - `roots`: in app mode, the channel id and ts of the job's root message in each channel (at most one, ever), and
   `root_started`: channels where a root post was started;
+- `owed`: per destination, the notifications already handled elsewhere that quiet hours still hold there (shown
+  when the watcher sends them again: at the window's end, or with later news that reaches that destination), and
+  `owed_started`: the ones (`channel#sequence`) whose post there was started;
 - a claim (`claim_owner` until `claim_until`) so that two notifier invocations never post the same message.
 """
 
@@ -51,6 +54,8 @@ class Ledger:
     started: frozenset[str] = frozenset()
     roots: dict[str, Root] = field(default_factory=dict)
     root_started: frozenset[str] = frozenset()
+    owed: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    owed_started: frozenset[str] = frozenset()
     claim_owner: str | None = None
     claim_until: datetime | None = None
     version: int = 0
@@ -66,6 +71,24 @@ class Ledger:
         return replace(
             self, delivered=sequence, done=frozenset(), started=frozenset(), claim_owner=None, claim_until=None
         )
+
+    def owing(self, channel: str, sequence: int) -> Ledger:
+        """`sequence` is held for `channel`: it is shown there later, before anything after it."""
+        return replace(self, owed={**self.owed, channel: (*self.owed.get(channel, ()), sequence)})
+
+    def paid(self, channel: str, sequence: int) -> Ledger:
+        """`sequence` was shown in `channel` (or muted since): no longer owed there."""
+        left = tuple(owed for owed in self.owed.get(channel, ()) if owed != sequence)
+        owed = {other: sequences for other, sequences in self.owed.items() if other != channel}
+        return replace(
+            self,
+            owed={**owed, channel: left} if left else owed,
+            owed_started=self.owed_started - {owed_key(channel, sequence)},
+        )
+
+
+def owed_key(channel: str, sequence: int) -> str:
+    return f"{channel}#{sequence}"
 
 
 class LedgerStore:
@@ -88,6 +111,8 @@ class LedgerStore:
             started=frozenset(item.get("started", ())),
             roots={channel: Root(**root) for channel, root in json.loads(item.get("roots", "{}")).items()},
             root_started=frozenset(item.get("root_started", ())),
+            owed={channel: tuple(sequences) for channel, sequences in json.loads(item.get("owed", "{}")).items()},
+            owed_started=frozenset(item.get("owed_started", ())),
             claim_owner=item.get("claim_owner"),
             claim_until=from_iso(item["claim_until"]) if item.get("claim_until") else None,
             version=int(item["version"]),
@@ -103,6 +128,10 @@ class LedgerStore:
             "started": sorted(saved.started) or None,
             "roots": json.dumps({c: {"channel_id": r.channel_id, "ts": r.ts} for c, r in saved.roots.items()}),
             "root_started": sorted(saved.root_started) or None,
+            "owed": json.dumps({channel: list(sequences) for channel, sequences in saved.owed.items()})
+            if saved.owed
+            else None,
+            "owed_started": sorted(saved.owed_started) or None,
             "claim_owner": saved.claim_owner,
             "claim_until": to_iso(saved.claim_until) if saved.claim_until else None,
             "version": saved.version,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from . import container
+from .contract import EVENT_TYPES
 from .diff import Decision, WatchRules, decide
 from .model import JobState, LabelingJob, Notification, OutboxEntry
 from .mute import Mute, MuteStore
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 logger = Logger(child=True)
 
+SLACK = "slack"
 # Clearing a delivered outbox races only with overlapping runs; a few compare-and-set rounds settle it.
 CLEAR_ATTEMPTS = 3
 
@@ -92,6 +94,8 @@ class Watcher:
     run: Run
     mutes: MuteStore
     quiet: QuietHours | None = None
+    # The types the email subscriptions take (their filter policy): only those release held email.
+    email_events: frozenset[str] = frozenset(EVENT_TYPES)
 
     def entry(self, notification: Notification) -> OutboxEntry:
         """A new notification's outbox entry: held for the quiet-hours channels if its type is held now."""
@@ -186,23 +190,49 @@ def _forget(store: StateStore, state: JobState, report: RunReport) -> None:
         report.conflicts += 1  # Changed by another run since it was read: it is not ours to delete.
 
 
-def due_channels(outbox: tuple[OutboxEntry, ...], now: datetime) -> list[frozenset[str]]:
+def due_channels(
+    outbox: tuple[OutboxEntry, ...],
+    now: datetime,
+    silenced: frozenset[str] = frozenset(),
+    email_events: frozenset[str] = frozenset(EVENT_TYPES),
+) -> list[frozenset[str]]:
     """For each entry, the channels to publish it to now: those not held, and for a channel where a later entry
-    is due, every earlier one too (a notification that is not held releases the job's held ones, in order)."""
-    last_due: dict[str, int] = {}
+    is due, every earlier one too (a notification that is not held releases the job's held ones, in order).
+
+    Only a notification that reaches a destination releases there. By email: one of `email_events` (the
+    subscriptions' filter) not muted now (`silenced`). Slack hears of every one (a muted one marked so), so any
+    moves the job's held ones into the Slack stream, where they are shown only in the channels of a releaser that
+    is said (see `released_by`)."""
+    last_release: dict[str, int] = {}
     for index, entry in enumerate(outbox):
+        said = entry.notification.event_type not in silenced and entry.notification.event_type in email_events
         for channel in entry.channels:
-            if not entry.holds(channel, now):
-                last_due[channel] = index
+            if not entry.holds(channel, now) and (channel == SLACK or said):
+                last_release[channel] = index
     return [
-        frozenset(channel for channel in entry.channels if index <= last_due.get(channel, -1))
+        frozenset(
+            channel
+            for channel in entry.channels
+            if not entry.holds(channel, now) or index <= last_release.get(channel, -1)
+        )
         for index, entry in enumerate(outbox)
     ]
 
 
+def released_by(outbox: tuple[OutboxEntry, ...], index: int, now: datetime, silenced: frozenset[str]) -> frozenset[str]:
+    """The types of the job's later notifications that go to Slack now, not held and not muted: a held one sent with
+    them is shown now in the Slack channels they reach, and waits for the window's end in the others."""
+    return frozenset(
+        entry.notification.event_type.value
+        for entry in outbox[index + 1 :]
+        if SLACK in entry.channels and not entry.holds(SLACK, now) and entry.notification.event_type not in silenced
+    )
+
+
 def _deliver_outbox(watcher: Watcher, state: JobState, report: RunReport, mute: Mute | None = None) -> None:
     run, store = watcher.run, watcher.store
-    plan = due_channels(state.outbox, run.now)
+    silenced = mute.silenced_at(run.now) if mute is not None else frozenset()
+    plan = due_channels(state.outbox, run.now, silenced, watcher.email_events)
     if not any(plan):
         return  # Nothing due (empty, or held for quiet hours).
     if state.leased_to_another(run.run_id, run.now):
@@ -220,19 +250,30 @@ def _deliver_outbox(watcher: Watcher, state: JobState, report: RunReport, mute: 
             return
         report.states_written += 1
     delivered: dict[str, frozenset[str]] = {}
-    for entry, due in zip(state.outbox, plan, strict=True):
+    for index, (entry, due) in enumerate(zip(state.outbox, plan, strict=True)):
         if not due:
             continue
         notification = entry.notification
-        if mute is not None and mute.silences(notification.event_type.value, run.now):
+        if notification.event_type in silenced:
             # Muted after it was decided (it was held): never said. Slack still hears of it, marked muted, so that
             # the job's later messages are not left waiting for its number; email simply drops it.
-            notification, due_now = replace(notification, muted=True), due & {"slack"}
+            notification, due_now = replace(notification, muted=True), due & {SLACK}
         else:
             due_now = due
+        # Held for Slack yet sent now, with later news of its job (for the order): Slack shows it only where that
+        # news goes. It stays in the outbox for Slack, to be sent again, for everywhere, when the window ends.
+        early = SLACK in due_now and entry.holds(SLACK, run.now)
+        if early:
+            notification = replace(
+                notification,
+                held_until=entry.held_until,
+                released_by=released_by(state.outbox, index, run.now, silenced),
+            )
         # Per channel, what SNS already accepted in this container (the outbox could not be cleared after it).
         unsent = frozenset(
-            channel for channel in due_now if _memo_key(notification, channel) not in container.published_unrecorded
+            channel
+            for channel in due_now
+            if (channel == SLACK and early) or _memo_key(notification, channel) not in container.published_unrecorded
         )
         if unsent:
             try:
@@ -243,10 +284,12 @@ def _deliver_outbox(watcher: Watcher, state: JobState, report: RunReport, mute: 
                 report.publish_failures += 1
                 report.waiting_since(notification.occurred_at)
                 break
-            container.published_unrecorded.update(_memo_key(notification, channel) for channel in unsent)
+            container.published_unrecorded.update(
+                _memo_key(notification, channel) for channel in unsent if not (channel == SLACK and early)
+            )
             if not notification.muted:
                 report.published.append(notification)
-        delivered[notification.id] = due
+        delivered[notification.id] = due - {SLACK} if early else due
     _clear_outbox(watcher, state, delivered, report)
 
 

@@ -141,7 +141,7 @@ def quiet_hours_notes(day: scenario.Scenario, notifications: list[dict[str, Any]
             decided.setdefault(line["id"], line["minute"])
 
     def inside(minute: int) -> bool:
-        return quiet.holds(day.moment(minute).astimezone(quiet.zone).time())
+        return quiet.inside(day.moment(minute))
 
     notes = {}
     for index, line in enumerate(notifications):
@@ -181,7 +181,7 @@ def _timeline(day: scenario.Scenario, notifications: list[dict[str, Any]], notes
     if quiet is not None:
         was_inside = False
         for minute in range(last + 1):
-            inside = quiet.holds(day.moment(minute).astimezone(quiet.zone).time())
+            inside = quiet.inside(day.moment(minute))
             if inside != was_inside:
                 what = (
                     f"hours begin ({quiet.start} {quiet.timezone}): Slack holds {', '.join(quiet.hold)}"

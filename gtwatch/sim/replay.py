@@ -25,6 +25,7 @@ from moto.sqs.models import sqs_backends
 from watcher import clock, container, deployment_handler, digest_handler, event_handler, poller_handler, slack_handler
 from watcher.contract import SLACK_BATCH_SIZE, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
 from watcher.mute import MuteStore
+from watcher.quiet import quiet_hours_to_json
 from watcher.slack_routes import Route, routes_to_json
 
 from gtwatch.ops.mute import mute_job
@@ -161,8 +162,7 @@ def _quiet_hours_json(scenario: Scenario) -> str:
     quiet = scenario.config.quiet_hours
     if quiet is None:
         return ""
-    raw = {"start": quiet.start, "end": quiet.end, "timezone": quiet.timezone, "hold": list(quiet.hold)}
-    return json.dumps({**raw, "channels": list(quiet.channels)})
+    return quiet_hours_to_json(quiet.rule)
 
 
 def _plain_tick(minute: int, another_run: Callable[[], None]) -> AbstractContextManager[None]:

@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic.dataclasses import dataclass
 from watcher.model import EventType, JobStatus
+from watcher.quiet import QuietHours, parse_quiet_hours
 from watcher.settings import NAME_PATTERN
 from watcher.slack_routes import validate_slack_channel, validate_slack_mention
 
@@ -300,10 +301,26 @@ class QuietHoursConfig:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def rule(self) -> QuietHours:
+        """The product's quiet hours for this window: the replay and the demo never compute the window themselves."""
+        return parse_quiet_hours(
+            {
+                "start": self.start,
+                "end": self.end,
+                "timezone": self.timezone,
+                "hold": list(self.hold),
+                "channels": list(self.channels),
+            }
+        )
+
     def holds(self, local: time) -> bool:
         """Whether a local time of day falls inside the window (start included, end excluded)."""
-        start, end = time.fromisoformat(self.start), time.fromisoformat(self.end)
-        return start <= local < end if start < end else local >= start or local < end
+        return self.rule.covers(local)
+
+    def inside(self, moment: datetime) -> bool:
+        """Whether a moment is inside the window: its local time is (daylight saving included)."""
+        return self.rule.inside(moment)
 
 
 class Config(_Strict):

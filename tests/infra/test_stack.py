@@ -430,9 +430,12 @@ def test_quiet_hours_reach_the_poller_and_the_event_handler_as_they_read_them(cu
     environ = {name: value for name, value in env.items() if isinstance(value, str)}
     environ |= {"GTWATCH_TABLE_NAME": "Gtwatch-StateTable-ABC123", "AWS_REGION": "eu-west-1"}
     environ["GTWATCH_TOPIC_ARN"] = "arn:aws:sns:eu-west-1:123456789012:Gtwatch-notifications"
-    quiet = PollerSettings.from_env(environ).quiet_hours
+    settings = PollerSettings.from_env(environ)
+    quiet = settings.quiet_hours
     assert quiet is not None
     assert (quiet.start.isoformat(), quiet.end.isoformat(), quiet.zone.key) == ("22:00:00", "07:00:00", "Europe/Berlin")
+    # What the email subscriptions take: only those notifications release a job's held email.
+    assert settings.email_events == ("failed", "stalled")
 
 
 @pytest.mark.parametrize("handler", [POLLER_HANDLER, EVENT_HANDLER])

@@ -113,3 +113,54 @@ def test_a_day_with_nothing_to_report_sends_no_digest(tmp_path):
         "config": {"digest": {"at": "09:00", "timezone": "UTC", "channels": ["slack", "email"]}},
     }
     assert replay.run(scenario.parse(raw)).notifications == []
+
+
+def test_a_window_ending_at_a_time_that_does_not_exist_that_night_ends_at_the_jump():
+    """quiet-hours-spring-forward.json: 22:00-02:30 in New York on 8 March 2026, when 02:00 EST becomes 03:00 EDT
+    (07:00 UTC, minute 300). 02:30 never happens: the first minute outside the window is 03:00 EDT."""
+    result = replay.run(scenario.load(DATA / "quiet-hours-spring-forward.json"))
+    heard = [(n["minute"], n["channel"], n["type"]) for n in result.notifications]
+    # The stall happens at 22:00 EST (minute 60): email (not quiet) at once, Slack at 03:00 EDT, not 03:30.
+    assert heard == [(60, "email", "stalled"), (300, "slack", "stalled")]
+
+
+def test_the_repeated_hour_of_a_fall_back_night_is_inside_the_window_when_its_local_time_is():
+    """quiet-hours-fall-back.json: 22:00-01:30 in New York on 1 November 2026, when 02:00 EDT becomes 01:00 EST
+    (06:00 UTC, minute 120), so 01:00-01:59 happens twice."""
+    result = replay.run(scenario.load(DATA / "quiet-hours-fall-back.json"))
+    slack = {n["job"]: n["minute"] for n in result.notifications if n["channel"] == "slack"}
+    email = {n["job"]: n["minute"] for n in result.notifications if n["channel"] == "email"}
+    assert email == {"first-pass": 60, "between-passes": 95, "repeated-hour": 125}
+    # 01:00 EDT: held until the first 01:30 (EDT, minute 90).
+    assert slack["first-pass"] == 90
+    # 01:35 EDT: outside the window, sent at once.
+    assert slack["between-passes"] == 95
+    # 01:05 the second time (EST): inside the window again, held until 01:30 EST (06:30 UTC, minute 150).
+    assert slack["repeated-hour"] == 150
+
+
+def test_a_notification_is_dropped_when_its_job_is_muted_at_the_minute_it_happens_or_would_be_delivered():
+    """mute-at-either-minute.json: quiet hours 22:00-02:00 London (minute 60 to 300) hold stalls in Slack; Slack is
+    down from minute 35 to 200."""
+    assert heard("mute-at-either-minute.json") == [
+        # late-into-a-mute completes at minute 40: email at once; Slack is down until 200, and the job is muted for
+        # completions from minute 100, so Slack never shows it.
+        (40, "email", "completed", "late-into-a-mute"),
+        # held-then-muted stalls at 22:00 (minute 60): email at once; Slack held until 02:00, when the job is muted
+        # (from minute 90): dropped.
+        (60, "email", "stalled", "held-then-muted"),
+        # muted-when-it-happens stalls at minute 60 inside its mute (30 to 120): dropped on every channel, even
+        # though the mute is over by the window's end.
+    ]
+
+
+def test_a_failure_releases_held_email_only_when_the_email_subscriptions_take_failures():
+    """quiet-hours-email-events.json: quiet hours 22:00-06:00 London (minute 60 to 540) hold stalls on both
+    channels; email takes stalls and completions only. The job stalls at 22:30 (minute 90), fails at 23:30 (150)."""
+    assert heard("quiet-hours-email-events.json") == [
+        # Slack takes the failure: it goes at once, just after the stall it releases there.
+        (150, "slack", "failed", "night-job"),
+        (150, "slack", "stalled", "night-job"),
+        # Email does not take it: the stall waits there for 06:00.
+        (540, "email", "stalled", "night-job"),
+    ]

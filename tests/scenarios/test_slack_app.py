@@ -143,3 +143,21 @@ def test_the_shared_app_threads_scenario_keeps_the_contract():
     completed = next(n for n in slack_lines(lines) if n["type"] == "completed" and n["action"] == "reply")
     assert 170 <= completed["minute"] <= 200
     assert result.dead_letters == 0
+
+
+def test_in_quiet_hours_a_failure_releases_held_news_only_where_it_goes_itself():
+    """app-quiet-hours-per-destination.json: quiet hours 22:00-06:00 London (UTC in January, minute 60 to 540) hold
+    stalls in Slack; #all takes stalls, #oncall stalls and failures of "prod" jobs. Both jobs stall at 22:30
+    (minute 90) and fail at 23:30 (minute 150)."""
+    lines, _ = run("app-quiet-hours-per-destination.json")
+    posted: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for n in slack_lines(lines):
+        if n["action"] in ("post", "reply"):
+            posted.setdefault((n["destination"], n["job"]), []).append((n["minute"], n["type"]))
+    assert posted == {
+        # prod-cats' failure goes to #oncall at once, just after the held stall it releases there...
+        ("#oncall", "prod-cats"): [(150, "stalled"), (150, "failed")],
+        # ...but not into #all, which its failure does not reach: the stalls wait there for 06:00 (minute 540).
+        ("#all", "prod-cats"): [(540, "stalled")],
+        ("#all", "dev-dogs"): [(540, "stalled")],
+    }
