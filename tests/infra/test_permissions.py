@@ -29,13 +29,11 @@ from tests.infra.queries import (
 )
 
 XRAY = (("xray:PutTelemetryRecords", "xray:PutTraceSegments"), "*")
-STATE_ITEMS = (
-    "dynamodb:BatchGetItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-)
+# What watching one job calls on the state table (by key: the job, the region's run record, the job's mute; conditional
+# puts and deletes); nobody calls UpdateItem.
+JOB_ITEMS = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem")
+# The poller also reads listed jobs in batches.
+POLL_ITEMS = ("dynamodb:BatchGetItem", *JOB_ITEMS)
 
 
 def named(template: Template, resource_type: str, props: dict[str, Any] | None = None) -> str:
@@ -48,15 +46,17 @@ def log_grant(template: Template, handler: str) -> tuple[tuple[str, ...], str]:
     return (("logs:CreateLogStream", "logs:PutLogEvents"), f"${{{log_group}.Arn}}")
 
 
-def watcher_grants(template: Template, handler: str, describe_regions: list[str]) -> set[tuple[tuple[str, ...], str]]:
-    """What the poller and the event handler share: state, publish, the key, describe, logs (no X-Ray by default)."""
+def watcher_grants(
+    template: Template, handler: str, describe_regions: list[str], items: tuple[str, ...] = JOB_ITEMS
+) -> set[tuple[tuple[str, ...], str]]:
+    """What the poller and the event handler share: job items, publish, the key, describe, logs (no X-Ray by
+    default)."""
     table = named(template, "AWS::DynamoDB::Table", STATE_TABLE)
     topic = named(template, "AWS::SNS::Topic", {"TopicName": "Gtwatch-notifications"})
     key = named(template, "AWS::KMS::Key")
     return {
         log_grant(template, handler),
-        (STATE_ITEMS, f"${{{table}.Arn}}"),
-        (("dynamodb:Query",), f"${{{table}.Arn}}/index/active"),
+        (items, f"${{{table}.Arn}}"),
         (("sns:Publish",), f"${{{topic}}}"),
         (("kms:Decrypt", "kms:GenerateDataKey"), f"${{{key}.Arn}}"),
         *(
@@ -66,21 +66,24 @@ def watcher_grants(template: Template, handler: str, describe_regions: list[str]
     }
 
 
-def test_poller_may_list_and_describe_jobs_use_its_state_and_publish_nothing_else(default: Template) -> None:
-    assert grants(default, POLLER_HANDLER) == {
-        *watcher_grants(default, POLLER_HANDLER, ["${AWS::Region}"]),
+def poller_grants(template: Template, describe_regions: list[str]) -> set[tuple[tuple[str, ...], str]]:
+    """A run over a region adds batch reads of listed jobs, a Query of the `active` index and listing jobs."""
+    table = named(template, "AWS::DynamoDB::Table", STATE_TABLE)
+    return {
+        *watcher_grants(template, POLLER_HANDLER, describe_regions, items=POLL_ITEMS),
+        (("dynamodb:Query",), f"${{{table}.Arn}}/index/active"),
         # ListLabelingJobs supports no resource type; DescribeLabelingJob does, so it is kept to labeling jobs.
         (("sagemaker:ListLabelingJobs",), "*"),
     }
 
 
+def test_poller_may_list_and_describe_jobs_use_its_state_and_publish_nothing_else(default: Template) -> None:
+    assert grants(default, POLLER_HANDLER) == poller_grants(default, ["${AWS::Region}"])
+
+
 def test_poller_may_describe_labeling_jobs_in_each_configured_region(custom: Template) -> None:
     # The custom configuration turns tracing on, which adds X-Ray's two actions.
-    assert grants(custom, POLLER_HANDLER) == {
-        *watcher_grants(custom, POLLER_HANDLER, ["us-east-1", "eu-west-1"]),
-        (("sagemaker:ListLabelingJobs",), "*"),
-        XRAY,
-    }
+    assert grants(custom, POLLER_HANDLER) == {*poller_grants(custom, ["us-east-1", "eu-west-1"]), XRAY}
 
 
 @pytest.mark.parametrize("handler", HANDLERS)
@@ -90,11 +93,16 @@ def test_x_ray_is_allowed_only_when_tracing_is_on(default: Template, custom: Tem
 
 
 @pytest.mark.parametrize("template_name", ["default", "custom"])
-def test_event_handler_may_do_what_the_poller_does_but_list(request: pytest.FixtureRequest, template_name: str) -> None:
+def test_event_handler_may_watch_the_one_job_an_event_names_and_no_more(
+    request: pytest.FixtureRequest, template_name: str
+) -> None:
     template: Template = request.getfixturevalue(template_name)
-    # Events reach the stack's region only, so it describes jobs there only, whatever the watched regions.
+    # Events reach the stack's region only, so it describes jobs there only, whatever the watched regions. It watches
+    # the one job an event names, by key: no index Query, no BatchGetItem, and (as nothing does) no UpdateItem.
     expected = watcher_grants(template, EVENT_HANDLER, ["${AWS::Region}"])
     assert grants(template, EVENT_HANDLER) - {XRAY} == expected
+    for actions, _ in grants(template, EVENT_HANDLER):
+        assert not {"dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"} & set(actions)
 
 
 def slack_notifier_grants(template: Template) -> set[tuple[tuple[str, ...], str]]:
@@ -108,15 +116,10 @@ def slack_notifier_grants(template: Template) -> set[tuple[tuple[str, ...], str]
         log_grant(template, SLACK_HANDLER),
         # Its ledgers in the state table, and no job's state: read and conditionally write slack# items.
         (("dynamodb:GetItem", "dynamodb:PutItem"), f"${{{table}.Arn}} when {ledgers}"),
-        # The event source mapping's reads of the queue; ChangeMessageVisibility is also the notifier's back-off.
+        # The event source mapping's calls on the queue (Receive, Delete, GetQueueAttributes), the notifier's own
+        # deletes and its back-off (ChangeMessageVisibility); not GetQueueUrl, which nothing calls.
         (
-            (
-                "sqs:ChangeMessageVisibility",
-                "sqs:DeleteMessage",
-                "sqs:GetQueueAttributes",
-                "sqs:GetQueueUrl",
-                "sqs:ReceiveMessage",
-            ),
+            ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"),
             f"${{{queue}.Arn}}",
         ),
         # What Slack rejects for good, the notifier dead-letters itself.
@@ -146,6 +149,19 @@ def test_slack_notifier_may_read_a_configured_secret_by_its_name(custom: Templat
     reads = {resource for acts, resource in grants(custom, SLACK_HANDLER) if "secretsmanager:GetSecretValue" in acts}
     # Secrets Manager ends a secret's ARN with "-" and six random characters.
     assert reads == {rendered_arn("secretsmanager", "secret:team/gtwatch-slack-??????")}
+
+
+def test_the_slack_queue_trigger_keeps_the_logical_id_of_earlier_releases(default: Template) -> None:
+    # A new id would make CloudFormation create a second mapping of the queue to the notifier before deleting the
+    # first, which Lambda refuses (ResourceConflictException): the upgrade would fail.
+    mappings = default.find_resources("AWS::Lambda::EventSourceMapping")
+    assert list(mappings) == [
+        "NotificationsSlackNotifierFunctionSqsEventSourceGtwatchNotificationsSlackQueue2821E602673F7FAD"
+    ]
+    properties = next(iter(mappings.values()))["Properties"]
+    assert properties["BatchSize"] == 1
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["ScalingConfig"] == {"MaximumConcurrency": 2}
 
 
 @pytest.mark.parametrize("template_name", ["default", "custom", "app"])
