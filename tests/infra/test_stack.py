@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import tomllib
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -579,3 +582,13 @@ def test_the_default_stack_has_44_resources(default: Template, app: Template) ->
     assert len(default.to_json()["Resources"]) == 44
     # App mode swaps the webhook secret for the bot token secret.
     assert len(app.to_json()["Resources"]) == 44
+
+
+def test_the_template_says_which_gtwatch_release_it_is(default: Template) -> None:
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
+    version = pyproject["project"]["version"]
+    # The installed metadata is what the stack reads; an install older than pyproject.toml would misname the release.
+    assert metadata.version("gtwatch") == version, "reinstall gtwatch (make .venv/bin/gtwatch)"
+    assert default.to_json()["Description"] == (
+        f"gtwatch {version} — watches SageMaker Ground Truth labeling jobs and tells Slack and email"
+    )
