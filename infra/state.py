@@ -38,7 +38,9 @@ TABLE_KEY_ACTIONS = ("kms:Decrypt",)
 
 
 class JobState(Construct):
-    """The job state table. Kept when the stack is deleted: it is what stops old news from being sent again."""
+    """The job state table. Kept when the stack is deleted, so that deleting it by mistake loses no job's state, waiting
+    notification or mute; a new stack does not reuse it (it has no fixed name) and starts with a silent baseline
+    (docs/deploy.md, Uninstalling)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey) -> None:
         super().__init__(scope, construct_id)
@@ -50,6 +52,7 @@ class JobState(Construct):
         return Fn.join("", [self.table.table_arn, f"/index/{ACTIVE_INDEX}"])
 
     def _build_table(self) -> dynamodb.Table:
+        # Retained on delete (the Table construct's default removal policy).
         table = dynamodb.Table(
             self,
             "Table",

@@ -72,8 +72,10 @@ def test_state_table_is_keyed_by_pk_with_an_active_index_ttl_and_point_in_time_r
         }
     ]
     assert {"AttributeName": "active_region", "AttributeType": "S"} in props["AttributeDefinitions"]
-    # Losing the state would resend old news; the table outlives the stack.
+    # Kept when the stack is deleted (a deletion by mistake loses no state), and unnamed: a new stack makes a new
+    # table instead of failing on the kept one's name (docs/deploy.md, Uninstalling).
     assert table["DeletionPolicy"] == "Retain"
+    assert "TableName" not in props
 
 
 def test_state_table_is_encrypted_with_the_key(default: Template) -> None:
