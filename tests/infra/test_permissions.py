@@ -17,6 +17,7 @@ from tests.infra.queries import (
     SLACK_QUEUE,
     STATE_TABLE,
     WATCH_START_HANDLER,
+    actions,
     function_id,
     function_props,
     grants,
@@ -101,8 +102,8 @@ def test_event_handler_may_watch_the_one_job_an_event_names_and_no_more(
     # the one job an event names, by key: no index Query, no BatchGetItem, and (as nothing does) no UpdateItem.
     expected = watcher_grants(template, EVENT_HANDLER, ["${AWS::Region}"])
     assert grants(template, EVENT_HANDLER) - {XRAY} == expected
-    for actions, _ in grants(template, EVENT_HANDLER):
-        assert not {"dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"} & set(actions)
+    for granted, _ in grants(template, EVENT_HANDLER):
+        assert not {"dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"} & set(granted)
 
 
 def slack_notifier_grants(template: Template) -> set[tuple[tuple[str, ...], str]]:
@@ -149,6 +150,21 @@ def test_slack_notifier_may_read_a_configured_secret_by_its_name(custom: Templat
     reads = {resource for acts, resource in grants(custom, SLACK_HANDLER) if "secretsmanager:GetSecretValue" in acts}
     # Secrets Manager ends a secret's ARN with "-" and six random characters.
     assert reads == {rendered_arn("secretsmanager", "secret:team/gtwatch-slack-??????")}
+
+
+@pytest.mark.parametrize("template_name", ["default", "custom", "app", "digest"])
+def test_no_role_may_make_the_calls_no_code_makes(request: pytest.FixtureRequest, template_name: str) -> None:
+    template: Template = request.getfixturevalue(template_name)
+    policies = template.find_resources("AWS::IAM::Policy").values()
+    granted = {
+        action
+        for policy in policies
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in actions(statement)
+    }
+    assert "dynamodb:PutItem" in granted
+    # Every write is a conditional PutItem; nothing scans; the notifier has its queue's URL in its environment.
+    assert not granted & {"dynamodb:UpdateItem", "sqs:GetQueueUrl", "dynamodb:Scan"}
 
 
 def test_the_slack_queue_trigger_keeps_the_logical_id_of_earlier_releases(default: Template) -> None:
