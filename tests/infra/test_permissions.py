@@ -3,11 +3,20 @@ SNS and CloudWatch in, and no more."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
+from botocore.client import BaseClient
+from watcher import event_handler, poller_handler
+from watcher.contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.mute import Mute, MuteStore
 
+from gtwatch.sim.emulator import deployment, labeling_jobs
+from gtwatch.sim.emulator.deployment import FakeLambdaContext, Resources
 from tests.infra.queries import (
     DEAD_LETTER_QUEUE,
     EVENT_HANDLER,
@@ -104,6 +113,65 @@ def test_event_handler_may_watch_the_one_job_an_event_names_and_no_more(
     assert grants(template, EVENT_HANDLER) - {XRAY} == expected
     for granted, _ in grants(template, EVENT_HANDLER):
         assert not {"dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"} & set(granted)
+
+
+# --- what the code calls, against what its role allows ---------------------------------------------------------
+
+
+@contextmanager
+def calls_made(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every AWS call made in the block, as the IAM action it needs (service:Operation)."""
+    calls: list[str] = []
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]  # private: where every client call passes
+
+    def recording(client: BaseClient, operation: str, parameters: dict[str, Any]) -> Any:
+        calls.append(f"{client.meta.service_model.signing_name}:{operation}")
+        return original(client, operation, parameters)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(BaseClient, "_make_api_call", recording)
+        yield calls
+
+
+def allowed(template: Template, handler: str) -> set[str]:
+    return {action for granted, _ in grants(template, handler) for action in granted}
+
+
+def test_the_poller_and_the_event_handler_make_only_calls_their_roles_allow(
+    default: Template, deploy: Callable[..., Resources], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a watched job, muted for stalls (so that both read mutes), that completes after the baseline
+    resources = deploy()
+    now = datetime.now(UTC)
+    arn = labeling_jobs.put_labeling_job(
+        region=deployment.REGION,
+        name="cats",
+        status="InProgress",
+        counters={"Unlabeled": 5},
+        at=now - timedelta(hours=1),
+    )
+    MuteStore(deployment.client("dynamodb"), resources.table_name).put(
+        Mute(region=deployment.REGION, name="cats", until=now + timedelta(hours=4), events=frozenset({"stalled"}))
+    )
+    with calls_made(monkeypatch) as poller_calls:
+        poller_handler.lambda_handler({}, FakeLambdaContext("gtwatch-poller"))
+    labeling_jobs.update_labeling_job(
+        region=deployment.REGION, name="cats", at=datetime.now(UTC), status="Completed", counters={"Unlabeled": 0}
+    )
+    event = {"source": STATE_CHANGE_SOURCE, "detail-type": STATE_CHANGE_DETAIL_TYPE, "resources": [arn], "detail": {}}
+
+    # When the event handler announces it, and the poller runs again
+    with calls_made(monkeypatch) as event_calls:
+        report = event_handler.lambda_handler(event, FakeLambdaContext("gtwatch-events"))
+    with calls_made(monkeypatch) as more_poller_calls:
+        poller_handler.lambda_handler({}, FakeLambdaContext("gtwatch-poller"))
+
+    # Then each made only calls its role allows
+    assert report["published"], report
+    assert set(event_calls) <= allowed(default, EVENT_HANDLER), event_calls
+    assert "dynamodb:PutItem" in event_calls and "sns:Publish" in event_calls
+    assert set(poller_calls + more_poller_calls) <= allowed(default, POLLER_HANDLER), poller_calls
+    assert "dynamodb:Query" in poller_calls
 
 
 def slack_notifier_grants(template: Template) -> set[tuple[tuple[str, ...], str]]:
