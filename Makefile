@@ -6,17 +6,24 @@ BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test test-fast lint typecheck soak bench synth deploy destroy clean
+.PHONY: help demo test test-fast lint typecheck soak bench synth lint-template bootstrap deploy destroy clean
 
 help:
-	@echo "make demo      - run the watcher on the local emulator through a day and a night and show what people get"
-	@echo "make test      - ruff, mypy and the whole test suite (what CI runs; about 4 minutes on 2 cores)"
-	@echo "make test-fast - the unit and template tests, no mypy (under 30 seconds): the loop while changing code"
-	@echo "make bench     - measure API calls, time, import time and memory per run; writes docs/performance.md"
-	@echo "make soak      - the exactly-once property test with fresh randomness and 3000 schedules"
-	@echo "                 (make test runs 60 fixed ones; GTWATCH_PROPERTY_EXAMPLES=500 make test runs more)"
-	@echo "make synth     - synthesize the CloudFormation template into cdk.out/ (cdk-nag on)"
-	@echo "make deploy    - deploy the stack with the pinned CDK CLI (docs/deploy.md); make destroy removes it"
+	@echo "make demo          - run the watcher on the local emulator through a day and a night and show what people get"
+	@echo "make test          - ruff, mypy and the whole test suite (what CI runs; on 2 cores about 3 minutes with"
+	@echo "                     .venv built, about 4 from a clean clone)"
+	@echo "make test-fast     - the unit and template tests, no mypy (under 30 seconds): the loop while changing code"
+	@echo "make lint          - ruff check and ruff format --check (part of make test)"
+	@echo "make typecheck     - strict mypy over the code, infra and tests (part of make test)"
+	@echo "make bench         - measure API calls, time, import time and memory per run; writes docs/performance.md"
+	@echo "make soak          - the exactly-once property test with fresh randomness and 3000 schedules"
+	@echo "                     (make test runs 60 fixed ones; GTWATCH_PROPERTY_EXAMPLES=500 make test runs more)"
+	@echo "make synth         - synthesize the CloudFormation template into cdk.out/ (cdk-nag on)"
+	@echo "make lint-template - make synth, then cfn-lint on the template"
+	@echo "make bootstrap     - once per account and region: the CDK's staging bucket and deployment roles"
+	@echo "make deploy        - deploy (or upgrade) the stack with the pinned CDK CLI (docs/deploy.md)"
+	@echo "make destroy       - delete the stack after asking; the state table and its key are kept (docs/deploy.md)"
+	@echo "make clean         - remove .venv, cdk.out and node_modules"
 
 $(BIN)/gtwatch: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,7 +76,6 @@ CDK := node_modules/.bin/cdk
 # Extra arguments for the CDK CLI, e.g. make deploy CDK_ARGS="--require-approval never --profile prod".
 CDK_ARGS ?=
 
-.PHONY: lint-template bootstrap
 
 $(CDK): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -90,7 +96,7 @@ bootstrap: $(BIN)/gtwatch $(CDK)
 deploy: $(BIN)/gtwatch $(CDK)
 	$(CDK) deploy $(CDK_ARGS)
 
-# Asks first. The state table and the key are kept (see docs/deploy.md).
+# Asks first. The state table and the key are kept, and a later deploy does not reuse them (docs/deploy.md).
 destroy: $(BIN)/gtwatch $(CDK)
 	$(CDK) destroy $(CDK_ARGS)
 

@@ -8,6 +8,8 @@ from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+import botocore
+import botocore.session
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from watcher.contract import EVENT_TYPES
@@ -100,6 +102,17 @@ _ALLOWED_ITEM: dict[str, str] = {
     "alarm_email_addresses": "an email address like ops@example.com",
     "digest.channels": f"one of {', '.join(DIGEST_CHANNELS)}",
 }
+
+
+@cache
+def sagemaker_regions() -> frozenset[str]:
+    """The regions where SageMaker runs, in every partition, from the endpoint data botocore ships (no network)."""
+    session = botocore.session.get_session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("sagemaker", partition_name=partition)
+    )
 
 
 class ConfigError(ValueError):
@@ -379,6 +392,20 @@ class GtwatchConfig(BaseModel):
     def _check_no_duplicates(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         return _no_duplicates(values)
 
+    @field_validator("regions")
+    @classmethod
+    def _check_regions_exist(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        # A well-formed name of no region (us-east-7) would synthesize, deploy, and fail every run.
+        problems = [
+            f"{CONTEXT_KEY}.regions[{index}]: {region!r} is not a region where SageMaker runs (as botocore "
+            f"{botocore.__version__} knows them; a region newer than that needs a newer boto3)"
+            for index, region in enumerate(values)
+            if region not in sagemaker_regions()
+        ]
+        if problems:
+            raise _problem("; ".join(problems))
+        return values
+
 
 def _path(loc: tuple[int | str, ...]) -> str:
     text = CONTEXT_KEY
@@ -428,4 +455,13 @@ def parse_config(raw: Mapping[str, Any] | str | None) -> GtwatchConfig:
 def load_config(app_or_node: IConstruct | Node) -> GtwatchConfig:
     """The settings in the CDK context of `app_or_node` (an App, any construct, or a construct's node)."""
     node = app_or_node.node if hasattr(app_or_node, "node") else app_or_node
+    # `cdk deploy -c gtwatch.schedule_minutes=10` makes a context key of its own, which nothing would read: refused,
+    # rather than deploying without the setting the person asked for.
+    stray = sorted(key for key in node.get_all_context() if key.startswith(f"{CONTEXT_KEY}."))
+    if stray:
+        raise ConfigError(
+            f"{', '.join(stray)}: not read: the settings are the one context value {CONTEXT_KEY}; set "
+            f"{'them' if len(stray) > 1 else 'it'} in cdk.json under context.{CONTEXT_KEY} (or pass the whole object, "
+            f"-c {CONTEXT_KEY}='{{...}}', which replaces cdk.json's)"
+        )
     return parse_config(node.try_get_context(CONTEXT_KEY))

@@ -29,7 +29,7 @@ def topic_arn(scope: Construct, topic_name: str) -> str:
 
 
 class DataKey(Construct):
-    """One symmetric key with yearly rotation. Kept when the stack is deleted: the kept state table needs it."""
+    """One symmetric key with yearly rotation. Kept when the stack is deleted, with the state table it encrypts."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)

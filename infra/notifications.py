@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, Duration, SecretValue, Stack
+from aws_cdk import ArnFormat, Duration, Names, SecretValue, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -49,9 +48,16 @@ SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
 # A publisher to a topic under a customer managed key (SNS docs, "Allow a user to send messages to a topic
 # with SSE"): GenerateDataKey and Decrypt, on that key.
 PUBLISH_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
-# The notifier's own calls on its queues, beside the event source's (which CDK grants: Receive, Delete,
-# GetQueueAttributes ... and ChangeMessageVisibility too, named here because the back-off depends on it).
-BACK_OFF_ACTIONS = ("sqs:ChangeMessageVisibility",)
+# What Lambda's event source mapping calls on the Slack queue as the notifier's role (Lambda developer guide, "Using
+# Lambda with Amazon SQS": ReceiveMessage, DeleteMessage, GetQueueAttributes), and the notifier's own calls: it
+# deletes what it delivered and sets a message's visibility to back off. Not SqsEventSource's grant, which adds
+# sqs:GetQueueUrl, a call nothing makes (the notifier has the queue's URL in its environment).
+SLACK_QUEUE_ACTIONS = (
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ChangeMessageVisibility",
+)
 DEAD_LETTER_ACTIONS = ("sqs:SendMessage",)
 # Sending to the encrypted dead-letter queue: GenerateDataKey and Decrypt (SQS developer guide, Key management,
 # "Configure KMS permissions for producers"). Reading the queue, the state table and the secret need Decrypt only.
@@ -319,16 +325,17 @@ class Notifications(Construct):
         )
         self.grant_read_slack_secret(notifier)
         state.grant_slack_ledgers(notifier.function)
-        notifier.allow(BACK_OFF_ACTIONS, [self.slack_queue.queue_arn])
+        notifier.allow(SLACK_QUEUE_ACTIONS, [self.slack_queue.queue_arn])
         notifier.allow(DEAD_LETTER_ACTIONS, [self.dead_letter_queue.queue_arn])
         notifier.allow(NOTIFIER_KEY_ACTIONS, [self.key.key_arn])
-        # Also grants the queue reads the event source mapping makes (Receive, Delete, GetQueueAttributes ...).
-        notifier.function.add_event_source(
-            event_sources.SqsEventSource(
-                self.slack_queue,
-                batch_size=SLACK_BATCH_SIZE,
-                report_batch_item_failures=True,
-                max_concurrency=SLACK_MAX_CONCURRENCY,
-            )
+        notifier.function.add_event_source_mapping(
+            # The id SqsEventSource gave the mapping, so that a deployed stack's mapping is updated in place: a new
+            # one would be created before the old one is deleted, and Lambda refuses a second mapping of one queue
+            # to one function (ResourceConflictException).
+            f"SqsEventSource:{Names.node_unique_id(self.slack_queue.node)}",
+            event_source_arn=self.slack_queue.queue_arn,
+            batch_size=SLACK_BATCH_SIZE,
+            report_batch_item_failures=True,
+            max_concurrency=SLACK_MAX_CONCURRENCY,
         )
         return notifier

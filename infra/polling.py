@@ -52,8 +52,9 @@ class Polling(Construct):
         self._allow_describing(self.poller, watched_regions)
         # The event handler describes the one job an event names; events arrive from this region only.
         self._allow_describing(self.event_handler, (Stack.of(self).region,))
+        state.grant_poll(self.poller.function)
+        state.grant_watch_jobs(self.event_handler.function)
         for function in (self.poller, self.event_handler):
-            state.grant_read_write(function.function)
             notifications.grant_publish(function.function)
         self.watch_start = self._build_watch_start(config, state)
         self.schedule = self._build_schedule(config.schedule_minutes)

@@ -4,6 +4,7 @@ configuration."""
 from __future__ import annotations
 
 import json
+from importlib import metadata
 from typing import Any
 
 from aws_cdk import Aws, CfnOutput, Fn, Stack
@@ -30,12 +31,20 @@ from infra.notifications import Notifications
 from infra.polling import Polling
 from infra.state import JobState
 
+# What `aws cloudformation describe-stacks` and the console say the stack is, with the release it was deployed from.
+DESCRIPTION = "gtwatch {version} — watches SageMaker Ground Truth labeling jobs and tells Slack and email"
+
+
+def gtwatch_version() -> str:
+    """The installed gtwatch's version, which pyproject.toml sets (the one place it is written)."""
+    return metadata.version("gtwatch")
+
 
 class GtwatchStack(Stack):
     """Everything one deployment of gtwatch needs, in one region of one account."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: GtwatchConfig, **kwargs: Any) -> None:
-        super().__init__(scope, construct_id, **kwargs)
+        super().__init__(scope, construct_id, description=DESCRIPTION.format(version=gtwatch_version()), **kwargs)
         self.config = config
         code = watcher_code()
         layers = [powertools_layer(self, config.powertools_layer_version)]

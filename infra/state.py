@@ -19,22 +19,18 @@ from watcher.contract import ACTIVE_INDEX_NAME as ACTIVE_INDEX
 
 PARTITION_KEY = TABLE_PARTITION_KEY
 
-# Exactly what the state store calls on the table; no scans, no table management. UpdateItem is not called
-# today but belongs to the store's item operations (the outbox work may use it).
-ITEM_ACTIONS = (
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchGetItem",
-)
+# What watching one job calls on the table (the event handler, and the poller for each job): the job's item, the
+# region's run record and the job's mute read by key, conditional puts and deletes. No UpdateItem, no scans.
+JOB_ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")
+# What a run over a region adds (the poller): listed jobs missing from the index, read in batches by key.
+POLL_ITEM_ACTIONS = (*JOB_ITEM_ACTIONS, "dynamodb:BatchGetItem")
 # What the deployment's watch-start record needs: read a region's run record, create it if absent.
 RUN_RECORD_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
 # What the daily digest reads of the run records: each region's, to say since when it has been watched.
 RUN_RECORD_READ_ACTIONS = ("dynamodb:GetItem",)
 # What the Slack notifier's ledger needs: a consistent read of a job stream's item, and conditional puts of it.
 SLACK_LEDGER_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
-# ... and on the index: one Query per region for the active jobs.
+# On the sparse `active` index: one Query per partition (a region's active jobs, its mutes, a day's endings).
 INDEX_ACTIONS = ("dynamodb:Query",)
 # DynamoDB decrypts the table key with the caller's credentials when a caller opens the table (KMS developer
 # guide, "How Amazon DynamoDB uses AWS KMS": Decrypt); it generates and encrypts keys itself.
@@ -42,7 +38,9 @@ TABLE_KEY_ACTIONS = ("kms:Decrypt",)
 
 
 class JobState(Construct):
-    """The job state table. Kept when the stack is deleted: it is what stops old news from being sent again."""
+    """The job state table. Kept when the stack is deleted, so that deleting it by mistake loses no job's state, waiting
+    notification or mute; a new stack does not reuse it (it has no fixed name) and starts with a silent baseline
+    (docs/deploy.md, Uninstalling)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey) -> None:
         super().__init__(scope, construct_id)
@@ -54,6 +52,7 @@ class JobState(Construct):
         return Fn.join("", [self.table.table_arn, f"/index/{ACTIVE_INDEX}"])
 
     def _build_table(self) -> dynamodb.Table:
+        # Retained on delete (the Table construct's default removal policy).
         table = dynamodb.Table(
             self,
             "Table",
@@ -105,8 +104,19 @@ class JobState(Construct):
         )
         iam.Grant.add_to_principal(grantee=grantee, actions=list(TABLE_KEY_ACTIONS), resource_arns=[self.key.key_arn])
 
-    def grant_read_write(self, grantee: iam.IGrantable) -> None:
-        """The item reads and writes of the state store: items on the table, Query on the `active` index."""
-        iam.Grant.add_to_principal(grantee=grantee, actions=list(ITEM_ACTIONS), resource_arns=[self.table.table_arn])
+    def grant_watch_jobs(self, grantee: iam.IGrantable) -> None:
+        """What the event handler does to watch the one job an event names: items by key (the job, the region's run
+        record, the job's mute), conditional puts and deletes; no index, no batch reads."""
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(JOB_ITEM_ACTIONS), resource_arns=[self.table.table_arn]
+        )
+        iam.Grant.add_to_principal(grantee=grantee, actions=list(TABLE_KEY_ACTIONS), resource_arns=[self.key.key_arn])
+
+    def grant_poll(self, grantee: iam.IGrantable) -> None:
+        """What the poller does over a region: watching jobs, plus batch reads of listed jobs and one Query of the
+        `active` index per region (its active jobs, its mutes)."""
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(POLL_ITEM_ACTIONS), resource_arns=[self.table.table_arn]
+        )
         iam.Grant.add_to_principal(grantee=grantee, actions=list(INDEX_ACTIONS), resource_arns=[self.active_index_arn])
         iam.Grant.add_to_principal(grantee=grantee, actions=list(TABLE_KEY_ACTIONS), resource_arns=[self.key.key_arn])

@@ -37,6 +37,9 @@ FAILURE_REASON_MAX_LENGTH = 1024
 # An OutputDatasetS3Uri holds at most this many characters (the model's S3Uri).
 S3_URI_MAX_LENGTH = 1024
 NOTIFICATION_CHANNELS = ("slack", "email")
+# CreateLabelingJob's HumanTaskConfig.WorkteamArn (the model's WorkteamArn): a pattern and at most 256 characters.
+WORKTEAM_ARN_PATTERN = r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:workteam/.*"
+WORKTEAM_ARN_MAX_LENGTH = 256
 
 
 # --- pure validators of Version 2 values -------------------------------------------------------------
@@ -67,6 +70,16 @@ def validate_s3_uri(value: str) -> str:
     """An S3 object URI, s3://bucket/key."""
     if len(value) > S3_URI_MAX_LENGTH or not _S3_URI.fullmatch(value):
         raise ValueError(f"{value!r} is not an S3 URI s3://bucket/key of at most {S3_URI_MAX_LENGTH} characters")
+    return value
+
+
+def validate_workteam_arn(value: str) -> str:
+    """A work team's ARN as CreateLabelingJob takes it, so that a job the replay makes is one SageMaker could."""
+    if len(value) > WORKTEAM_ARN_MAX_LENGTH or not re.fullmatch(WORKTEAM_ARN_PATTERN, value):
+        raise ValueError(
+            f"{value!r} is not a work team ARN SageMaker takes (at most {WORKTEAM_ARN_MAX_LENGTH} characters matching "
+            f"{WORKTEAM_ARN_PATTERN}, e.g. arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/team)"
+        )
     return value
 
 
@@ -107,6 +120,7 @@ def validate_failure_reason(value: object) -> str:
 
 FailureReason = Annotated[str, PlainValidator(validate_failure_reason)]
 S3Uri = Annotated[str, AfterValidator(validate_s3_uri)]
+WorkteamArn = Annotated[str, AfterValidator(validate_workteam_arn)]
 
 
 class CreateJob(_Strict):
@@ -115,7 +129,7 @@ class CreateJob(_Strict):
     counters: Counters = Counters()
     failure_reason: FailureReason | None = None
     output: S3Uri | None = None
-    workteam_arn: str | None = None
+    workteam_arn: WorkteamArn | None = None
 
 
 class UpdateJob(_Strict):

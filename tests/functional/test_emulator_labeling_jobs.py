@@ -766,6 +766,14 @@ def in_process() -> Iterator[None]:
         ({"at": datetime(2026, 1, 5, 9, 0)}, "timezone-aware"),  # noqa: DTZ001 - the naive time is the point
         ({"failure_reason": "x" * 1025}, "'failureReason' .* length less than or equal to 1024"),
         ({"output_uri": "/tmp/out.manifest"}, "'labelingJobOutput.outputDatasetS3Uri' .* pattern"),
+        # What CreateLabelingJob would refuse (HumanTaskConfig.WorkteamArn, the input's manifest or SNS topic).
+        ({"workteam_arn": "team"}, "Value 'team' at 'humanTaskConfig.workteamArn' .* pattern"),
+        (
+            {"workteam_arn": "arn:aws:sagemaker:us-east-1:123456789012:workteam/" + "x" * 250},
+            "'humanTaskConfig.workteamArn' .* length less than or equal to 256",
+        ),
+        ({"input_manifest_uri": "input.manifest"}, "'inputConfig.dataSource.s3DataSource.manifestS3Uri' .* pattern"),
+        ({"sns_topic_arn": "labels"}, "'inputConfig.dataSource.snsDataSource.snsTopicArn' .* pattern"),
     ],
 )
 def test_put_refuses_what_sagemaker_could_not_hold(fields: dict[str, Any], error: str) -> None:

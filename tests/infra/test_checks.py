@@ -115,6 +115,19 @@ def test_a_bad_setting_stops_the_app_with_the_keys_message(monkeypatch: pytest.M
     )
 
 
+def test_a_setting_passed_as_its_own_context_key_stops_the_app_naming_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # What `cdk synth -c gtwatch.schedule_minutes=10` adds to cdk.json's context.
+    monkeypatch.delenv("CDK_CONTEXT_JSON", raising=False)
+    monkeypatch.setenv("CDK_OUTDIR", str(tmp_path))
+    context = {"gtwatch": {"schedule_minutes": 5}, "gtwatch.schedule_minutes": "10", **NO_BUNDLING}
+    monkeypatch.setattr(gtwatch_app, "cdk_json_context", lambda: context)
+    with pytest.raises(SystemExit) as stopped:
+        gtwatch_app.main()
+    assert str(stopped.value).startswith("gtwatch: gtwatch.schedule_minutes: not read: the settings are the one")
+
+
 def test_a_cdk_json_that_is_not_json_stops_the_app_with_one_line(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

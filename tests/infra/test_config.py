@@ -159,6 +159,10 @@ BAD_VALUES: list[tuple[dict[str, Any], str]] = [
         "gtwatch.regions[1]: 'Frankfurt' is not a region name like us-east-1",
     ),
     ({"regions": ["eu-west-1", "eu-west-1"]}, "gtwatch.regions: 'eu-west-1' is listed twice"),
+    (
+        {"regions": ["us-east-1", "us-east-7"]},
+        "gtwatch.regions[1]: 'us-east-7' is not a region where SageMaker runs (as botocore ",
+    ),
     ({"log_level": "TRACE"}, "gtwatch.log_level: 'TRACE' is not one of DEBUG, INFO, WARNING, ERROR"),
     (
         {"alarm_email_addresses": ["oncall"]},
@@ -440,3 +444,27 @@ def test_a_digest_slack_channel_that_does_not_fit_the_mode_is_refused(raw: dict[
         parse_config(raw)
     assert message in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_regions_in_any_partition_where_sagemaker_runs_are_accepted() -> None:
+    regions = ("us-east-1", "eu-central-1", "ap-southeast-2", "cn-north-1", "us-gov-west-1")
+    assert parse_config({"regions": list(regions)}).regions == regions
+
+
+def test_a_setting_passed_as_a_context_key_of_its_own_is_refused_naming_it() -> None:
+    from aws_cdk import App
+
+    # What `cdk synth -c gtwatch.schedule_minutes=10` hands the app: a string under a key of its own.
+    app = App(context={"gtwatch": {"schedule_minutes": 5}, "gtwatch.schedule_minutes": "10"})
+    with pytest.raises(ConfigError) as raised:
+        load_config(app)
+    assert str(raised.value).startswith(
+        "gtwatch.schedule_minutes: not read: the settings are the one context value gtwatch; set it in cdk.json"
+    )
+
+
+def test_context_keys_that_are_not_gtwatch_settings_are_left_to_the_cdk() -> None:
+    from aws_cdk import App
+
+    app = App(context={"gtwatch": {"schedule_minutes": 30}, "@aws-cdk/core:checkSecretUsage": True, "gtwatchx": 1})
+    assert load_config(app).schedule_minutes == 30

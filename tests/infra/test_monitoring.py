@@ -4,6 +4,8 @@ topic; a dashboard only when configured."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -296,3 +298,15 @@ def test_a_configured_dashboard_adds_no_metric_of_its_own(custom: Template) -> N
     body = dashboard(custom)
     shown = {m[1] for w in body["widgets"] for m in w["properties"].get("metrics", []) if not m[0].startswith("AWS/")}
     assert shown == {"PollSucceeded", "PublishFailures", "JobErrors", "OutboxOldestAgeSeconds"}
+
+
+def test_the_readmes_status_sample_shows_the_stacks_alarms_by_their_names(default: Template) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    sample = re.search(r"^Alarms: (\d+), \d+ in ALARM\n((?:  .*\n)+)", readme, re.MULTILINE)
+    assert sample is not None
+    count, lines = sample.groups()
+    shown = [line.split()[1] for line in lines.splitlines()]
+    found = default.find_resources("AWS::CloudWatch::Alarm").values()
+    alarms = sorted(alarm["Properties"]["AlarmName"] for alarm in found)
+    assert shown == alarms
+    assert int(count) == len(alarms)

@@ -3,11 +3,20 @@ SNS and CloudWatch in, and no more."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
+from botocore.client import BaseClient
+from watcher import event_handler, poller_handler
+from watcher.contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.mute import Mute, MuteStore
 
+from gtwatch.sim.emulator import deployment, labeling_jobs
+from gtwatch.sim.emulator.deployment import FakeLambdaContext, Resources
 from tests.infra.queries import (
     DEAD_LETTER_QUEUE,
     EVENT_HANDLER,
@@ -17,6 +26,7 @@ from tests.infra.queries import (
     SLACK_QUEUE,
     STATE_TABLE,
     WATCH_START_HANDLER,
+    actions,
     function_id,
     function_props,
     grants,
@@ -29,13 +39,11 @@ from tests.infra.queries import (
 )
 
 XRAY = (("xray:PutTelemetryRecords", "xray:PutTraceSegments"), "*")
-STATE_ITEMS = (
-    "dynamodb:BatchGetItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-)
+# What watching one job calls on the state table (by key: the job, the region's run record, the job's mute; conditional
+# puts and deletes); nobody calls UpdateItem.
+JOB_ITEMS = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem")
+# The poller also reads listed jobs in batches.
+POLL_ITEMS = ("dynamodb:BatchGetItem", *JOB_ITEMS)
 
 
 def named(template: Template, resource_type: str, props: dict[str, Any] | None = None) -> str:
@@ -48,15 +56,17 @@ def log_grant(template: Template, handler: str) -> tuple[tuple[str, ...], str]:
     return (("logs:CreateLogStream", "logs:PutLogEvents"), f"${{{log_group}.Arn}}")
 
 
-def watcher_grants(template: Template, handler: str, describe_regions: list[str]) -> set[tuple[tuple[str, ...], str]]:
-    """What the poller and the event handler share: state, publish, the key, describe, logs (no X-Ray by default)."""
+def watcher_grants(
+    template: Template, handler: str, describe_regions: list[str], items: tuple[str, ...] = JOB_ITEMS
+) -> set[tuple[tuple[str, ...], str]]:
+    """What the poller and the event handler share: job items, publish, the key, describe, logs (no X-Ray by
+    default)."""
     table = named(template, "AWS::DynamoDB::Table", STATE_TABLE)
     topic = named(template, "AWS::SNS::Topic", {"TopicName": "Gtwatch-notifications"})
     key = named(template, "AWS::KMS::Key")
     return {
         log_grant(template, handler),
-        (STATE_ITEMS, f"${{{table}.Arn}}"),
-        (("dynamodb:Query",), f"${{{table}.Arn}}/index/active"),
+        (items, f"${{{table}.Arn}}"),
         (("sns:Publish",), f"${{{topic}}}"),
         (("kms:Decrypt", "kms:GenerateDataKey"), f"${{{key}.Arn}}"),
         *(
@@ -66,21 +76,24 @@ def watcher_grants(template: Template, handler: str, describe_regions: list[str]
     }
 
 
-def test_poller_may_list_and_describe_jobs_use_its_state_and_publish_nothing_else(default: Template) -> None:
-    assert grants(default, POLLER_HANDLER) == {
-        *watcher_grants(default, POLLER_HANDLER, ["${AWS::Region}"]),
+def poller_grants(template: Template, describe_regions: list[str]) -> set[tuple[tuple[str, ...], str]]:
+    """A run over a region adds batch reads of listed jobs, a Query of the `active` index and listing jobs."""
+    table = named(template, "AWS::DynamoDB::Table", STATE_TABLE)
+    return {
+        *watcher_grants(template, POLLER_HANDLER, describe_regions, items=POLL_ITEMS),
+        (("dynamodb:Query",), f"${{{table}.Arn}}/index/active"),
         # ListLabelingJobs supports no resource type; DescribeLabelingJob does, so it is kept to labeling jobs.
         (("sagemaker:ListLabelingJobs",), "*"),
     }
 
 
+def test_poller_may_list_and_describe_jobs_use_its_state_and_publish_nothing_else(default: Template) -> None:
+    assert grants(default, POLLER_HANDLER) == poller_grants(default, ["${AWS::Region}"])
+
+
 def test_poller_may_describe_labeling_jobs_in_each_configured_region(custom: Template) -> None:
     # The custom configuration turns tracing on, which adds X-Ray's two actions.
-    assert grants(custom, POLLER_HANDLER) == {
-        *watcher_grants(custom, POLLER_HANDLER, ["us-east-1", "eu-west-1"]),
-        (("sagemaker:ListLabelingJobs",), "*"),
-        XRAY,
-    }
+    assert grants(custom, POLLER_HANDLER) == {*poller_grants(custom, ["us-east-1", "eu-west-1"]), XRAY}
 
 
 @pytest.mark.parametrize("handler", HANDLERS)
@@ -90,11 +103,75 @@ def test_x_ray_is_allowed_only_when_tracing_is_on(default: Template, custom: Tem
 
 
 @pytest.mark.parametrize("template_name", ["default", "custom"])
-def test_event_handler_may_do_what_the_poller_does_but_list(request: pytest.FixtureRequest, template_name: str) -> None:
+def test_event_handler_may_watch_the_one_job_an_event_names_and_no_more(
+    request: pytest.FixtureRequest, template_name: str
+) -> None:
     template: Template = request.getfixturevalue(template_name)
-    # Events reach the stack's region only, so it describes jobs there only, whatever the watched regions.
+    # Events reach the stack's region only, so it describes jobs there only, whatever the watched regions. It watches
+    # the one job an event names, by key: no index Query, no BatchGetItem, and (as nothing does) no UpdateItem.
     expected = watcher_grants(template, EVENT_HANDLER, ["${AWS::Region}"])
     assert grants(template, EVENT_HANDLER) - {XRAY} == expected
+    for granted, _ in grants(template, EVENT_HANDLER):
+        assert not {"dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"} & set(granted)
+
+
+# --- what the code calls, against what its role allows ---------------------------------------------------------
+
+
+@contextmanager
+def calls_made(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every AWS call made in the block, as the IAM action it needs (service:Operation)."""
+    calls: list[str] = []
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]  # private: where every client call passes
+
+    def recording(client: BaseClient, operation: str, parameters: dict[str, Any]) -> Any:
+        calls.append(f"{client.meta.service_model.signing_name}:{operation}")
+        return original(client, operation, parameters)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(BaseClient, "_make_api_call", recording)
+        yield calls
+
+
+def allowed(template: Template, handler: str) -> set[str]:
+    return {action for granted, _ in grants(template, handler) for action in granted}
+
+
+def test_the_poller_and_the_event_handler_make_only_calls_their_roles_allow(
+    default: Template, deploy: Callable[..., Resources], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a watched job, muted for stalls (so that both read mutes), that completes after the baseline
+    resources = deploy()
+    now = datetime.now(UTC)
+    arn = labeling_jobs.put_labeling_job(
+        region=deployment.REGION,
+        name="cats",
+        status="InProgress",
+        counters={"Unlabeled": 5},
+        at=now - timedelta(hours=1),
+    )
+    MuteStore(deployment.client("dynamodb"), resources.table_name).put(
+        Mute(region=deployment.REGION, name="cats", until=now + timedelta(hours=4), events=frozenset({"stalled"}))
+    )
+    with calls_made(monkeypatch) as poller_calls:
+        poller_handler.lambda_handler({}, FakeLambdaContext("gtwatch-poller"))
+    labeling_jobs.update_labeling_job(
+        region=deployment.REGION, name="cats", at=datetime.now(UTC), status="Completed", counters={"Unlabeled": 0}
+    )
+    event = {"source": STATE_CHANGE_SOURCE, "detail-type": STATE_CHANGE_DETAIL_TYPE, "resources": [arn], "detail": {}}
+
+    # When the event handler announces it, and the poller runs again
+    with calls_made(monkeypatch) as event_calls:
+        report = event_handler.lambda_handler(event, FakeLambdaContext("gtwatch-events"))
+    with calls_made(monkeypatch) as more_poller_calls:
+        poller_handler.lambda_handler({}, FakeLambdaContext("gtwatch-poller"))
+
+    # Then each made only calls its role allows
+    assert report["published"], report
+    assert set(event_calls) <= allowed(default, EVENT_HANDLER), event_calls
+    assert "dynamodb:PutItem" in event_calls and "sns:Publish" in event_calls
+    assert set(poller_calls + more_poller_calls) <= allowed(default, POLLER_HANDLER), poller_calls
+    assert "dynamodb:Query" in poller_calls
 
 
 def slack_notifier_grants(template: Template) -> set[tuple[tuple[str, ...], str]]:
@@ -108,15 +185,10 @@ def slack_notifier_grants(template: Template) -> set[tuple[tuple[str, ...], str]
         log_grant(template, SLACK_HANDLER),
         # Its ledgers in the state table, and no job's state: read and conditionally write slack# items.
         (("dynamodb:GetItem", "dynamodb:PutItem"), f"${{{table}.Arn}} when {ledgers}"),
-        # The event source mapping's reads of the queue; ChangeMessageVisibility is also the notifier's back-off.
+        # The event source mapping's calls on the queue (Receive, Delete, GetQueueAttributes), the notifier's own
+        # deletes and its back-off (ChangeMessageVisibility); not GetQueueUrl, which nothing calls.
         (
-            (
-                "sqs:ChangeMessageVisibility",
-                "sqs:DeleteMessage",
-                "sqs:GetQueueAttributes",
-                "sqs:GetQueueUrl",
-                "sqs:ReceiveMessage",
-            ),
+            ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"),
             f"${{{queue}.Arn}}",
         ),
         # What Slack rejects for good, the notifier dead-letters itself.
@@ -146,6 +218,34 @@ def test_slack_notifier_may_read_a_configured_secret_by_its_name(custom: Templat
     reads = {resource for acts, resource in grants(custom, SLACK_HANDLER) if "secretsmanager:GetSecretValue" in acts}
     # Secrets Manager ends a secret's ARN with "-" and six random characters.
     assert reads == {rendered_arn("secretsmanager", "secret:team/gtwatch-slack-??????")}
+
+
+@pytest.mark.parametrize("template_name", ["default", "custom", "app", "digest"])
+def test_no_role_may_make_the_calls_no_code_makes(request: pytest.FixtureRequest, template_name: str) -> None:
+    template: Template = request.getfixturevalue(template_name)
+    policies = template.find_resources("AWS::IAM::Policy").values()
+    granted = {
+        action
+        for policy in policies
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in actions(statement)
+    }
+    assert "dynamodb:PutItem" in granted
+    # Every write is a conditional PutItem; nothing scans; the notifier has its queue's URL in its environment.
+    assert not granted & {"dynamodb:UpdateItem", "sqs:GetQueueUrl", "dynamodb:Scan"}
+
+
+def test_the_slack_queue_trigger_keeps_the_logical_id_of_earlier_releases(default: Template) -> None:
+    # A new id would make CloudFormation create a second mapping of the queue to the notifier before deleting the
+    # first, which Lambda refuses (ResourceConflictException): the upgrade would fail.
+    mappings = default.find_resources("AWS::Lambda::EventSourceMapping")
+    assert list(mappings) == [
+        "NotificationsSlackNotifierFunctionSqsEventSourceGtwatchNotificationsSlackQueue2821E602673F7FAD"
+    ]
+    properties = next(iter(mappings.values()))["Properties"]
+    assert properties["BatchSize"] == 1
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["ScalingConfig"] == {"MaximumConcurrency": 2}
 
 
 @pytest.mark.parametrize("template_name", ["default", "custom", "app"])

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import tomllib
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,8 +72,10 @@ def test_state_table_is_keyed_by_pk_with_an_active_index_ttl_and_point_in_time_r
         }
     ]
     assert {"AttributeName": "active_region", "AttributeType": "S"} in props["AttributeDefinitions"]
-    # Losing the state would resend old news; the table outlives the stack.
+    # Kept when the stack is deleted (a deletion by mistake loses no state), and unnamed: a new stack makes a new
+    # table instead of failing on the kept one's name (docs/deploy.md, Uninstalling).
     assert table["DeletionPolicy"] == "Retain"
+    assert "TableName" not in props
 
 
 def test_state_table_is_encrypted_with_the_key(default: Template) -> None:
@@ -582,3 +587,13 @@ def test_the_default_stack_has_44_resources(default: Template, app: Template) ->
     assert len(default.to_json()["Resources"]) == 44
     # App mode swaps the webhook secret for the bot token secret.
     assert len(app.to_json()["Resources"]) == 44
+
+
+def test_the_template_says_which_gtwatch_release_it_is(default: Template) -> None:
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
+    version = pyproject["project"]["version"]
+    # The installed metadata is what the stack reads; an install older than pyproject.toml would misname the release.
+    assert metadata.version("gtwatch") == version, "reinstall gtwatch (make .venv/bin/gtwatch)"
+    assert default.to_json()["Description"] == (
+        f"gtwatch {version} — watches SageMaker Ground Truth labeling jobs and tells Slack and email"
+    )

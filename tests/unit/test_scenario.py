@@ -17,6 +17,8 @@ from gtwatch.sim.scenario import (
     ALL_EVENTS,
     FAILURE_REASON_MAX_LENGTH,
     S3_URI_MAX_LENGTH,
+    WORKTEAM_ARN_MAX_LENGTH,
+    WORKTEAM_ARN_PATTERN,
     ScenarioError,
     SlackRoute,
     load,
@@ -147,6 +149,27 @@ def test_the_limits_are_sagemakers() -> None:
 
     assert model.shape_for("FailureReason").metadata["max"] == FAILURE_REASON_MAX_LENGTH
     assert model.shape_for("S3Uri").metadata["max"] == S3_URI_MAX_LENGTH
+    assert model.shape_for("WorkteamArn").metadata["max"] == WORKTEAM_ARN_MAX_LENGTH
+    assert model.shape_for("WorkteamArn").metadata["pattern"] == WORKTEAM_ARN_PATTERN
+
+
+@pytest.mark.parametrize(
+    "workteam_arn",
+    [
+        "team",
+        "arn:aws:sagemaker:us-east-1:123456789012:labeling-job/cats",
+        "arn:aws:sagemaker:us-east-1:12345:workteam/private-crowd/team",
+        "arn:aws:sagemaker:us-east-1:123456789012:workteam/" + "x" * 207,
+    ],
+)
+def test_a_workteam_arn_sagemaker_would_refuse_is_refused(workteam_arn: str) -> None:
+    assert refusal(scenario(create(0, workteam_arn=workteam_arn))).startswith(
+        f"steps[0].create.workteam_arn: {workteam_arn!r} is not a work team ARN SageMaker takes"
+    )
+
+
+def test_a_workteam_arn_of_the_longest_kind_is_accepted() -> None:
+    parse(scenario(create(0, workteam_arn="arn:aws:sagemaker:us-east-1:123456789012:workteam/" + "x" * 206)))
 
 
 def test_an_output_that_is_an_s3_uri_is_accepted() -> None:
@@ -219,6 +242,18 @@ def test_the_replay_command_exits_2_naming_the_step(tmp_path: Path, capsys: pyte
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "steps[1].update.name: 'nope' is not a job created by an earlier step" in captured.err
+
+
+def test_the_replay_command_exits_2_naming_a_workteam_sagemaker_would_refuse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "team.json"
+    path.write_text(json.dumps(scenario(create(0, workteam_arn="team"))))
+
+    assert main(["replay", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "steps[0].create.workteam_arn: 'team' is not a work team ARN SageMaker takes" in captured.err
 
 
 # --- Version 2 fields -----------------------------------------------------------------------------------

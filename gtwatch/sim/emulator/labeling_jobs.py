@@ -49,6 +49,7 @@ __all__ = [
     "set_clock",
     "shape_errors",
     "update_labeling_job",
+    "validation_message",
 ]
 
 # The extension reaches into moto internals (response dispatch, backend reset, the JSON serializer),
@@ -347,14 +348,15 @@ def request_errors(operation: str, body: bytes) -> list[str]:
     return shape_errors(input_shape, request, "") if input_shape is not None else []
 
 
+def validation_message(errors: list[str]) -> str:
+    """A ValidationException's message, in the service's words."""
+    noun = "error" if len(errors) == 1 else "errors"
+    return f"{len(errors)} validation {noun} detected: {'; '.join(errors)}"
+
+
 def _raise_validation(errors: list[str]) -> None:
     if errors:
-        noun = "error" if len(errors) == 1 else "errors"
-        raise AWSValidationException(f"{len(errors)} validation {noun} detected: {'; '.join(errors)}")
-
-
-def _name_errors(name: str) -> list[str]:
-    return shape_errors(service_model().shape_for("LabelingJobName"), name, "labelingJobName")
+        raise AWSValidationException(validation_message(errors))
 
 
 def _job_value_errors(failure_reason: str | None, output_uri: str | None) -> list[str]:
@@ -740,18 +742,38 @@ def put_labeling_job(
     Counters not given are 0. The job gets plausible values for the request members the watcher
     does not read (role, output path, task configuration), so that DescribeLabelingJob is complete.
     """
-    if errors := _name_errors(name) + _job_value_errors(failure_reason, output_uri):
-        raise ValueError("; ".join(errors))
     _check_status(status)
     created = _as_service_time(at, "at")
     backend = labeling_job_backend(account_id, region)
-    arn = _arn(backend, name)
     bucket = f"s3://gtwatch-emulator-{account_id}-{region}/{name}"
     data_source: dict[str, Any] = {}
     if input_manifest_uri is not None or sns_topic_arn is None:
         data_source["S3DataSource"] = {"ManifestS3Uri": input_manifest_uri or f"{bucket}/input.manifest"}
     if sns_topic_arn is not None:
         data_source["SnsDataSource"] = {"SnsTopicArn": sns_topic_arn}
+    spec: dict[str, Any] = {
+        "LabelAttributeName": name,
+        "InputConfig": {"DataSource": data_source},
+        "OutputConfig": {"S3OutputPath": f"{bucket}/output/"},
+        "RoleArn": f"arn:{get_partition(region)}:iam::{account_id}:role/gtwatch-emulator-labeling",
+        "HumanTaskConfig": {
+            "WorkteamArn": workteam_arn
+            or f"arn:{get_partition(region)}:sagemaker:{region}:{account_id}:workteam/private-crowd/gtwatch",
+            "UiConfig": {"UiTemplateS3Uri": f"{bucket}/template.liquid"},
+            "TaskTitle": name,
+            "TaskDescription": f"Emulated labeling job {name}",
+            "NumberOfHumanWorkersPerDataObject": 1,
+            "TaskTimeLimitInSeconds": 300,
+        },
+    }
+    # The job as a CreateLabelingJob request would have made it: what SageMaker refuses there (a work team that is
+    # not a work team ARN, a manifest that is not an S3 URI ...) cannot become a job here either.
+    request_shape = service_model().operation_model("CreateLabelingJob").input_shape
+    assert request_shape is not None
+    errors = shape_errors(request_shape, {"LabelingJobName": name, **spec}, "")
+    if errors := errors + _job_value_errors(failure_reason, output_uri):
+        raise ValueError(validation_message(errors))
+    arn = _arn(backend, name)
     job = LabelingJob(
         name=name,
         arn=arn,
@@ -759,21 +781,7 @@ def put_labeling_job(
         counters=_counters(counters, dict.fromkeys(LABEL_COUNTER_FIELDS, 0)),
         creation_time=created,
         last_modified_time=created,
-        spec={
-            "LabelAttributeName": name,
-            "InputConfig": {"DataSource": data_source},
-            "OutputConfig": {"S3OutputPath": f"{bucket}/output/"},
-            "RoleArn": f"arn:{get_partition(region)}:iam::{account_id}:role/gtwatch-emulator-labeling",
-            "HumanTaskConfig": {
-                "WorkteamArn": workteam_arn
-                or f"arn:{get_partition(region)}:sagemaker:{region}:{account_id}:workteam/private-crowd/gtwatch",
-                "UiConfig": {"UiTemplateS3Uri": f"{bucket}/template.liquid"},
-                "TaskTitle": name,
-                "TaskDescription": f"Emulated labeling job {name}",
-                "NumberOfHumanWorkersPerDataObject": 1,
-                "TaskTimeLimitInSeconds": 300,
-            },
-        },
+        spec=spec,
         failure_reason=failure_reason,
         output={"OutputDatasetS3Uri": output_uri} if output_uri is not None else {},
     )
