@@ -143,3 +143,18 @@ def test_the_shared_app_threads_scenario_keeps_the_contract():
     completed = next(n for n in slack_lines(lines) if n["type"] == "completed" and n["action"] == "reply")
     assert 170 <= completed["minute"] <= 200
     assert result.dead_letters == 0
+
+
+def test_two_routes_to_one_channel_are_refused_before_the_replay_starts(tmp_path, capsys):
+    from gtwatch.cli import main
+
+    raw = json.loads((DATA / "v2-app-threads.json").read_text(encoding="utf-8"))
+    oncall = {"channel": "#ml-oncall", "events": ["stalled"], "mention": "<!here>"}
+    raw["config"]["slack"]["routes"].append(oncall)  # #ml-oncall is routes[1]'s already
+    path = tmp_path / "two-routes-one-channel.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+
+    assert main(["replay", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "config.slack.routes[2].channel: '#ml-oncall' is already config.slack.routes[1]'s" in captured.err
