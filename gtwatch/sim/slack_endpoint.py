@@ -218,17 +218,33 @@ class SlackEndpoint:
         with self._lock:
             return list(self._actions)
 
-    def add_channel(self, name: str, id: str | None = None, member: bool = True) -> str:
-        """Adds a channel ("#labeling" or "labeling") to the workspace and returns its ID."""
+    def add_channel(self, name: str | None = None, id: str | None = None, member: bool = True) -> str:
+        """Adds a channel ("#labeling" or "labeling") to the workspace and returns its ID. Without a name it gets
+        one no other channel has (Slack's channels always have one); without an ID, a new one."""
         with self._lock:
-            key = _channel_name(name)
-            if key in {channel.name for channel in self._channels.values()}:
+            names = {channel.name for channel in self._channels.values()}
+            key = _channel_name(name) if name is not None else _unused_name(names)
+            if key in names:
                 raise ValueError(f"channel {name!r} exists already")
             channel_id = id or f"C0SIM{len(self._channels) + 1:05d}"
             if channel_id in self._channels:
                 raise ValueError(f"channel ID {channel_id!r} exists already")
             self._channels[channel_id] = _Channel(id=channel_id, name=key, member=member)
             return channel_id
+
+    def add_route_channel(self, channel: str, member: bool = True) -> str:
+        """Adds the channel a route names, as Slack would have it: `#name` is a channel of that name, an ID
+        (C0123ABCD) a channel with that ID (and a name of its own). Returns its ID; a channel added already is kept."""
+        with self._lock:
+            if channel in self._channels:
+                return channel
+            if channel.startswith("#"):
+                existing = next((c for c in self._channels.values() if c.name == channel.removeprefix("#")), None)
+                if existing is not None:
+                    return existing.id
+        if channel.startswith("#"):
+            return self.add_channel(channel, member=member)
+        return self.add_channel(id=channel, member=member)
 
     def set_member(self, channel: str, member: bool) -> None:
         """The bot joins (True) or leaves (False) the channel, given by name or ID."""
@@ -447,7 +463,8 @@ class SlackEndpoint:
         if value in self._channels:
             return self._channels[value]
         if by_name:  # chat.postMessage takes a channel's name too; the other methods need its ID
-            key = _channel_name(value)
+            # As Slack spells it: names are lowercase, so an ID (C0123ABCD) is never taken for a channel's name.
+            key = value.removeprefix("#")
             for channel in self._channels.values():
                 if channel.name == key:
                     return channel
@@ -505,6 +522,13 @@ class SlackEndpoint:
 
 def _channel_name(name: str) -> str:
     return name.removeprefix("#").lower()
+
+
+def _unused_name(names: set[str]) -> str:
+    number = len(names) + 1
+    while f"channel-{number}" in names:
+        number += 1
+    return f"channel-{number}"
 
 
 def _content(args: dict[str, Any]) -> tuple[str | None, list[Any] | None, dict[str, Any] | None]:

@@ -414,3 +414,20 @@ def test_lost_response_is_a_failure_mode_and_unknown_modes_are_refused(slack: Sl
     assert "lost_response" in FAILURE_MODES
     with pytest.raises(ValueError, match="mode"):
         slack.fail_next("exploded")  # type: ignore[arg-type]
+
+
+def test_a_channel_a_route_names_by_id_is_reached_by_that_id_only(slack: SlackEndpoint) -> None:
+    # A workspace where another channel happens to be named like the ID in lower case.
+    slack.add_channel("#c0oncall01")
+    oncall = slack.add_route_channel("C0ONCALL01")
+    client = web(slack)
+
+    posted = client.chat_postMessage(channel="C0ONCALL01", text="to the id")
+
+    assert oncall == "C0ONCALL01" and posted["channel"] == "C0ONCALL01"
+    assert texts(slack.messages("C0ONCALL01")) == ["to the id"] and slack.messages("#c0oncall01") == []
+    listed = {c["id"]: c["name"] for c in client.conversations_list()["channels"]}
+    assert listed["C0ONCALL01"] not in ("c0oncall01", "C0ONCALL01")  # a name of its own, as every channel has
+    assert slack.add_route_channel("#labeling") == "C0LABEL001" and slack.add_route_channel("C0ONCALL01") == oncall
+    assert refusal(lambda: client.chat_postMessage(channel="C0NOWHERE1", text="x")) == (200, "channel_not_found")
+    assert refusal(lambda: client.chat_postMessage(channel="#C0ONCALL01", text="x")) == (200, "channel_not_found")

@@ -158,3 +158,20 @@ def test_two_routes_to_one_channel_are_refused_before_the_replay_starts(tmp_path
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "config.slack.routes[2].channel: '#ml-oncall' is already config.slack.routes[1]'s" in captured.err
+
+
+def test_a_route_that_names_its_channel_by_id_prints_and_threads_under_that_id(tmp_path):
+    raw = json.loads((DATA / "v2-app-threads.json").read_text(encoding="utf-8"))
+    for route in raw["config"]["slack"]["routes"]:
+        if route["channel"] == "#ml-oncall":
+            route["channel"] = "C0ONCALL01"  # Slack takes a channel's ID wherever it takes its name
+    path = tmp_path / "app-channel-id.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+
+    result = replay.run(scenario.load(path), slack_timeout_seconds=SLACK_TIMEOUT)
+    lines = result.notifications
+
+    check_app_mode(lines, routes_of(raw["config"]))
+    assert {n["destination"] for n in slack_lines(lines)} == {"#labeling", "C0ONCALL01"}
+    assert thread(lines, "C0ONCALL01", "dogs-v2") == [("post", "failed")]
+    assert thread(lines, "#labeling", "dogs-v2") == [("post", "failed")]
