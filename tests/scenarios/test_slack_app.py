@@ -4,6 +4,7 @@ routes and mentions, order and once-per-destination through Slack's faults, and 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +176,19 @@ def test_a_route_that_names_its_channel_by_id_prints_and_threads_under_that_id(t
     assert {n["destination"] for n in slack_lines(lines)} == {"#labeling", "C0ONCALL01"}
     assert thread(lines, "C0ONCALL01", "dogs-v2") == [("post", "failed")]
     assert thread(lines, "#labeling", "dogs-v2") == [("post", "failed")]
+
+
+def test_two_jobs_with_35_notifications_queued_in_a_6_hour_outage_drain_within_30_minutes():
+    lines, result = run("app-slack-outage-backlog.json")
+    raw = json.loads((DATA / "app-slack-outage-backlog.json").read_text(encoding="utf-8"))
+    (start, until) = next((s["at_minute"], s["fault"]["until_minute"]) for s in raw["steps"] if "fault" in s)
+    assert until - start == 360
+
+    times = decided(lines)
+    queued = Counter(n["job"] for n in lines if n["channel"] == "email" and start <= n["minute"] < until)
+    assert queued == {"prod-cats": 35, "dev-dogs": 35}
+    delivered = [n for n in slack_lines(lines) if n["action"] != "update" and start <= times[n["id"]] < until]
+    assert len(delivered) == 70
+    # Each job's thread goes out in its order (checked by run), each message within 30 minutes of Slack's return.
+    assert max(n["minute"] for n in delivered) <= until + 30
+    assert result.dead_letters == 0
