@@ -68,8 +68,10 @@ def add_commands(subparsers: Any) -> None:
         "check",
         help="show the jobs gtwatch would watch and the notifications it would send now (read-only)",
         description="One read-only run of the watcher's logic with your AWS credentials: lists labeling jobs "
-        "(ListLabelingJobs only) and prints what a deployment would watch and announce. Stalls need the "
-        "watcher's own history, so they are not shown.",
+        "(ListLabelingJobs) and prints what a deployment would watch and announce. Stalls need the "
+        "watcher's own history, so they are not shown. In Slack app mode (cdk.json) it also looks up each route's "
+        "mention with the bot token (users.info, usergroups.list), pinging no one, and exits 2 if one would ping "
+        "no one.",
     )
     check_cmd.add_argument(
         "--region",
@@ -244,10 +246,11 @@ def check_slack_mentions(session: boto3.session.Session, local: Loaded, stack_na
     print(f"Slack mentions, looked up with the bot token in {secret_name} (nobody is pinged):", file=out)
     if not checks:
         print("  No route has a mention.", file=out)
-    width = max((len(c.channel) + len(c.mention) for c in checks), default=0) + 2
+    channels = max((len(item.channel) for item in checks), default=0)
+    marks = max((len(item.mention) for item in checks), default=0)
     for item in checks:
-        verdict = "ok" if item.known else "NOT KNOWN"
-        print(f"  {f'{item.channel}  {item.mention}':<{width}}  {verdict}: {item.says}", file=out)
+        verdict = "ok" if item.known else "PINGS NO ONE"
+        print(f"  {item.channel:<{channels}}  {item.mention:<{marks}}  {verdict}: {item.says}", file=out)
     unknown = [item for item in checks if not item.known]
     if unknown:
         named = ", ".join(f"{item.channel} {item.mention}" for item in unknown)

@@ -88,21 +88,19 @@ def _asked(method: str, call: Any) -> Any:
 
 def _user_check(channel: str, mention: str, user_id: str, user: dict[str, Any] | None) -> MentionCheck:
     if user is None:
-        return MentionCheck(channel, mention, False, f"no member {user_id} in this workspace: it would show as text")
+        return MentionCheck(channel, mention, False, f"no member {user_id} in this workspace (it shows as text)")
     name = _printable(str(user.get("name") or user_id))
     if user.get("deleted"):
-        return MentionCheck(channel, mention, False, f"@{name} ({user_id}) is deactivated: it would ping no one")
+        return MentionCheck(channel, mention, False, f"@{name} ({user_id}) is deactivated")
     return MentionCheck(channel, mention, True, f"pings @{name}")
 
 
 def _group_check(channel: str, mention: str, group_id: str, group: dict[str, Any] | None) -> MentionCheck:
     if group is None:
-        return MentionCheck(
-            channel, mention, False, f"no user group {group_id} in this workspace: it would show as text"
-        )
+        return MentionCheck(channel, mention, False, f"no user group {group_id} in this workspace (it shows as text)")
     handle = _printable(str(group.get("handle") or group_id))
     if group.get("date_delete"):
-        return MentionCheck(channel, mention, False, f"user group @{handle} is disabled: it would ping no one")
+        return MentionCheck(channel, mention, False, f"user group @{handle} is disabled")
     return MentionCheck(channel, mention, True, f"pings user group @{handle}")
 
 

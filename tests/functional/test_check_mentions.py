@@ -97,11 +97,11 @@ def test_check_names_each_mention_that_would_ping_no_one(workspace: Workspace) -
     assert workspace.check() == 2
 
     assert workspace.mention_lines() == [
-        "#ml-oncall <!subteam^S0TYPO0001|ml-oncall> NOT KNOWN: no user group S0TYPO0001 in this workspace: it would "
-        "show as text",
-        "#labeling <@U0TYPO0001> NOT KNOWN: no member U0TYPO0001 in this workspace: it would show as text",
-        "#old <@U0GONE0001> NOT KNOWN: @bob (U0GONE0001) is deactivated: it would ping no one",
-        "#older <!subteam^S0OLDTEAM1> NOT KNOWN: user group @old-team is disabled: it would ping no one",
+        "#ml-oncall <!subteam^S0TYPO0001|ml-oncall> PINGS NO ONE: no user group S0TYPO0001 in this workspace (it "
+        "shows as text)",
+        "#labeling <@U0TYPO0001> PINGS NO ONE: no member U0TYPO0001 in this workspace (it shows as text)",
+        "#old <@U0GONE0001> PINGS NO ONE: @bob (U0GONE0001) is deactivated",
+        "#older <!subteam^S0OLDTEAM1> PINGS NO ONE: user group @old-team is disabled",
         "#fine <!subteam^S0ONCALL1> ok: pings user group @ml-oncall",
     ]
     assert workspace.err.getvalue().startswith(
