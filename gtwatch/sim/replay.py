@@ -25,7 +25,7 @@ from moto.sqs.models import sqs_backends
 from watcher import clock, container, deployment_handler, digest_handler, event_handler, poller_handler, slack_handler
 from watcher.contract import SLACK_BATCH_SIZE, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
 from watcher.mute import MuteStore
-from watcher.slack_routes import Route, routes_to_json
+from watcher.slack_routes import parse_routes, routes_to_json
 
 from gtwatch.ops.mute import mute_job
 
@@ -91,9 +91,8 @@ def run(
         # The email subscriptions take the digest when it is configured for email, as in the stack.
         email_events=(*scenario.config.email_events, *(("digest",) if email_digest else ())),
         slack_mode=slack_config.mode,
-        slack_routes_json=routes_to_json(
-            Route(r.channel, frozenset(r.events), r.name_contains, r.mention) for r in slack_config.routes
-        )
+        # The routes as the notifier reads them, through the same parser (scenario.Config checked them with it).
+        slack_routes_json=routes_to_json(parse_routes([route.to_config() for route in slack_config.routes]))
         if slack_config.routes
         else None,
     )
