@@ -100,7 +100,7 @@ def deploy(cold_start: None) -> Iterator[Callable[..., Resources]]:
             app_mode = app_slack is not None
             if app_slack is not None:
                 for route in routes:
-                    app_slack.add_channel(route.channel)
+                    app_slack.add_route_channel(route.channel)
             routing = deployment.Routing(
                 slack_events=slack_events,
                 email_events=email_events,

@@ -1,6 +1,6 @@
 """The Slack app adapter: a bot token and the Web API (chat.postMessage, chat.update, conversations.history and
-conversations.replies) through slack_sdk's WebClient, with Slack's errors sorted into the notifier's three kinds
-(retry later, rejected for good, misconfigured)."""
+conversations.replies; users.info and usergroups.list for `gtwatch check`) through slack_sdk's WebClient, with
+Slack's errors sorted into the notifier's three kinds (retry later, rejected for good, misconfigured)."""
 
 from __future__ import annotations
 
@@ -148,6 +148,19 @@ class SlackApp:
             if not cursor:
                 raise SlackMisconfigured(f"Slack refused conversations.list: channel_not_found ({name})")
 
+    def user(self, user_id: str) -> dict[str, Any] | None:
+        """users.info (scope users:read): the member `user_id` (U… or W…), or None when the workspace has none."""
+        try:
+            return cast(dict[str, Any], self._call("users_info", user=user_id)["user"])
+        except SlackPostError as error:
+            if error.code == "user_not_found":
+                return None
+            raise
+
+    def user_groups(self) -> list[dict[str, Any]]:
+        """usergroups.list (scope usergroups:read): every user group of the workspace, disabled ones included."""
+        return cast(list[dict[str, Any]], self._call("usergroups_list", include_disabled=True).get("usergroups", []))
+
     def _call(self, method: str, **arguments: Any) -> dict[str, Any]:
         from slack_sdk.errors import SlackApiError, SlackRequestError
 
@@ -159,7 +172,9 @@ class SlackApp:
             kind = (
                 SlackRejected if code in REJECTED else SlackMisconfigured if code in MISCONFIGURED else SlackPostError
             )
-            raise kind(f"Slack refused {method.replace('_', '.')}: {code}") from None
+            refused = kind(f"Slack refused {method.replace('_', '.')}: {code}")
+            refused.code = code
+            raise refused from None
         except (OSError, HTTPException, SlackRequestError, ValueError) as error:
             raise SlackPostError(f"Slack did not answer {method.replace('_', '.')}: {type(error).__name__}") from None
         return cast(dict[str, Any], response.data)

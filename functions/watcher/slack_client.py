@@ -30,6 +30,9 @@ class SlackPostError(RuntimeError):
     """Slack did not accept a message, for now: unavailable, rate limited past the budget, no answer. Retried later.
     The text has the status and body, never the webhook URL or a token."""
 
+    # The Web API's error code (user_not_found, missing_scope...), when Slack answered with one.
+    code: str | None = None
+
 
 class SlackRejected(SlackPostError):
     """Slack refused this message as invalid (invalid_blocks, msg_too_long...): sending it again cannot help."""

@@ -34,11 +34,23 @@ logger = Logger(child=True)
 
 # A post's ts is at or after the notification was decided; the margin covers clocks that disagree a little.
 LOOKUP_MARGIN = timedelta(minutes=10)
+# A message waiting for an earlier one of its job comes back this long after that one is offered again (its attempt
+# takes a few seconds), so that after an outage a job's backlog follows its first message within a minute or so.
+WAKE_MARGIN = timedelta(seconds=30)
+# A job whose delivery moved on this recently is draining (or another invocation is at it right now): a message
+# waiting in it looks again this soon, whatever its own count of attempts.
+DRAINING = timedelta(minutes=10)
+DRAINING_WAIT = timedelta(seconds=30)
 
 
 class NotYet(Exception):
     """The notification cannot go out now (an earlier one of its job has not, or another invocation is sending
-    this job's messages, or time is short): try again later."""
+    this job's messages, or time is short): try again later, in `retry_in` when the job's ledger tells (else the
+    caller backs off)."""
+
+    def __init__(self, reason: str, *, retry_in: timedelta | None = None) -> None:
+        super().__init__(reason)
+        self.retry_in = retry_in
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,9 @@ class Attempt:
     now: datetime
     claim_until: datetime
     time_left: Callable[[], bool] = lambda: True
+    # When this notification is offered again if Slack does not take it now (the caller's back-off); recorded in
+    # the ledger, so that the job's later messages come back just after it.
+    retry_at: datetime | None = None
 
 
 DeadLetter = Callable[[Notification, Route, str], None]
@@ -105,9 +120,11 @@ def deliver(
         logger.info("Already delivered", extra={"sequence": notification.sequence})
         return
     if notification.sequence > ledger.delivered + 1:
-        raise NotYet(f"waiting for notification {ledger.delivered + 1} of this job")
+        raise NotYet(
+            f"waiting for notification {ledger.delivered + 1} of this job", retry_in=waiting_time(ledger, attempt.now)
+        )
     if ledger.claimed_by_another(attempt.owner, attempt.now):
-        raise NotYet("another invocation is delivering this job's messages")
+        raise NotYet("another invocation is delivering this job's messages", retry_in=DRAINING_WAIT)
     session = _Session(ledgers, ledger, attempt)
     session.save(session.ledger.claimed(attempt.owner, attempt.claim_until))
     try:
@@ -124,7 +141,9 @@ def deliver(
                     # The watcher sends the held ones again, before this one, when it releases them here.
                     raise NotYet(f"waiting for this job's held notifications to be released to {route.channel}")
                 if not attempt.time_left():
-                    raise NotYet("not enough time left in this invocation for another Slack call")
+                    raise NotYet(
+                        "not enough time left in this invocation for another Slack call", retry_in=DRAINING_WAIT
+                    )
                 try:
                     _deliver_to(notification, route, slack, session)
                     logger.info("Posted to Slack", extra={"destination": route.channel})
@@ -135,10 +154,23 @@ def deliver(
                     )
                     dead_letter(notification, route, str(error))
             session.save(replace(session.ledger, done=session.ledger.done | {route.channel}))
-        session.save(session.ledger.finished(notification.sequence))
-    except BaseException:
-        session.release()
+        session.save(session.ledger.finished(notification.sequence, attempt.now))
+    except BaseException as error:
+        session.release(retry_at=None if isinstance(error, NotYet) else attempt.retry_at)
         raise
+
+
+def waiting_time(ledger: Ledger, now: datetime) -> timedelta | None:
+    """How long a notification waiting for the next one of its job (`ledger.delivered + 1`) should wait, from what
+    the job's ledger says: until just after that one is offered again, or a short while when the job's messages
+    are going out; None when the ledger does not tell (an earlier message not seen yet: the caller backs off)."""
+    if ledger.claim_owner is not None and ledger.claim_until is not None and ledger.claim_until > now:
+        return DRAINING_WAIT
+    if ledger.retry_at is not None and ledger.retry_at > now:
+        return ledger.retry_at - now + WAKE_MARGIN
+    if ledger.advanced_at is not None and now - ledger.advanced_at < DRAINING:
+        return DRAINING_WAIT
+    return None
 
 
 def deliver_redriven(notification: Notification, route: Route, slack: Slack, ledgers: LedgerStore) -> None:
@@ -181,14 +213,15 @@ class _Session:
         try:
             self.ledger = self.store.save(ledger, self.attempt.now)
         except LedgerConflict:
-            raise NotYet("another invocation changed this job's delivery first") from None
+            raise NotYet("another invocation changed this job's delivery first", retry_in=DRAINING_WAIT) from None
 
-    def release(self) -> None:
-        """Give up the claim after a failure, so that the retry need not wait for it to expire (best effort)."""
+    def release(self, *, retry_at: datetime | None) -> None:
+        """Give up the claim after a failure, so that the retry need not wait for it to expire, and record when the
+        notification is offered again (best effort)."""
         if self.ledger.claim_owner == self.attempt.owner:
             try:
                 self.ledger = self.store.save(
-                    replace(self.ledger, claim_owner=None, claim_until=None), self.attempt.now
+                    replace(self.ledger, claim_owner=None, claim_until=None, retry_at=retry_at), self.attempt.now
                 )
             except Exception:
                 logger.warning("Could not release the delivery claim; it expires by itself")
@@ -245,7 +278,8 @@ def _deliver_owed(
             session.save(session.ledger.paid(route.channel, sequence))
         session.save(replace(session.ledger, claim_owner=None, claim_until=None))
     except BaseException:
-        session.release()
+        # An owed post is not the stream's next notification: when that one is offered again stays as it was.
+        session.release(retry_at=session.ledger.retry_at)
         raise
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,9 +49,9 @@ ROUTE_ATTRIBUTE = "gtwatch_route"
 # within 10 minutes (plus Lambda's polling) of Slack's recovery, however long the outage.
 FIRST_RETRY_SECONDS = 60
 LONGEST_RETRY_SECONDS = 600
-# A message waiting for an earlier one of its job is looked at again soon, backing off too (30 s, 1, 2, 4 minutes,
-# then every 5): a chain of a job's messages catches up within minutes of the first going out, and a day-long
-# outage stays far from the queue's receive limit.
+# A message waiting for an earlier one of its job comes back when the job's ledger says that one is next tried, or
+# soon while the job's messages are going out (slack_delivery.waiting_time). When the ledger cannot tell, it backs
+# off too (30 s, 1, 2, 4 minutes, then every 5), so that a day-long outage stays far from the receive limit.
 FIRST_WAITING_SECONDS = 30
 LONGEST_WAITING_SECONDS = 300
 # One Slack call's worst case (attempts of the HTTP timeout plus Retry-After waits): enough time must remain.
@@ -204,6 +205,7 @@ class _Invocation:
                 now=now,
                 claim_until=now + timedelta(seconds=SLACK_FUNCTION_TIMEOUT_SECONDS) + CLAIM_MARGIN,
                 time_left=self.time_left,
+                retry_at=now + timedelta(seconds=retry_delay_seconds(_receives(record))),
             )
             deliver(
                 notification,
@@ -216,7 +218,7 @@ class _Invocation:
             )
         except NotYet as waiting:
             logger.info("Not delivered yet", extra={"reason": str(waiting)})
-            self._retry_later(record, retry_delay_seconds(_receives(record), waiting=True))
+            self._retry_later(record, _waiting_seconds(waiting, record))
             self._note_lag(notification, now, kept)
             raise
         except slack_client.SlackMisconfigured as error:
@@ -286,6 +288,13 @@ class _Invocation:
 
 def _receives(record: SQSRecord) -> int:
     return int(record.attributes.approximate_receive_count or 1)
+
+
+def _waiting_seconds(waiting: NotYet, record: SQSRecord) -> int:
+    """How long a message that cannot go out yet waits: as its job's ledger tells, else its own back-off."""
+    if waiting.retry_in is None:
+        return retry_delay_seconds(_receives(record), waiting=True)
+    return max(1, math.ceil(waiting.retry_in.total_seconds()))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -9,7 +9,10 @@ One item per stream (`slack#<stream>` in the state table), written only with a c
 - `owed`: per destination, the notifications already handled elsewhere that quiet hours still hold there (shown
   when the watcher sends them again: at the window's end, or with later news that reaches that destination), and
   `owed_started`: the ones (`channel#sequence`) whose post there was started;
-- a claim (`claim_owner` until `claim_until`) so that two notifier invocations never post the same message.
+- a claim (`claim_owner` until `claim_until`) so that two notifier invocations never post the same message;
+- `retry_at`: when the next notification will be offered again after its last attempt failed (Slack down), and
+  `advanced_at`: when `delivered` last moved on. A later notification that waits for the next one looks at these to
+  come back just after it, instead of backing off blindly.
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ class Ledger:
     owed_started: frozenset[str] = frozenset()
     claim_owner: str | None = None
     claim_until: datetime | None = None
+    retry_at: datetime | None = None
+    advanced_at: datetime | None = None
     version: int = 0
 
     def claimed_by_another(self, owner: str, now: datetime) -> bool:
@@ -66,10 +71,17 @@ class Ledger:
     def claimed(self, owner: str, until: datetime) -> Ledger:
         return replace(self, claim_owner=owner, claim_until=until)
 
-    def finished(self, sequence: int) -> Ledger:
-        """Every destination of `sequence` handled: the stream moves on, and the claim is given up."""
+    def finished(self, sequence: int, at: datetime) -> Ledger:
+        """Every destination of `sequence` handled (at `at`): the stream moves on, and the claim is given up."""
         return replace(
-            self, delivered=sequence, done=frozenset(), started=frozenset(), claim_owner=None, claim_until=None
+            self,
+            delivered=sequence,
+            done=frozenset(),
+            started=frozenset(),
+            claim_owner=None,
+            claim_until=None,
+            retry_at=None,
+            advanced_at=at,
         )
 
     def owing(self, channel: str, sequence: int) -> Ledger:
@@ -115,6 +127,8 @@ class LedgerStore:
             owed_started=frozenset(item.get("owed_started", ())),
             claim_owner=item.get("claim_owner"),
             claim_until=from_iso(item["claim_until"]) if item.get("claim_until") else None,
+            retry_at=from_iso(item["retry_at"]) if item.get("retry_at") else None,
+            advanced_at=from_iso(item["advanced_at"]) if item.get("advanced_at") else None,
             version=int(item["version"]),
         )
 
@@ -134,6 +148,8 @@ class LedgerStore:
             "owed_started": sorted(saved.owed_started) or None,
             "claim_owner": saved.claim_owner,
             "claim_until": to_iso(saved.claim_until) if saved.claim_until else None,
+            "retry_at": to_iso(saved.retry_at) if saved.retry_at else None,
+            "advanced_at": to_iso(saved.advanced_at) if saved.advanced_at else None,
             "version": saved.version,
             TTL_ATTRIBUTE: int((now + LEDGER_RETENTION).timestamp()),
         }

@@ -1,7 +1,8 @@
 """`gtwatch check` and `gtwatch test-notify`: the watcher against a real account, with your own AWS credentials.
 
 `check` is one read-only look with the watcher's own logic: which labeling jobs a deployment would watch and which
-notifications it would send now. It calls SageMaker's ListLabelingJobs only; no DynamoDB, SNS or Slack.
+notifications it would send now. It calls SageMaker's ListLabelingJobs; no DynamoDB or SNS. In Slack app mode it also
+looks up each route's mention in the workspace with the bot's token (mentions.py), pinging no one.
 `test-notify` publishes one clearly marked test notification through a deployed topic, so Slack (the webhook's channel,
 or in app mode every route's channel) and every confirmed email subscription show it (test notifications pass every
 channel's filter and every route).
@@ -40,14 +41,15 @@ from watcher.model import (
 )
 from watcher.publisher import publish
 from watcher.sagemaker_jobs import list_jobs
+from watcher.slack_routes import parse_routes
 
-from . import common
+from . import common, mentions
 
 # OpsError and run_guarded are re-exported: other commands imported them from here before the split.
 from .common import OpsError as OpsError
 from .common import default_region, known_region, resolve_region
 from .common import run_guarded as run_guarded
-from .config import load_local_config
+from .config import Loaded, load_local_config
 from .stack import read_stack
 
 if TYPE_CHECKING:
@@ -67,8 +69,10 @@ def add_commands(subparsers: Any) -> None:
         "check",
         help="show the jobs gtwatch would watch and the notifications it would send now (read-only)",
         description="One read-only run of the watcher's logic with your AWS credentials: lists labeling jobs "
-        "(ListLabelingJobs only) and prints what a deployment would watch and announce. Stalls need the "
-        "watcher's own history, so they are not shown.",
+        "(ListLabelingJobs) and prints what a deployment would watch and announce. Stalls need the "
+        "watcher's own history, so they are not shown. In Slack app mode (cdk.json) it also looks up each route's "
+        "mention with the bot token (users.info, usergroups.list), pinging no one, and exits 2 if one would ping "
+        "no one.",
     )
     check_cmd.add_argument(
         "--region",
@@ -87,6 +91,11 @@ def add_commands(subparsers: Any) -> None:
         default=DEFAULT_SINCE_HOURS,
         help="show jobs that finished in this many past hours, with the message a running deployment sent "
         f"(default: {DEFAULT_SINCE_HOURS:g})",
+    )
+    check_cmd.add_argument(
+        "--stack-name",
+        help="in Slack app mode, the stack whose bot token secret looks up the routes' mentions "
+        "(default: cdk.json's stack_name; not needed when cdk.json names token_secret_name)",
     )
     check_cmd.set_defaults(func=run_check)
 
@@ -240,8 +249,39 @@ def run_check(args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextIO
         print_check(report, name_contains=name_contains, out=out)
         if local.path is not None and (not args.regions or args.name_contains is None):
             print(f"(Regions and name filter not given as flags come from {local.path}.)", file=out)
+        if local.config.slack.mode == "app":
+            check_slack_mentions(session, local, stack_name_or_default(args.stack_name), out=out)
 
     return run_guarded(command, err)
+
+
+def check_slack_mentions(session: boto3.session.Session, local: Loaded, stack_name: str, *, out: TextIO) -> None:
+    """Each route's mention (cdk.json's routes) looked up with the bot token; OpsError if one would ping no one or
+    none could be looked up."""
+    slack = local.config.slack
+    try:
+        routes = parse_routes(slack.routes, where=f"{local.path}: context.gtwatch.slack.routes")
+    except ValueError as error:
+        raise OpsError(str(error)) from None
+    region = default_region(session)
+    secret_name = mentions.bot_token_secret(session, slack.token_secret_name, stack_name, region)
+    print("", file=out)
+    checks = mentions.check_mentions(routes, mentions.slack_app(session, secret_name, region))
+    print(f"Slack mentions, looked up with the bot token in {secret_name} (nobody is pinged):", file=out)
+    if not checks:
+        print("  No route has a mention.", file=out)
+    channels = max((len(item.channel) for item in checks), default=0)
+    marks = max((len(item.mention) for item in checks), default=0)
+    for item in checks:
+        verdict = "ok" if item.known else "PINGS NO ONE"
+        print(f"  {item.channel:<{channels}}  {item.mention:<{marks}}  {verdict}: {item.says}", file=out)
+    unknown = [item for item in checks if not item.known]
+    if unknown:
+        named = ", ".join(f"{item.channel} {item.mention}" for item in unknown)
+        raise OpsError(
+            f"{len(unknown)} route mention(s) would ping no one ({named}): correct the id in cdk.json and deploy "
+            "(docs/slack.md, Mentions)"
+        )
 
 
 # --- test-notify -----------------------------------------------------------------------------------------

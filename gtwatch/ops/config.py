@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 from watcher.contract import EVENT_TYPES
@@ -27,6 +27,16 @@ DEFAULT_STACK_NAME = "Gtwatch"
 _Model = TypeVar("_Model", bound=BaseModel)
 
 
+class LocalSlack(BaseModel):
+    """cdk.json's `slack`: app mode's routes and the secret of its bot token (`gtwatch check` looks up mentions)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    mode: Literal["webhook", "app"] = "webhook"
+    routes: Any = None  # checked by watcher.slack_routes.parse_routes where it is used, as `cdk synth` checks it
+    token_secret_name: Annotated[str | None, Strict()] = None
+
+
 class LocalConfig(BaseModel):
     """What the commands take from cdk.json when no flag says otherwise."""
 
@@ -35,6 +45,7 @@ class LocalConfig(BaseModel):
     stack_name: Annotated[str, Strict(), Field(min_length=1)] = DEFAULT_STACK_NAME
     regions: tuple[Annotated[str, Strict()], ...] = ()
     name_contains: Annotated[str | None, Strict()] = None
+    slack: LocalSlack = LocalSlack()
 
 
 class RouteSettings(BaseModel):

@@ -26,7 +26,7 @@ from watcher import clock, container, deployment_handler, digest_handler, event_
 from watcher.contract import SLACK_BATCH_SIZE, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
 from watcher.mute import MuteStore
 from watcher.quiet import quiet_hours_to_json
-from watcher.slack_routes import Route, routes_to_json
+from watcher.slack_routes import parse_routes, routes_to_json
 
 from gtwatch.ops.mute import mute_job
 
@@ -92,9 +92,8 @@ def run(
         # The email subscriptions take the digest when it is configured for email, as in the stack.
         email_events=(*scenario.config.email_events, *(("digest",) if email_digest else ())),
         slack_mode=slack_config.mode,
-        slack_routes_json=routes_to_json(
-            Route(r.channel, frozenset(r.events), r.name_contains, r.mention) for r in slack_config.routes
-        )
+        # The routes as the notifier reads them, through the same parser (scenario.Config checked them with it).
+        slack_routes_json=routes_to_json(parse_routes([route.to_config() for route in slack_config.routes]))
         if slack_config.routes
         else None,
     )
@@ -129,11 +128,8 @@ def run(
         channels = {route.channel for route in slack_config.routes}
         if digest is not None and digest.slack_channel:
             channels.add(digest.slack_channel)
-        for channel in sorted(channels):
-            if channel.startswith("#"):
-                slack.add_channel(channel)
-            else:
-                slack.add_channel(f"#{channel.lower()}", id=channel)
+        # Each line names the channel as the scenario configures it, a name or an ID alike.
+        destinations = {slack.add_route_channel(channel): channel for channel in sorted(channels)}
         _logs_to_stderr()
         container.reset()
         # Deployment is the scenario's start: the stack's custom resource records when the watch began.
@@ -144,6 +140,7 @@ def run(
             logical_id="WatchStart",
         )
         replay = _Replay(scenario, res, slack, faults, set_minute, around_tick or _plain_tick)
+        replay.destinations = destinations
         return replay.run(redrive_at_end=redrive_at_end)
 
 
@@ -232,6 +229,7 @@ class _Replay:
         self.set_minute = set_minute
         self.around_tick = around_tick
         self.result = ReplayResult()
+        self.destinations: dict[str, str] = {}  # channel ID -> the channel as configured
         self.in_flight: list[_InFlight] = []
         self.events: list[_PendingEvent] = []
         self.sqs = deployment.client("sqs")
@@ -494,7 +492,7 @@ class _Replay:
                 "minute": minute,
                 "channel": "slack",
                 **carried,
-                "destination": action.channel_name,
+                "destination": self.destinations.get(action.channel_id, action.channel_name),
                 "action": action.action,
                 "ts": action.ts,
             }

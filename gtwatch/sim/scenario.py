@@ -28,7 +28,7 @@ from pydantic.dataclasses import dataclass
 from watcher.model import EventType, JobStatus
 from watcher.quiet import QuietHours, parse_quiet_hours
 from watcher.settings import NAME_PATTERN
-from watcher.slack_routes import validate_slack_channel, validate_slack_mention
+from watcher.slack_routes import parse_routes, validate_slack_channel, validate_slack_mention
 
 ALL_EVENTS = tuple(event.value for event in EventType if event is not EventType.TEST)
 COUNTER_FIELDS = ("TotalLabeled", "HumanLabeled", "MachineLabeled", "FailedNonRetryableError", "Unlabeled")
@@ -269,6 +269,15 @@ class SlackRoute:
             self.name_contains is None or self.name_contains.lower() in job_name.lower()
         )
 
+    def to_config(self) -> dict[str, Any]:
+        """The route as the stack's config and the notifier's GTWATCH_SLACK_ROUTES write it."""
+        optional = {"name_contains": self.name_contains, "mention": self.mention}
+        return {
+            "channel": self.channel,
+            "events": list(self.events),
+            **{key: value for key, value in optional.items() if value is not None},
+        }
+
 
 @dataclass(frozen=True, config=_V2)
 class SlackConfig:
@@ -356,6 +365,13 @@ class Config(_Strict):
             problems.append("config.slack.routes: app mode needs at least one route")
         if not app and self.slack.routes:
             problems.append("config.slack.routes: routes apply in app mode only (set config.slack.mode to app)")
+        if self.slack.routes:
+            # The rules across routes (one route per channel) are the notifier's own: a scenario it would refuse
+            # at every start is refused here.
+            try:
+                parse_routes([route.to_config() for route in self.slack.routes], where="config.slack.routes")
+            except ValueError as error:
+                problems.append(str(error))
         if app and "slack_events" in self.model_fields_set:
             problems.append("config.slack_events: not used in app mode, where config.slack.routes replace it")
         digest = self.digest

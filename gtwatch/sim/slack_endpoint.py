@@ -98,14 +98,31 @@ class _Channel:
     tokens_at: float = 0.0
 
 
+@dataclass
+class _User:
+    id: str
+    name: str
+    deleted: bool = False
+
+
+@dataclass
+class _UserGroup:
+    id: str
+    handle: str
+    disabled: bool = False
+
+
 class _Refused(Exception):
     """A Web API call Slack answers with an error: HTTP 200 and `{"ok": false, "error": ...}`, except rate limits."""
 
-    def __init__(self, error: str, status: int = 200, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, error: str, status: int = 200, headers: dict[str, str] | None = None, needed: str | None = None
+    ) -> None:
         super().__init__(error)
         self.error = error
         self.status = status
         self.headers = headers or {}
+        self.needed = needed  # missing_scope: the scope the method needs
 
 
 @dataclass
@@ -122,8 +139,9 @@ class SlackEndpoint:
     The incoming webhook is at `.url`; `.received` holds the payloads it accepted, in order.
 
     The Web API is at `.api_url` (for `slack_sdk.WebClient(token=endpoint.bot_token, base_url=endpoint.api_url)`):
-    `auth.test`, `chat.postMessage`, `chat.update`, `conversations.history`, `conversations.replies` and
-    `conversations.list`. The workspace
+    `auth.test`, `chat.postMessage`, `chat.update`, `conversations.history`, `conversations.replies`,
+    `conversations.list`, and for `gtwatch check`'s mentions `users.info` and `usergroups.list` (members added with
+    `add_user`, groups with `add_user_group`; `withhold_scope` makes them answer missing_scope). The workspace
     has the channels given as `channels` ({"#labeling": "C0LABEL001"}) or added with `add_channel`; the bot is a member
     of each unless told otherwise. `messages(channel)` is a channel's current state, `actions` everything Slack
     carried out, in order. Message `ts` come from `clock` (seconds since the epoch; the replay passes simulated time),
@@ -161,6 +179,9 @@ class SlackEndpoint:
         self._failures: deque[FailureMode] = deque()
         self._outages: list[tuple[FailureMode, Callable[[], bool]]] = []
         self._channels: dict[str, _Channel] = {}
+        self._users: dict[str, _User] = {}
+        self._user_groups: dict[str, _UserGroup] = {}
+        self._withheld_scopes: set[str] = set()
         self._actions: list[SlackAction] = []
         self._last_ts_micros = 0
         for name, channel_id in (channels or {}).items():
@@ -218,17 +239,49 @@ class SlackEndpoint:
         with self._lock:
             return list(self._actions)
 
-    def add_channel(self, name: str, id: str | None = None, member: bool = True) -> str:
-        """Adds a channel ("#labeling" or "labeling") to the workspace and returns its ID."""
+    def add_channel(self, name: str | None = None, id: str | None = None, member: bool = True) -> str:
+        """Adds a channel ("#labeling" or "labeling") to the workspace and returns its ID. Without a name it gets
+        one no other channel has (Slack's channels always have one); without an ID, a new one."""
         with self._lock:
-            key = _channel_name(name)
-            if key in {channel.name for channel in self._channels.values()}:
+            names = {channel.name for channel in self._channels.values()}
+            key = _channel_name(name) if name is not None else _unused_name(names)
+            if key in names:
                 raise ValueError(f"channel {name!r} exists already")
             channel_id = id or f"C0SIM{len(self._channels) + 1:05d}"
             if channel_id in self._channels:
                 raise ValueError(f"channel ID {channel_id!r} exists already")
             self._channels[channel_id] = _Channel(id=channel_id, name=key, member=member)
             return channel_id
+
+    def add_route_channel(self, channel: str, member: bool = True) -> str:
+        """Adds the channel a route names, as Slack would have it: `#name` is a channel of that name, an ID
+        (C0123ABCD) a channel with that ID (and a name of its own). Returns its ID; a channel added already is kept."""
+        with self._lock:
+            if channel in self._channels:
+                return channel
+            if channel.startswith("#"):
+                existing = next((c for c in self._channels.values() if c.name == channel.removeprefix("#")), None)
+                if existing is not None:
+                    return existing.id
+        if channel.startswith("#"):
+            return self.add_channel(channel, member=member)
+        return self.add_channel(id=channel, member=member)
+
+    def add_user(self, user_id: str, name: str, *, deleted: bool = False) -> None:
+        """A member of the workspace (U… or W…), as users.info shows it; `deleted`: deactivated."""
+        with self._lock:
+            self._users[user_id] = _User(user_id, name, deleted)
+
+    def add_user_group(self, group_id: str, handle: str, *, disabled: bool = False) -> None:
+        """A user group (S…) with its @handle, as usergroups.list shows it."""
+        with self._lock:
+            self._user_groups[group_id] = _UserGroup(group_id, handle, disabled)
+
+    def withhold_scope(self, scope: str) -> None:
+        """The app was installed without `scope` (users:read, usergroups:read): the methods needing it answer
+        missing_scope."""
+        with self._lock:
+            self._withheld_scopes.add(scope)
 
     def set_member(self, channel: str, member: bool) -> None:
         """The bot joins (True) or leaves (False) the channel, given by name or ID."""
@@ -302,6 +355,8 @@ class SlackEndpoint:
             "conversations.history": self._history,
             "conversations.replies": self._replies,
             "conversations.list": self._list,
+            "users.info": self._user_info,
+            "usergroups.list": self._user_group_list,
         }
         method = methods.get(request.method)
         if method is None:
@@ -311,7 +366,10 @@ class SlackEndpoint:
                 self._authenticate(request.token)
                 return 200, {"ok": True, **method(request)}, {}
             except _Refused as refused:
-                return refused.status, {"ok": False, "error": refused.error}, refused.headers
+                body = {"ok": False, "error": refused.error}
+                if refused.needed is not None:
+                    body["needed"] = refused.needed
+                return refused.status, body, refused.headers
 
     def _authenticate(self, token: str | None) -> None:
         if not token:
@@ -440,6 +498,47 @@ class SlackEndpoint:
             "response_metadata": {"next_cursor": ""},
         }
 
+    def _user_info(self, request: _ApiRequest) -> dict[str, Any]:
+        """users.info (scope users:read): the user, or user_not_found."""
+        self._require_scope("users:read")
+        user = self._users.get(str(request.args.get("user") or ""))
+        if user is None:
+            raise _Refused("user_not_found")
+        return {
+            "user": {
+                "id": user.id,
+                "team_id": TEAM_ID,
+                "name": user.name,
+                "deleted": user.deleted,
+                "real_name": user.name,
+                "is_bot": False,
+                "profile": {"display_name": user.name, "real_name": user.name},
+            }
+        }
+
+    def _user_group_list(self, request: _ApiRequest) -> dict[str, Any]:
+        """usergroups.list (scope usergroups:read): the enabled user groups, the disabled ones too when asked."""
+        self._require_scope("usergroups:read")
+        with_disabled = _bool_arg(request.args, "include_disabled")
+        return {
+            "usergroups": [
+                {
+                    "id": group.id,
+                    "team_id": TEAM_ID,
+                    "is_usergroup": True,
+                    "name": group.handle,
+                    "handle": group.handle,
+                    "date_delete": 1_700_000_000 if group.disabled else 0,
+                }
+                for group in self._user_groups.values()
+                if with_disabled or not group.disabled
+            ]
+        }
+
+    def _require_scope(self, scope: str) -> None:
+        if scope in self._withheld_scopes:
+            raise _Refused("missing_scope", needed=scope)
+
     def _channel_arg(self, args: dict[str, Any], *, by_name: bool) -> _Channel:
         value = args.get("channel")
         if not isinstance(value, str) or not value:
@@ -447,7 +546,8 @@ class SlackEndpoint:
         if value in self._channels:
             return self._channels[value]
         if by_name:  # chat.postMessage takes a channel's name too; the other methods need its ID
-            key = _channel_name(value)
+            # As Slack spells it: names are lowercase, so an ID (C0123ABCD) is never taken for a channel's name.
+            key = value.removeprefix("#")
             for channel in self._channels.values():
                 if channel.name == key:
                     return channel
@@ -505,6 +605,13 @@ class SlackEndpoint:
 
 def _channel_name(name: str) -> str:
     return name.removeprefix("#").lower()
+
+
+def _unused_name(names: set[str]) -> str:
+    number = len(names) + 1
+    while f"channel-{number}" in names:
+        number += 1
+    return f"channel-{number}"
 
 
 def _content(args: dict[str, Any]) -> tuple[str | None, list[Any] | None, dict[str, Any] | None]:

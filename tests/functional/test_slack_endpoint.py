@@ -414,3 +414,40 @@ def test_lost_response_is_a_failure_mode_and_unknown_modes_are_refused(slack: Sl
     assert "lost_response" in FAILURE_MODES
     with pytest.raises(ValueError, match="mode"):
         slack.fail_next("exploded")  # type: ignore[arg-type]
+
+
+def test_a_channel_a_route_names_by_id_is_reached_by_that_id_only(slack: SlackEndpoint) -> None:
+    # A workspace where another channel happens to be named like the ID in lower case.
+    slack.add_channel("#c0oncall01")
+    oncall = slack.add_route_channel("C0ONCALL01")
+    client = web(slack)
+
+    posted = client.chat_postMessage(channel="C0ONCALL01", text="to the id")
+
+    assert oncall == "C0ONCALL01" and posted["channel"] == "C0ONCALL01"
+    assert texts(slack.messages("C0ONCALL01")) == ["to the id"] and slack.messages("#c0oncall01") == []
+    listed = {c["id"]: c["name"] for c in client.conversations_list()["channels"]}
+    assert listed["C0ONCALL01"] not in ("c0oncall01", "C0ONCALL01")  # a name of its own, as every channel has
+    assert slack.add_route_channel("#labeling") == "C0LABEL001" and slack.add_route_channel("C0ONCALL01") == oncall
+    assert refusal(lambda: client.chat_postMessage(channel="C0NOWHERE1", text="x")) == (200, "channel_not_found")
+    assert refusal(lambda: client.chat_postMessage(channel="#C0ONCALL01", text="x")) == (200, "channel_not_found")
+
+
+def test_members_and_user_groups_are_looked_up_as_slack_shows_them(slack: SlackEndpoint) -> None:
+    slack.add_user("U0ALICE01", "alice")
+    slack.add_user("U0BOB0001", "bob", deleted=True)
+    slack.add_user_group("S0ONCALL1", "ml-oncall")
+    slack.add_user_group("S0OLDTEAM1", "old-team", disabled=True)
+    client = web(slack)
+
+    assert client.users_info(user="U0ALICE01")["user"]["name"] == "alice"
+    assert client.users_info(user="U0BOB0001")["user"]["deleted"] is True
+    assert refusal(lambda: client.users_info(user="U0NOBODY1")) == (200, "user_not_found")
+    assert [g["handle"] for g in client.usergroups_list()["usergroups"]] == ["ml-oncall"]
+    everything = client.usergroups_list(include_disabled=True)["usergroups"]
+    assert {g["handle"]: bool(g["date_delete"]) for g in everything} == {"ml-oncall": False, "old-team": True}
+
+    slack.withhold_scope("usergroups:read")
+    with pytest.raises(SlackApiError) as raised:
+        client.usergroups_list()
+    assert raised.value.response["error"] == "missing_scope" and raised.value.response["needed"] == "usergroups:read"

@@ -4,6 +4,7 @@ routes and mentions, order and once-per-destination through Slack's faults, and 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +162,51 @@ def test_in_quiet_hours_a_failure_releases_held_news_only_where_it_goes_itself()
         ("#all", "prod-cats"): [(540, "stalled")],
         ("#all", "dev-dogs"): [(540, "stalled")],
     }
+
+
+def test_two_routes_to_one_channel_are_refused_before_the_replay_starts(tmp_path, capsys):
+    from gtwatch.cli import main
+
+    raw = json.loads((DATA / "v2-app-threads.json").read_text(encoding="utf-8"))
+    oncall = {"channel": "#ml-oncall", "events": ["stalled"], "mention": "<!here>"}
+    raw["config"]["slack"]["routes"].append(oncall)  # #ml-oncall is routes[1]'s already
+    path = tmp_path / "two-routes-one-channel.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+
+    assert main(["replay", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "config.slack.routes[2].channel: '#ml-oncall' is already config.slack.routes[1]'s" in captured.err
+
+
+def test_a_route_that_names_its_channel_by_id_prints_and_threads_under_that_id(tmp_path):
+    raw = json.loads((DATA / "v2-app-threads.json").read_text(encoding="utf-8"))
+    for route in raw["config"]["slack"]["routes"]:
+        if route["channel"] == "#ml-oncall":
+            route["channel"] = "C0ONCALL01"  # Slack takes a channel's ID wherever it takes its name
+    path = tmp_path / "app-channel-id.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+
+    result = replay.run(scenario.load(path), slack_timeout_seconds=SLACK_TIMEOUT)
+    lines = result.notifications
+
+    check_app_mode(lines, routes_of(raw["config"]))
+    assert {n["destination"] for n in slack_lines(lines)} == {"#labeling", "C0ONCALL01"}
+    assert thread(lines, "C0ONCALL01", "dogs-v2") == [("post", "failed")]
+    assert thread(lines, "#labeling", "dogs-v2") == [("post", "failed")]
+
+
+def test_two_jobs_with_35_notifications_queued_in_a_6_hour_outage_drain_within_30_minutes():
+    lines, result = run("app-slack-outage-backlog.json")
+    raw = json.loads((DATA / "app-slack-outage-backlog.json").read_text(encoding="utf-8"))
+    (start, until) = next((s["at_minute"], s["fault"]["until_minute"]) for s in raw["steps"] if "fault" in s)
+    assert until - start == 360
+
+    times = decided(lines)
+    queued = Counter(n["job"] for n in lines if n["channel"] == "email" and start <= n["minute"] < until)
+    assert queued == {"prod-cats": 35, "dev-dogs": 35}
+    delivered = [n for n in slack_lines(lines) if n["action"] != "update" and start <= times[n["id"]] < until]
+    assert len(delivered) == 70
+    # Each job's thread goes out in its order (checked by run), each message within 30 minutes of Slack's return.
+    assert max(n["minute"] for n in delivered) <= until + 30
+    assert result.dead_letters == 0
