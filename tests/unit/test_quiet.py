@@ -68,3 +68,31 @@ def test_two_routes_to_one_channel_are_refused_naming_the_key() -> None:
     ]
     with pytest.raises(ValueError, match=r"routes\[1\]\.channel: '#ml-alerts' is already routes\[0\]'s"):
         parse_routes(routes)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            {"start": "20:00", "end": "08:00", "hold": ["completed"]},
+            "quiet_hours.timezone: required: an IANA time zone name such as Europe/Berlin",
+        ),
+        (
+            {"end": "08:00", "timezone": "UTC", "hold": ["completed"]},
+            "quiet_hours.start: required: a time of day HH:MM",
+        ),
+        (
+            {"start": "20:00", "end": "08:00", "timezone": "UTC", "hold": ["completed", "exploded"]},
+            "quiet_hours.hold[1]: 'exploded' is not one of completed, failed, stopped, stalled, resumed",
+        ),
+        (
+            {"start": "20:00", "end": "08:00", "timezone": "UTC", "hold": "completed"},
+            "quiet_hours.hold: expected a non-empty list of completed, failed, stopped, stalled, resumed, "
+            "got 'completed'",
+        ),
+    ],
+)
+def test_a_missing_or_bad_setting_is_said_in_words_not_python(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        parse_quiet_hours(raw)
+    assert str(raised.value) == message
