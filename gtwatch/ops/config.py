@@ -12,11 +12,12 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 from watcher.contract import EVENT_TYPES
 from watcher.diff import WatchRules
+from watcher.text import value_text
 
 from .common import OpsError
 
@@ -35,6 +36,11 @@ class LocalConfig(BaseModel):
     stack_name: Annotated[str, Strict(), Field(min_length=1)] = DEFAULT_STACK_NAME
     regions: tuple[Annotated[str, Strict()], ...] = ()
     name_contains: Annotated[str | None, Strict()] = None
+    # What `gtwatch emulator` deploys with; `cdk synth` checks them fully.
+    slack_events: tuple[Literal[EVENT_TYPES], ...] = EVENT_TYPES  # type: ignore[valid-type]
+    email_events: tuple[Literal[EVENT_TYPES], ...] = EVENT_TYPES  # type: ignore[valid-type]
+    stall_after_minutes: Annotated[int, Strict(), Field(ge=1)] = 60
+    stall_repeat_minutes: Annotated[int | None, Strict(), Field(ge=1)] = None
 
 
 class WatcherConfig(BaseModel):
@@ -93,12 +99,12 @@ def parse_watcher_config(text: str) -> WatcherConfig:
 
 def _validate(model: type[_Model], raw: Any, where: str) -> _Model:
     if not isinstance(raw, dict):
-        raise OpsError(f"{where}: expected an object, got {type(raw).__name__}")
+        raise OpsError(f"{where}: expected an object, got {value_text(raw)}")
     try:
         return model.model_validate(raw)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in item['loc'])}: {item['input']!r} is not valid ({item['msg']})"
+            f"{'.'.join(str(part) for part in item['loc'])}: {value_text(item['input'])} is not valid ({item['msg']})"
             for item in error.errors()
         )
         raise OpsError(f"{where}: {problems}") from None
