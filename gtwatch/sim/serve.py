@@ -46,7 +46,7 @@ from .slack_endpoint import SlackEndpoint
 HISTORY = timedelta(minutes=150)
 HISTORY_STEP = timedelta(minutes=5)
 # The stack's alarms the emulator has (status lists them); the dead-letter one is in ALARM while a message waits.
-ALARMS = ("PollerErrors", "PollerNotRunning", "SlackDeadLetters")
+ALARMS = ("poller-errors", "poller-not-running", "slack-dead-letters")
 DEAD_LETTERED_JOB = "fish-batch-1"
 
 
@@ -143,7 +143,7 @@ def running(
         _logs_to_stderr()
         world = _World(resources, slack, config, out)
         stack_name = config.stack_name
-        _create_stack(stack_name, resources, config, schedule_minutes)
+        create_stack(stack_name, resources, config, schedule_minutes)
         world.seed(now or datetime.now(UTC))
         served = Served(
             endpoint=os.environ["AWS_ENDPOINT_URL"],
@@ -185,7 +185,7 @@ def _handler_env(config: LocalConfig, schedule_minutes: int) -> dict[str, str]:
     }
 
 
-def _create_stack(stack_name: str, resources: Resources, config: LocalConfig, schedule_minutes: int) -> None:
+def create_stack(stack_name: str, resources: Resources, config: LocalConfig, schedule_minutes: int) -> None:
     """The stack as CloudFormation knows it: its outputs (as the CDK stack declares them) and its alarm topic."""
     watcher_config = {
         "regions": [deployment.REGION],
@@ -334,7 +334,7 @@ class _World:
         if self.dead_letter_seeded and not any(int(count) for count in attributes.values()):
             self.dead_letter_seeded = False
             deployment.client("cloudwatch").set_alarm_state(
-                AlarmName=f"{self.config.stack_name}-SlackDeadLetters",
+                AlarmName=f"{self.config.stack_name}-slack-dead-letters",
                 StateValue="OK",
                 StateReason="The Slack dead-letter queue is empty",
             )
@@ -419,7 +419,7 @@ class _World:
             self.sqs.delete_message(QueueUrl=self.resources.slack_queue_url, ReceiptHandle=message["ReceiptHandle"])
             self.dead_letter_seeded = True
             deployment.client("cloudwatch").set_alarm_state(
-                AlarmName=f"{self.config.stack_name}-SlackDeadLetters",
+                AlarmName=f"{self.config.stack_name}-slack-dead-letters",
                 StateValue="ALARM",
                 StateReason="1 message in the Slack dead-letter queue (seeded: Slack was down for its retries)",
             )

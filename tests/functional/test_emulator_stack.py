@@ -80,7 +80,7 @@ def test_status_against_it_shows_the_seeded_jobs(served: tuple[serve.Served, io.
     assert "birds-batch-1 (us-east-1): InProgress" in lines
     assert any(line.startswith("Stall: STALLED, no progress for 1 h 20 min") for line in lines)
     assert any(line.startswith("Dead letters: 1 waiting") for line in lines)
-    assert any(line.startswith("ALARM Gtwatch-SlackDeadLetters") for line in lines)
+    assert any(line.startswith("ALARM Gtwatch-slack-dead-letters") for line in lines)
 
 
 def test_jobs_make_progress_at_each_tick_and_status_sees_it(
@@ -120,7 +120,7 @@ def test_redrive_and_test_notify_reach_the_local_slack_at_the_next_tick(
     assert "webhook post: Labeling job gtwatch-test-notification (TEST: gtwatch can reach this channel" in shown
     assert "Email  to ml-team@example.com: Subject: [gtwatch] Test: gtwatch-test-notification (us-east-1)" in shown
     status = gtwatch(running, tmp_path, "status")
-    assert "OK Gtwatch-SlackDeadLetters" in " ".join(status.stdout.split())
+    assert "OK Gtwatch-slack-dead-letters" in " ".join(status.stdout.split())
 
 
 def test_a_mute_set_against_it_silences_the_jobs_completion(
