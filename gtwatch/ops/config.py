@@ -104,7 +104,12 @@ def _validate(model: type[_Model], raw: Any, where: str) -> _Model:
         return model.model_validate(raw)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in item['loc'])}: {value_text(item['input'])} is not valid ({item['msg']})"
+            f"{_field(item['loc'])}: {value_text(item['input'])} is not valid ({item['msg']})"
             for item in error.errors()
         )
         raise OpsError(f"{where}: {problems}") from None
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    """A field's path as the file writes it: regions[0], not regions.0."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).removeprefix(".")

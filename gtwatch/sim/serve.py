@@ -129,6 +129,7 @@ def running(
     OpsError for a cdk.json the operator commands could not use either."""
     local = load_local_config(directory)
     config = local.config
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # The emulator's HTTP server: no line per request.
     schedule_minutes = max(1, math.ceil(tick_seconds / 60))
     with (
         SlackEndpoint() as slack,
@@ -233,14 +234,12 @@ def create_stack(stack_name: str, resources: Resources, config: LocalConfig, sch
 
 
 def _logs_to_stderr() -> None:
-    """Standard output shows what people receive; the handlers' warnings and errors go to standard error, and the
-    emulator's HTTP server logs no request lines."""
+    """Standard output shows what people receive; the handlers' warnings and errors go to standard error."""
     logger = logging.getLogger("gtwatch")
     logger.setLevel(logging.WARNING)
     for handler in logger.handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.stream = sys.stderr
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 
 class _World:

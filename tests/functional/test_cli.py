@@ -122,3 +122,14 @@ def test_the_harness_without_the_sim_extra_says_what_to_install(tmp_path: Path, 
         f"gtwatch {command[0]}: the simulation harness is not installed (no module named 'moto'); install it "
         "with: pip install 'gtwatch[sim]'\n"
     )
+
+
+def test_the_emulator_refuses_a_cdk_json_it_cannot_use_naming_the_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cdk.json").write_text(json.dumps({"context": {"gtwatch": {"slack_events": ["completed", "done"]}}}))
+    code, err = run_main(["emulator", "--port", "5000"], capsys)
+    assert code == 2
+    assert err.startswith(f"gtwatch: {tmp_path / 'cdk.json'}: context.gtwatch: slack_events[1]: 'done' is not valid")
+    assert err.count("\n") == 1
