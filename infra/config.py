@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 from watcher.contract import EVENT_TYPES
 from watcher.quiet import QuietHours, parse_quiet_hours, quiet_hours_to_json
 from watcher.slack_routes import Route, parse_routes, routes_to_json, validate_slack_channel
+from watcher.text import value_text
 
 from infra.requirements import powertools_version
 
@@ -430,7 +431,7 @@ def _describe(error: Mapping[str, Any]) -> str:
         return f"{where}: required: {_ALLOWED[key]}"
     is_item = isinstance(loc[-1], int) and key in _ALLOWED_ITEM
     allowed = _ALLOWED_ITEM[key] if is_item else _ALLOWED[key]
-    return f"{where}: {error['input']!r} is not {allowed}"
+    return f"{where}: {value_text(error['input'])} is not {allowed}"
 
 
 def parse_config(raw: Mapping[str, Any] | str | None) -> GtwatchConfig:
@@ -442,9 +443,13 @@ def parse_config(raw: Mapping[str, Any] | str | None) -> GtwatchConfig:
         try:
             raw = json.loads(raw)
         except json.JSONDecodeError as error:
-            raise ConfigError(f"{CONTEXT_KEY}: the context value is not valid JSON ({error})") from None
+            raise ConfigError(f"the {CONTEXT_KEY} context value is not valid JSON ({error})") from None
     if not isinstance(raw, Mapping):
-        raise ConfigError(f"{CONTEXT_KEY}: must be a mapping of settings, got {type(raw).__name__}")
+        # No "gtwatch:" first: the app prints every ConfigError after its own "gtwatch: ".
+        raise ConfigError(
+            f"the {CONTEXT_KEY} settings must be a mapping (an object of settings in cdk.json's context), got "
+            f"{value_text(raw)}"
+        )
     try:
         return GtwatchConfig.model_validate(dict(raw))
     except ValidationError as error:

@@ -4,7 +4,6 @@ configuration."""
 from __future__ import annotations
 
 import json
-from importlib import metadata
 from typing import Any
 
 from aws_cdk import Aws, CfnOutput, Fn, Stack
@@ -21,6 +20,7 @@ from watcher.contract import (
     SLACK_MAX_RECEIVE_COUNT,
 )
 
+from gtwatch import __version__
 from infra.bundling import watcher_code
 from infra.config import GtwatchConfig
 from infra.digest import Digest
@@ -35,16 +35,11 @@ from infra.state import JobState
 DESCRIPTION = "gtwatch {version} — watches SageMaker Ground Truth labeling jobs and tells Slack and email"
 
 
-def gtwatch_version() -> str:
-    """The installed gtwatch's version, which pyproject.toml sets (the one place it is written)."""
-    return metadata.version("gtwatch")
-
-
 class GtwatchStack(Stack):
     """Everything one deployment of gtwatch needs, in one region of one account."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: GtwatchConfig, **kwargs: Any) -> None:
-        super().__init__(scope, construct_id, description=DESCRIPTION.format(version=gtwatch_version()), **kwargs)
+        super().__init__(scope, construct_id, description=DESCRIPTION.format(version=__version__), **kwargs)
         self.config = config
         code = watcher_code()
         layers = [powertools_layer(self, config.powertools_layer_version)]

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .contract import EVENT_TYPES
+from .text import value_text
 
 CHANNELS = ("email", "slack")
 # Less than a day of wall-clock time, plus the hour (at most) a fall-back night repeats.
@@ -68,6 +69,8 @@ def parse_quiet_hours(raw: Any, *, where: str = "quiet_hours") -> QuietHours:
     if start == end:
         raise ValueError(f"{where}.end: the window is empty: end is the same time as start")
     zone_name = raw.get("timezone")
+    if zone_name is None:
+        raise ValueError(f"{where}.timezone: required: an IANA time zone name such as Europe/Berlin")
     try:
         zone = ZoneInfo(str(zone_name))
     except (ZoneInfoNotFoundError, ValueError):
@@ -80,6 +83,8 @@ def parse_quiet_hours(raw: Any, *, where: str = "quiet_hours") -> QuietHours:
 
 
 def _clock(value: Any, where: str) -> time:
+    if value is None:
+        raise ValueError(f"{where}: required: a time of day HH:MM")
     try:
         if not isinstance(value, str) or len(value) != 5:
             raise ValueError
@@ -89,8 +94,11 @@ def _clock(value: Any, where: str) -> time:
 
 
 def _subset(value: Any, allowed: tuple[str, ...], where: str) -> frozenset[str]:
-    if not isinstance(value, list) or not value or any(item not in allowed for item in value):
-        raise ValueError(f"{where}: expected a non-empty list of {', '.join(allowed)}, got {value!r}")
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"{where}: expected a non-empty list of {', '.join(allowed)}, got {value_text(value)}")
+    for index, item in enumerate(value):
+        if item not in allowed:
+            raise ValueError(f"{where}[{index}]: {item!r} is not one of {', '.join(allowed)}")
     return frozenset(value)
 
 

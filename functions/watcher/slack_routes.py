@@ -94,10 +94,10 @@ def _route(item: Mapping[str, Any], at: str) -> Route:
     _checked(validate_slack_channel, channel, f"{at}.channel")
     events = item.get("events")
     if not isinstance(events, Sequence) or isinstance(events, str) or not events:
-        raise ValueError(f"{at}.events: expected a non-empty list of event types from {list(EVENT_TYPES)}")
+        raise ValueError(f"{at}.events: expected a non-empty list of event types from {', '.join(EVENT_TYPES)}")
     for position, event in enumerate(events):
         if event not in EVENT_TYPES:
-            raise ValueError(f"{at}.events[{position}]: {event!r} is not one of {list(EVENT_TYPES)}")
+            raise ValueError(f"{at}.events[{position}]: {event!r} is not one of {', '.join(EVENT_TYPES)}")
     if len(set(events)) != len(events):
         raise ValueError(f"{at}.events: an event type is listed twice")
     name_contains = item.get("name_contains")

@@ -27,3 +27,18 @@ def clean(text: str) -> str:
 def one_line(text: str) -> str:
     """`text` cleaned and on one line with single spaces: how every channel shows a value from a job."""
     return " ".join(clean(text).split())
+
+
+def value_text(value: object) -> str:
+    """A value someone configured, as a one-line error message quotes it: text quoted, a list as its items
+    separated by commas ("the list a, b", never Python's ['a', 'b']), null and the booleans in JSON's words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        items = (item if isinstance(item, str) else value_text(item) for item in value)
+        return f"the list {', '.join(items)}" if value else "[]"
+    if isinstance(value, dict):
+        return "an object" if value else "an empty object"
+    return repr(value)

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 from watcher.contract import EVENT_TYPES
 from watcher.diff import WatchRules
+from watcher.text import value_text
 
 from .common import OpsError
 
@@ -46,6 +47,11 @@ class LocalConfig(BaseModel):
     regions: tuple[Annotated[str, Strict()], ...] = ()
     name_contains: Annotated[str | None, Strict()] = None
     slack: LocalSlack = LocalSlack()
+    # What `gtwatch emulator` deploys with; `cdk synth` checks them fully.
+    slack_events: tuple[Literal[EVENT_TYPES], ...] = EVENT_TYPES  # type: ignore[valid-type]
+    email_events: tuple[Literal[EVENT_TYPES], ...] = EVENT_TYPES  # type: ignore[valid-type]
+    stall_after_minutes: Annotated[int, Strict(), Field(ge=1)] = 60
+    stall_repeat_minutes: Annotated[int | None, Strict(), Field(ge=1)] = None
 
 
 class RouteSettings(BaseModel):
@@ -149,12 +155,17 @@ def parse_watcher_config(text: str) -> WatcherConfig:
 
 def _validate(model: type[_Model], raw: Any, where: str) -> _Model:
     if not isinstance(raw, dict):
-        raise OpsError(f"{where}: expected an object, got {type(raw).__name__}")
+        raise OpsError(f"{where}: expected an object, got {value_text(raw)}")
     try:
         return model.model_validate(raw)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in item['loc'])}: {item['input']!r} is not valid ({item['msg']})"
+            f"{_field(item['loc'])}: {value_text(item['input'])} is not valid ({item['msg']})"
             for item in error.errors()
         )
         raise OpsError(f"{where}: {problems}") from None
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    """A field's path as the file writes it: regions[0], not regions.0."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).removeprefix(".")

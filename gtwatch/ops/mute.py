@@ -63,7 +63,7 @@ def parse_events(text: str) -> frozenset[str]:
     events = [part.strip() for part in text.split(",") if part.strip()]
     unknown = [event for event in events if event not in EVENT_TYPES]
     if not events or unknown:
-        raise argparse.ArgumentTypeError(f"--events: {text!r}: use some of {', '.join(EVENT_TYPES)}")
+        raise argparse.ArgumentTypeError(f"{text!r}: use some of {', '.join(EVENT_TYPES)}")
     return frozenset(events)
 
 

@@ -11,7 +11,6 @@ index, SQS GetQueueAttributes, CloudWatch GetMetricStatistics and DescribeAlarms
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import sys
 from collections.abc import Iterable
@@ -35,6 +34,8 @@ from watcher.formatting import duration, progress_text, rate_text, stall_text
 from watcher.model import EventType, JobState, LabelingJob, Notification, Progress, to_iso
 from watcher.mute import Mute, MuteStore
 from watcher.state_store import RunRecord, StateStore
+
+from gtwatch import __version__
 
 from . import common
 from .common import resolve_region, run_guarded, utc_minute
@@ -143,7 +144,7 @@ class StatusReport:
         return {
             "stack": {"name": self.stack.name, "region": self.stack.region, "status": self.stack.status},
             "generated_at": to_iso(self.now),
-            "gtwatch_version": gtwatch_version(),
+            "gtwatch_version": __version__,
             "config": None if self.config is None else self.config.model_dump(mode="json"),
             "regions": [self._run_document(region) for region in self.regions],
             "jobs": [job.to_document(self.now) for job in self.jobs],
@@ -187,14 +188,6 @@ class StatusReport:
             "last_successful_run_age_seconds": None if listed_at is None else _seconds(self.now - listed_at),
             "late": self.is_late(run),
         }
-
-
-def gtwatch_version() -> str:
-    """This gtwatch's version, as installed (the stack's outputs do not record the version that deployed it)."""
-    try:
-        return importlib.metadata.version("gtwatch")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown (not installed)"
 
 
 # --- gathering -------------------------------------------------------------------------------------------
@@ -307,7 +300,7 @@ def print_status(report: StatusReport, out: TextIO) -> None:
     now, stack = report.now, report.stack
     state = f", {stack.status}" if stack.status else ""
     print(f"gtwatch status: stack {stack.name} in {stack.region}{state}, as of {utc_minute(now)}", file=out)
-    print(f"(shown by gtwatch {gtwatch_version()})", file=out)
+    print(f"(shown by gtwatch {__version__})", file=out)
     _print_config(report, out)
     _print_runs(report, out)
     _print_jobs(report, out)

@@ -15,11 +15,13 @@ import textwrap
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 from zoneinfo import ZoneInfo
 
 from . import replay, scenario
 from .emulator.deployment import EmulatorMode
+
+SlackMode = Literal["app", "webhook"]
 
 EMOJI = {
     ":white_check_mark:": "✅",
@@ -58,13 +60,23 @@ _LEADING_MENTION = re.compile(r"^((?:<[!@][^>]+>\s*)+)")
 _BOLD = re.compile(r"\*([^*\n]+)\*")
 
 
-def load_day() -> scenario.Scenario:
+def load_day(*, slack: SlackMode = "app") -> scenario.Scenario:
+    """The demo's day; with `slack="webhook"`, the same day with Slack as one incoming webhook that takes every event
+    type the app's routes take (a webhook posts to its own channel, so the digest's channel goes)."""
     text = resources.files("gtwatch.sim").joinpath("scenarios/demo-day.json").read_text(encoding="utf-8")
-    return scenario.parse(json.loads(text))
+    raw = json.loads(text)
+    if slack == "webhook":
+        config = raw["config"]
+        routed = {event for route in config["slack"]["routes"] for event in route["events"]}
+        config["slack"] = {"mode": "webhook"}
+        config["slack_events"] = [event for event in scenario.ALL_EVENTS if event in routed]
+        if config.get("digest"):
+            config["digest"].pop("slack_channel", None)
+    return scenario.parse(raw)
 
 
-def show(*, mode: EmulatorMode = "inprocess", out: TextIO) -> None:
-    day = load_day()
+def show(*, mode: EmulatorMode = "inprocess", slack: SlackMode = "app", out: TextIO) -> None:
+    day = load_day(slack=slack)
     result = replay.run(day, mode=mode)
     app = day.config.slack.mode == "app"
     notifications = result.notifications
@@ -80,10 +92,12 @@ def show(*, mode: EmulatorMode = "inprocess", out: TextIO) -> None:
             out.write(f"\n{channel}\n")
             for card in cards:
                 out.write(_card_text(day, card, by_ts))
-        failed_mail = next((n for n in notifications if n["channel"] == "email" and n["type"] == "failed"), None)
-        if failed_mail is not None:
-            out.write("\nThe first failure as the email subscription receives it:\n\n")
-            out.write(textwrap.indent(f"Subject: {failed_mail['subject']}\n\n{failed_mail['message']}", "  "))
+    else:
+        out.write(_webhook_channel_text(day, notifications))
+    failed_mail = next((n for n in notifications if n["channel"] == "email" and n["type"] == "failed"), None)
+    if failed_mail is not None:
+        out.write("\nThe first failure as the email subscription receives it:\n\n")
+        out.write(textwrap.indent(f"Subject: {failed_mail['subject']}\n\n{failed_mail['message']}", "  "))
     out.write(_digest_text(day, notifications))
     out.write("\n" + _summary(result, held=len(notes)) + "\n")
 
@@ -229,6 +243,22 @@ def _timeline_line(notification: dict[str, Any], note: str | None = None) -> str
 
 
 # --- the channels, as a person sees them -------------------------------------------------------------------
+
+
+def _webhook_channel_text(day: scenario.Scenario, notifications: list[dict[str, Any]]) -> str:
+    """The incoming webhook's channel at the end: one message per notification, in the order posted (a webhook
+    cannot thread or edit), each as its notification text reads; then the first failure's message in full."""
+    posts = [n for n in notifications if n["channel"] == "slack" and n["type"] != "digest"]
+    text = "\nThe webhook's channel at the end (a message per notification, oldest first; the digest below):\n\n"
+    for post in posts:
+        shown = f"{_clock(day, post['minute'])}  {EVENT_EMOJI.get(post['type'], '')} "
+        text += shown + textwrap.shorten(as_shown(post["payload"].get("text", "")), WIDTH - len(shown), placeholder="…")
+        text += "\n"
+    failed = next((post for post in posts if post["type"] == "failed"), None)
+    if failed is not None:
+        text += "\nThe first failure as Slack shows the webhook's message:\n"
+        text += _card_text(day, Card("webhook", "0", failed["minute"], failed["payload"]))
+    return text
 
 
 @dataclass

@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainValidator,
+    Strict,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -29,6 +30,7 @@ from watcher.model import EventType, JobStatus
 from watcher.quiet import QuietHours, parse_quiet_hours
 from watcher.settings import NAME_PATTERN
 from watcher.slack_routes import parse_routes, validate_slack_channel, validate_slack_mention
+from watcher.text import value_text
 
 ALL_EVENTS = tuple(event.value for event in EventType if event is not EventType.TEST)
 COUNTER_FIELDS = ("TotalLabeled", "HumanLabeled", "MachineLabeled", "FailedNonRetryableError", "Unlabeled")
@@ -91,7 +93,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-NonNegative = Annotated[int, Field(ge=0)]
+# JSON numbers only: "5", 5.0 and true are not minutes or counts (pydantic's lax mode would take them).
+Integer = Annotated[int, Strict()]
+NonNegative = Annotated[Integer, Field(ge=0)]
 
 
 class Counters(_Strict):
@@ -143,7 +147,7 @@ class UpdateJob(_Strict):
 class StateChangeEvent(_Strict):
     name: JobName | None = None
     arn: str | None = None
-    duplicate: Annotated[int, Field(ge=1, le=100)] = 1
+    duplicate: Annotated[Integer, Field(ge=1, le=100)] = 1
 
     @model_validator(mode="after")
     def _one_target(self) -> StateChangeEvent:
@@ -164,8 +168,8 @@ class Fault(_Strict):
     target: Literal["sagemaker", "sns", "dynamodb", "slack"]
     mode: Literal["throttle", "error", "http_500", "http_429", "timeout", "lost_response"]
     # Exactly one of the two; a fault with neither fails the next call only (count 1, as in version 1).
-    count: Annotated[int | None, Field(ge=1, le=1000)] = None
-    until_minute: Annotated[int | None, Field(ge=0)] = None
+    count: Annotated[Integer | None, Field(ge=1, le=1000)] = None
+    until_minute: Annotated[Integer | None, Field(ge=0)] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -179,7 +183,7 @@ class Fault(_Strict):
         allowed = _FAULT_MODES[self.target]
         if self.mode not in allowed:
             raise ValueError(
-                f"mode {self.mode!r} does not apply to target {self.target!r} (allowed: {sorted(allowed)})"
+                f"mode {self.mode!r} does not apply to target {self.target!r} (allowed: {', '.join(sorted(allowed))})"
             )
         if self.count is not None and self.until_minute is not None:
             raise ValueError("give count (the next calls fail) or until_minute (an outage), not both")
@@ -218,12 +222,12 @@ class MuteJob:
     """What `gtwatch mute` does: drop a job's notifications of `events` until `until_minute`."""
 
     name: JobName
-    until_minute: Annotated[int, Field(ge=0)]
+    until_minute: Annotated[Integer, Field(ge=0)]
     events: Events = ALL_EVENTS  # type: ignore[assignment]
 
 
 class Step(_Strict):
-    at_minute: Annotated[int, Field(ge=0)]
+    at_minute: Annotated[Integer, Field(ge=0)]
     create: CreateJob | None = None
     update: UpdateJob | None = None
     state_change_event: StateChangeEvent | None = None
@@ -347,8 +351,8 @@ class QuietHoursConfig:
 
 
 class Config(_Strict):
-    stall_after_minutes: Annotated[int, Field(ge=1)] = 60
-    stall_repeat_minutes: Annotated[int | None, Field(ge=1)] = None
+    stall_after_minutes: Annotated[Integer, Field(ge=1)] = 60
+    stall_repeat_minutes: Annotated[Integer | None, Field(ge=1)] = None
     name_contains: Annotated[str | None, Field(pattern=NAME_PATTERN)] = None
     slack_events: Annotated[EventList, AfterValidator(_listed_once)] = ALL_EVENTS  # type: ignore[assignment]
     email_events: Annotated[EventList, AfterValidator(_listed_once)] = ALL_EVENTS  # type: ignore[assignment]
@@ -387,8 +391,8 @@ class Config(_Strict):
 
 class Scenario(_Strict):
     start: datetime
-    tick_minutes: Annotated[int, Field(ge=1, le=1440)] = 5
-    duration_minutes: Annotated[int | None, Field(ge=0, le=60 * 24 * 30)] = None
+    tick_minutes: Annotated[Integer, Field(ge=1, le=1440)] = 5
+    duration_minutes: Annotated[Integer | None, Field(ge=0, le=60 * 24 * 30)] = None
     config: Config = Config()
     steps: tuple[Step, ...] = ()
 
@@ -481,6 +485,12 @@ def load(path: Path) -> Scenario:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a directory; give a scenario file (see docs/scenario-format.md)") from None
+    except UnicodeDecodeError as error:
+        raise ScenarioError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot read it ({error.strerror})") from None
     except json.JSONDecodeError as error:
         raise ScenarioError(f"{path}: not valid JSON ({error})") from None
     return parse(raw)
@@ -494,6 +504,8 @@ def _describe(item: Any) -> str:
         elif not str(part).startswith(("function-after", "function-before")):
             where += f".{part}" if where else str(part)
     message = str(item["msg"]).removeprefix("Value error, ")
+    if item["type"] == "int_type":
+        message = f"{value_text(item['input'])} is not an integer (a JSON number such as 5)"
     if item["type"] in ("extra_forbidden", "unexpected_keyword_argument"):  # models and dataclasses say it apart
         message = "is not a known field"
     return f"{where or 'scenario'}: {message}"

@@ -128,6 +128,19 @@ def test_a_setting_passed_as_its_own_context_key_stops_the_app_naming_it(
     assert str(stopped.value).startswith("gtwatch: gtwatch.schedule_minutes: not read: the settings are the one")
 
 
+def test_settings_that_are_not_an_object_stop_the_app_naming_gtwatch_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("CDK_CONTEXT_JSON", raising=False)
+    monkeypatch.setenv("CDK_OUTDIR", str(tmp_path))
+    monkeypatch.setattr(gtwatch_app, "cdk_json_context", lambda: {"gtwatch": 5, **NO_BUNDLING})
+    with pytest.raises(SystemExit) as stopped:
+        gtwatch_app.main()
+    assert str(stopped.value) == (
+        "gtwatch: the gtwatch settings must be a mapping (an object of settings in cdk.json's context), got 5"
+    )
+
+
 def test_a_cdk_json_that_is_not_json_stops_the_app_with_one_line(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

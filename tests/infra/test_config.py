@@ -127,7 +127,7 @@ BAD_VALUES: list[tuple[dict[str, Any], str]] = [
     ({"schedule_minutes": 1441}, "gtwatch.schedule_minutes: 1441 is not a whole number of minutes from 1 to 1440"),
     ({"schedule_minutes": "5"}, "gtwatch.schedule_minutes: '5' is not a whole number of minutes from 1 to 1440"),
     ({"stall_after_minutes": 4}, "gtwatch.stall_after_minutes: 4 is not a whole number of minutes, at least 5"),
-    ({"stall_after_minutes": True}, "gtwatch.stall_after_minutes: True is not a whole number of minutes"),
+    ({"stall_after_minutes": True}, "gtwatch.stall_after_minutes: true is not a whole number of minutes"),
     (
         {"stall_repeat_minutes": 4},
         "gtwatch.stall_repeat_minutes: 4 is not a whole number of minutes, at least 5 (or null to announce a "
@@ -211,8 +211,20 @@ BAD_VALUES: list[tuple[dict[str, Any], str]] = [
         {"quiet_hours": {**QUIET, "timezone": "localtime"}},
         "gtwatch.quiet_hours.timezone: 'localtime' is not an IANA time zone name such as Europe/Berlin",
     ),
-    ({"quiet_hours": {**QUIET, "hold": ["done"]}}, "gtwatch.quiet_hours.hold: expected a non-empty list of completed"),
-    ({"quiet_hours": {**QUIET, "channels": ["sms"]}}, "gtwatch.quiet_hours.channels: expected a non-empty list of"),
+    ({"quiet_hours": {**QUIET, "hold": ["done"]}}, f"gtwatch.quiet_hours.hold[0]: 'done' is not one of {ALL_EVENTS}"),
+    ({"quiet_hours": {**QUIET, "hold": []}}, f"gtwatch.quiet_hours.hold: expected a non-empty list of {ALL_EVENTS}"),
+    (
+        {"quiet_hours": {**QUIET, "channels": ["sms"]}},
+        "gtwatch.quiet_hours.channels[0]: 'sms' is not one of email, slack",
+    ),
+    (
+        {"quiet_hours": {key: value for key, value in QUIET.items() if key != "timezone"}},
+        "gtwatch.quiet_hours.timezone: required: an IANA time zone name such as Europe/Berlin",
+    ),
+    (
+        {"quiet_hours": {key: value for key, value in QUIET.items() if key != "start"}},
+        "gtwatch.quiet_hours.start: required: a time of day HH:MM",
+    ),
     ({"quiet_hours": {**QUIET, "days": ["mon"]}}, "gtwatch.quiet_hours.days: not a quiet-hours setting"),
     # The digest.
     ({"digest": "07:30"}, "gtwatch.digest: '07:30' is not a mapping of digest settings (at, timezone, channels"),
@@ -264,10 +276,38 @@ def test_every_bad_value_is_reported_at_once() -> None:
     assert "gtwatch.log_level" in str(raised.value)
 
 
-@pytest.mark.parametrize("raw", [["schedule_minutes"], "not json", 5])
-def test_settings_that_are_not_a_mapping_are_refused(raw: Any) -> None:
-    with pytest.raises(ConfigError, match=r"^gtwatch: "):
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            ["schedule_minutes"],
+            "the gtwatch settings must be a mapping (an object of settings in cdk.json's context), "
+            "got the list schedule_minutes",
+        ),
+        (5, "the gtwatch settings must be a mapping (an object of settings in cdk.json's context), got 5"),
+        ("not json", "the gtwatch context value is not valid JSON (Expecting value: line 1 column 1 (char 0))"),
+    ],
+)
+def test_settings_that_are_not_a_mapping_are_refused(raw: Any, message: str) -> None:
+    # The app prints a ConfigError after its own "gtwatch: "; the message does not name the program again.
+    with pytest.raises(ConfigError) as raised:
         parse_config(raw)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"stall_after_minutes": [60, 90]}, "gtwatch.stall_after_minutes: the list 60, 90 is not a whole number"),
+        ({"dashboard": ["yes"]}, "gtwatch.dashboard: the list yes is not true or false"),
+        ({"slack_lag_alarm_minutes": None}, "gtwatch.slack_lag_alarm_minutes: null is not a whole number"),
+    ],
+)
+def test_a_refused_value_is_quoted_in_jsons_words_not_pythons(raw: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(raw)
+    assert message in str(raised.value)
+    assert "[" not in str(raised.value) and "None" not in str(raised.value)
 
 
 def test_config_errors_are_value_errors() -> None:
@@ -322,8 +362,11 @@ BAD_ROUTES: list[tuple[Any, str]] = [
     ([], "gtwatch.slack.routes: expected a non-empty list of routes, got []"),
     ([ROUTE, {**ROUTE, "mention": "@here"}], "gtwatch.slack.routes[1].mention: '@here' is not a Slack mention"),
     ([{**ROUTE, "channel": "labeling"}], "gtwatch.slack.routes[0].channel: 'labeling' is not a Slack channel"),
-    ([{**ROUTE, "events": ["done"]}], "gtwatch.slack.routes[0].events[0]: 'done' is not one of"),
-    ([{**ROUTE, "events": []}], "gtwatch.slack.routes[0].events: expected a non-empty list of event types"),
+    ([{**ROUTE, "events": ["done"]}], f"gtwatch.slack.routes[0].events[0]: 'done' is not one of {ALL_EVENTS}"),
+    (
+        [{**ROUTE, "events": []}],
+        f"gtwatch.slack.routes[0].events: expected a non-empty list of event types from {ALL_EVENTS}",
+    ),
     ([{**ROUTE, "name_contains": "a b"}], "gtwatch.slack.routes[0].name_contains: 'a b' is not 1 to 63 letters"),
     ([{**ROUTE, "ping": "x"}], "gtwatch.slack.routes[0].ping: not a route setting"),
 ]

@@ -191,3 +191,31 @@ def test_a_muted_notification_releases_nothing_by_email_and_nowhere_in_slack() -
     # Slack hears of the muted failure (so the job's order moves on) and of the stall before it, shown nowhere yet.
     assert due_channels(outbox, IN_THE_NIGHT, muted) == [frozenset({"slack"}), frozenset({"email", "slack"})]
     assert released_by(outbox, 0, IN_THE_NIGHT, muted) == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            {"start": "20:00", "end": "08:00", "hold": ["completed"]},
+            "quiet_hours.timezone: required: an IANA time zone name such as Europe/Berlin",
+        ),
+        (
+            {"end": "08:00", "timezone": "UTC", "hold": ["completed"]},
+            "quiet_hours.start: required: a time of day HH:MM",
+        ),
+        (
+            {"start": "20:00", "end": "08:00", "timezone": "UTC", "hold": ["completed", "exploded"]},
+            "quiet_hours.hold[1]: 'exploded' is not one of completed, failed, stopped, stalled, resumed",
+        ),
+        (
+            {"start": "20:00", "end": "08:00", "timezone": "UTC", "hold": "completed"},
+            "quiet_hours.hold: expected a non-empty list of completed, failed, stopped, stalled, resumed, "
+            "got 'completed'",
+        ),
+    ],
+)
+def test_a_missing_or_bad_setting_is_said_in_words_not_python(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        parse_quiet_hours(raw)
+    assert str(raised.value) == message

@@ -18,7 +18,6 @@ from unittest import mock
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
-from moto.server import ThreadedMotoServer
 from watcher import aws, container
 from watcher.contract import (
     ACTIVE_INDEX_KEY,
@@ -103,8 +102,11 @@ def deployed(
     handler_env: dict[str, str],
     slack_api_url: str | None = None,
     slack_bot_token: str | None = None,
+    port: int | None = None,
 ) -> Iterator[Resources]:
-    """Start the emulator, create the stack's resources and point the handlers at them, for the block's span."""
+    """Start the emulator, create the stack's resources and point the handlers at them, for the block's span.
+
+    In server mode the emulator listens on loopback at `port` (default: a free one); OSError when it cannot."""
     labeling_jobs.install()
     email.install()
     base_env = {
@@ -124,8 +126,7 @@ def deployed(
         if mode == "inprocess":
             stack.enter_context(mock_aws())
         else:
-            server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-            server.start()
+            server = labeling_jobs.serve(port=free_port() if port is None else port)
             stack.callback(server.stop)
             host, port = server.get_host_and_port()
             os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
@@ -256,3 +257,34 @@ def client(service: str) -> Any:
     """A client for driving the emulator from tooling (separate from the handlers' own clients)."""
     # Any service the tooling drives (CloudFormation, CloudWatch... as well as the handlers' own).
     return cast(Any, aws.client)(service, REGION)
+
+
+def sqs_record(message: dict[str, Any], queue_arn: str, receives: int | None = None) -> dict[str, Any]:
+    """A message received from a queue as Lambda's SQS event source hands it to a function (one Records item)."""
+    attributes = message.get("Attributes", {})
+    sent = attributes.get("SentTimestamp", "0")
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {
+            "ApproximateReceiveCount": str(receives or attributes.get("ApproximateReceiveCount", "1")),
+            "SentTimestamp": sent,
+            "SenderId": ACCOUNT_ID,
+            "ApproximateFirstReceiveTimestamp": attributes.get("ApproximateFirstReceiveTimestamp", sent),
+        },
+        "messageAttributes": {
+            name: {
+                "stringValue": value.get("StringValue"),
+                "binaryValue": value.get("BinaryValue"),
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": value["DataType"],
+            }
+            for name, value in message.get("MessageAttributes", {}).items()
+        },
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }

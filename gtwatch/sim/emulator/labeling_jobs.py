@@ -705,6 +705,8 @@ def serve(host: str = "127.0.0.1", port: int = 5000) -> ThreadedMotoServer:
 def _check_can_listen(host: str, port: int) -> None:
     # Bound as werkzeug binds (SO_REUSEADDR), so that the check and the server agree. A failed bind inside
     # werkzeug prints several lines and exits its thread; this way the caller gets one error to report.
+    if not 0 <= port <= 65535:  # socket's own answer would be an OverflowError
+        raise OSError(errno.EINVAL, f"cannot serve on {host}:{port}: {port} is not a port number (1 to 65535)")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -842,8 +844,10 @@ def _counters(given: Mapping[str, int] | None, previous: Mapping[str, int]) -> d
     given = given or {}
     unknown = sorted(set(given) - set(LABEL_COUNTER_FIELDS))
     if unknown:
-        raise ValueError(f"unknown label counters {unknown}; the counters are {', '.join(LABEL_COUNTER_FIELDS)}")
+        raise ValueError(
+            f"unknown label counters {', '.join(unknown)}; the counters are {', '.join(LABEL_COUNTER_FIELDS)}"
+        )
     negative = sorted(key for key, value in given.items() if value < 0)
     if negative:
-        raise ValueError(f"label counters cannot be negative: {negative}")
+        raise ValueError(f"label counters cannot be negative: {', '.join(negative)}")
     return {key: int(given.get(key, previous[key])) for key in LABEL_COUNTER_FIELDS}
