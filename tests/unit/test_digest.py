@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from watcher.diff import WatchRules
-from watcher.digest import Health, build, email_body, email_subject, slack_payload
+from watcher.digest import Health, build, email_body, email_subject, slack_messages
 from watcher.model import JobState, JobStatus, LabelCounters
 from watcher.mute import Mute
 
@@ -51,14 +51,16 @@ def test_stalled_jobs_come_first_then_active_then_those_ended_in_the_last_day() 
     assert email_subject(digest).isascii() and len(email_subject(digest)) < 100
 
 
-def test_a_big_day_stays_within_slacks_limits_with_a_more_line() -> None:
+def test_a_big_day_stays_within_slacks_limits_naming_fifty_and_how_many_more() -> None:
     many = [state(f"job-{index:03d}") for index in range(120)]
     digest = build(NOW, local_label="busy", active=many, ended=[], mutes={}, health=HEALTH, rules=RULES)
     assert digest is not None
-    payload = slack_payload(digest)
+    (payload,) = slack_messages(digest)
     assert validate_payload(payload) is None
     assert len(payload["blocks"]) <= 50
-    assert any(block.get("text", {}).get("text") == "+80 more" for block in payload["blocks"])
+    text = "\n".join(block["text"]["text"] for block in payload["blocks"] if "text" in block)
+    assert [f"job-{index:03d}" in text for index in range(120)] == [index < 50 for index in range(120)]
+    assert any(block.get("text", {}).get("text") == "+70 more" for block in payload["blocks"])
 
 
 def test_hostile_job_names_cannot_ping_from_the_digest() -> None:
@@ -66,7 +68,7 @@ def test_hostile_job_names_cannot_ping_from_the_digest() -> None:
     hostile = JobState(**{**hostile.__dict__, "name": "<!channel>-job"})
     digest = build(NOW, local_label="t", active=[hostile], ended=[], mutes={}, health=HEALTH, rules=RULES)
     assert digest is not None
-    assert "<!channel>" not in str(slack_payload(digest))
+    assert "<!channel>" not in str(slack_messages(digest))
 
 
 def test_a_late_poller_alone_is_worth_a_digest() -> None:
