@@ -36,7 +36,6 @@ EMAIL_CELL_LIMIT = 120
 SLACK_MAX_BLOCKS = 50
 SLACK_MESSAGE_TEXT_BUDGET = 8000
 SLACK_SECTION_BUDGET = 2500
-SLACK_JOB_LINE_LIMIT = 400
 METADATA_EVENT_TYPE = "gtwatch_digest"
 DIGEST_EVENT = "digest"
 
@@ -231,8 +230,9 @@ def slack_messages(digest: Digest) -> list[dict[str, Any]]:
 
 def _slack_line(job: JobLine, detail: str) -> str:
     muted = f" · muted until {clock_time(job.muted_until)}" if job.muted_until else ""
+    # Escaped and cut piece by piece (never escaped twice): at most 2 + 90 + 1 + 300 characters.
     facts = escaped_within(f"({job.state.region}): {progress_text(job.progress)} · {detail}{muted}", 300)
-    return escaped_within(f"*{escaped_within(_name(job), 90)}* {facts}", SLACK_JOB_LINE_LIMIT)
+    return f"*{escaped_within(_name(job), 90)}* {facts}"
 
 
 def _packed(lines: list[str]) -> list[str]:

@@ -134,7 +134,10 @@ def deliver_digest(
     message Slack had rejected, sent back by an operator) is posted as it is."""
     if redriven:
         for message in digest.messages:
-            _post_digest_message(slack, digest.destination, message)
+            try:
+                _post_digest_message(slack, digest.destination, message)
+            except SlackRejected as error:
+                dead_letter(replace(digest, messages=(message,)), str(error))
         return
     ledger = ledgers.get(digest.id)
     if ledger.delivered >= len(digest.messages):

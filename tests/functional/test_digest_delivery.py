@@ -127,7 +127,10 @@ def notify_slack(messages: list[dict[str, Any]], lambda_context: Any) -> dict[st
             "receiptHandle": message["ReceiptHandle"],
             "body": message["Body"],
             "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
-            "messageAttributes": {},
+            "messageAttributes": {
+                key: {"stringValue": value.get("StringValue"), "dataType": value["DataType"]}
+                for key, value in message.get("MessageAttributes", {}).items()
+            },
             "md5OfBody": hashlib.md5(message["Body"].encode(), usedforsecurity=False).hexdigest(),
             "eventSource": "aws:sqs",
             "awsRegion": REGION,
@@ -234,3 +237,57 @@ def test_scheduler_invoking_the_same_digest_twice_posts_it_to_slack_once(
     assert {json.loads(m["Body"])["id"] for m in messages} == {f"digest#{to_iso(NOW)}"}
     assert notify_slack(messages, lambda_context) == {"batchItemFailures": []}
     assert len(slack.received) == 1
+
+
+def test_a_digest_of_several_messages_goes_on_where_slack_stopped_taking_it_each_message_once_in_order(
+    watched: Callable[..., Resources], slack: SlackEndpoint, lambda_context: Any
+) -> None:
+    resources = watched(thousands_of_jobs(), channels="slack")
+    run_digest(lambda_context)
+    messages = queued(resources)
+    requests = {"made": 0}
+
+    def second_request() -> bool:
+        requests["made"] += 1
+        return requests["made"] == 2
+
+    slack.fail_while("http_500", second_request)  # Slack takes the first message, then answers 500 once
+    assert notify_slack(messages, lambda_context) == {
+        "batchItemFailures": [{"itemIdentifier": messages[0]["MessageId"]}]
+    }
+    assert len(slack.received) == 1
+    assert notify_slack(messages, lambda_context) == {"batchItemFailures": []}  # SQS offers it again
+    headers = [payload["blocks"][0]["text"]["text"] for payload in slack.received]
+    assert headers == [f"gtwatch daily digest ({n} of {len(headers)})" for n in range(1, len(headers) + 1)]
+    assert len(headers) > 1
+    assert notify_slack(messages, lambda_context) == {"batchItemFailures": []}  # a duplicate delivery: nothing new
+    assert len(slack.received) == len(headers)
+
+
+def test_a_digest_message_slack_rejects_for_good_is_set_aside_alone_and_a_redrive_posts_it_as_it_is(
+    watched: Callable[..., Resources], slack: SlackEndpoint, lambda_context: Any
+) -> None:
+    resources = watched([job("active", 1)], channels="slack")
+    run_digest(lambda_context)
+    (message,) = queued(resources)
+    document = json.loads(message["Body"])
+    good = document["messages"][0]
+    # Two good messages around one that Slack can never show (HTTP 400, invalid_blocks).
+    broken = {**good, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": ""}}]}
+    message["Body"] = json.dumps({**document, "id": "digest#rejected", "messages": [good, broken, good]})
+
+    assert notify_slack([message], lambda_context) == {"batchItemFailures": []}
+    assert len(slack.received) == 2  # the first and the third
+    sqs = deployment.client("sqs")
+    (dead,) = sqs.receive_message(QueueUrl=resources.dead_letter_queue_url, MessageAttributeNames=["All"])["Messages"]
+    assert json.loads(dead["Body"])["messages"] == [broken]
+    assert dead["MessageAttributes"]["gtwatch_route"]["StringValue"] == "webhook"
+    assert dead["MessageAttributes"]["event_type"]["StringValue"] == "digest"
+
+    # `gtwatch redrive` sends it back with its attributes: the notifier posts it as it is, whatever the digest's
+    # ledger says, and what Slack refuses again is set aside again (not retried).
+    attempts = slack.attempts
+    assert notify_slack([dead], lambda_context) == {"batchItemFailures": []}
+    assert slack.attempts == attempts + 1 and len(slack.received) == 2
+    (again,) = sqs.receive_message(QueueUrl=resources.dead_letter_queue_url, MessageAttributeNames=["All"])["Messages"]
+    assert json.loads(again["Body"])["messages"] == [broken]
