@@ -308,6 +308,7 @@ class SlackDigest:
     def to_document(self) -> dict[str, Any]:
         return {
             "kind": self.KIND,
+            "event_type": self.KIND,  # what `gtwatch redrive --dry-run` shows of a dead letter
             "id": self.id,
             "occurred_at": to_iso(self.occurred_at),
             "destination": self.destination,

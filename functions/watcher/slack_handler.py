@@ -1,4 +1,5 @@
-"""Lambda handler: delivers each notification arriving from the SQS queue to Slack, in its job's order, once.
+"""Lambda handler: delivers each notification arriving from the SQS queue to Slack, in its job's order, once; and
+the daily digest, which comes the same way (slack_delivery.deliver_digest).
 
 The work is slack_delivery.deliver; this handler reads the settings and the secret, sorts a failure into "later"
 (back off and let SQS offer it again), "rejected for good" (dead-letter it for that destination) and
@@ -195,7 +196,8 @@ class _Invocation:
             return
         try:
             slack = _slack(kept)
-            redriven = record.message_attributes.get(ROUTE_ATTRIBUTE)
+            # Indexing, not .get(): Powertools wraps the attribute (string_value) only on item access.
+            redriven = record.message_attributes[ROUTE_ATTRIBUTE]
             attempt = Attempt(
                 owner=self.owner,
                 now=now,
@@ -208,7 +210,7 @@ class _Invocation:
                     ledgers=kept.ledgers,
                     slack=slack,
                     attempt=attempt,
-                    redriven=redriven is not None,
+                    redriven=redriven is not None and bool(redriven.string_value),
                     dead_letter=lambda part, error: _dead_letter_digest(kept, part, error),
                 )
                 return
