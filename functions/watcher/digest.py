@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .contract import POLLER_TIMEOUT_SECONDS
+from .contract import DIGEST_EVENT_TYPE, POLLER_TIMEOUT_SECONDS
 from .diff import WatchRules, progress
 from .formatting import clock_time, duration, per_hour, progress_text
 from .model import JobState, Progress, from_iso, to_iso
@@ -37,7 +37,6 @@ SLACK_MAX_BLOCKS = 50
 SLACK_MESSAGE_TEXT_BUDGET = 8000
 SLACK_SECTION_BUDGET = 2500
 METADATA_EVENT_TYPE = "gtwatch_digest"
-DIGEST_EVENT = "digest"
 
 
 @dataclass(frozen=True)
@@ -271,9 +270,14 @@ def _slack_message(digest: Digest, blocks: list[dict[str, Any]], number: int, pa
         ],
         "metadata": {
             "event_type": METADATA_EVENT_TYPE,
-            "event_payload": {"event": DIGEST_EVENT, "notification_id": f"{digest.id}#{number}"},
+            "event_payload": {"event": DIGEST_EVENT_TYPE, "notification_id": message_id(digest.id, number)},
         },
     }
+
+
+def message_id(digest_id: str, number: int) -> str:
+    """The id the digest's `number`th Slack message (from 1) carries in its metadata."""
+    return f"{digest_id}#{number}"
 
 
 def _section(text: str) -> dict[str, Any]:
@@ -291,7 +295,7 @@ class SlackDigest:
     messages: tuple[dict[str, Any], ...]
     destination: str | None = None
 
-    KIND = DIGEST_EVENT
+    KIND = DIGEST_EVENT_TYPE
 
     @classmethod
     def of(cls, digest: Digest, destination: str | None) -> SlackDigest:
@@ -302,8 +306,7 @@ class SlackDigest:
         return isinstance(document, dict) and document.get("kind") == cls.KIND
 
     def message_id(self, number: int) -> str:
-        """The id the `number`th message (from 1) carries in its metadata."""
-        return f"{self.id}#{number}"
+        return message_id(self.id, number)
 
     def to_document(self) -> dict[str, Any]:
         return {

@@ -228,9 +228,12 @@ def test_a_channel_whose_publish_fails_does_not_keep_the_other_from_its_digest_a
 def test_scheduler_invoking_the_same_digest_twice_posts_it_to_slack_once(
     watched: Callable[..., Resources], slack: SlackEndpoint, lambda_context: Any
 ) -> None:
-    # EventBridge Scheduler delivers at least once; both runs carry the same scheduled time, so the same digest id.
+    # EventBridge Scheduler invokes at least once; both runs carry the same scheduled time (the schedule's input),
+    # which the digest is as of, so they make the same digest id, whenever each starts.
     resources = watched([job("active", 1)], channels="slack")
+    clock.set_clock(lambda: NOW + timedelta(seconds=5))
     run_digest(lambda_context)
+    clock.set_clock(lambda: NOW + timedelta(seconds=40))
     run_digest(lambda_context)
     messages = queued(resources)
     assert len(messages) == 2
