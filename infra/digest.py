@@ -1,5 +1,6 @@
 """The daily digest: a function that EventBridge Scheduler runs once a day at a local time, summing up the watched
-jobs by email (through the topic) and in Slack (posted directly)."""
+jobs. It publishes to the topic once per channel: the email subscriptions take the email, the Slack queue the Slack
+messages, which the Slack notifier delivers (retried while Slack is down), so the digest never reads a Slack secret."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
-from watcher.contract import SLACK_HTTP_TIMEOUT_SECONDS
 
 from infra.config import DIGEST_CHANNELS, DigestConfig, GtwatchConfig
 from infra.function import WatcherFunction
@@ -64,8 +64,6 @@ class Digest(Construct):
         self.function = self._build_function(config, digest, code, layers, watch_environment, state, notifications)
         self._allow_reading(state, notifications)
         notifications.grant_publish(self.function.function)
-        if "slack" in digest.channels:
-            notifications.grant_read_slack_secret(self.function)
         self.role = self._build_scheduler_role()
         self.schedule = self._build_schedule(digest)
 
@@ -81,11 +79,11 @@ class Digest(Construct):
             "GTWATCH_DIGEST_CHANNELS": ",".join(channel for channel in DIGEST_CHANNELS if channel in digest.channels),
             # The zone the digest names its local time in (the schedule itself runs in it too).
             "GTWATCH_DIGEST_TIMEZONE": digest.timezone,
-            **notifications.slack_environment(),
+            # Only to report how many Slack messages wait and how many were set aside.
             "GTWATCH_SLACK_QUEUE_URL": notifications.slack_queue.queue_url,
             "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL": notifications.dead_letter_queue.queue_url,
-            "GTWATCH_SLACK_TIMEOUT_SECONDS": str(SLACK_HTTP_TIMEOUT_SECONDS),
         }
+        # App mode: the channel the notifier posts the digest to (webhook mode: the webhook's own).
         if config.slack_app and digest.slack_channel is not None:
             environment["GTWATCH_DIGEST_SLACK_CHANNEL"] = digest.slack_channel
         return environment

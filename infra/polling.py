@@ -10,7 +10,7 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
-from watcher.contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.contract import POLLER_TIMEOUT_SECONDS, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
 
 from infra.config import GtwatchConfig
 from infra.function import WatcherFunction, acknowledge
@@ -21,7 +21,7 @@ POLLER_HANDLER = "watcher.poller_handler.lambda_handler"
 EVENT_HANDLER = "watcher.event_handler.lambda_handler"
 WATCH_START_HANDLER = "watcher.deployment_handler.lambda_handler"
 WATCH_START_TIMEOUT = Duration.seconds(60)
-POLLER_TIMEOUT = Duration.seconds(120)
+POLLER_TIMEOUT = Duration.seconds(POLLER_TIMEOUT_SECONDS)
 EVENT_HANDLER_TIMEOUT = Duration.seconds(60)
 # What SageMaker sends to the default event bus when a labeling job changes status.
 STATE_CHANGE_PATTERN = events.EventPattern(source=[STATE_CHANGE_SOURCE], detail_type=[STATE_CHANGE_DETAIL_TYPE])

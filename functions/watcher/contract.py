@@ -51,6 +51,10 @@ SLACK_BATCH_SIZE: Final = 1
 # 10-minute retries, far beyond the 24-hour outage the notifier is built to ride out.
 SLACK_MAX_RECEIVE_COUNT: Final = 500
 
+# The poller's timeout: a run takes at most this long (the digest counts a region late after a schedule period and
+# this, plus a minute).
+POLLER_TIMEOUT_SECONDS: Final = 120
+
 # Metrics the poller emits (Powertools EMF, namespace from POWERTOOLS_METRICS_NAMESPACE, which the stack derives
 # from its name). Few on purpose: each custom metric is billed monthly.
 # 1 per run in which every region was listed and every notification was published or kept in an outbox.
@@ -96,6 +100,7 @@ SLACK_DEAD_LETTER_RETENTION_SECONDS: Final = 14 * 24 * 3600
 OUTPUT_SLACK_WEBHOOK_SECRET_NAME: Final = "SlackWebhookSecretName"  # noqa: S105 - an output name
 OUTPUT_SLACK_TOKEN_SECRET_NAME: Final = "SlackBotTokenSecretName"  # noqa: S105 - an output name
 
-# The daily digest publishes its email to the topic with this event type (and channel "email"); the email
-# subscriptions take it when the digest goes to email. The Slack digest is posted directly, not through the topic.
+# The daily digest publishes to the topic with this event type, once per channel: for "email" (the email
+# subscriptions take it when the digest goes to email) and for "slack" (the Slack queue takes it, and the notifier
+# delivers it as it does any notification: retried while Slack is down).
 DIGEST_EVENT_TYPE: Final = "digest"

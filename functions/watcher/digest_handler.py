@@ -1,27 +1,33 @@
 """Lambda handler of the daily digest: EventBridge Scheduler invokes it at the configured local time. It reads the
-state table (never SageMaker), builds the digest and sends one per configured channel; nothing on a quiet day."""
+state table (never SageMaker), builds the digest and publishes it to the topic once per configured channel: the
+email subscriptions take the email; the Slack queue takes the Slack messages, which the notifier delivers as it does
+any notification (retried while Slack is down). Nothing on a quiet day. A channel that fails does not keep the
+other from its digest; the invocation fails afterwards all the same, for the digest-errors alarm."""
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from . import aws, clock, container, digest, slack_client
-from .contract import CHANNEL_ATTRIBUTE, EVENT_TYPE_ATTRIBUTE
-from .model import JobState
+from . import aws, clock, digest
+from .model import JobState, from_iso
 from .mute import Mute, MuteStore
+from .publisher import publish_digest
+from .state_store import StateStore
 
 if TYPE_CHECKING:
     from .settings import DigestSettings
-from .state_store import StateStore
 
 logger = Logger(service="gtwatch")
-DIGEST_EVENT_TYPE = "digest"
+
+
+class DigestNotSent(RuntimeError):
+    """The digest could not be published for a channel (the others got theirs)."""
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -29,13 +35,47 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     from .settings import DigestSettings, settings  # pydantic loads at the cold start, not at every import
 
     config = settings(DigestSettings)
-    now = clock.now()
+    built = _build(config, _scheduled_time(event) or clock.now())
+    if built is None:
+        logger.info("Nothing to report today; no digest sent")
+        return {"sent": []}
+    senders = {"email": _email, "slack": _slack}
+    sent, failed = [], []
+    for channel in config.channels:
+        try:
+            senders[channel](config, built)
+            sent.append(channel)
+        except Exception:
+            logger.exception("The digest could not be sent to this channel", extra={"channel": channel})
+            failed.append(channel)
+    logger.info("Digest sent", extra={"channels": sent, "failed": failed, "summary": built.counts})
+    if failed:
+        raise DigestNotSent(f"daily digest not sent to {', '.join(failed)} (sent to {', '.join(sent) or 'none'})")
+    return {"sent": sent}
+
+
+def _scheduled_time(event: dict[str, Any]) -> datetime | None:
+    """When Scheduler meant this run for (the schedule's input): the digest is as of then, however late it runs,
+    and its id is the same if Scheduler invokes it twice."""
+    raw = event.get("scheduled_time")
+    if not isinstance(raw, str):
+        return None
+    try:
+        return from_iso(raw)
+    except ValueError:
+        logger.warning("The schedule's scheduled_time is not a time; using the clock", extra={"value": raw[:100]})
+        return None
+
+
+def _build(config: DigestSettings, now: datetime) -> digest.Digest | None:
     store = StateStore(aws.client("dynamodb"), config.table_name)
     mutes = MuteStore(aws.client("dynamodb"), config.table_name)
     active: list[JobState] = []
     ended: list[JobState] = []
     muted: dict[tuple[str, str], Mute] = {}
-    last_runs = {}
+    last_runs: dict[str, datetime | None] = {}
+    started: dict[str, datetime] = {}
+    failing: dict[str, tuple[str, ...]] = {}
     for region in config.watched_regions:
         states = store.active_states(region)
         active += [state for state in states.values() if not state.status.is_terminal]
@@ -44,31 +84,25 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         muted |= {(region, name): mute for name, mute in mutes.in_region(region).items()}
         record = store.load_run(region)
         last_runs[region] = record.listed_at if record is not None else None
+        if record is not None:
+            started[region] = record.started_at
+            failing[region] = record.retry
     local = now.astimezone(ZoneInfo(config.timezone))
-    built = digest.build(
+    return digest.build(
         now,
         local_label=f"{local:%A %d %B %Y, %H:%M} {config.timezone}",
         active=active,
         ended=list({(s.region, s.name): s for s in ended}.values()),
         mutes=muted,
-        health=_health(config, last_runs),
+        health=_health(config, last_runs, failing),
         rules=config.rules,
+        watch_started=started,
     )
-    if built is None:
-        logger.info("Nothing to report today; no digest sent")
-        return {"sent": []}
-    sent = []
-    if "email" in config.channels:
-        _email(config, built)
-        sent.append("email")
-    if "slack" in config.channels:
-        _slack(config, built)
-        sent.append("slack")
-    logger.info("Digest sent", extra={"channels": sent, "summary": built.counts})
-    return {"sent": sent}
 
 
-def _health(config: DigestSettings, last_runs: dict[str, Any]) -> digest.Health:
+def _health(
+    config: DigestSettings, last_runs: dict[str, datetime | None], failing: dict[str, tuple[str, ...]]
+) -> digest.Health:
     waiting = dead = None
     sqs = aws.client("sqs")
     if config.queue_url:
@@ -80,36 +114,26 @@ def _health(config: DigestSettings, last_runs: dict[str, Any]) -> digest.Health:
         )
         dead = int(attributes["Attributes"]["ApproximateNumberOfMessages"])
     return digest.Health(
-        last_runs=last_runs, schedule_minutes=config.schedule_minutes, slack_waiting=waiting, dead_letters=dead
+        last_runs=last_runs,
+        schedule_minutes=config.schedule_minutes,
+        slack_waiting=waiting,
+        dead_letters=dead,
+        failing_jobs=failing,
     )
 
 
 def _email(config: DigestSettings, built: digest.Digest) -> None:
-    body = digest.email_body(built)
-    aws.client("sns").publish(
-        TopicArn=config.topic_arn,
-        Subject=digest.email_subject(built),
-        Message=json.dumps({"default": body, "email": body, "sqs": json.dumps({"digest": True})}),
-        MessageStructure="json",
-        MessageAttributes={
-            EVENT_TYPE_ATTRIBUTE: {"DataType": "String", "StringValue": DIGEST_EVENT_TYPE},
-            CHANNEL_ATTRIBUTE: {"DataType": "String", "StringValue": "email"},
-        },
+    publish_digest(
+        aws.client("sns"),
+        config.topic_arn,
+        channel="email",
+        digest_id=built.id,
+        subject=digest.email_subject(built),
+        message=digest.email_body(built),
     )
 
 
 def _slack(config: DigestSettings, built: digest.Digest) -> None:
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
-    secrets = container.keep("digest-secrets", lambda: SecretsProvider(boto3_client=aws.client("secretsmanager")))
-    payload = digest.slack_payload(built)
-    if config.slack_mode == "app":
-        from .slack_app import SlackApp, token_from_secret
-
-        token = token_from_secret(secrets.get(str(config.token_secret)))
-        app = SlackApp(token, timeout=config.slack_timeout_seconds, rate_limit_retries=2, api_url=config.api_url)
-        channel = str(config.slack_channel)
-        app.post(app.channel_id(channel) if channel.startswith("#") else channel, payload)
-        return
-    url = slack_client.webhook_url_from_secret(secrets.get(str(config.webhook_secret)))
-    slack_client.post(url, payload, timeout=config.slack_timeout_seconds)
+    document = digest.SlackDigest.of(built, destination=config.slack_channel)
+    message = json.dumps(document.to_document(), ensure_ascii=False)
+    publish_digest(aws.client("sns"), config.topic_arn, channel="slack", digest_id=built.id, message=message)

@@ -1,4 +1,5 @@
-"""SNS adapter: publish one notification, shaped per protocol (text for email, JSON for the Slack queue)."""
+"""SNS adapter: publish one notification, shaped per protocol (text for email, JSON for the Slack queue), or the daily
+digest for one channel."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 from typing import TYPE_CHECKING
 
 from . import email_message
-from .contract import ALL_CHANNELS, CHANNEL_ATTRIBUTE
+from .contract import ALL_CHANNELS, CHANNEL_ATTRIBUTE, DIGEST_EVENT_TYPE, EVENT_TYPE_ATTRIBUTE
 from .model import CHANNELS, Notification
 
 if TYPE_CHECKING:
@@ -36,6 +37,22 @@ def publish(sns: SNSClient, topic_arn: str, notification: Notification, channels
         Subject=email_message.subject(notification),
         Message=json.dumps(message, ensure_ascii=False),
         MessageStructure="json",
+        MessageAttributes={name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()},
+    )
+    return str(response["MessageId"])
+
+
+def publish_digest(
+    sns: SNSClient, topic_arn: str, *, channel: str, digest_id: str, message: str, subject: str | None = None
+) -> str:
+    """Publish the daily digest for one channel ("email": the text for the email subscriptions; "slack": the
+    document the Slack queue hands to the notifier) and return SNS's message id. One publish per channel, so that
+    each stays within SNS's size limit on its own and one's failure leaves the other sent."""
+    attributes = {EVENT_TYPE_ATTRIBUTE: DIGEST_EVENT_TYPE, CHANNEL_ATTRIBUTE: channel, "notification_id": digest_id}
+    response = sns.publish(
+        TopicArn=topic_arn,
+        Message=message,
+        **({"Subject": subject} if subject is not None else {}),
         MessageAttributes={name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()},
     )
     return str(response["MessageId"])

@@ -213,32 +213,23 @@ class SlackSettings(_EnvSettings):
 
 
 class DigestSettings(PollerSettings):
-    """The daily digest's settings: the watcher's, plus where the digest goes and how Slack is reached."""
+    """The daily digest's settings: the watcher's, plus where the digest goes. It publishes to the topic for each
+    channel (the Slack notifier delivers the Slack one), so it needs no Slack secret."""
 
     ENV: ClassVar[Mapping[str, str]] = {
         **PollerSettings.ENV,
         "channels": "GTWATCH_DIGEST_CHANNELS",
         "slack_channel": "GTWATCH_DIGEST_SLACK_CHANNEL",
         "timezone": "GTWATCH_DIGEST_TIMEZONE",
-        "slack_mode": "GTWATCH_SLACK_MODE",
-        "webhook_secret": "GTWATCH_SLACK_WEBHOOK_SECRET",
-        "token_secret": "GTWATCH_SLACK_TOKEN_SECRET",
-        "api_url": "GTWATCH_SLACK_API_URL",
         "queue_url": "GTWATCH_SLACK_QUEUE_URL",
         "dead_letter_queue_url": "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL",
-        "slack_timeout_seconds": "GTWATCH_SLACK_TIMEOUT_SECONDS",
     }
 
     channels: tuple[Literal["slack", "email"], ...] = ("slack", "email")
-    slack_channel: str | None = None
+    slack_channel: Annotated[str | None, Field(min_length=1)] = None
     timezone: str = "UTC"
-    slack_mode: Literal["webhook", "app"] = "webhook"
-    webhook_secret: str | None = None
-    token_secret: str | None = None
-    api_url: Annotated[str, Field(pattern=r"^https?://")] = SLACK_API_URL
     queue_url: str | None = None
     dead_letter_queue_url: str | None = None
-    slack_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = float(SLACK_HTTP_TIMEOUT_SECONDS)
 
     _split_channels = field_validator("channels", mode="before")(comma_list)
 

@@ -12,6 +12,9 @@ at most one, ever. (An incoming webhook cannot be asked what it posted: after a 
 App mode: a job's first notification in a channel is posted as its root, a card of the job; each later one is a
 reply in that thread (a `failed` reply is also shown in the channel), and the root is then updated to the job's
 latest state.
+
+The daily digest (deliver_digest) comes through the same queue and is delivered the same way: a stream of its own
+(its id), its messages in order, each once; retried while Slack does not take it, so an outage only delays it.
 """
 
 from __future__ import annotations
@@ -24,14 +27,17 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from . import slack_message
+from .digest import SlackDigest
 from .model import EventType, Notification
 from .slack_app import SlackApp
-from .slack_client import SlackRejected
+from .slack_client import SlackMisconfigured, SlackRejected
 from .slack_ledger import Ledger, LedgerConflict, LedgerStore, Root, owed_key
 from .slack_routes import WEBHOOK_DESTINATION, Route
 
 logger = Logger(child=True)
 
+# In a digest's ledger, `started` holds this while a post of its next message may have been made.
+DIGEST_MARK = "digest"
 # A post's ts is at or after the notification was decided; the margin covers clocks that disagree a little.
 LOOKUP_MARGIN = timedelta(minutes=10)
 # A message waiting for an earlier one of its job comes back this long after that one is offered again (its attempt
@@ -171,6 +177,79 @@ def waiting_time(ledger: Ledger, now: datetime) -> timedelta | None:
     if ledger.advanced_at is not None and now - ledger.advanced_at < DRAINING:
         return DRAINING_WAIT
     return None
+
+
+def deliver_digest(
+    digest: SlackDigest,
+    *,
+    ledgers: LedgerStore,
+    slack: Slack,
+    attempt: Attempt,
+    dead_letter: Callable[[SlackDigest, str], None],
+    redriven: bool = False,
+) -> None:
+    """Post the daily digest's messages in order, each once, as a job's notifications are: the ledger of the digest's
+    own stream says how many went out, and in app mode a message whose answer was lost is looked up before it is
+    posted again. Raises NotYet or a SlackPostError when the rest must be tried again later. A redriven digest (a
+    message Slack had rejected, sent back by an operator) is posted as it is."""
+    if redriven:
+        for message in digest.messages:
+            try:
+                _post_digest_message(slack, digest.destination, message)
+            except SlackRejected as error:
+                dead_letter(replace(digest, messages=(message,)), str(error))
+        return
+    ledger = ledgers.get(digest.id)
+    if ledger.delivered >= len(digest.messages):
+        logger.info("Digest already delivered")
+        return
+    if ledger.claimed_by_another(attempt.owner, attempt.now):
+        raise NotYet("another invocation is delivering this digest")
+    session = _Session(ledgers, ledger, attempt)
+    session.save(session.ledger.claimed(attempt.owner, attempt.claim_until))
+    try:
+        for number in range(session.ledger.delivered + 1, len(digest.messages) + 1):
+            if not attempt.time_left():
+                raise NotYet("not enough time left in this invocation for another Slack call")
+            message = digest.messages[number - 1]
+            try:
+                _deliver_digest_message(digest, number, message, slack, session)
+            except SlackRejected as error:
+                logger.error(
+                    "Slack rejected this digest message for good; it goes to the dead-letter queue",
+                    extra={"part": number, "error": str(error)},
+                )
+                dead_letter(replace(digest, messages=(message,)), str(error))
+            session.save(replace(session.ledger, delivered=number, started=frozenset()))
+        session.save(session.ledger.finished(len(digest.messages), attempt.now))
+    except BaseException as error:
+        session.release(retry_at=None if isinstance(error, NotYet) else attempt.retry_at)
+        raise
+
+
+def _deliver_digest_message(
+    digest: SlackDigest, number: int, message: dict[str, Any], slack: Slack, session: _Session
+) -> None:
+    if slack.app is not None and DIGEST_MARK in session.ledger.started:  # An earlier attempt may have posted it.
+        channel_id = slack.channel_id(_digest_channel(digest.destination))
+        since = digest.occurred_at - LOOKUP_MARGIN
+        if slack.app.find(channel_id, digest.message_id(number), since=since) is not None:
+            return
+    session.save(replace(session.ledger, started=session.ledger.started | {DIGEST_MARK}))
+    _post_digest_message(slack, digest.destination, message)
+
+
+def _post_digest_message(slack: Slack, destination: str | None, message: dict[str, Any]) -> None:
+    if slack.app is not None:
+        slack.app.post(slack.channel_id(_digest_channel(destination)), message)
+    elif slack.webhook is not None:
+        slack.webhook(message)
+
+
+def _digest_channel(destination: str | None) -> str:
+    if not destination:
+        raise SlackMisconfigured("app mode posts the digest to its channel, and none was given (digest.slack_channel)")
+    return destination
 
 
 def deliver_redriven(notification: Notification, route: Route, slack: Slack, ledgers: LedgerStore) -> None:

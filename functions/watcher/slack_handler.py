@@ -1,4 +1,5 @@
-"""Lambda handler: delivers each notification arriving from the SQS queue to Slack, in its job's order, once.
+"""Lambda handler: delivers each notification arriving from the SQS queue to Slack, in its job's order, once; and
+the daily digest, which comes the same way (slack_delivery.deliver_digest).
 
 The work is slack_delivery.deliver; this handler reads the settings and the secret, sorts a failure into "later"
 (back off and let SQS offer it again), "rejected for good" (dead-letter it for that destination) and
@@ -24,11 +25,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import aws, clock, container, slack_client
 from .contract import SLACK_FUNCTION_TIMEOUT_SECONDS, SLACK_POST_ATTEMPTS
+from .digest import SlackDigest
 from .model import EventType, Notification
 from .mute import MuteStore
-from .slack_delivery import Attempt, NotYet, Slack, deliver, deliver_redriven, deliver_test
+from .slack_delivery import Attempt, NotYet, Slack, deliver, deliver_digest, deliver_redriven, deliver_test
 from .slack_ledger import LedgerStore
-from .slack_routes import Route
+from .slack_routes import WEBHOOK_DESTINATION, Route
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
@@ -161,6 +163,20 @@ def _dead_letter(kept: _Container, notification: Notification, route: Route, err
     )
 
 
+def _dead_letter_digest(kept: _Container, part: SlackDigest, error: str) -> None:
+    """A digest message Slack rejected for good: set aside alone; `gtwatch redrive` posts it again as it is."""
+    aws.client("sqs").send_message(
+        QueueUrl=kept.settings.dead_letter_queue_url,
+        MessageBody=json.dumps(part.to_document(), ensure_ascii=False),
+        MessageAttributes={
+            ROUTE_ATTRIBUTE: {"DataType": "String", "StringValue": part.destination or WEBHOOK_DESTINATION},
+            "error": {"DataType": "String", "StringValue": error[:256] or "rejected"},
+            "event_type": {"DataType": "String", "StringValue": SlackDigest.KIND},
+            "notification_id": {"DataType": "String", "StringValue": part.id},
+        },
+    )
+
+
 class _Invocation:
     """One invocation's view: who it is, its deadline, and whether a setup error was met (the invocation fails)."""
 
@@ -177,29 +193,27 @@ class _Invocation:
         logger.append_keys(message_id=record.message_id, notification_id=None)
         try:
             document = json.loads(record.body)
-            notification = Notification.from_document(document)
-            if not isinstance(notification.id, str) or not notification.id:
+            item: Notification | SlackDigest
+            if SlackDigest.is_document(document):
+                item = SlackDigest.from_document(document)
+            else:
+                item = Notification.from_document(document)
+            if not isinstance(item.id, str) or not item.id:
                 raise ValueError("id: expected a non-empty string")
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             # A body that does not parse now never will: logged with its message id and counted as processed.
             logger.error("Skipping a malformed notification", extra={"error": f"{type(error).__name__}: {error}"})
             return
-        logger.append_keys(notification_id=notification.id)
+        logger.append_keys(notification_id=item.id)
         kept = _cold_start()
         now = clock.now()
-        if notification.event_type is EventType.TEST:  # `gtwatch test-notify`: one try, never repeated.
-            self._try_once(notification, kept, record)
+        if isinstance(item, Notification) and item.event_type is EventType.TEST:  # `gtwatch test-notify`: one try
+            self._try_once(item, kept, record)
             return
         try:
             slack = _slack(kept)
-            redriven = record.message_attributes.get(ROUTE_ATTRIBUTE)
-            if redriven is not None and redriven.string_value:
-                route = next((r for r in kept.routes if r.channel == redriven.string_value), None)
-                if route is None:
-                    logger.error("Redriven message for a destination no longer configured; dropped")
-                    return
-                deliver_redriven(notification, route, slack, kept.ledgers)
-                return
+            # Indexing, not .get(): Powertools wraps the attribute (string_value) only on item access.
+            redriven = record.message_attributes[ROUTE_ATTRIBUTE]
             attempt = Attempt(
                 owner=self.owner,
                 now=now,
@@ -207,8 +221,25 @@ class _Invocation:
                 time_left=self.time_left,
                 retry_at=now + timedelta(seconds=retry_delay_seconds(_receives(record))),
             )
+            if isinstance(item, SlackDigest):
+                deliver_digest(
+                    item,
+                    ledgers=kept.ledgers,
+                    slack=slack,
+                    attempt=attempt,
+                    redriven=redriven is not None and bool(redriven.string_value),
+                    dead_letter=lambda part, error: _dead_letter_digest(kept, part, error),
+                )
+                return
+            if redriven is not None and redriven.string_value:
+                route = next((r for r in kept.routes if r.channel == redriven.string_value), None)
+                if route is None:
+                    logger.error("Redriven message for a destination no longer configured; dropped")
+                    return
+                deliver_redriven(item, route, slack, kept.ledgers)
+                return
             deliver(
-                notification,
+                item,
                 kept.routes,
                 ledgers=kept.ledgers,
                 slack=slack,
@@ -219,7 +250,7 @@ class _Invocation:
         except NotYet as waiting:
             logger.info("Not delivered yet", extra={"reason": str(waiting)})
             self._retry_later(record, _waiting_seconds(waiting, record))
-            self._note_lag(notification, now, kept)
+            self._note_lag(item, now, kept)
             raise
         except slack_client.SlackMisconfigured as error:
             logger.error(
@@ -232,17 +263,17 @@ class _Invocation:
         except slack_client.SlackPostError as error:
             logger.warning("Slack did not take the message; retrying later", extra={"error": str(error)})
             self._retry_later(record, retry_delay_seconds(_receives(record)))
-            self._note_lag(notification, now, kept)
+            self._note_lag(item, now, kept)
             raise
 
-    def _note_lag(self, notification: Notification, now: datetime, kept: _Container) -> None:
-        lag = now - notification.occurred_at
+    def _note_lag(self, item: Notification | SlackDigest, now: datetime, kept: _Container) -> None:
+        lag = now - item.occurred_at
         if lag.total_seconds() > kept.settings.lag_alarm_seconds:
             logger.error(
                 "Slack delivery lags: a notification has waited too long (the message is kept and retried)",
                 extra={"lag_minutes": int(lag.total_seconds() // 60)},
             )
-            self.lagging.append(f"{notification.id} waited {int(lag.total_seconds() // 60)} min")
+            self.lagging.append(f"{item.id} waited {int(lag.total_seconds() // 60)} min")
 
     def _try_once(self, notification: Notification, kept: _Container, record: SQSRecord) -> None:
         """Post a test notification to every destination, never twice: a retry would post it again where it did

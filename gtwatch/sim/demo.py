@@ -399,7 +399,7 @@ def _digest_text(day: scenario.Scenario, notifications: list[dict[str, Any]]) ->
 
 def digest_lines(payload: dict[str, Any]) -> list[str]:
     """The digest's Block Kit message as a person reads it: its header, its date, each group's title and its jobs
-    one to a line (each a section that starts with the job's name in bold), and the watcher's health."""
+    one to a line (each line of their sections starts with the job's name in bold), and the watcher's health."""
     lines = []
     for block in payload.get("blocks", []):
         if block.get("type") == "header":
@@ -408,9 +408,12 @@ def digest_lines(payload: dict[str, Any]) -> list[str]:
             shown = " ".join(as_shown(element.get("text", "")) for element in block.get("elements", []))
             lines.append(_wrapped(shown, "│ ", "│ "))
         elif block.get("type") == "section":
+            raw = block["text"]["text"].split("\n")
+            if all(line.startswith(("*", "+")) for line in raw):  # jobs, one a line (or "+N more")
+                lines += [_wrapped(as_shown(_BOLD.sub(r"\1", line)), "│   • ", "│       ") for line in raw]
+                continue
             first, *rest = _BOLD.sub(r"\1", block["text"]["text"]).split("\n")
-            item = not rest and block["text"]["text"].startswith(("*", "+"))
-            lines.append(_wrapped(as_shown(first), "│   • " if item else "│ ", "│       " if item else "│   "))
+            lines.append(_wrapped(as_shown(first), "│ ", "│   "))
             lines += [_wrapped(as_shown(line), "│     ", "│       ") for line in rest]
     return lines
 

@@ -258,29 +258,32 @@ class _Replay:
         delivered = self._deliver_events(minute)
         if tick:
             self._tick(minute)
-        if self._digest_due(minute):
+        digest = self._digest_due(minute)
+        if digest:
             self._send_digest(minute)
         self._collect_email(minute)
         # Only a handler run can have queued something; other minutes only need the retries that fall due.
-        if tick or delivered or any(entry.visible_at <= minute for entry in self.in_flight):
+        if tick or delivered or digest or any(entry.visible_at <= minute for entry in self.in_flight):
             self._work_queue(minute)
 
     def _digest_due(self, minute: int) -> bool:
-        """EventBridge Scheduler's cron at `at` in the digest's time zone: the minute whose local time it is."""
+        """EventBridge Scheduler's cron at `at` in the digest's time zone: the minute whose local time it is. On a
+        fall-back day that local time comes twice and Scheduler runs once, at the first (fold 0); on a spring-forward
+        day a time that does not exist is no minute's, and that day has no run (docs.aws.amazon.com/scheduler/latest/
+        UserGuide/schedule-types.html, "Daylight savings time")."""
         digest = self.scenario.config.digest
         if digest is None:
             return False
         local = self.scenario.moment(minute).astimezone(ZoneInfo(digest.timezone))
-        return local.strftime("%H:%M") == digest.at
+        return local.strftime("%H:%M") == digest.at and local.fold == 0
 
     def _send_digest(self, minute: int) -> None:
-        posted, acted = len(self.slack.received), len(self.slack.actions)
+        """The digest function, as Scheduler invokes it. It publishes; the email subscriptions and the Slack queue
+        (worked in this same minute) deliver."""
         try:
             digest_handler.lambda_handler({"source": "aws.scheduler"}, FakeLambdaContext("gtwatch-digest"))
-        except Exception as error:  # Scheduler retries on its own; the replay reports it.
+        except Exception as error:  # No retry (the function's retry attempts are 0); the digest-errors alarm fires.
             print(f"digest failed at minute {minute}: {type(error).__name__}: {error}", file=sys.stderr)
-        self._record_webhook_posts(self.slack.received[posted:], minute)
-        self._record_app_actions(self.slack.actions[acted:], minute)
 
     def _apply(self, step: Step, minute: int) -> None:
         at = self.scenario.moment(minute)

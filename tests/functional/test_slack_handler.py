@@ -182,6 +182,19 @@ def test_a_republished_notification_is_posted_once(endpoint: SlackEndpoint, invo
     assert endpoint.attempts == 1
 
 
+def test_a_redriven_dead_letter_is_posted_to_the_destination_it_failed_at(
+    endpoint: SlackEndpoint, invoke: Invoke
+) -> None:
+    # `gtwatch redrive` sends a dead letter back with its attributes, the destination among them.
+    event = sqs_event(("m-1", body(notification("n-1", name="cats"))))
+    event["Records"][0]["messageAttributes"] = {"gtwatch_route": {"stringValue": "webhook", "dataType": "String"}}
+
+    response = invoke(event)
+
+    assert failed_ids(response) == []
+    assert titles(endpoint) == [":white_check_mark: *Labeling job cats completed*"]
+
+
 def test_a_slack_error_fails_only_that_record_and_a_later_retry_posts_it(
     endpoint: SlackEndpoint, invoke: Invoke
 ) -> None:

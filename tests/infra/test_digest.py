@@ -15,7 +15,6 @@ from tests.infra.queries import (
     DEAD_LETTER_QUEUE,
     DIGEST_HANDLER,
     POLLER_HANDLER,
-    SLACK_HANDLER,
     SLACK_QUEUE,
     STATE_TABLE,
     arn_of,
@@ -157,10 +156,9 @@ def test_the_digest_function_has_a_minute_its_own_log_group_and_no_retry(digest:
     assert invoke_config["Properties"]["MaximumRetryAttempts"] == 0
 
 
-def test_the_digest_reads_the_watchers_settings_and_finds_slack_as_the_notifier_does(digest: Template) -> None:
+def test_the_digest_reads_the_watchers_settings_and_nothing_of_slack_but_its_queues(digest: Template) -> None:
     env = function_props(digest, DIGEST_HANDLER)["Environment"]["Variables"]
     poller = function_props(digest, POLLER_HANDLER)["Environment"]["Variables"]
-    notifier = function_props(digest, SLACK_HANDLER)["Environment"]["Variables"]
     assert env == {
         "GTWATCH_TABLE_NAME": ref(digest, "AWS::DynamoDB::Table", STATE_TABLE),
         "GTWATCH_TOPIC_ARN": ref(digest, "AWS::SNS::Topic", {"TopicName": "Gtwatch-notifications"}),
@@ -169,37 +167,43 @@ def test_the_digest_reads_the_watchers_settings_and_finds_slack_as_the_notifier_
         "GTWATCH_SCHEDULE_MINUTES": "5",
         "GTWATCH_DIGEST_CHANNELS": "slack,email",
         "GTWATCH_DIGEST_TIMEZONE": "America/New_York",
-        "GTWATCH_SLACK_MODE": "webhook",
-        "GTWATCH_SLACK_WEBHOOK_SECRET": ref(digest, "AWS::SecretsManager::Secret"),
+        # The queue depths for the health section; Slack itself is the notifier's business (the digest goes
+        # through the topic and the Slack queue), so no mode, secret or timeout.
         "GTWATCH_SLACK_QUEUE_URL": ref(digest, "AWS::SQS::Queue", SLACK_QUEUE),
         "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL": ref(digest, "AWS::SQS::Queue", DEAD_LETTER_QUEUE),
-        "GTWATCH_SLACK_TIMEOUT_SECONDS": "5",
         "POWERTOOLS_SERVICE_NAME": "gtwatch",
         "POWERTOOLS_METRICS_NAMESPACE": "Gtwatch",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
     for shared in ("GTWATCH_TABLE_NAME", "GTWATCH_TOPIC_ARN", "GTWATCH_REGIONS", "GTWATCH_STALL_AFTER_MINUTES"):
         assert env[shared] == poller[shared]
-    for slack in ("GTWATCH_SLACK_MODE", "GTWATCH_SLACK_WEBHOOK_SECRET", "GTWATCH_SLACK_TIMEOUT_SECONDS"):
-        assert env[slack] == notifier[slack]
 
 
-def test_in_app_mode_the_digest_posts_to_its_channel_with_the_bot_token(digest_app: Template) -> None:
+def test_in_app_mode_the_digest_names_its_channel_for_the_notifier(digest_app: Template) -> None:
     env = function_props(digest_app, DIGEST_HANDLER)["Environment"]["Variables"]
-    assert env["GTWATCH_SLACK_MODE"] == "app"
-    assert env["GTWATCH_SLACK_TOKEN_SECRET"] == ref(digest_app, "AWS::SecretsManager::Secret")
-    assert "GTWATCH_SLACK_WEBHOOK_SECRET" not in env
     assert env["GTWATCH_DIGEST_CHANNELS"] == "slack"
     assert env["GTWATCH_DIGEST_SLACK_CHANNEL"] == "#labeling-digest"
-    # The routes are the notifier's business; the digest has one channel.
-    assert "GTWATCH_SLACK_ROUTES" not in env
+    # The routes, the mode and the bot token are the notifier's business; the digest has one channel.
+    for slack in ("GTWATCH_SLACK_ROUTES", "GTWATCH_SLACK_MODE", "GTWATCH_SLACK_TOKEN_SECRET"):
+        assert slack not in env
+
+
+def test_the_notifier_takes_the_slack_digest_from_the_topic(digest: Template) -> None:
+    # The Slack queue's subscription takes every event type published for Slack: the digest's included.
+    topic = ref(digest, "AWS::SNS::Topic", {"TopicName": "Gtwatch-notifications"})
+    (subscription,) = digest.find_resources(
+        "AWS::SNS::Subscription", {"Properties": {"Protocol": "sqs", "TopicArn": topic}}
+    ).values()
+    assert subscription["Properties"]["FilterPolicy"] == {"channel": ["slack", "all"]}
+    assert subscription["Properties"]["RawMessageDelivery"] is True
 
 
 # --- what it may do --------------------------------------------------------------------------------------
 
 
 def digest_grants(template: Template) -> set[tuple[tuple[str, ...], str]]:
-    """What the digest may do whatever its channels: read run records and the index, publish, queue depths, logs."""
+    """What the digest may do whatever its channels: read run records and the index, publish, queue depths, logs;
+    nothing more (no Slack secret: the notifier posts the Slack digest)."""
     table = logical_id(template, "AWS::DynamoDB::Table", STATE_TABLE)
     topic = logical_id(template, "AWS::SNS::Topic", {"TopicName": "Gtwatch-notifications"})
     key = logical_id(template, "AWS::KMS::Key")
@@ -211,30 +215,22 @@ def digest_grants(template: Template) -> set[tuple[tuple[str, ...], str]]:
         # Reads only: the run records by key, and jobs, mutes and ended jobs through the index.
         (("dynamodb:GetItem",), f"${{{table}.Arn}} when {run_records}"),
         (("dynamodb:Query",), f"${{{table}.Arn}}/index/active"),
-        # The email digest goes through the encrypted topic.
+        # Both digests go through the encrypted topic (the Slack one on to the Slack queue).
         (("sns:Publish",), f"${{{topic}}}"),
         (("kms:Decrypt", "kms:GenerateDataKey"), f"${{{key}.Arn}}"),
         *((("sqs:GetQueueAttributes",), f"${{{queue}.Arn}}") for queue in queues),
     }
 
 
-def test_the_digest_may_read_state_and_queue_depths_publish_and_read_the_webhook_secret(digest: Template) -> None:
-    secret = logical_id(digest, "AWS::SecretsManager::Secret")
-    assert grants(digest, DIGEST_HANDLER) == {
-        *digest_grants(digest),
-        (("secretsmanager:GetSecretValue",), f"${{{secret}}}"),
-    }
+@pytest.mark.parametrize("template_name", ["digest", "digest_app"])
+def test_the_digest_may_read_state_and_queue_depths_and_publish_and_never_read_a_slack_secret(
+    request: pytest.FixtureRequest, template_name: str
+) -> None:
+    template: Template = request.getfixturevalue(template_name)
+    assert grants(template, DIGEST_HANDLER) == digest_grants(template)
 
 
-def test_in_app_mode_the_digest_reads_the_bot_token_secret(digest_app: Template) -> None:
-    secret = logical_id(digest_app, "AWS::SecretsManager::Secret", {"Name": "Gtwatch/slack-bot-token"})
-    assert grants(digest_app, DIGEST_HANDLER) == {
-        *digest_grants(digest_app),
-        (("secretsmanager:GetSecretValue",), f"${{{secret}}}"),
-    }
-
-
-def test_a_digest_by_email_only_may_not_read_the_slack_secret(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_a_digest_by_email_only_may_do_the_same(tmp_path_factory: pytest.TempPathFactory) -> None:
     email_only = {**DIGEST, "digest": {**DIGEST["digest"], "channels": ["email"]}}
     template = synth(tmp_path_factory.mktemp("digest-email-only"), email_only).template
     assert grants(template, DIGEST_HANDLER) == digest_grants(template)

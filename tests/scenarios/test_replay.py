@@ -245,9 +245,11 @@ def test_the_demo_shows_a_day_of_notifications_for_a_person(demo_text):
     assert oncall.count("┌ ") == 2
     assert "<!channel> expected" in text  # The failure reason is shown as text: it never became a mention.
     assert "@channel" not in text
-    # street-signs-pilot finished as the watcher was deployed: silent then (the baseline), listed in the digest.
+    # street-signs-pilot finished as the watcher was deployed: silent then (the baseline), and never watched, so no
+    # digest names it either.
     timeline = _between(text, "as they happened", "\nThe Slack channels")
     assert "street-signs-pilot" not in timeline and "street-signs-pilot" not in labeling
+    assert "street-signs-pilot" not in _between(text, "The daily digest of", "Sent by gtwatch at")
 
 
 def test_the_demo_night_holds_slack_for_quiet_hours_and_a_failure_releases_its_job_first(demo_text):
@@ -302,7 +304,7 @@ def test_the_demo_mutes_a_job_and_the_morning_digest_lists_stalled_active_and_en
     assert any(line.startswith(mute) for line in lines)
     assert not [line for line in lines if "support-chat-intent" in line and " Mute " not in line]
     # The digest goes out at 09:00 London time to Slack #labeling and by email; quiet hours never hold it.
-    counts = "1 stalled, 1 active, 6 ended in 24 h"
+    counts = "1 stalled, 1 active, 5 ended in 24 h"
     assert f"09:00 Slack #labeling post 📋 gtwatch daily digest: {counts}" in lines
     assert f"09:00 Email Subject: [gtwatch] Daily digest: {counts}" in lines
     # Slack's blocks as a person reads them: stalled jobs first, then active ones with rate and ETA, then ended ones.
@@ -315,7 +317,7 @@ def test_the_demo_mutes_a_job_and_the_morning_digest_lists_stalled_active_and_en
         "│   • satellite-tiles-seg (us-east-1): 37.5% done (900 of 2,400 objects) · no progress since",
         "│ ▶️ Active (1)",
         "│   • support-chat-intent (muted) (us-east-1):",
-        "│ 🏁 Ended in the last 24 hours (6)",
+        "│ 🏁 Ended in the last 24 hours (5)",
         "│ Watcher health",
         "│     us-east-1: last complete run 2026-03-03 09:00 UTC, 0 min ago",
     ]
@@ -325,12 +327,12 @@ def test_the_demo_mutes_a_job_and_the_morning_digest_lists_stalled_active_and_en
     assert "objects/hour; ETA 2026-03-" in active and "muted until 2026-03-03 10:00 UTC" in active
     # The email's plain-text tables: every watched job, each in its group, with its facts.
     mail = _normalized(_between(demo_text, "By email, sent 09:00:", "Sent by gtwatch at 2026-03-03 09:00 UTC."))
-    groups = ["Stalled (1)", "Active (1)", "Ended in the last 24 hours (6)", "Watcher health"]
+    groups = ["Stalled (1)", "Active (1)", "Ended in the last 24 hours (5)", "Watcher health"]
     assert [line for line in mail if line in groups] == groups
     assert "Job Region Progress Rate ETA" in mail
     for row in (
         "satellite-tiles-seg us-east-1 37.5% done (900 of 2,400 objects) 2026-03-03 04:45 UTC (4 h 15 min)",
-        "street-signs-pilot us-east-1 Completed 2026-03-02 09:30 UTC 100.0% done (900 of 900 objects)",
+        "street-signs-bbox us-east-1 Completed 2026-03-02 13:52 UTC 100.0% done (2,400 of 2,400 objects)",
         "medical-notes-ner us-east-1 Failed 2026-03-02 12:47 UTC 32.8% done (263 of 800 objects)",
         "receipts-ocr us-east-1 Failed 2026-03-03 03:37 UTC 40.0% done (600 of 1,500 objects)",
         "lidar-frames-3d us-east-1 Completed 2026-03-03 05:30 UTC 100.0% done (300 of 300 objects)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from watcher.diff import WatchRules
-from watcher.digest import Health, build, email_body, email_subject, slack_payload
+from watcher.digest import Health, build, email_body, email_subject, slack_messages
 from watcher.model import JobState, JobStatus, LabelCounters
 from watcher.mute import Mute
 
@@ -51,14 +51,16 @@ def test_stalled_jobs_come_first_then_active_then_those_ended_in_the_last_day() 
     assert email_subject(digest).isascii() and len(email_subject(digest)) < 100
 
 
-def test_a_big_day_stays_within_slacks_limits_with_a_more_line() -> None:
+def test_a_big_day_stays_within_slacks_limits_naming_fifty_and_how_many_more() -> None:
     many = [state(f"job-{index:03d}") for index in range(120)]
     digest = build(NOW, local_label="busy", active=many, ended=[], mutes={}, health=HEALTH, rules=RULES)
     assert digest is not None
-    payload = slack_payload(digest)
+    (payload,) = slack_messages(digest)
     assert validate_payload(payload) is None
     assert len(payload["blocks"]) <= 50
-    assert any(block.get("text", {}).get("text") == "+80 more" for block in payload["blocks"])
+    text = "\n".join(block["text"]["text"] for block in payload["blocks"] if "text" in block)
+    assert [f"job-{index:03d}" in text for index in range(120)] == [index < 50 for index in range(120)]
+    assert any(block.get("text", {}).get("text") == "+70 more" for block in payload["blocks"])
 
 
 def test_hostile_job_names_cannot_ping_from_the_digest() -> None:
@@ -66,10 +68,67 @@ def test_hostile_job_names_cannot_ping_from_the_digest() -> None:
     hostile = JobState(**{**hostile.__dict__, "name": "<!channel>-job"})
     digest = build(NOW, local_label="t", active=[hostile], ended=[], mutes={}, health=HEALTH, rules=RULES)
     assert digest is not None
-    assert "<!channel>" not in str(slack_payload(digest))
+    assert "<!channel>" not in str(slack_messages(digest))
+    (message,) = slack_messages(digest)
+    assert "*&lt;!channel&gt;-job* (us-east-1)" in str(message["blocks"])  # escaped once: shown as typed
 
 
 def test_a_late_poller_alone_is_worth_a_digest() -> None:
     late = Health(last_runs={"us-east-1": NOW - timedelta(hours=2)})
     digest = build(NOW, local_label="t", active=[], ended=[], mutes={}, health=late, rules=RULES)
     assert digest is not None and "LATE" in email_body(digest)
+
+
+def test_a_region_is_late_once_a_run_due_since_its_last_complete_one_has_not_finished() -> None:
+    # Every 5 minutes, a run takes at most the poller's 2-minute timeout; a minute more for the schedule's slack.
+    just_in_time = Health(last_runs={"us-east-1": NOW - timedelta(minutes=8)}, schedule_minutes=5)
+    one_run_missing = Health(last_runs={"us-east-1": NOW - timedelta(minutes=8, seconds=1)}, schedule_minutes=5)
+    assert just_in_time.late_regions(NOW) == []
+    assert build(NOW, local_label="t", active=[], ended=[], mutes={}, health=just_in_time, rules=RULES) is None
+    assert one_run_missing.late_regions(NOW) == ["us-east-1"]
+    digest = build(NOW, local_label="t", active=[], ended=[], mutes={}, health=one_run_missing, rules=RULES)
+    assert digest is not None
+    assert "us-east-1: last complete run 2026-05-04 08:51 UTC, 8 min ago (LATE: its runs are late or failing" in (
+        email_body(digest)
+    )
+
+
+def test_jobs_the_last_run_could_not_watch_make_a_quiet_day_worth_a_digest_that_names_them() -> None:
+    failing = Health(
+        last_runs={"us-east-1": NOW - timedelta(minutes=3)},
+        failing_jobs={"us-east-1": tuple(f"bad-{index}" for index in range(7))},
+    )
+    digest = build(NOW, local_label="t", active=[], ended=[], mutes={}, health=failing, rules=RULES)
+    assert digest is not None
+    assert (
+        "us-east-1: the last run could not watch 7 job(s): bad-0, bad-1, bad-2, bad-3, bad-4 and 2 more"
+        in email_body(digest)
+    )
+
+
+def test_a_job_that_ended_before_its_regions_watch_began_is_not_named_one_that_ended_after_is() -> None:
+    began = NOW - timedelta(hours=2)
+    before = state("before", JobStatus.COMPLETED, ended_at=began)  # the baseline: over when the watch began
+    after = state("after", JobStatus.FAILED, ended_at=began + timedelta(seconds=1))
+    digest = build(
+        NOW,
+        local_label="t",
+        active=[],
+        ended=[before, after],
+        mutes={},
+        health=HEALTH,
+        rules=RULES,
+        watch_started={"us-east-1": began},
+    )
+    assert digest is not None and [j.state.name for j in digest.ended] == ["after"]
+    only_before = build(
+        NOW,
+        local_label="t",
+        active=[],
+        ended=[before],
+        mutes={},
+        health=HEALTH,
+        rules=RULES,
+        watch_started={"us-east-1": began},
+    )
+    assert only_before is None
