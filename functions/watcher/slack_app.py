@@ -22,6 +22,7 @@ REJECTED = frozenset(
         "invalid_blocks",
         "invalid_blocks_format",
         "msg_too_long",
+        "msg_blocks_too_long",
         "no_text",
         "invalid_metadata_format",
         "invalid_metadata_schema",

@@ -267,7 +267,7 @@ class _Invocation:
             raise
 
     def _note_lag(self, item: Notification | SlackDigest, now: datetime, kept: _Container) -> None:
-        lag = now - item.occurred_at
+        lag = now - _due_since(item, now)
         if lag.total_seconds() > kept.settings.lag_alarm_seconds:
             logger.error(
                 "Slack delivery lags: a notification has waited too long (the message is kept and retried)",
@@ -346,3 +346,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         kind = "Slack refused gtwatch's setup" if invocation.misconfigured else "Slack delivery lags"
         raise RuntimeError(f"{kind}: {problem[0]}")
     return response
+
+
+def _due_since(item: Notification | SlackDigest, now: datetime) -> datetime:
+    """Since when Slack has owed `item`: when it happened, or for news held for quiet hours, when the window ended.
+    A held notification sent ahead of its window's end is due only where later news released it, and that later
+    notification's own lag speaks for the job."""
+    held_until = item.held_until if isinstance(item, Notification) else None
+    if held_until is None:
+        return item.occurred_at
+    return max(item.occurred_at, min(held_until, now))

@@ -269,6 +269,9 @@ def _deliver_outbox(watcher: Watcher, state: JobState, report: RunReport, mute: 
                 held_until=entry.held_until,
                 released_by=released_by(state.outbox, index, run.now, silenced),
             )
+        elif entry.held_until is not None and entry.held_until <= run.now:
+            # Released at the window's end: Slack has owed it since then, not since it happened (its lag alarm).
+            notification = replace(notification, held_until=entry.held_until)
         # Per channel, what SNS already accepted in this container (the outbox could not be cleared after it).
         unsent = frozenset(
             channel

@@ -57,3 +57,27 @@ def test_a_failure_announced_by_its_event_goes_out_at_once_after_the_jobs_held_s
         "[gtwatch] Stalled: cats-v1 (us-east-1)",
         "[gtwatch] Failed: cats-v1 (us-east-1)",
     ]
+
+
+def test_news_released_at_the_windows_end_tells_slack_since_when_it_is_owed(
+    deploy: Callable[..., Resources], lambda_context
+) -> None:
+    # The notifier measures its delivery lag from when Slack owes a message: for news held overnight, 08:00.
+    import boto3
+
+    now = {"at": T0}
+    clock.set_clock(lambda: now["at"])
+    labeling_jobs.set_clock(lambda: now["at"])
+    resources = deploy(handler_env={"GTWATCH_QUIET_HOURS": json.dumps(ALL_NIGHT), "GTWATCH_STALL_AFTER_MINUTES": "5"})
+    labeling_jobs.put_labeling_job(
+        region="us-east-1", name="cats-v1", status="InProgress", counters={"Unlabeled": 10}, at=T0
+    )
+    for at in (T0, T0 + timedelta(minutes=6), datetime(2026, 1, 11, 8, 0, tzinfo=UTC)):
+        now["at"] = at
+        poller_handler.lambda_handler({}, lambda_context("gtwatch-poller"))
+        poller_handler.metrics.clear_metrics()
+
+    sqs = boto3.client("sqs", region_name=deployment.REGION)
+    messages = sqs.receive_message(QueueUrl=resources.slack_queue_url, MaxNumberOfMessages=10)["Messages"]
+    documents = [json.loads(message["Body"]) for message in messages]  # raw delivery: the notification itself
+    assert [(d["event_type"], d.get("held_until")) for d in documents] == [("stalled", "2026-01-11T08:00:00.000Z")]

@@ -350,3 +350,25 @@ def test_the_endpoint_refuses_what_slack_refuses(endpoint: SlackEndpoint) -> Non
             slack_client.post(endpoint.url, message, timeout=2)
     assert endpoint.received == []
     assert endpoint.attempts == 8
+
+
+def test_news_released_after_quiet_hours_that_waits_for_its_predecessor_is_not_counted_as_lagging(
+    endpoint: SlackEndpoint, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Held overnight, released at 07:00: a stall of 21:00 and its resumed of 23:00 reach the queue together, the
+    # resumed first. Slack has owed them since 07:00, not since the night: waiting a moment is no 30-minute lag.
+    from watcher import clock
+
+    monkeypatch.setenv("GTWATCH_SLACK_LAG_ALARM_SECONDS", "1800")
+    clock.set_clock(lambda: NOW)
+    night = NOW - timedelta(hours=10)
+    resumed = notification(
+        "n-2", event_type=EventType.RESUMED, occurred_at=night, sequence=2, held_until=NOW - timedelta(minutes=1)
+    )
+    try:
+        response = invoke(sqs_event(("m-2", body(resumed))))
+    finally:
+        clock.set_clock(None)
+
+    assert failed_ids(response) == ["m-2"]  # waits for the stall, without failing the invocation (the alarm)
+    assert endpoint.received == []
