@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from botocore.endpoint import Endpoint
 from moto.core.utils import unix_time_millis
 from moto.sqs.models import sqs_backends
-from watcher import clock, container, deployment_handler, digest_handler, event_handler, poller_handler, slack_handler
+from watcher import clock, container, digest_handler, event_handler, poller_handler, slack_handler
 from watcher.contract import SLACK_BATCH_SIZE, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
 from watcher.mute import MuteStore
 from watcher.quiet import quiet_hours_to_json
@@ -30,7 +30,7 @@ from watcher.slack_routes import parse_routes, routes_to_json
 
 from gtwatch.ops.mute import mute_job
 
-from .emulator import cloudformation, deployment, email, labeling_jobs
+from .emulator import deployment, email, labeling_jobs
 from .emulator.deployment import EmulatorMode, FakeLambdaContext, Resources, Routing
 from .faults import Faults
 from .scenario import Scenario, Step
@@ -133,12 +133,7 @@ def run(
         _logs_to_stderr()
         container.reset()
         # Deployment is the scenario's start: the stack's custom resource records when the watch began.
-        cloudformation.create(
-            deployment_handler.lambda_handler,
-            FakeLambdaContext("gtwatch-watch-start"),
-            region=deployment.REGION,
-            logical_id="WatchStart",
-        )
+        deployment.start_watch()
         replay = _Replay(scenario, res, slack, faults, set_minute, around_tick or _plain_tick)
         replay.destinations = destinations
         return replay.run(redrive_at_end=redrive_at_end)
@@ -504,33 +499,7 @@ class _Replay:
             self.result.notifications.append({**line, "payload": action.payload})
 
     def _sqs_record(self, entry: _InFlight) -> dict[str, Any]:
-        message = entry.message
-        attributes = {
-            name: {
-                "stringValue": value.get("StringValue"),
-                "binaryValue": value.get("BinaryValue"),
-                "stringListValues": [],
-                "binaryListValues": [],
-                "dataType": value["DataType"],
-            }
-            for name, value in message.get("MessageAttributes", {}).items()
-        }
-        return {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": {
-                "ApproximateReceiveCount": str(entry.receives),
-                "SentTimestamp": message.get("Attributes", {}).get("SentTimestamp", "0"),
-                "SenderId": deployment.ACCOUNT_ID,
-                "ApproximateFirstReceiveTimestamp": message.get("Attributes", {}).get("SentTimestamp", "0"),
-            },
-            "messageAttributes": attributes,
-            "md5OfBody": message.get("MD5OfBody", ""),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": self.resources.slack_queue_arn,
-            "awsRegion": deployment.REGION,
-        }
+        return deployment.sqs_record(entry.message, self.resources.slack_queue_arn, receives=entry.receives)
 
 
 _counting = threading.local()

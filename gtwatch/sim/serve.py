@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from watcher import clock, container, deployment_handler, poller_handler, slack_handler
+from watcher import clock, container, poller_handler, slack_handler
 from watcher.contract import (
     OUTPUT_ALARM_TOPIC_ARN,
     OUTPUT_CONFIG,
@@ -38,7 +38,7 @@ from watcher.contract import (
 
 from gtwatch.ops.config import LocalConfig, load_local_config
 
-from .emulator import cloudformation, deployment, email, labeling_jobs
+from .emulator import deployment, email, labeling_jobs
 from .emulator.deployment import FakeLambdaContext, Resources, Routing
 from .slack_endpoint import SlackEndpoint
 
@@ -267,12 +267,7 @@ class _World:
         labeling_jobs.set_clock(lambda: moment["now"])
         try:
             container.reset()
-            cloudformation.create(
-                deployment_handler.lambda_handler,
-                FakeLambdaContext("gtwatch-watch-start"),
-                region=deployment.REGION,
-                logical_id="WatchStart",
-            )
+            deployment.start_watch()
             self.say(start, "Deploy", f"watching {deployment.REGION} since {start:%H:%M} UTC (seeded history)")
             minute = 0
             while start + timedelta(minutes=minute) <= now:

@@ -37,7 +37,7 @@ from watcher.contract import (
     TTL_ATTRIBUTE,
 )
 
-from . import email, labeling_jobs
+from . import cloudformation, email, labeling_jobs
 from .labeling_jobs import DEFAULT_ACCOUNT_ID
 
 EmulatorMode = Literal["inprocess", "server"]
@@ -288,3 +288,15 @@ def sqs_record(message: dict[str, Any], queue_arn: str, receives: int | None = N
         "eventSourceARN": queue_arn,
         "awsRegion": REGION,
     }
+
+
+def start_watch() -> dict[str, Any]:
+    """Deployment: CloudFormation creates the stack's custom resource, whose function records when the watch began."""
+    from watcher import deployment_handler
+
+    return cloudformation.create(
+        deployment_handler.lambda_handler,
+        FakeLambdaContext("gtwatch-watch-start"),
+        region=REGION,
+        logical_id="WatchStart",
+    )
