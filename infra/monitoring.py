@@ -250,9 +250,10 @@ class Monitoring(Construct):
         return self._alarm(
             "DigestErrors",
             "digest-errors",
-            "The gtwatch daily digest failed (exception, timeout, its settings, the Slack secret, or Slack or SNS "
-            "refused it); it is not retried, and some channels may have had it. Read the digest's log; tomorrow's "
-            "digest comes as usual. Runbook: docs/deploy.md#alarms.",
+            "The gtwatch daily digest failed for a channel (exception, timeout, its settings, or SNS refused a "
+            "publish); it is not retried, and the other channel may have had it (Slack's copy is delivered by the "
+            "notifier, whose alarms cover Slack). Read the digest's log; tomorrow's digest comes as usual. "
+            "Runbook: docs/deploy.md#alarms.",
             digest.function.function.metric_errors(period=SHORT_PERIOD, statistic="Sum"),
         )
 

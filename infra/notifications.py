@@ -325,6 +325,7 @@ class Notifications(Construct):
         )
         self.grant_read_slack_secret(notifier)
         state.grant_slack_ledgers(notifier.function)
+        state.grant_read_mutes(notifier.function)
         notifier.allow(SLACK_QUEUE_ACTIONS, [self.slack_queue.queue_arn])
         notifier.allow(DEAD_LETTER_ACTIONS, [self.dead_letter_queue.queue_arn])
         notifier.allow(NOTIFIER_KEY_ACTIONS, [self.key.key_arn])

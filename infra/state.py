@@ -10,6 +10,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 from watcher.contract import (
     ACTIVE_INDEX_KEY,
+    MUTE_KEY_PREFIX,
     RUN_KEY_PREFIX,
     SLACK_LEDGER_KEY_PREFIX,
     TABLE_PARTITION_KEY,
@@ -30,6 +31,7 @@ RUN_RECORD_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
 RUN_RECORD_READ_ACTIONS = ("dynamodb:GetItem",)
 # What the Slack notifier's ledger needs: a consistent read of a job stream's item, and conditional puts of it.
 SLACK_LEDGER_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
+MUTE_READ_ACTIONS = ("dynamodb:GetItem",)
 # On the sparse `active` index: one Query per partition (a region's active jobs, its mutes, a day's endings).
 INDEX_ACTIONS = ("dynamodb:Query",)
 # DynamoDB decrypts the table key with the caller's credentials when a caller opens the table (KMS developer
@@ -91,6 +93,11 @@ class JobState(Construct):
     def grant_slack_ledgers(self, grantee: iam.IGrantable) -> None:
         """Read and write the Slack notifier's ledgers (`slack#<stream>` items) and nothing else: not a job's state."""
         self._grant_items_under(grantee, SLACK_LEDGER_ACTIONS, SLACK_LEDGER_KEY_PREFIX)
+
+    def grant_read_mutes(self, grantee: iam.IGrantable) -> None:
+        """Read a job's mute by key (`mute#<region>#<name>` items) and nothing else: the Slack notifier drops a
+        notification whose job was muted after it was sent (Slack was down, say)."""
+        self._grant_items_under(grantee, MUTE_READ_ACTIONS, MUTE_KEY_PREFIX)
 
     def _grant_items_under(self, grantee: iam.IGrantable, actions: tuple[str, ...], key_prefix: str) -> None:
         # Every partition key the request touches must start with the prefix (IAM condition key

@@ -32,6 +32,8 @@ RUN_KEY_PREFIX: Final = "run#"
 # Partition values of the sparse index besides a region's active jobs: finished jobs by region and UTC day
 # (`ended#<region>#<YYYY-MM-DD>`, for the digest) and mutes (`mute#<region>`).
 ENDED_KEY_PREFIX: Final = "ended#"
+# A job's mute: `mute#<region>#<name>`, indexed under `mute#<region>`. The Slack notifier may read these by key.
+MUTE_KEY_PREFIX: Final = "mute#"
 ACTIVE_INDEX_NAME: Final = "active"
 ACTIVE_INDEX_KEY: Final = "active_region"
 TTL_ATTRIBUTE: Final = "expires_at"

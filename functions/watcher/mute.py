@@ -11,14 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from .contract import ACTIVE_INDEX_KEY, EVENT_TYPES, TABLE_PARTITION_KEY, TTL_ATTRIBUTE
+from .contract import ACTIVE_INDEX_KEY, EVENT_TYPES, MUTE_KEY_PREFIX, TABLE_PARTITION_KEY, TTL_ATTRIBUTE
 from .model import from_iso, to_iso
 from .state_store import index_items
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-MUTE_KEY_PREFIX = "mute#"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 from botocore.client import BaseClient
-from watcher import event_handler, poller_handler
+from watcher import event_handler, poller_handler, slack_handler
 from watcher.contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
 from watcher.mute import Mute, MuteStore
 
 from gtwatch.sim.emulator import deployment, labeling_jobs
 from gtwatch.sim.emulator.deployment import FakeLambdaContext, Resources
+from gtwatch.sim.slack_endpoint import SlackEndpoint
 from tests.infra.queries import (
     DEAD_LETTER_QUEUE,
     EVENT_HANDLER,
@@ -36,6 +37,7 @@ from tests.infra.queries import (
     render,
     rendered_arn,
     role_id,
+    statements_of,
 )
 
 XRAY = (("xray:PutTelemetryRecords", "xray:PutTraceSegments"), "*")
@@ -174,6 +176,80 @@ def test_the_poller_and_the_event_handler_make_only_calls_their_roles_allow(
     assert "dynamodb:Query" in poller_calls
 
 
+@contextmanager
+def items_touched(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
+    """Every DynamoDB item call made in the block, as (IAM action, partition key of the item)."""
+    touched: list[tuple[str, str]] = []
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]
+
+    def recording(client: BaseClient, operation: str, parameters: dict[str, Any]) -> Any:
+        if operation in {"GetItem", "PutItem", "DeleteItem"}:
+            item = parameters.get("Key") or parameters.get("Item") or {}
+            touched.append((f"dynamodb:{operation}", item["pk"]["S"]))
+        return original(client, operation, parameters)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(BaseClient, "_make_api_call", recording)
+        yield touched
+
+
+def item_grants(template: Template, handler: str) -> list[tuple[set[str], tuple[str, ...] | None]]:
+    """The role's statements on the state table's items: (actions, the leading-key prefixes allowed, or None: any)."""
+    table = named(template, "AWS::DynamoDB::Table", STATE_TABLE)
+    found = []
+    for statement in statements_of(template, handler):
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if f"${{{table}.Arn}}" not in [render(resource) for resource in resources]:
+            continue
+        leading = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+        prefixes = None if leading is None else tuple(pattern.removesuffix("*") for pattern in leading)
+        found.append((set(actions(statement)), prefixes))
+    return found
+
+
+def may(template: Template, handler: str, action: str, key: str) -> bool:
+    return any(
+        action in granted and (prefixes is None or key.startswith(prefixes))
+        for granted, prefixes in item_grants(template, handler)
+    )
+
+
+def test_the_slack_notifier_touches_only_items_its_role_allows(
+    default: Template, deploy: Callable[..., Resources], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a job whose completion is on the Slack queue, and a mute of that job (for stalls) in the table
+    with SlackEndpoint() as slack:
+        resources = deploy(slack_webhook_url=slack.url)
+        now = datetime.now(UTC)
+        labeling_jobs.put_labeling_job(
+            region=deployment.REGION, name="cats", status="InProgress", counters={"Unlabeled": 5}, at=now
+        )
+        poller_handler.lambda_handler({}, FakeLambdaContext("gtwatch-poller"))
+        MuteStore(deployment.client("dynamodb"), resources.table_name).put(
+            Mute(region=deployment.REGION, name="cats", until=now + timedelta(hours=4), events=frozenset({"stalled"}))
+        )
+        labeling_jobs.update_labeling_job(
+            region=deployment.REGION, name="cats", at=datetime.now(UTC), status="Completed", counters={"Unlabeled": 0}
+        )
+        poller_handler.lambda_handler({}, FakeLambdaContext("gtwatch-poller"))
+        sqs = deployment.client("sqs")
+        received = sqs.receive_message(
+            QueueUrl=resources.slack_queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
+        )["Messages"]
+        records = [deployment.sqs_record(message, resources.slack_queue_arn) for message in received]
+
+        # When the notifier delivers it
+        with items_touched(monkeypatch) as touched:
+            response = slack_handler.lambda_handler({"Records": records}, FakeLambdaContext("gtwatch-slack-notifier"))
+
+        # Then Slack has it, and every item the notifier read or wrote is one its role lets it touch
+        assert response["batchItemFailures"] == []
+        assert len(slack.received) == 1
+    assert ("dynamodb:GetItem", "mute#us-east-1#cats") in touched
+    refused = [(action, key) for action, key in touched if not may(default, SLACK_HANDLER, action, key)]
+    assert refused == []
+
+
 def slack_notifier_grants(template: Template) -> set[tuple[tuple[str, ...], str]]:
     """What the notifier may do in either mode, but read its secret."""
     table = named(template, "AWS::DynamoDB::Table", STATE_TABLE)
@@ -181,10 +257,13 @@ def slack_notifier_grants(template: Template) -> set[tuple[tuple[str, ...], str]
     dead_letters = named(template, "AWS::SQS::Queue", DEAD_LETTER_QUEUE)
     key = named(template, "AWS::KMS::Key")
     ledgers = '{"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["slack#*"]}}'
+    mutes = '{"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["mute#*"]}}'
     return {
         log_grant(template, SLACK_HANDLER),
         # Its ledgers in the state table, and no job's state: read and conditionally write slack# items.
         (("dynamodb:GetItem", "dynamodb:PutItem"), f"${{{table}.Arn}} when {ledgers}"),
+        # A job's mute, read by key: a notification whose job was muted after it was sent is not shown.
+        (("dynamodb:GetItem",), f"${{{table}.Arn}} when {mutes}"),
         # The event source mapping's calls on the queue (Receive, Delete, GetQueueAttributes), the notifier's own
         # deletes and its back-off (ChangeMessageVisibility); not GetQueueUrl, which nothing calls.
         (
