@@ -111,6 +111,14 @@ def deliver(
     if to_show and not notification.muted and silenced(notification, attempt.now):
         logger.info("Muted at the minute it would be shown; not shown", extra={"sequence": notification.sequence})
         notification = replace(notification, muted=True)
+    if to_show and notification.released_by and notification.held_until and attempt.now < notification.held_until:
+        # Held news sent ahead of later news of its job: what is muted now is not said, so it releases nothing.
+        still = frozenset(
+            event_type
+            for event_type in notification.released_by
+            if not silenced(replace(notification, event_type=EventType(event_type)), attempt.now)
+        )
+        notification = replace(notification, released_by=still)
     if notification.sequence <= ledger.delivered:
         if owed:
             _deliver_owed(

@@ -184,6 +184,7 @@ class _Invocation:
         self.context = context
         self.owner = uuid.uuid4().hex
         self.misconfigured: list[str] = []
+        self.failed: list[str] = []
         self.lagging: list[str] = []
 
     def time_left(self) -> bool:
@@ -265,6 +266,15 @@ class _Invocation:
             self._retry_later(record, retry_delay_seconds(_receives(record)))
             self._note_lag(item, now, kept)
             raise
+        except Exception as error:
+            # Not Slack's answer: DynamoDB throttled or refused, the dead-letter queue unreachable... Back off as for
+            # a Slack error, and fail the invocation so that the notifier-errors alarm shows it now, not after a day
+            # of silent retries ending in the dead-letter queue.
+            logger.exception("Delivery failed for a reason that is not Slack's; retrying later")
+            self.failed.append(f"{type(error).__name__}: {error}")
+            self._retry_later(record, retry_delay_seconds(_receives(record)))
+            self._note_lag(item, now, kept)
+            raise
 
     def _note_lag(self, item: Notification | SlackDigest, now: datetime, kept: _Container) -> None:
         lag = now - _due_since(item, now)
@@ -335,16 +345,23 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     response = process_partial_response(
         event=event, record_handler=invocation.handle, processor=processor, context=context
     )
-    if invocation.misconfigured or invocation.lagging:
+    if invocation.misconfigured or invocation.failed or invocation.lagging:
         # Failing the invocation is what makes the alarm fire. It brings back every message of the batch, so the
         # ones that went out are deleted first; the others are kept, their retry set.
         failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
         for record in event.get("Records", []):
             if record.get("messageId") not in failed:
                 invocation.forget(SQSRecord(record))
-        problem = invocation.misconfigured[:1] or invocation.lagging[:1]
-        kind = "Slack refused gtwatch's setup" if invocation.misconfigured else "Slack delivery lags"
-        raise RuntimeError(f"{kind}: {problem[0]}")
+        kind, problem = next(
+            (kind, problems[0])
+            for kind, problems in (
+                ("Slack refused gtwatch's setup", invocation.misconfigured),
+                ("Slack delivery failed", invocation.failed),
+                ("Slack delivery lags", invocation.lagging),
+            )
+            if problems
+        )
+        raise RuntimeError(f"{kind}: {problem}")
     return response
 
 

@@ -225,7 +225,10 @@ def released_by(outbox: tuple[OutboxEntry, ...], index: int, now: datetime, sile
     return frozenset(
         entry.notification.event_type.value
         for entry in outbox[index + 1 :]
-        if SLACK in entry.channels and not entry.holds(SLACK, now) and entry.notification.event_type not in silenced
+        if SLACK in entry.channels
+        and not entry.holds(SLACK, now)
+        and not entry.notification.muted
+        and entry.notification.event_type not in silenced
     )
 
 
@@ -269,7 +272,7 @@ def _deliver_outbox(watcher: Watcher, state: JobState, report: RunReport, mute: 
                 held_until=entry.held_until,
                 released_by=released_by(state.outbox, index, run.now, silenced),
             )
-        elif entry.held_until is not None and entry.held_until <= run.now:
+        elif SLACK in entry.held and entry.held_until is not None and entry.held_until <= run.now:
             # Released at the window's end: Slack has owed it since then, not since it happened (its lag alarm).
             notification = replace(notification, held_until=entry.held_until)
         # Per channel, what SNS already accepted in this container (the outbox could not be cleared after it).

@@ -99,6 +99,8 @@ class Served:
             "AWS_ENDPOINT_URL": self.endpoint,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
+            # Both: the gtwatch commands (like the CDK CLI) read AWS_REGION first, boto3 alone AWS_DEFAULT_REGION.
+            "AWS_REGION": deployment.REGION,
             "AWS_DEFAULT_REGION": deployment.REGION,
         }
 

@@ -64,6 +64,7 @@ def test_it_prints_the_environment_that_points_the_commands_at_it(served: tuple[
         "AWS_ENDPOINT_URL": running.endpoint,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
     }
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", running.endpoint)

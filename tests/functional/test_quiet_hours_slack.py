@@ -10,8 +10,10 @@ from datetime import timedelta
 import pytest
 from watcher import clock
 from watcher.model import EventType, JobStatus, Notification
+from watcher.mute import Mute, MuteStore
 from watcher.slack_routes import Route
 
+from gtwatch.sim.emulator import deployment
 from gtwatch.sim.emulator.deployment import Resources
 from gtwatch.sim.slack_endpoint import SlackEndpoint
 from tests.functional.test_slack_app_delivery import NOW, Notifier, actions, notification
@@ -74,3 +76,18 @@ def test_a_held_notification_muted_before_the_window_ends_is_never_shown_and_hol
     assert notifier.deliver(replace(STALLED, muted=True)) == []
     assert notifier.deliver(RESUMED) == []
     assert posted(notifier) == [("#all", "resumed")]
+
+
+def test_a_failure_muted_before_slack_shows_it_releases_nothing(notifier: Notifier) -> None:
+    # The watcher sent the held stall ahead of the failure; the job is muted for failures before the notifier runs.
+    MuteStore(deployment.client("dynamodb"), notifier.resources.table_name).put(
+        Mute(region="us-east-1", name="prod-cats", until=WINDOW_END, events=frozenset({"failed"}))
+    )
+
+    assert notifier.deliver(ahead(STALLED, "failed"), FAILED) == []
+
+    # The failure is not said, so the stall is not let out in the night either: it waits for the window's end.
+    assert posted(notifier) == []
+    clock.set_clock(lambda: WINDOW_END)
+    assert notifier.deliver(STALLED) == []
+    assert posted(notifier) == [("#all", "stalled"), ("#oncall", "stalled")]

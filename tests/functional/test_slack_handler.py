@@ -372,3 +372,16 @@ def test_news_released_after_quiet_hours_that_waits_for_its_predecessor_is_not_c
 
     assert failed_ids(response) == ["m-2"]  # waits for the stall, without failing the invocation (the alarm)
     assert endpoint.received == []
+
+
+def test_a_failure_that_is_not_slacks_fails_the_invocation_for_its_alarm_and_keeps_the_message(
+    endpoint: SlackEndpoint, invoke: Invoke
+) -> None:
+    # The delivery ledger cannot be read (here: the table is gone; in AWS: throttled, or refused by IAM). Retrying
+    # quietly for a day would hide it: the invocation fails, which is what the notifier-errors alarm counts.
+    boto3.client("dynamodb").delete_table(TableName=TABLE_NAME)
+
+    with pytest.raises(RuntimeError, match=r"^Slack delivery failed: ResourceNotFoundException"):
+        invoke(sqs_event(("m-1", body(notification("n-1")))))
+
+    assert endpoint.received == []
