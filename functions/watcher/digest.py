@@ -13,8 +13,7 @@ from typing import Any
 from .contract import DIGEST_EVENT_TYPE, POLLER_TIMEOUT_SECONDS
 from .diff import WatchRules, progress
 from .formatting import clock_time, duration, per_hour, progress_text
-from .model import JobState, Progress, from_iso, to_iso
-from .mute import Mute
+from .model import JobState, Mute, Progress, from_iso, mute_job_key, to_iso
 from .slack_message import escaped_within, slack_length
 from .text import one_line
 
@@ -110,7 +109,7 @@ def build(
     started = watch_started or {}
 
     def line(state: JobState) -> JobLine:
-        mute = mutes.get((state.region, state.name.lower()))
+        mute = mutes.get((state.region, mute_job_key(state.name)))
         until = mute.until if mute is not None and mute.until > now else None
         return JobLine(state, progress(state, state.counters, now, rules), until)
 

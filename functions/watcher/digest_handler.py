@@ -15,8 +15,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import aws, clock, digest
-from .model import JobState, from_iso
-from .mute import Mute, MuteStore
+from .model import JobState, Mute, from_iso
+from .mute import MuteStore
 from .publisher import publish_digest
 from .state_store import StateStore
 

@@ -1,92 +1,61 @@
-"""Mutes: a person's "not now" for one job (`gtwatch mute`): notifications of the named types for that job are
-dropped on every channel until a time. Stored in the state table as `mute#<region>#<name>` items, in the sparse
-index under `mute#<region>` so that a run reads a region's mutes in one Query; DynamoDB's TTL removes them after.
-"""
+"""DynamoDB adapter of mutes (model.Mute): one `mute#<region>#<job>` item a job in the state table, in the sparse
+index under `mute#<region>` so that a run reads a region's mutes in one Query; DynamoDB's TTL removes it an hour after
+the mute ends."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-from .contract import ACTIVE_INDEX_KEY, EVENT_TYPES, MUTE_KEY_PREFIX, TABLE_PARTITION_KEY, TTL_ATTRIBUTE
-from .model import from_iso, to_iso
-from .state_store import index_items
+from .contract import ACTIVE_INDEX_KEY, EVENT_TYPES, MUTE_KEY_PREFIX, TTL_ATTRIBUTE
+from .dynamo_items import PK, Item, ItemTable
+from .model import Mute, from_iso, mute_job_key, to_iso
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-@dataclass(frozen=True)
-class Mute:
-    region: str
-    name: str
-    until: datetime
-    events: frozenset[str] = frozenset(EVENT_TYPES)
-    by: str = ""
-    at: datetime | None = None
-
-    def silences(self, event_type: str, now: datetime) -> bool:
-        return now < self.until and event_type in self.events
-
-    def silenced_at(self, now: datetime) -> frozenset[str]:
-        """The event types this mute drops at `now`: none once it has expired."""
-        return self.events if now < self.until else frozenset()
+KEPT_AFTER_END = timedelta(hours=1)
 
 
 def mute_key(region: str, name: str) -> str:
-    # Job names are case-insensitive in SageMaker; a mute names the job however it was typed.
-    return f"{MUTE_KEY_PREFIX}{region}#{name.lower()}"
+    return f"{MUTE_KEY_PREFIX}{region}#{mute_job_key(name)}"
 
 
 class MuteStore:
     def __init__(self, dynamodb: DynamoDBClient, table_name: str) -> None:
-        self._dynamodb = dynamodb
-        self._table = table_name
+        self._items = ItemTable(dynamodb, table_name)
 
     def put(self, mute: Mute) -> None:
-        values: dict[str, Any] = {
-            TABLE_PARTITION_KEY: mute_key(mute.region, mute.name),
-            ACTIVE_INDEX_KEY: f"{MUTE_KEY_PREFIX}{mute.region}",
-            "region": mute.region,
-            "name": mute.name,
-            "until": to_iso(mute.until),
-            "events": sorted(mute.events, key=EVENT_TYPES.index),
-            "by": mute.by or None,
-            "at": to_iso(mute.at) if mute.at else None,
-            TTL_ATTRIBUTE: int(mute.until.timestamp()) + 3600,
-        }
-        item = {name: _serializer.serialize(value) for name, value in values.items() if value is not None}
-        self._dynamodb.put_item(TableName=self._table, Item=item)
+        """Store `mute`, replacing the job's earlier one."""
+        self._items.put(
+            {
+                PK: mute_key(mute.region, mute.name),
+                ACTIVE_INDEX_KEY: f"{MUTE_KEY_PREFIX}{mute.region}",
+                "region": mute.region,
+                "name": mute.name,
+                "until": to_iso(mute.until),
+                "events": sorted(mute.events, key=EVENT_TYPES.index),
+                "by": mute.by or None,
+                "at": to_iso(mute.at) if mute.at else None,
+                TTL_ATTRIBUTE: int((mute.until + KEPT_AFTER_END).timestamp()),
+            }
+        )
 
     def delete(self, region: str, name: str) -> bool:
         """Remove the job's mute; whether there was one."""
-        response = self._dynamodb.delete_item(
-            TableName=self._table, Key={TABLE_PARTITION_KEY: {"S": mute_key(region, name)}}, ReturnValues="ALL_OLD"
-        )
-        return "Attributes" in response
+        return self._items.delete(mute_key(region, name))
 
     def in_region(self, region: str) -> dict[str, Mute]:
-        """The region's mutes (expired ones included until TTL removes them), by job name in lower case."""
-        mutes = (_mute_from(item) for item in index_items(self._dynamodb, self._table, f"{MUTE_KEY_PREFIX}{region}"))
-        return {mute.name.lower(): mute for mute in mutes}
+        """The region's mutes (expired ones included until TTL removes them), by model.mute_job_key of the job."""
+        mutes = (_mute_from(item) for item in self._items.in_index(f"{MUTE_KEY_PREFIX}{region}"))
+        return {mute.job_key: mute for mute in mutes}
 
     def for_job(self, region: str, name: str) -> Mute | None:
-        response = self._dynamodb.get_item(
-            TableName=self._table, Key={TABLE_PARTITION_KEY: {"S": mute_key(region, name)}}, ConsistentRead=True
-        )
-        raw = response.get("Item")
-        return (
-            None if raw is None else _mute_from({name: _deserializer.deserialize(value) for name, value in raw.items()})
-        )
+        item = self._items.get(mute_key(region, name))
+        return None if item is None else _mute_from(item)
 
 
-def _mute_from(item: dict[str, Any]) -> Mute:
+def _mute_from(item: Item) -> Mute:
     return Mute(
         region=item["region"],
         name=item["name"],

@@ -20,27 +20,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
-
-from .contract import SLACK_LEDGER_KEY_PREFIX, TABLE_PARTITION_KEY, TTL_ATTRIBUTE
+from .contract import SLACK_LEDGER_KEY_PREFIX, TTL_ATTRIBUTE
+from .dynamo_items import PK, VERSION, ItemConflict, ItemTable
 from .model import from_iso, to_iso
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-LEDGER_KEY_PREFIX = SLACK_LEDGER_KEY_PREFIX
 # Kept as long as a finished job's state, so that a late duplicate of its last message is still recognised.
 LEDGER_RETENTION = timedelta(days=30)
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-class LedgerConflict(Exception):
-    """Another invocation changed the stream's ledger since it was read."""
+# The old name, kept while slack_delivery.py changes in a parallel branch (issue 16): the same type as ItemConflict.
+LedgerConflict = ItemConflict
 
 
 @dataclass(frozen=True)
@@ -103,19 +96,18 @@ def owed_key(channel: str, sequence: int) -> str:
     return f"{channel}#{sequence}"
 
 
+def ledger_key(stream: str) -> str:
+    return f"{SLACK_LEDGER_KEY_PREFIX}{stream}"
+
+
 class LedgerStore:
     def __init__(self, dynamodb: DynamoDBClient, table_name: str) -> None:
-        self._dynamodb = dynamodb
-        self._table = table_name
+        self._items = ItemTable(dynamodb, table_name)
 
     def get(self, stream: str) -> Ledger:
-        response = self._dynamodb.get_item(
-            TableName=self._table, Key={TABLE_PARTITION_KEY: {"S": _key(stream)}}, ConsistentRead=True
-        )
-        raw = response.get("Item")
-        if raw is None:
+        item = self._items.get(ledger_key(stream))
+        if item is None:
             return Ledger(stream=stream)
-        item = {name: _deserializer.deserialize(value) for name, value in raw.items()}
         return Ledger(
             stream=stream,
             delivered=int(item.get("delivered", 0)),
@@ -129,46 +121,28 @@ class LedgerStore:
             claim_until=from_iso(item["claim_until"]) if item.get("claim_until") else None,
             retry_at=from_iso(item["retry_at"]) if item.get("retry_at") else None,
             advanced_at=from_iso(item["advanced_at"]) if item.get("advanced_at") else None,
-            version=int(item["version"]),
+            version=int(item[VERSION]),
         )
 
     def save(self, ledger: Ledger, now: datetime) -> Ledger:
-        """Store `ledger` as the next version if the stored one is still `ledger.version`; else LedgerConflict."""
-        saved = replace(ledger, version=ledger.version + 1)
-        values: dict[str, Any] = {
-            TABLE_PARTITION_KEY: _key(ledger.stream),
-            "delivered": saved.delivered,
-            "done": sorted(saved.done) or None,
-            "started": sorted(saved.started) or None,
-            "roots": json.dumps({c: {"channel_id": r.channel_id, "ts": r.ts} for c, r in saved.roots.items()}),
-            "root_started": sorted(saved.root_started) or None,
-            "owed": json.dumps({channel: list(sequences) for channel, sequences in saved.owed.items()})
-            if saved.owed
+        """Store `ledger` as the next version if the stored one is still `ledger.version` (0: none stored yet); else
+        ItemConflict."""
+        item = {
+            PK: ledger_key(ledger.stream),
+            "delivered": ledger.delivered,
+            "done": sorted(ledger.done) or None,
+            "started": sorted(ledger.started) or None,
+            "roots": json.dumps({c: {"channel_id": r.channel_id, "ts": r.ts} for c, r in ledger.roots.items()}),
+            "root_started": sorted(ledger.root_started) or None,
+            "owed": json.dumps({channel: list(sequences) for channel, sequences in ledger.owed.items()})
+            if ledger.owed
             else None,
-            "owed_started": sorted(saved.owed_started) or None,
-            "claim_owner": saved.claim_owner,
-            "claim_until": to_iso(saved.claim_until) if saved.claim_until else None,
-            "retry_at": to_iso(saved.retry_at) if saved.retry_at else None,
-            "advanced_at": to_iso(saved.advanced_at) if saved.advanced_at else None,
-            "version": saved.version,
+            "owed_started": sorted(ledger.owed_started) or None,
+            "claim_owner": ledger.claim_owner,
+            "claim_until": to_iso(ledger.claim_until) if ledger.claim_until else None,
+            "retry_at": to_iso(ledger.retry_at) if ledger.retry_at else None,
+            "advanced_at": to_iso(ledger.advanced_at) if ledger.advanced_at else None,
             TTL_ATTRIBUTE: int((now + LEDGER_RETENTION).timestamp()),
         }
-        item = {name: _serializer.serialize(value) for name, value in values.items() if value is not None}
-        if ledger.version == 0:
-            condition: dict[str, Any] = {"ConditionExpression": f"attribute_not_exists({TABLE_PARTITION_KEY})"}
-        else:
-            condition = {
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": {":expected": {"N": str(ledger.version)}},
-            }
-        try:
-            self._dynamodb.put_item(TableName=self._table, Item=item, **condition)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise LedgerConflict(ledger.stream) from error
-            raise
-        return saved
-
-
-def _key(stream: str) -> str:
-    return f"{LEDGER_KEY_PREFIX}{stream}"
+        version = self._items.put_version(item, expected_version=ledger.version or None)
+        return replace(ledger, version=version)

@@ -20,8 +20,8 @@ from aws_lambda_powertools import Logger
 from . import container
 from .contract import EVENT_TYPES
 from .diff import Decision, WatchRules, decide
-from .model import JobState, LabelingJob, Notification, OutboxEntry
-from .mute import Mute, MuteStore
+from .model import JobState, LabelingJob, Mute, Notification, OutboxEntry
+from .mute import MuteStore
 from .quiet import QuietHours
 from .sagemaker_jobs import describe_job
 from .state_store import RunRecord, StateConflict, StateStore

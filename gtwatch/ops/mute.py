@@ -23,8 +23,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from watcher import clock
 from watcher.aws import RETRY_CONFIG
 from watcher.contract import EVENT_TYPES, OUTPUT_CONFIG, OUTPUT_STATE_TABLE
-from watcher.model import from_iso
-from watcher.mute import Mute, MuteStore
+from watcher.model import Mute, from_iso
+from watcher.mute import MuteStore
 from watcher.sagemaker_jobs import describe_job
 from watcher.settings import NAME_PATTERN
 

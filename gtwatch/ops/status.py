@@ -31,8 +31,8 @@ from watcher.contract import (
 )
 from watcher.diff import WatchRules, decide, progress
 from watcher.formatting import duration, progress_text, rate_text, stall_text
-from watcher.model import EventType, JobState, LabelingJob, Notification, Progress, to_iso
-from watcher.mute import Mute, MuteStore
+from watcher.model import EventType, JobState, LabelingJob, Mute, Notification, Progress, to_iso
+from watcher.mute import MuteStore
 from watcher.state_store import RunRecord, StateStore
 
 from gtwatch import __version__

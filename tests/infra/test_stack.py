@@ -90,7 +90,7 @@ def test_the_state_table_is_the_only_table(default: Template, app: Template) -> 
 
 
 def test_the_ledger_key_prefix_the_stack_grants_is_the_one_the_notifier_writes() -> None:
-    assert slack_ledger.LEDGER_KEY_PREFIX == contract.SLACK_LEDGER_KEY_PREFIX
+    assert slack_ledger.ledger_key("us-east-1#cats-v1").startswith(contract.SLACK_LEDGER_KEY_PREFIX)
 
 
 # --- notifications ---------------------------------------------------------------------------------------

@@ -7,14 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from watcher.dynamo_items import BATCH_GET_BASE_DELAY, BATCH_GET_MAX_DELAY, BATCH_GET_ROUNDS, ItemReadError
 from watcher.model import LabelingJob, console_url
-from watcher.state_store import (
-    BATCH_GET_BASE_DELAY,
-    BATCH_GET_MAX_DELAY,
-    BATCH_GET_ROUNDS,
-    StateReadError,
-    StateStore,
-)
+from watcher.state_store import StateStore
 
 
 @pytest.mark.parametrize(
@@ -73,5 +68,5 @@ def test_unprocessed_keys_are_asked_for_again_after_a_growing_jittered_wait() ->
 def test_keys_still_unprocessed_after_the_last_round_fail_the_read() -> None:
     table = ThrottledTable(busy=BATCH_GET_ROUNDS)
     store = StateStore(table, "state", sleep=lambda seconds: None)  # type: ignore[arg-type]
-    with pytest.raises(StateReadError):
+    with pytest.raises(ItemReadError):
         store.get_states("us-east-1", ["cats-v1"])

@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from watcher.diff import WatchRules
 from watcher.digest import Health, build, email_body, email_subject, slack_messages
-from watcher.model import JobState, JobStatus, LabelCounters
-from watcher.mute import Mute
+from watcher.model import JobState, JobStatus, LabelCounters, Mute
 
 from gtwatch.sim.slack_endpoint import validate_payload
 
