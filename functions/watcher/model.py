@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .text import clean
+from .vocabulary import NOTIFICATION_CHANNELS
 
 
 class JobStatus(StrEnum):
@@ -314,7 +315,7 @@ class Notification:
 
 
 # The channels a notification goes to: SNS delivers it to the email subscriptions and to the Slack queue.
-CHANNELS = frozenset({"email", "slack"})
+CHANNELS = frozenset(NOTIFICATION_CHANNELS)
 
 
 @dataclass(frozen=True)
