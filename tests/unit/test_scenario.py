@@ -63,7 +63,7 @@ def test_the_app_threads_example_reads_as_written() -> None:
 
     assert loaded.config.slack.mode == "app"
     assert loaded.config.slack.routes == (
-        SlackRoute(channel="#labeling", events=ALL_EVENTS),  # type: ignore[arg-type]
+        SlackRoute(channel="#labeling", events=ALL_EVENTS),
         SlackRoute(channel="#ml-oncall", events=("failed",), mention="<!here>"),
     )
     assert loaded.v2_features() == [
