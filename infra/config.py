@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -158,9 +158,9 @@ class SlackConfig(BaseModel):
                 raise _problem(str(error)) from None
         return raw
 
-    @property
+    @cached_property
     def parsed_routes(self) -> tuple[Route, ...]:
-        """The routes as the notifier reads them (none in webhook mode)."""
+        """The routes as the notifier reads them (none in webhook mode); parsed once."""
         return () if self.routes is None else parse_routes(self.routes)
 
     @property
@@ -296,7 +296,7 @@ class GtwatchConfig(BaseModel):
                 )
         return raw
 
-    @property
+    @cached_property
     def parsed_quiet_hours(self) -> QuietHours | None:
         return None if self.quiet_hours is None else parse_quiet_hours(self.quiet_hours)
 

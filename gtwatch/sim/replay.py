@@ -37,6 +37,8 @@ from .faults import Faults
 from .scenario import Scenario, Step
 from .slack_endpoint import SlackAction, SlackEndpoint
 
+# How much of the handlers' logs `gtwatch replay` shows on standard error (WARNING unless set).
+LOG_LEVEL_VARIABLE = "GTWATCH_REPLAY_LOG_LEVEL"
 DYNAMODB_READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
 DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 # Lambda retries a failed asynchronous invocation twice, about one and then two minutes later.
@@ -165,7 +167,7 @@ def _plain_tick(minute: int, another_run: Callable[[], None]) -> AbstractContext
 def _logs_to_stderr() -> None:
     """Standard output carries the notifications; the handlers' Powertools logs go to standard error."""
     logger = logging.getLogger("gtwatch")
-    logger.setLevel(os.environ.get("GTWATCH_REPLAY_LOG_LEVEL", "WARNING"))
+    logger.setLevel(os.environ.get(LOG_LEVEL_VARIABLE, "WARNING"))
     for handler in logger.handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.stream = sys.stderr  # Not setStream(): it flushes the old stream, which may be closed.

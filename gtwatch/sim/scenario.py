@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, time, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -336,7 +337,7 @@ class QuietHoursConfig:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @property
+    @cached_property
     def rule(self) -> QuietHours:
         """The product's quiet hours for this window: the replay and the demo never compute the window themselves."""
         return parse_quiet_hours(
