@@ -12,17 +12,17 @@ from watcher.settings import PollerSettings, SettingsError, SlackSettings
 
 QUIET = {"start": "22:00", "end": "07:00", "timezone": "Europe/Berlin", "hold": ["completed"]}
 ROUTES = [{"channel": "#labeling", "events": ["completed", "failed"]}]
-WATCHER = {
+WATCHER: dict[str, str] = {
     Env.TABLE_NAME: "Gtwatch-StateTable-ABC123",
     Env.TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:Gtwatch-notifications",
     LAMBDA_REGION: "eu-west-1",
 }
-NOTIFIER = {
+NOTIFIER: dict[str, str] = {
     Env.TABLE_NAME: "Gtwatch-StateTable-ABC123",
     Env.SLACK_DEAD_LETTER_QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/Gtwatch-Dead",
 }
-WEBHOOK = {**NOTIFIER, Env.SLACK_MODE: "webhook", Env.SLACK_WEBHOOK_SECRET: "Gtwatch/slack-webhook-url"}
-APP = {
+WEBHOOK: dict[str, str] = {**NOTIFIER, Env.SLACK_MODE: "webhook", Env.SLACK_WEBHOOK_SECRET: "Gtwatch/slack-webhook-url"}
+APP: dict[str, str] = {
     **NOTIFIER,
     Env.SLACK_MODE: "app",
     Env.SLACK_TOKEN_SECRET: "Gtwatch/slack-bot-token",
