@@ -1,7 +1,8 @@
 """Typed settings of each handler, read from the environment the stack sets; a bad value fails at cold start.
 
-Each function's settings are composed of shared parts (what every function that looks at jobs reads, the Slack
-queues), and each value is parsed once, when the settings are read: once per container.
+Each function's settings build on shared parts (WatchSettings: what every function that looks at jobs reads; the
+list, URL and quiet-hours value types), name their variables through watcher.env.Env, and hold the Slack mode to the
+rules in watcher.vocabulary. Each value is parsed once, when the settings are read: once per container.
 """
 
 from __future__ import annotations
