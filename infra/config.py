@@ -197,7 +197,7 @@ class DigestConfig(BaseModel):
 
     at: Annotated[str, Strict(), Field(pattern=CLOCK_PATTERN)]
     timezone: Annotated[str, Strict()]
-    channels: Annotated[tuple[Channel, ...], Field(min_length=1)] = ("slack", "email")
+    channels: Annotated[tuple[Channel, ...], Field(min_length=1)] = NOTIFICATION_CHANNELS
     slack_channel: Annotated[str | None, Strict()] = None
 
     @field_validator("timezone")

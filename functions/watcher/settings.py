@@ -37,6 +37,7 @@ from .slack_routes import Route, parse_routes, webhook_route
 from .vocabulary import (
     EVENT_TYPES,
     NAME_PATTERN,
+    NOTIFICATION_CHANNELS,
     REGION_PATTERN,
     Channel,
     SlackChoice,
@@ -279,7 +280,7 @@ class DigestSettings(WatchSettings):
         "dead_letter_queue_url": Env.SLACK_DEAD_LETTER_QUEUE_URL,
     }
 
-    channels: ChannelList = ("slack", "email")
+    channels: ChannelList = NOTIFICATION_CHANNELS
     slack_channel: Annotated[str | None, Field(min_length=1)] = None
     timezone: Annotated[str, AfterValidator(_zone)] = "UTC"
     queue_url: Url | None = None
