@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -12,10 +12,24 @@ import botocore
 import botocore.session
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
-from watcher.contract import EVENT_TYPES
+from watcher.env import Env
 from watcher.quiet import QuietHours, parse_quiet_hours, quiet_hours_to_json
 from watcher.slack_routes import Route, parse_routes, routes_to_json, validate_slack_channel
 from watcher.text import value_text
+from watcher.vocabulary import (
+    CONTEXT_KEY,
+    DEFAULT_STACK_NAME,
+    EVENT_TYPES,
+    NAME_PATTERN,
+    NOTIFICATION_CHANNELS,
+    REGION_PATTERN,
+    Channel,
+    EventName,
+    SlackChoice,
+    SlackMode,
+    SlackNames,
+    slack_mode_problems,
+)
 
 from infra.requirements import powertools_version
 
@@ -23,13 +37,8 @@ if TYPE_CHECKING:
     # Only for hints: checking the settings alone should not start the jsii runtime.
     from constructs import IConstruct, Node
 
-CONTEXT_KEY = "gtwatch"
-
 LOG_LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR")
 
-# The same patterns the poller's settings accept, so that a value that synthesizes also starts.
-NAME_CONTAINS_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
-REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
 # A Secrets Manager secret name (letters, digits and /_+=.@-) or a secret's ARN.
 SECRETS_MANAGER_ID_PATTERN = r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:)?[A-Za-z0-9/_+=.@-]+$"
@@ -40,7 +49,6 @@ POWERTOOLS_LAYER_VERSION = powertools_version()
 # A CloudFormation stack name (a letter, then letters, digits and hyphens, at most 128). It also names the topics,
 # alarms, log groups, the created secret and the metric namespace, so two stacks in one region stay apart.
 STACK_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9-]{0,127}$"
-DEFAULT_STACK_NAME = "Gtwatch"
 # SQS leaves a message received three times out of ApproximateAgeOfOldestMessage; before that, ordinary retries
 # (the notifier's back-off of 1 and 2 minutes, or the 3-minute visibility timeout after a crash) keep a message the
 # oldest for up to about 9 minutes. Below 10 minutes, they would look like lag.
@@ -50,13 +58,7 @@ MIN_SLACK_LAG_MINUTES = 10
 MAX_ROUTES_JSON_BYTES = 3000
 # A time of day on the 24-hour clock, as EventBridge Scheduler's cron takes its hour and minute.
 CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
-# Where a digest can go; the same names as the quiet hours' channels.
-DIGEST_CHANNELS: tuple[str, ...] = ("slack", "email")
-
-EventType = Literal["completed", "failed", "stopped", "stalled", "resumed"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
-SlackMode = Literal["webhook", "app"]
-DigestChannel = Literal["slack", "email"]
 
 _EVENTS = ", ".join(EVENT_TYPES)
 
@@ -91,7 +93,7 @@ _ALLOWED: dict[str, str] = {
     "digest": "a mapping of digest settings (at, timezone, channels, slack_channel), or null for no digest",
     "digest.at": "a time of day HH:MM on the 24-hour clock, like 08:30",
     "digest.timezone": "an IANA time zone name such as Europe/Berlin",
-    "digest.channels": f"a non-empty list of channels from {', '.join(DIGEST_CHANNELS)}",
+    "digest.channels": f"a non-empty list of channels from {', '.join(NOTIFICATION_CHANNELS)}",
     "digest.slack_channel": "a Slack channel like #labeling or C0123ABCD (or null)",
 }
 # What one item of a list setting allows.
@@ -101,7 +103,7 @@ _ALLOWED_ITEM: dict[str, str] = {
     "email_addresses": "an email address like ops@example.com",
     "regions": "a region name like us-east-1",
     "alarm_email_addresses": "an email address like ops@example.com",
-    "digest.channels": f"one of {', '.join(DIGEST_CHANNELS)}",
+    "digest.channels": f"one of {', '.join(NOTIFICATION_CHANNELS)}",
 }
 
 
@@ -156,9 +158,9 @@ class SlackConfig(BaseModel):
                 raise _problem(str(error)) from None
         return raw
 
-    @property
+    @cached_property
     def parsed_routes(self) -> tuple[Route, ...]:
-        """The routes as the notifier reads them (none in webhook mode)."""
+        """The routes as the notifier reads them (none in webhook mode); parsed once."""
         return () if self.routes is None else parse_routes(self.routes)
 
     @property
@@ -195,7 +197,7 @@ class DigestConfig(BaseModel):
 
     at: Annotated[str, Strict(), Field(pattern=CLOCK_PATTERN)]
     timezone: Annotated[str, Strict()]
-    channels: Annotated[tuple[DigestChannel, ...], Field(min_length=1)] = ("slack", "email")
+    channels: Annotated[tuple[Channel, ...], Field(min_length=1)] = NOTIFICATION_CHANNELS
     slack_channel: Annotated[str | None, Strict()] = None
 
     @field_validator("timezone")
@@ -228,9 +230,21 @@ class DigestConfig(BaseModel):
         return {
             "at": self.at,
             "timezone": self.timezone,
-            "channels": [channel for channel in DIGEST_CHANNELS if channel in self.channels],
+            "channels": [channel for channel in NOTIFICATION_CHANNELS if channel in self.channels],
             "slack_channel": self.slack_channel,
         }
+
+
+# How cdk.json spells the settings the Slack-mode rules are about.
+_SLACK_NAMES = SlackNames(
+    mode=f"{CONTEXT_KEY}.slack.mode",
+    routes=f"{CONTEXT_KEY}.slack.routes",
+    slack_events=f"{CONTEXT_KEY}.slack_events",
+    webhook_secret=f"{CONTEXT_KEY}.slack_webhook_secret_name",
+    token_secret=f"{CONTEXT_KEY}.slack.token_secret_name",
+    digest_channels=f"{CONTEXT_KEY}.digest.channels",
+    digest_slack_channel=f"{CONTEXT_KEY}.digest.slack_channel",
+)
 
 
 class GtwatchConfig(BaseModel):
@@ -242,9 +256,9 @@ class GtwatchConfig(BaseModel):
     schedule_minutes: Annotated[int, Strict(), Field(ge=1, le=1440)] = 5
     stall_after_minutes: Annotated[int, Strict(), Field(ge=5)] = 60
     stall_repeat_minutes: Annotated[int | None, Strict(), Field(ge=5)] = None
-    name_contains: Annotated[str | None, Field(pattern=NAME_CONTAINS_PATTERN)] = None
-    slack_events: Annotated[tuple[EventType, ...], Field(min_length=1)] = EVENT_TYPES
-    email_events: Annotated[tuple[EventType, ...], Field(min_length=1)] = EVENT_TYPES
+    name_contains: Annotated[str | None, Field(pattern=NAME_PATTERN)] = None
+    slack_events: Annotated[tuple[EventName, ...], Field(min_length=1)] = EVENT_TYPES
+    email_events: Annotated[tuple[EventName, ...], Field(min_length=1)] = EVENT_TYPES
     email_addresses: tuple[Annotated[str, Field(pattern=EMAIL_PATTERN)], ...] = ()
     slack_webhook_secret_name: Annotated[str | None, Field(pattern=SECRETS_MANAGER_ID_PATTERN, max_length=2048)] = None
     regions: tuple[Annotated[str, Field(pattern=REGION_PATTERN)], ...] = ()
@@ -282,7 +296,7 @@ class GtwatchConfig(BaseModel):
                 )
         return raw
 
-    @property
+    @cached_property
     def parsed_quiet_hours(self) -> QuietHours | None:
         return None if self.quiet_hours is None else parse_quiet_hours(self.quiet_hours)
 
@@ -323,67 +337,25 @@ class GtwatchConfig(BaseModel):
         }
 
     @model_validator(mode="after")
-    def _digest_fits_the_slack_mode(self) -> GtwatchConfig:
-        digest = self.digest
-        if digest is None:
-            return self
-        where = f"{CONTEXT_KEY}.digest.slack_channel"
-        to_slack = "slack" in digest.channels
-        if self.slack_app and to_slack and digest.slack_channel is None:
-            raise _problem(
-                f'{where}: app mode posts the digest to one channel; name it (e.g. "#labeling") or take slack out '
-                f"of {CONTEXT_KEY}.digest.channels"
-            )
-        if not self.slack_app and digest.slack_channel is not None:
-            raise _problem(
-                f"{where}: webhook mode posts the digest to the webhook's own channel; remove slack_channel (or set "
-                f"{CONTEXT_KEY}.slack.mode to app)"
-            )
-        if not to_slack and digest.slack_channel is not None:
-            raise _problem(
-                f"{where}: the digest does not go to Slack ({CONTEXT_KEY}.digest.channels has no slack); add slack "
-                "to the channels or remove slack_channel"
-            )
-        return self
-
-    @model_validator(mode="after")
     def _slack_settings_fit_the_mode(self) -> GtwatchConfig:
-        problems = []
-        slack = self.slack
-        if self.slack_app:
-            if slack.routes is None:
-                problems.append(
-                    f"{CONTEXT_KEY}.slack.routes: app mode needs at least one route, e.g. "
-                    '[{"channel": "#labeling", "events": ["completed", "failed"]}]'
-                )
-            if "slack_events" in self.model_fields_set:
-                problems.append(
-                    f"{CONTEXT_KEY}.slack_events: not used in app mode ({CONTEXT_KEY}.slack.mode is app), where each "
-                    f"of {CONTEXT_KEY}.slack.routes names its events; remove slack_events"
-                )
-            if self.slack_webhook_secret_name is not None:
-                problems.append(
-                    f"{CONTEXT_KEY}.slack_webhook_secret_name: not used in app mode, which posts with a bot token "
-                    f"({CONTEXT_KEY}.slack.token_secret_name); remove it or set it to null"
-                )
-            size = len(slack.routes_json.encode()) if slack.routes is not None else 0
-            if size > MAX_ROUTES_JSON_BYTES:
-                problems.append(
-                    f"{CONTEXT_KEY}.slack.routes: {size} bytes as the notifier's GTWATCH_SLACK_ROUTES, over "
-                    f"{MAX_ROUTES_JSON_BYTES} (Lambda allows 4 KB for all of a function's environment variables); "
-                    "use fewer routes"
-                )
-        else:
-            if slack.routes is not None:
-                problems.append(
-                    f"{CONTEXT_KEY}.slack.routes: routes apply in app mode only (set {CONTEXT_KEY}.slack.mode to app; "
-                    f"webhook mode posts {CONTEXT_KEY}.slack_events to the webhook)"
-                )
-            if slack.token_secret_name is not None:
-                problems.append(
-                    f"{CONTEXT_KEY}.slack.token_secret_name: a bot token is used in app mode only (set "
-                    f"{CONTEXT_KEY}.slack.mode to app)"
-                )
+        slack, digest = self.slack, self.digest
+        choice = SlackChoice(
+            mode=slack.mode,
+            routes=slack.routes is not None,
+            slack_events="slack_events" in self.model_fields_set,
+            webhook_secret=self.slack_webhook_secret_name is not None,
+            token_secret=slack.token_secret_name is not None,
+            digest_channels=None if digest is None else digest.channels,
+            digest_slack_channel=digest is not None and digest.slack_channel is not None,
+        )
+        problems = slack_mode_problems(choice, _SLACK_NAMES)
+        size = len(slack.routes_json.encode()) if self.slack_app and slack.routes is not None else 0
+        if size > MAX_ROUTES_JSON_BYTES:
+            problems.append(
+                f"{CONTEXT_KEY}.slack.routes: {size} bytes as the notifier's {Env.SLACK_ROUTES}, over "
+                f"{MAX_ROUTES_JSON_BYTES} (Lambda allows 4 KB for all of a function's environment variables); "
+                "use fewer routes"
+            )
         if problems:
             raise _problem("; ".join(problems))
         return self

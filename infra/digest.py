@@ -12,8 +12,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
+from watcher.env import Env
+from watcher.vocabulary import NOTIFICATION_CHANNELS
 
-from infra.config import DIGEST_CHANNELS, DigestConfig, GtwatchConfig
+from infra.config import DigestConfig, GtwatchConfig
 from infra.function import WatcherFunction
 from infra.notifications import Notifications
 from infra.state import JobState
@@ -22,12 +24,12 @@ DIGEST_HANDLER = "watcher.digest_handler.lambda_handler"
 DIGEST_TIMEOUT = Duration.seconds(60)
 # The watcher's settings the digest reads as the poller does (the same values, defined once in Polling).
 SHARED_VARIABLES = (
-    "GTWATCH_TABLE_NAME",
-    "GTWATCH_TOPIC_ARN",
-    "GTWATCH_REGIONS",
-    "GTWATCH_STALL_AFTER_MINUTES",
-    "GTWATCH_STALL_REPEAT_MINUTES",
-    "GTWATCH_SCHEDULE_MINUTES",
+    Env.TABLE_NAME,
+    Env.TOPIC_ARN,
+    Env.REGIONS,
+    Env.STALL_AFTER_MINUTES,
+    Env.STALL_REPEAT_MINUTES,
+    Env.SCHEDULE_MINUTES,
 )
 # It reports how many Slack messages wait and how many were set aside.
 QUEUE_DEPTH_ACTIONS = ("sqs:GetQueueAttributes",)
@@ -74,18 +76,20 @@ class Digest(Construct):
         watch_environment: Mapping[str, str],
         notifications: Notifications,
     ) -> dict[str, str]:
-        environment = {name: watch_environment[name] for name in SHARED_VARIABLES if name in watch_environment}
+        environment: dict[str, str] = {
+            name: watch_environment[name] for name in SHARED_VARIABLES if name in watch_environment
+        }
         environment |= {
-            "GTWATCH_DIGEST_CHANNELS": ",".join(channel for channel in DIGEST_CHANNELS if channel in digest.channels),
+            Env.DIGEST_CHANNELS: ",".join(channel for channel in NOTIFICATION_CHANNELS if channel in digest.channels),
             # The zone the digest names its local time in (the schedule itself runs in it too).
-            "GTWATCH_DIGEST_TIMEZONE": digest.timezone,
+            Env.DIGEST_TIMEZONE: digest.timezone,
             # Only to report how many Slack messages wait and how many were set aside.
-            "GTWATCH_SLACK_QUEUE_URL": notifications.slack_queue.queue_url,
-            "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL": notifications.dead_letter_queue.queue_url,
+            Env.SLACK_QUEUE_URL: notifications.slack_queue.queue_url,
+            Env.SLACK_DEAD_LETTER_QUEUE_URL: notifications.dead_letter_queue.queue_url,
         }
         # App mode: the channel the notifier posts the digest to (webhook mode: the webhook's own).
         if config.slack_app and digest.slack_channel is not None:
-            environment["GTWATCH_DIGEST_SLACK_CHANNEL"] = digest.slack_channel
+            environment[Env.DIGEST_SLACK_CHANNEL] = digest.slack_channel
         return environment
 
     def _build_function(

@@ -96,7 +96,8 @@ class WatcherFunction(Construct):
                 "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(self),
                 "POWERTOOLS_LOG_LEVEL": log_level,
-                **environment,
+                # Plain strings: the names may be watcher.env.Env members, which jsii must not take for its enums.
+                **{str(name): value for name, value in environment.items()},
             },
         )
         if tracing:

@@ -28,6 +28,7 @@ from watcher.contract import (
     SLACK_QUEUE_VISIBILITY_SECONDS,
     TEST_EVENT_TYPE,
 )
+from watcher.env import Env
 
 from infra.config import GtwatchConfig
 from infra.encryption import DataKey
@@ -179,8 +180,8 @@ class Notifications(Construct):
     def slack_environment(self) -> dict[str, str]:
         """How a function finds Slack as the notifier does: the mode and that mode's secret."""
         app = self.slack_secret_kind is BOT_TOKEN_SECRET
-        secret_variable = "GTWATCH_SLACK_TOKEN_SECRET" if app else "GTWATCH_SLACK_WEBHOOK_SECRET"
-        return {"GTWATCH_SLACK_MODE": self.slack_mode, secret_variable: self.slack_secret.reference}
+        secret_variable = Env.SLACK_TOKEN_SECRET if app else Env.SLACK_WEBHOOK_SECRET
+        return {Env.SLACK_MODE: self.slack_mode, secret_variable: self.slack_secret.reference}
 
     def grant_publish(self, grantee: iam.IGrantable) -> None:
         """sns:Publish on the topic and the key use it needs; not Topic.grant_publish, which adds a wildcard."""
@@ -288,21 +289,21 @@ class Notifications(Construct):
         """watcher.settings.SlackSettings, as the stack sets it (GTWATCH_SLACK_API_URL stays Slack's own)."""
         environment = {
             **self.slack_environment(),
-            "GTWATCH_TABLE_NAME": state.table.table_name,
-            "GTWATCH_SLACK_QUEUE_URL": self.slack_queue.queue_url,
-            "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,
+            Env.TABLE_NAME: state.table.table_name,
+            Env.SLACK_QUEUE_URL: self.slack_queue.queue_url,
+            Env.SLACK_DEAD_LETTER_QUEUE_URL: self.dead_letter_queue.queue_url,
             # The per-attempt HTTP timeout and the Retry-After waits one message may spend: within them, a
             # message always fits the function's timeout (watcher.contract, tests/infra).
-            "GTWATCH_SLACK_TIMEOUT_SECONDS": str(SLACK_HTTP_TIMEOUT_SECONDS),
-            "GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS": str(SLACK_MAX_RETRY_AFTER_SECONDS),
+            Env.SLACK_TIMEOUT_SECONDS: str(SLACK_HTTP_TIMEOUT_SECONDS),
+            Env.SLACK_MAX_RETRY_AFTER_SECONDS: str(SLACK_MAX_RETRY_AFTER_SECONDS),
             # A notification Slack has not taken for this long fails the invocation: the notifier-errors alarm
             # then says delivery lags (a Slack outage), while the message is kept and retried.
-            "GTWATCH_SLACK_LAG_ALARM_SECONDS": str(config.slack_lag_alarm_minutes * 60),
+            Env.SLACK_LAG_ALARM_SECONDS: str(config.slack_lag_alarm_minutes * 60),
         }
         if config.slack_app:
-            environment["GTWATCH_SLACK_ROUTES"] = config.slack.routes_json
+            environment[Env.SLACK_ROUTES] = config.slack.routes_json
         else:
-            environment["GTWATCH_SLACK_EVENTS"] = ",".join(config.slack_events)
+            environment[Env.SLACK_EVENTS] = ",".join(config.slack_events)
         return environment
 
     def _build_slack_notifier(

@@ -11,6 +11,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 from watcher.contract import POLLER_TIMEOUT_SECONDS, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.env import Env
 
 from infra.config import GtwatchConfig
 from infra.function import WatcherFunction, acknowledge
@@ -62,21 +63,21 @@ class Polling(Construct):
 
     @staticmethod
     def _environment(config: GtwatchConfig, state: JobState, notifications: Notifications) -> dict[str, str]:
-        environment = {
-            "GTWATCH_TABLE_NAME": state.table.table_name,
-            "GTWATCH_TOPIC_ARN": notifications.topic.topic_arn,
-            "GTWATCH_REGIONS": ",".join(config.regions) or Aws.REGION,
-            "GTWATCH_STALL_AFTER_MINUTES": str(config.stall_after_minutes),
-            "GTWATCH_SCHEDULE_MINUTES": str(config.schedule_minutes),
+        environment: dict[str, str] = {
+            Env.TABLE_NAME: state.table.table_name,
+            Env.TOPIC_ARN: notifications.topic.topic_arn,
+            Env.REGIONS: ",".join(config.regions) or Aws.REGION,
+            Env.STALL_AFTER_MINUTES: str(config.stall_after_minutes),
+            Env.SCHEDULE_MINUTES: str(config.schedule_minutes),
         }
         if config.name_contains is not None:
-            environment["GTWATCH_NAME_CONTAINS"] = config.name_contains
+            environment[Env.NAME_CONTAINS] = config.name_contains
         if config.stall_repeat_minutes is not None:
-            environment["GTWATCH_STALL_REPEAT_MINUTES"] = str(config.stall_repeat_minutes)
+            environment[Env.STALL_REPEAT_MINUTES] = str(config.stall_repeat_minutes)
         if config.quiet_hours_json is not None:
-            environment["GTWATCH_QUIET_HOURS"] = config.quiet_hours_json
+            environment[Env.QUIET_HOURS] = config.quiet_hours_json
             # A notification releases the job's held email only if the email subscriptions take it.
-            environment["GTWATCH_EMAIL_EVENTS"] = ",".join(config.email_events)
+            environment[Env.EMAIL_EVENTS] = ",".join(config.email_events)
         return environment
 
     def _function(

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 # Built once per container on first use: settings read from the environment, boto3 clients, the Slack notifier's
-# secrets provider and idempotency layer. Keyed by what they are ("settings:PollerSettings", "client:sns:None").
+# secrets provider. Keyed by what they are ("settings:PollerSettings", "client:sns:None").
 _kept: dict[str, Any] = {}
 
 # Notification ids SNS accepted whose removal from the outbox is not stored yet (DynamoDB failed right after the

@@ -6,10 +6,11 @@ runtime's dependencies.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal, get_args
 
 # The notification types a person can subscribe to, in the order they are listed in docs and config errors.
-EVENT_TYPES: Final = ("completed", "failed", "stopped", "stalled", "resumed")
+EventName = Literal["completed", "failed", "stopped", "stalled", "resumed"]
+EVENT_TYPES: Final[tuple[EventName, ...]] = get_args(EventName)
 # `gtwatch test-notify` sends this type; it passes every channel's filter, whatever the configured events.
 TEST_EVENT_TYPE: Final = "test"
 # The publisher sets these SNS message attributes; subscriptions filter on the event type.
@@ -37,10 +38,6 @@ MUTE_KEY_PREFIX: Final = "mute#"
 ACTIVE_INDEX_NAME: Final = "active"
 ACTIVE_INDEX_KEY: Final = "active_region"
 TTL_ATTRIBUTE: Final = "expires_at"
-
-# Powertools idempotency's default table layout.
-IDEMPOTENCY_KEY: Final = "id"
-IDEMPOTENCY_TTL_ATTRIBUTE: Final = "expiration"
 
 # The Slack notifier and its queue. Lambda's advice for SQS event sources: a visibility timeout of at least six
 # times the function's timeout, so that a message is not handed out again while its batch is still worked on.
@@ -81,7 +78,7 @@ OUTPUT_CONFIG: Final = "WatcherConfig"
 # retries after a 429) of SLACK_HTTP_TIMEOUT_SECONDS each, plus Retry-After waits that add up to at most
 # SLACK_MAX_RETRY_AFTER_SECONDS (a longer Retry-After fails the message; SQS offers it again after the visibility
 # timeout). The function's timeout must hold a whole batch of such messages and the start-up margin (settings,
-# secret, idempotency records): tests/infra checks
+# secret, the job stream's ledger): tests/infra checks
 #   SLACK_FUNCTION_TIMEOUT_SECONDS >= SLACK_BATCH_SIZE * (HTTP * ATTEMPTS + RETRY_AFTER) + SLACK_STARTUP_MARGIN_SECONDS.
 # The stack passes the first and the third as GTWATCH_SLACK_TIMEOUT_SECONDS and GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS.
 SLACK_HTTP_TIMEOUT_SECONDS: Final = 5

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from .contract import EVENT_TYPES
 from .text import clean
+from .vocabulary import NOTIFICATION_CHANNELS
 
 
 class JobStatus(StrEnum):
@@ -315,7 +316,7 @@ class Notification:
 
 
 # The channels a notification goes to: SNS delivers it to the email subscriptions and to the Slack queue.
-CHANNELS = frozenset({"email", "slack"})
+CHANNELS = frozenset(NOTIFICATION_CHANNELS)
 
 
 @dataclass(frozen=True)

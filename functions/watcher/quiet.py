@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .contract import EVENT_TYPES
 from .text import value_text
+from .vocabulary import NOTIFICATION_CHANNELS as CHANNELS
 
-CHANNELS = ("email", "slack")
 # Less than a day of wall-clock time, plus the hour (at most) a fall-back night repeats.
 LONGEST_WINDOW_MINUTES = 26 * 60
 

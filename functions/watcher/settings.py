@@ -1,4 +1,9 @@
-"""Typed settings of each handler, read from the environment the stack sets; a bad value fails at cold start."""
+"""Typed settings of each handler, read from the environment the stack sets; a bad value fails at cold start.
+
+Each function's settings build on shared parts (WatchSettings: what every function that looks at jobs reads; the
+list, URL and quiet-hours value types), name their variables through watcher.env.Env, and hold the Slack mode to the
+rules in watcher.vocabulary. Each value is parsed once, when the settings are read: once per container.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +11,42 @@ import json
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
-from typing import Annotated, ClassVar, Literal, TypeVar
-from zoneinfo import ZoneInfo
+from functools import cached_property
+from typing import Annotated, ClassVar, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    model_validator,
+)
 
 from . import container
-from .contract import EVENT_TYPES, SLACK_HTTP_TIMEOUT_SECONDS, SLACK_MAX_RETRY_AFTER_SECONDS
+from .contract import SLACK_HTTP_TIMEOUT_SECONDS, SLACK_MAX_RETRY_AFTER_SECONDS
 from .diff import WatchRules
+from .env import LAMBDA_REGION, Env
 from .quiet import QuietHours, parse_quiet_hours
 from .slack_routes import Route, parse_routes, webhook_route
+from .vocabulary import (
+    EVENT_TYPES,
+    NAME_PATTERN,
+    NOTIFICATION_CHANNELS,
+    REGION_PATTERN,
+    Channel,
+    SlackChoice,
+    SlackMode,
+    SlackNames,
+    slack_mode_problems,
+)
 
 SLACK_API_URL = "https://slack.com/api/"
-
-NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
-REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d$"
 
 
 Settings = TypeVar("Settings", bound="_EnvSettings")
@@ -70,67 +95,71 @@ class _EnvSettings(BaseModel):
             raise SettingsError("invalid settings: " + "; ".join(problems)) from None
 
 
-class PollerSettings(_EnvSettings):
+def _known_events(value: tuple[str, ...]) -> tuple[str, ...]:
+    for event in value:
+        if event not in EVENT_TYPES:
+            raise ValueError(f"{event!r} is not one of {', '.join(EVENT_TYPES)}")
+    return value
+
+
+def _regions(value: tuple[str, ...]) -> tuple[str, ...]:
+    for region in value:
+        if not re.match(REGION_PATTERN, region):
+            raise ValueError(f"{region!r} is not a region name like us-east-1")
+    if len(set(value)) != len(value):
+        raise ValueError("a region is listed twice")
+    return value
+
+
+def _quiet_hours(value: object) -> QuietHours | None:
+    """GTWATCH_QUIET_HOURS's JSON, parsed once when the settings are read."""
+    if value is None or isinstance(value, QuietHours):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected the quiet hours as JSON text")
+    try:
+        return parse_quiet_hours(json.loads(value))
+    except ValueError as error:  # json.JSONDecodeError is a ValueError
+        raise ValueError(str(error)) from None
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone name such as Europe/Berlin") from None
+    return value
+
+
+# The values of list variables ("a, b,c"), checked item by item; a URL the settings call.
+EventList = Annotated[tuple[str, ...], BeforeValidator(comma_list), AfterValidator(_known_events)]
+RegionList = Annotated[tuple[str, ...], BeforeValidator(comma_list), AfterValidator(_regions)]
+ChannelList = Annotated[tuple[Channel, ...], BeforeValidator(comma_list)]
+QuietHoursSetting = Annotated[QuietHours | None, PlainValidator(_quiet_hours)]
+Url = Annotated[str, Field(pattern=r"^https?://")]
+
+
+class WatchSettings(_EnvSettings):
+    """What every function that looks at jobs reads: their table, the topic, the regions, the schedule and the
+    stall rules."""
+
     ENV: ClassVar[Mapping[str, str]] = {
-        "table_name": "GTWATCH_TABLE_NAME",
-        "topic_arn": "GTWATCH_TOPIC_ARN",
-        "regions": "GTWATCH_REGIONS",
-        "name_contains": "GTWATCH_NAME_CONTAINS",
-        "stall_after_minutes": "GTWATCH_STALL_AFTER_MINUTES",
-        "stall_repeat_minutes": "GTWATCH_STALL_REPEAT_MINUTES",
-        "schedule_minutes": "GTWATCH_SCHEDULE_MINUTES",
-        "quiet_hours_json": "GTWATCH_QUIET_HOURS",
-        "email_events": "GTWATCH_EMAIL_EVENTS",
-        "home_region": "AWS_REGION",
+        "table_name": Env.TABLE_NAME,
+        "topic_arn": Env.TOPIC_ARN,
+        "regions": Env.REGIONS,
+        "stall_after_minutes": Env.STALL_AFTER_MINUTES,
+        "stall_repeat_minutes": Env.STALL_REPEAT_MINUTES,
+        "schedule_minutes": Env.SCHEDULE_MINUTES,
+        "home_region": LAMBDA_REGION,
     }
 
     table_name: Annotated[str, Field(min_length=3)]
     topic_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:sns:")]
     home_region: Annotated[str, Field(pattern=REGION_PATTERN)]
-    regions: tuple[str, ...] = ()
-    name_contains: Annotated[str | None, Field(pattern=NAME_PATTERN)] = None
+    regions: RegionList = ()
     stall_after_minutes: Annotated[int, Field(ge=1)] = 60
     stall_repeat_minutes: Annotated[int | None, Field(ge=1)] = None
     schedule_minutes: Annotated[int, Field(ge=1, le=1440)] = 5
-    quiet_hours_json: str | None = None
-    # What the email subscriptions take: a notification releases the job's held email only if it goes by email.
-    email_events: tuple[str, ...] = EVENT_TYPES
-
-    _split_email_events = field_validator("email_events", mode="before")(comma_list)
-
-    @field_validator("email_events")
-    @classmethod
-    def _known_email_events(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for event in value:
-            if event not in EVENT_TYPES:
-                raise ValueError(f"{event!r} is not one of {', '.join(EVENT_TYPES)}")
-        return value
-
-    @field_validator("quiet_hours_json")
-    @classmethod
-    def _check_quiet_hours(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                parse_quiet_hours(json.loads(value))
-            except ValueError as error:  # json.JSONDecodeError is a ValueError
-                raise ValueError(str(error)) from None
-        return value
-
-    @property
-    def quiet_hours(self) -> QuietHours | None:
-        return None if self.quiet_hours_json is None else parse_quiet_hours(json.loads(self.quiet_hours_json))
-
-    _split_regions = field_validator("regions", mode="before")(comma_list)
-
-    @field_validator("regions")
-    @classmethod
-    def _check_regions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for region in value:
-            if not re.match(REGION_PATTERN, region):
-                raise ValueError(f"{region!r} is not a region name like us-east-1")
-        if len(set(value)) != len(value):
-            raise ValueError("a region is listed twice")
-        return value
 
     @property
     def watched_regions(self) -> tuple[str, ...]:
@@ -138,40 +167,72 @@ class PollerSettings(_EnvSettings):
 
     @property
     def rules(self) -> WatchRules:
-        """The watch rules both the poller and the event handler apply."""
+        """The stall rules (a job's progress, as the digest reports it too)."""
         return WatchRules(
             stall_after=timedelta(minutes=self.stall_after_minutes),
             stall_repeat=None if self.stall_repeat_minutes is None else timedelta(minutes=self.stall_repeat_minutes),
-            name_contains=self.name_contains,
         )
 
 
-class SlackSettings(_EnvSettings):
+class PollerSettings(WatchSettings):
+    """The poller's, the event handler's and the watch start's: what to watch and when to hold news."""
+
     ENV: ClassVar[Mapping[str, str]] = {
-        "mode": "GTWATCH_SLACK_MODE",
-        "webhook_secret": "GTWATCH_SLACK_WEBHOOK_SECRET",
-        "token_secret": "GTWATCH_SLACK_TOKEN_SECRET",
-        "slack_events": "GTWATCH_SLACK_EVENTS",
-        "routes_json": "GTWATCH_SLACK_ROUTES",
-        "table_name": "GTWATCH_TABLE_NAME",
-        "queue_url": "GTWATCH_SLACK_QUEUE_URL",
-        "dead_letter_queue_url": "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL",
-        "api_url": "GTWATCH_SLACK_API_URL",
-        "timeout_seconds": "GTWATCH_SLACK_TIMEOUT_SECONDS",
-        "max_retry_after_seconds": "GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS",
-        "secret_max_age_seconds": "GTWATCH_SECRET_MAX_AGE_SECONDS",
-        "lag_alarm_seconds": "GTWATCH_SLACK_LAG_ALARM_SECONDS",
+        **WatchSettings.ENV,
+        "name_contains": Env.NAME_CONTAINS,
+        "quiet_hours": Env.QUIET_HOURS,
+        "email_events": Env.EMAIL_EVENTS,
     }
 
-    mode: Literal["webhook", "app"] = "webhook"
+    name_contains: Annotated[str | None, Field(pattern=NAME_PATTERN)] = None
+    quiet_hours: QuietHoursSetting = None
+    # What the email subscriptions take: a notification releases the job's held email only if it goes by email.
+    email_events: EventList = EVENT_TYPES
+
+    @property
+    def rules(self) -> WatchRules:
+        """The watch rules both the poller and the event handler apply: the stall rules and the name filter."""
+        return replace(super().rules, name_contains=self.name_contains)
+
+
+# How the notifier's environment spells the settings the Slack-mode rules are about.
+_SLACK_NAMES = SlackNames(
+    mode=Env.SLACK_MODE,
+    routes=Env.SLACK_ROUTES,
+    slack_events=Env.SLACK_EVENTS,
+    webhook_secret=Env.SLACK_WEBHOOK_SECRET,
+    token_secret=Env.SLACK_TOKEN_SECRET,
+)
+
+
+class SlackSettings(_EnvSettings):
+    """The Slack notifier's: the mode and its secret, where notifications go, its queues and time budget."""
+
+    ENV: ClassVar[Mapping[str, str]] = {
+        "mode": Env.SLACK_MODE,
+        "webhook_secret": Env.SLACK_WEBHOOK_SECRET,
+        "token_secret": Env.SLACK_TOKEN_SECRET,
+        "slack_events": Env.SLACK_EVENTS,
+        "routes_json": Env.SLACK_ROUTES,
+        "table_name": Env.TABLE_NAME,
+        "queue_url": Env.SLACK_QUEUE_URL,
+        "dead_letter_queue_url": Env.SLACK_DEAD_LETTER_QUEUE_URL,
+        "api_url": Env.SLACK_API_URL,
+        "timeout_seconds": Env.SLACK_TIMEOUT_SECONDS,
+        "max_retry_after_seconds": Env.SLACK_MAX_RETRY_AFTER_SECONDS,
+        "secret_max_age_seconds": Env.SECRET_MAX_AGE_SECONDS,
+        "lag_alarm_seconds": Env.SLACK_LAG_ALARM_SECONDS,
+    }
+
+    mode: SlackMode = "webhook"
     webhook_secret: Annotated[str | None, Field(min_length=1)] = None
     token_secret: Annotated[str | None, Field(min_length=1)] = None
-    slack_events: tuple[str, ...] = EVENT_TYPES
+    slack_events: EventList = EVENT_TYPES
     routes_json: str | None = None
     table_name: Annotated[str, Field(min_length=3)]
-    queue_url: Annotated[str | None, Field(pattern=r"^https?://")] = None
-    dead_letter_queue_url: Annotated[str, Field(pattern=r"^https?://")]
-    api_url: Annotated[str, Field(pattern=r"^https?://")] = SLACK_API_URL
+    queue_url: Url | None = None
+    dead_letter_queue_url: Url
+    api_url: Url = SLACK_API_URL
     timeout_seconds: Annotated[float, Field(gt=0, le=30)] = float(SLACK_HTTP_TIMEOUT_SECONDS)
     max_retry_after_seconds: Annotated[int, Field(ge=0, le=60)] = SLACK_MAX_RETRY_AFTER_SECONDS
     secret_max_age_seconds: Annotated[int, Field(ge=0)] = 300
@@ -179,62 +240,48 @@ class SlackSettings(_EnvSettings):
     # delivery lags (a Slack outage, or an earlier message of the job stuck), while the message is kept.
     lag_alarm_seconds: Annotated[int, Field(ge=60)] = 1800
 
-    _split_events = field_validator("slack_events", mode="before")(comma_list)
-
-    @field_validator("slack_events")
-    @classmethod
-    def _known_events(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for event in value:
-            if event not in EVENT_TYPES:
-                raise ValueError(f"{event!r} is not one of {', '.join(EVENT_TYPES)}")
-        return value
-
     @model_validator(mode="after")
-    def _mode_has_what_it_needs(self) -> SlackSettings:
-        if self.mode == "webhook" and self.webhook_secret is None:
-            raise ValueError("GTWATCH_SLACK_WEBHOOK_SECRET is required in webhook mode")
+    def _fits_the_mode(self) -> SlackSettings:
+        choice = SlackChoice(
+            mode=self.mode,
+            routes=self.routes_json is not None,
+            slack_events="slack_events" in self.model_fields_set,
+            webhook_secret=self.webhook_secret is not None,
+            token_secret=self.token_secret is not None,
+            secrets_required=True,
+        )
+        if problems := slack_mode_problems(choice, _SLACK_NAMES):
+            raise ValueError("; ".join(problems))
         if self.mode == "app":
-            if self.token_secret is None:
-                raise ValueError("GTWATCH_SLACK_TOKEN_SECRET is required in app mode")
-            if self.routes_json is None:
-                raise ValueError("GTWATCH_SLACK_ROUTES is required in app mode")
-            try:
-                parse_routes(json.loads(self.routes_json), where="GTWATCH_SLACK_ROUTES")
-            except ValueError as error:  # json.JSONDecodeError is a ValueError
-                raise ValueError(str(error)) from None
+            self.routes  # noqa: B018 - parsed (and kept) now, so that bad routes fail the cold start
         return self
 
-    @property
+    @cached_property
     def routes(self) -> tuple[Route, ...]:
-        """Where notifications go: the routes (app mode), or the one webhook for `slack_events`."""
+        """Where notifications go: the routes (app mode), or the one webhook for `slack_events`; parsed once."""
         if self.mode == "app" and self.routes_json is not None:
-            return parse_routes(json.loads(self.routes_json), where="GTWATCH_SLACK_ROUTES")
+            try:
+                return parse_routes(json.loads(self.routes_json), where=Env.SLACK_ROUTES)
+            except ValueError as error:  # json.JSONDecodeError is a ValueError
+                raise ValueError(str(error)) from None
         return (webhook_route(self.slack_events),)
 
 
-class DigestSettings(PollerSettings):
-    """The daily digest's settings: the watcher's, plus where the digest goes. It publishes to the topic for each
-    channel (the Slack notifier delivers the Slack one), so it needs no Slack secret."""
+class DigestSettings(WatchSettings):
+    """The daily digest's: the watcher's, plus where the digest goes. It publishes to the topic for each channel (the
+    Slack notifier delivers the Slack one), so it needs no Slack secret; it reads the Slack queues' depths only."""
 
     ENV: ClassVar[Mapping[str, str]] = {
-        **PollerSettings.ENV,
-        "channels": "GTWATCH_DIGEST_CHANNELS",
-        "slack_channel": "GTWATCH_DIGEST_SLACK_CHANNEL",
-        "timezone": "GTWATCH_DIGEST_TIMEZONE",
-        "queue_url": "GTWATCH_SLACK_QUEUE_URL",
-        "dead_letter_queue_url": "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL",
+        **WatchSettings.ENV,
+        "channels": Env.DIGEST_CHANNELS,
+        "slack_channel": Env.DIGEST_SLACK_CHANNEL,
+        "timezone": Env.DIGEST_TIMEZONE,
+        "queue_url": Env.SLACK_QUEUE_URL,
+        "dead_letter_queue_url": Env.SLACK_DEAD_LETTER_QUEUE_URL,
     }
 
-    channels: tuple[Literal["slack", "email"], ...] = ("slack", "email")
+    channels: ChannelList = NOTIFICATION_CHANNELS
     slack_channel: Annotated[str | None, Field(min_length=1)] = None
-    timezone: str = "UTC"
-    queue_url: str | None = None
-    dead_letter_queue_url: str | None = None
-
-    _split_channels = field_validator("channels", mode="before")(comma_list)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises for an unknown zone: the cold start fails naming the variable
-        return value
+    timezone: Annotated[str, AfterValidator(_zone)] = "UTC"
+    queue_url: Url | None = None
+    dead_letter_queue_url: Url | None = None

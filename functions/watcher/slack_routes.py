@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .contract import EVENT_TYPES, TEST_EVENT_TYPE
+from .vocabulary import NAME_PATTERN
 
 WEBHOOK_DESTINATION = "webhook"
-NAME_CONTAINS_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+NAME_CONTAINS_PATTERN = re.compile(NAME_PATTERN)
 _SLACK_MENTION = re.compile(r"<!(?:here|channel|everyone)>|<@[UW][A-Z0-9]+>|<!subteam\^S[A-Z0-9]+(?:\|[a-z0-9._-]+)?>")
 _SLACK_CHANNEL_NAME = re.compile(r"#[a-z0-9_-]{1,80}")
 _SLACK_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")

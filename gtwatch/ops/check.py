@@ -304,7 +304,7 @@ def make_test_notification(topic_arn: str, now: datetime) -> Notification:
     )
     # No stream and sequence 0: the Slack notifier posts it on its own, outside any job's order and thread.
     return Notification(
-        # The Slack notifier is idempotent per id; a new id per send, so that a second test is posted too.
+        # A notification of its own each time (its id names the moment it was sent), posted outside any job's ledger.
         id=f"{region}:{TEST_JOB_NAME}:{EventType.TEST.value}:{to_iso(now)}",
         event_type=EventType.TEST,
         job=job,

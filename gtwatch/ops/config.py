@@ -12,18 +12,16 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
-from watcher.contract import EVENT_TYPES
 from watcher.diff import WatchRules
 from watcher.text import value_text
+from watcher.vocabulary import CONTEXT_KEY, DEFAULT_STACK_NAME, EVENT_TYPES, NOTIFICATION_CHANNELS, EventName, SlackMode
 
 from .common import OpsError
 
 CDK_JSON = "cdk.json"
-CONTEXT_KEY = "gtwatch"
-DEFAULT_STACK_NAME = "Gtwatch"
 
 _Model = TypeVar("_Model", bound=BaseModel)
 
@@ -33,7 +31,7 @@ class LocalSlack(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    mode: Literal["webhook", "app"] = "webhook"
+    mode: SlackMode = "webhook"
     routes: Any = None  # checked by watcher.slack_routes.parse_routes where it is used, as `cdk synth` checks it
     token_secret_name: Annotated[str | None, Strict()] = None
 
@@ -48,8 +46,8 @@ class LocalConfig(BaseModel):
     name_contains: Annotated[str | None, Strict()] = None
     slack: LocalSlack = LocalSlack()
     # What `gtwatch emulator` deploys with; `cdk synth` checks them fully.
-    slack_events: tuple[Literal[EVENT_TYPES], ...] = EVENT_TYPES  # type: ignore[valid-type]
-    email_events: tuple[Literal[EVENT_TYPES], ...] = EVENT_TYPES  # type: ignore[valid-type]
+    slack_events: tuple[EventName, ...] = EVENT_TYPES
+    email_events: tuple[EventName, ...] = EVENT_TYPES
     stall_after_minutes: Annotated[int, Strict(), Field(ge=1)] = 60
     stall_repeat_minutes: Annotated[int | None, Strict(), Field(ge=1)] = None
 
@@ -68,6 +66,7 @@ class RouteSettings(BaseModel):
 class SlackSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
+    # Any text: a stack deployed by a newer gtwatch may have a mode this one does not know (it shows it as it is).
     mode: str = "webhook"
     routes: tuple[RouteSettings, ...] | None = None  # App mode only.
 
@@ -81,7 +80,7 @@ class QuietHoursSettings(BaseModel):
     end: str
     timezone: str
     hold: tuple[str, ...]
-    channels: tuple[str, ...] = ("email", "slack")
+    channels: tuple[str, ...] = NOTIFICATION_CHANNELS
 
 
 class DigestSettings(BaseModel):

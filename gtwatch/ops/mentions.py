@@ -14,6 +14,7 @@ import boto3
 from botocore.exceptions import ClientError
 from watcher.aws import RETRY_CONFIG
 from watcher.contract import OUTPUT_SLACK_TOKEN_SECRET_NAME, SLACK_HTTP_TIMEOUT_SECONDS, SLACK_POST_ATTEMPTS
+from watcher.env import Env
 from watcher.settings import SLACK_API_URL
 from watcher.slack_client import SlackPostError
 from watcher.slack_routes import Route
@@ -22,7 +23,7 @@ from .common import OpsError
 from .stack import read_stack
 
 # The notifier's own variable: where the Slack Web API is (the tests point it at the local Slack).
-API_URL_VARIABLE = "GTWATCH_SLACK_API_URL"
+API_URL_VARIABLE = Env.SLACK_API_URL
 # Slack's special mentions ping whoever is in the channel: nothing to look up.
 BROADCASTS = {
     "<!here>": "the channel's active members",

@@ -26,7 +26,7 @@ from watcher.contract import EVENT_TYPES, OUTPUT_CONFIG, OUTPUT_STATE_TABLE
 from watcher.model import Mute, from_iso
 from watcher.mute import MuteStore
 from watcher.sagemaker_jobs import describe_job
-from watcher.settings import NAME_PATTERN
+from watcher.vocabulary import NAME_PATTERN
 
 from . import common
 from .common import OpsError, known_region, resolve_region, run_guarded, utc_minute

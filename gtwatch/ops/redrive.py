@@ -1,8 +1,8 @@
 """`gtwatch redrive`: send the Slack messages that landed in the dead-letter queue back to the Slack queue.
 
 The SQS console's "Start DLQ redrive" (StartMessageMoveTask) does the same; this works everywhere, the local
-emulator included, and re-sends each message with its attributes. The notifier is idempotent per notification,
-so a message that did reach Slack before landing in the dead-letter queue is not posted twice.
+emulator included, and re-sends each message with its attributes. The notifier's ledger of each job says what was
+delivered, so a message that did reach Slack before landing in the dead-letter queue is not posted twice.
 
 SQS answers a short receive from a sample of its servers, so one empty answer does not prove a queue empty: the
 command long-polls (which asks every server), and stops once SQS counts no visible message after a batch or an empty

@@ -24,6 +24,7 @@ from typing import Any
 
 from watcher import aws, clock, container, event_handler, poller_handler
 from watcher.contract import EVENT_TYPES, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.env import Env
 from watcher.mute import MuteStore
 from watcher.publisher import publish
 from watcher.sagemaker_jobs import list_jobs
@@ -99,7 +100,7 @@ class Account:
     @contextmanager
     def deployed(self) -> Iterator[Any]:
         routing = Routing(slack_events=EVENT_TYPES, email_events=EVENT_TYPES)
-        env = {"POWERTOOLS_LOG_LEVEL": "ERROR", "GTWATCH_STALL_AFTER_MINUTES": "100000"}
+        env = {"POWERTOOLS_LOG_LEVEL": "ERROR", Env.STALL_AFTER_MINUTES: "100000"}
         with deployment.deployed(
             mode="inprocess", routing=routing, slack_webhook_url="http://127.0.0.1:9/x", handler_env=env
         ) as resources:

@@ -24,6 +24,7 @@ from moto.core.utils import unix_time_millis
 from moto.sqs.models import sqs_backends
 from watcher import clock, container, digest_handler, event_handler, poller_handler, slack_handler
 from watcher.contract import SLACK_BATCH_SIZE, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.env import Env
 from watcher.mute import MuteStore
 from watcher.quiet import quiet_hours_to_json
 from watcher.slack_routes import parse_routes, routes_to_json
@@ -36,6 +37,8 @@ from .faults import Faults
 from .scenario import Scenario, Step
 from .slack_endpoint import SlackAction, SlackEndpoint
 
+# How much of the handlers' logs `gtwatch replay` shows on standard error (WARNING unless set).
+LOG_LEVEL_VARIABLE = "GTWATCH_REPLAY_LOG_LEVEL"
 DYNAMODB_READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
 DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 # Lambda retries a failed asynchronous invocation twice, about one and then two minutes later.
@@ -100,15 +103,15 @@ def run(
     # Slack's clock: the scenario's, plus the Retry-After waits slack_sdk made (simulated, within the minute).
     slack_clock = _SlackClock()
     handler_env = {
-        "GTWATCH_STALL_AFTER_MINUTES": str(scenario.config.stall_after_minutes),
-        "GTWATCH_SCHEDULE_MINUTES": str(scenario.tick_minutes),
-        "GTWATCH_NAME_CONTAINS": scenario.config.name_contains or "",
-        "GTWATCH_STALL_REPEAT_MINUTES": str(scenario.config.stall_repeat_minutes or ""),
-        "GTWATCH_SLACK_TIMEOUT_SECONDS": str(slack_timeout_seconds),
-        "GTWATCH_QUIET_HOURS": _quiet_hours_json(scenario),
-        "GTWATCH_DIGEST_CHANNELS": ",".join(digest.channels) if digest else "",
-        "GTWATCH_DIGEST_SLACK_CHANNEL": (digest.slack_channel or "") if digest else "",
-        "GTWATCH_DIGEST_TIMEZONE": digest.timezone if digest else "",
+        Env.STALL_AFTER_MINUTES: str(scenario.config.stall_after_minutes),
+        Env.SCHEDULE_MINUTES: str(scenario.tick_minutes),
+        Env.NAME_CONTAINS: scenario.config.name_contains or "",
+        Env.STALL_REPEAT_MINUTES: str(scenario.config.stall_repeat_minutes or ""),
+        Env.SLACK_TIMEOUT_SECONDS: str(slack_timeout_seconds),
+        Env.QUIET_HOURS: _quiet_hours_json(scenario),
+        Env.DIGEST_CHANNELS: ",".join(digest.channels) if digest else "",
+        Env.DIGEST_SLACK_CHANNEL: (digest.slack_channel or "") if digest else "",
+        Env.DIGEST_TIMEZONE: digest.timezone if digest else "",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
     with (
@@ -164,7 +167,7 @@ def _plain_tick(minute: int, another_run: Callable[[], None]) -> AbstractContext
 def _logs_to_stderr() -> None:
     """Standard output carries the notifications; the handlers' Powertools logs go to standard error."""
     logger = logging.getLogger("gtwatch")
-    logger.setLevel(os.environ.get("GTWATCH_REPLAY_LOG_LEVEL", "WARNING"))
+    logger.setLevel(os.environ.get(LOG_LEVEL_VARIABLE, "WARNING"))
     for handler in logger.handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.stream = sys.stderr  # Not setStream(): it flushes the old stream, which may be closed.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, time, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,19 +27,28 @@ from pydantic import (
     model_validator,
 )
 from pydantic.dataclasses import dataclass
-from watcher.model import EventType, JobStatus
+from watcher.model import JobStatus
 from watcher.quiet import QuietHours, parse_quiet_hours
-from watcher.settings import NAME_PATTERN
 from watcher.slack_routes import parse_routes, validate_slack_channel, validate_slack_mention
 from watcher.text import value_text
+from watcher.vocabulary import (
+    EVENT_TYPES,
+    NAME_PATTERN,
+    NOTIFICATION_CHANNELS,
+    Channel,
+    EventName,
+    SlackChoice,
+    SlackMode,
+    SlackNames,
+    slack_mode_problems,
+)
 
-ALL_EVENTS = tuple(event.value for event in EventType if event is not EventType.TEST)
+ALL_EVENTS = EVENT_TYPES
 COUNTER_FIELDS = ("TotalLabeled", "HumanLabeled", "MachineLabeled", "FailedNonRetryableError", "Unlabeled")
 # DescribeLabelingJob's FailureReason holds at most this many characters (botocore's SageMaker model).
 FAILURE_REASON_MAX_LENGTH = 1024
 # An OutputDatasetS3Uri holds at most this many characters (the model's S3Uri).
 S3_URI_MAX_LENGTH = 1024
-NOTIFICATION_CHANNELS = ("slack", "email")
 # CreateLabelingJob's HumanTaskConfig.WorkteamArn (the model's WorkteamArn): a pattern and at most 256 characters.
 WORKTEAM_ARN_PATTERN = r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:workteam/.*"
 WORKTEAM_ARN_MAX_LENGTH = 256
@@ -190,7 +200,6 @@ class Fault(_Strict):
         return self
 
 
-EventName = Literal["completed", "failed", "stopped", "stalled", "resumed"]
 EventList = tuple[EventName, ...]
 _Listed = TypeVar("_Listed", bound=tuple[str, ...])
 
@@ -209,7 +218,7 @@ def _listed_once_at_least_one(value: _Listed) -> _Listed:
 
 
 Events = Annotated[EventList, AfterValidator(_listed_once_at_least_one)]
-ChannelList = Annotated[tuple[Literal["slack", "email"], ...], AfterValidator(_listed_once_at_least_one)]
+ChannelList = Annotated[tuple[Channel, ...], AfterValidator(_listed_once_at_least_one)]
 SlackChannel = Annotated[str, AfterValidator(validate_slack_channel)]
 SlackMention = Annotated[str, AfterValidator(validate_slack_mention)]
 ClockTime = Annotated[str, AfterValidator(validate_clock_time)]
@@ -223,7 +232,7 @@ class MuteJob:
 
     name: JobName
     until_minute: Annotated[Integer, Field(ge=0)]
-    events: Events = ALL_EVENTS  # type: ignore[assignment]
+    events: Events = ALL_EVENTS
 
 
 class Step(_Strict):
@@ -285,7 +294,7 @@ class SlackRoute:
 
 @dataclass(frozen=True, config=_V2)
 class SlackConfig:
-    mode: Literal["webhook", "app"] = "webhook"
+    mode: SlackMode = "webhook"
     routes: tuple[SlackRoute, ...] = ()
 
 
@@ -295,7 +304,7 @@ class DigestConfig:
 
     at: ClockTime
     timezone: TimeZoneName
-    channels: ChannelList = NOTIFICATION_CHANNELS  # type: ignore[assignment]
+    channels: ChannelList = NOTIFICATION_CHANNELS
     slack_channel: SlackChannel | None = None
 
     @property
@@ -315,7 +324,7 @@ class QuietHoursConfig:
     end: ClockTime
     timezone: TimeZoneName
     hold: Events
-    channels: ChannelList = NOTIFICATION_CHANNELS  # type: ignore[assignment]
+    channels: ChannelList = NOTIFICATION_CHANNELS
 
     @field_validator("end")
     @classmethod
@@ -328,7 +337,7 @@ class QuietHoursConfig:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @property
+    @cached_property
     def rule(self) -> QuietHours:
         """The product's quiet hours for this window: the replay and the demo never compute the window themselves."""
         return parse_quiet_hours(
@@ -350,12 +359,22 @@ class QuietHoursConfig:
         return self.rule.inside(moment)
 
 
+# How a scenario spells the settings the Slack-mode rules are about (it has no secrets).
+_SLACK_NAMES = SlackNames(
+    mode="config.slack.mode",
+    routes="config.slack.routes",
+    slack_events="config.slack_events",
+    digest_channels="config.digest.channels",
+    digest_slack_channel="config.digest.slack_channel",
+)
+
+
 class Config(_Strict):
     stall_after_minutes: Annotated[Integer, Field(ge=1)] = 60
     stall_repeat_minutes: Annotated[Integer | None, Field(ge=1)] = None
     name_contains: Annotated[str | None, Field(pattern=NAME_PATTERN)] = None
-    slack_events: Annotated[EventList, AfterValidator(_listed_once)] = ALL_EVENTS  # type: ignore[assignment]
-    email_events: Annotated[EventList, AfterValidator(_listed_once)] = ALL_EVENTS  # type: ignore[assignment]
+    slack_events: Annotated[EventList, AfterValidator(_listed_once)] = ALL_EVENTS
+    email_events: Annotated[EventList, AfterValidator(_listed_once)] = ALL_EVENTS
     # Version 2
     slack: SlackConfig = SlackConfig()
     digest: DigestConfig | None = None
@@ -363,12 +382,15 @@ class Config(_Strict):
 
     def problems(self) -> list[str]:
         """What the fields are each valid for but do not make sense together, each naming its field."""
-        problems = []
-        app = self.slack.mode == "app"
-        if app and not self.slack.routes:
-            problems.append("config.slack.routes: app mode needs at least one route")
-        if not app and self.slack.routes:
-            problems.append("config.slack.routes: routes apply in app mode only (set config.slack.mode to app)")
+        digest = self.digest
+        choice = SlackChoice(
+            mode=self.slack.mode,
+            routes=bool(self.slack.routes),
+            slack_events="slack_events" in self.model_fields_set,
+            digest_channels=None if digest is None else digest.channels,
+            digest_slack_channel=digest is not None and digest.slack_channel is not None,
+        )
+        problems = slack_mode_problems(choice, _SLACK_NAMES)
         if self.slack.routes:
             # The rules across routes (one route per channel) are the notifier's own: a scenario it would refuse
             # at every start is refused here.
@@ -376,16 +398,6 @@ class Config(_Strict):
                 parse_routes([route.to_config() for route in self.slack.routes], where="config.slack.routes")
             except ValueError as error:
                 problems.append(str(error))
-        if app and "slack_events" in self.model_fields_set:
-            problems.append("config.slack_events: not used in app mode, where config.slack.routes replace it")
-        digest = self.digest
-        if app and digest is not None and "slack" in digest.channels and digest.slack_channel is None:
-            problems.append("config.digest.slack_channel: app mode needs the channel the digest goes to")
-        if self.digest is not None and self.digest.slack_channel is not None:
-            if not app:
-                problems.append("config.digest.slack_channel: only app mode can choose the channel (webhook mode)")
-            elif "slack" not in self.digest.channels:
-                problems.append("config.digest.slack_channel: the digest does not go to slack (config.digest.channels)")
         return problems
 
 

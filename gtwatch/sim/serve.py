@@ -35,6 +35,7 @@ from watcher.contract import (
     OUTPUT_TOPIC_ARN,
     SLACK_BATCH_SIZE,
 )
+from watcher.env import Env
 
 from gtwatch.ops.config import LocalConfig, load_local_config
 
@@ -179,11 +180,11 @@ def _every(seconds: float, stop: threading.Event, run: Callable[[], None]) -> No
 
 def _handler_env(config: LocalConfig, schedule_minutes: int) -> dict[str, str]:
     return {
-        "GTWATCH_REGIONS": deployment.REGION,
-        "GTWATCH_NAME_CONTAINS": config.name_contains or "",
-        "GTWATCH_STALL_AFTER_MINUTES": str(config.stall_after_minutes),
-        "GTWATCH_STALL_REPEAT_MINUTES": str(config.stall_repeat_minutes or ""),
-        "GTWATCH_SCHEDULE_MINUTES": str(schedule_minutes),
+        Env.REGIONS: deployment.REGION,
+        Env.NAME_CONTAINS: config.name_contains or "",
+        Env.STALL_AFTER_MINUTES: str(config.stall_after_minutes),
+        Env.STALL_REPEAT_MINUTES: str(config.stall_repeat_minutes or ""),
+        Env.SCHEDULE_MINUTES: str(schedule_minutes),
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from watcher.env import Env
 from watcher.slack_routes import Route
 
 from gtwatch.ops import check as ops
@@ -62,7 +63,7 @@ def workspace(
         slack.add_user("U0ALICE01", "alice")
         slack.add_user_group("S0ONCALL1", "ml-oncall")
         deploy(slack_events=(), email_events=(), app_slack=slack, routes=(Route("#labeling", frozenset({"failed"})),))
-        monkeypatch.setenv("GTWATCH_SLACK_API_URL", slack.api_url)
+        monkeypatch.setenv(Env.SLACK_API_URL, slack.api_url)
         yield Workspace(slack, tmp_path)
 
 

@@ -13,6 +13,7 @@ import pytest
 from watcher import clock, digest_handler, slack_handler
 from watcher.contract import DIGEST_EVENT_TYPE
 from watcher.digest import GROUP_LIMIT, SLACK_MAX_BLOCKS, SLACK_MESSAGE_TEXT_BUDGET
+from watcher.env import Env
 from watcher.model import JobState, JobStatus, LabelCounters, to_iso
 from watcher.slack_message import slack_length
 from watcher.state_store import RunRecord, StateStore
@@ -93,7 +94,7 @@ def watched(deploy: Callable[..., Resources], slack: SlackEndpoint) -> Callable[
         resources = deploy(
             slack_webhook_url=slack.url,
             email_events=(*EVERY_EVENT, DIGEST_EVENT_TYPE),
-            handler_env={"GTWATCH_DIGEST_CHANNELS": channels, "GTWATCH_DIGEST_TIMEZONE": "Europe/Berlin"},
+            handler_env={Env.DIGEST_CHANNELS: channels, Env.DIGEST_TIMEZONE: "Europe/Berlin"},
         )
         store = StateStore(deployment.client("dynamodb"), resources.table_name)
         store.save_run(RunRecord(region=REGION, started_at=WATCH_STARTED, listed_at=NOW - timedelta(minutes=2)))

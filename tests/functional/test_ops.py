@@ -367,7 +367,7 @@ def test_test_notify_publishes_and_does_nothing_else(emulated: Emulated) -> None
     assert emulated.calls.made == [("sns", "Publish")]
 
 
-def test_each_test_notification_is_new_to_the_slack_notifiers_idempotency(emulated: Emulated) -> None:
+def test_each_test_notification_is_a_notification_of_its_own(emulated: Emulated) -> None:
     first = ops.make_test_notification(emulated.resources.topic_arn, NOW)
     second = ops.make_test_notification(emulated.resources.topic_arn, NOW + timedelta(seconds=1))
     assert first.id != second.id

@@ -11,6 +11,7 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from watcher import aws, clock, poller_handler
 from watcher.diff import WatchRules
+from watcher.env import Env
 from watcher.model import Notification
 from watcher.mute import MuteStore
 from watcher.poll import poll_region
@@ -134,7 +135,7 @@ def test_a_job_that_finished_long_after_creation_is_found_by_describe(account):
     ]
 
 
-@pytest.mark.parametrize("account", [{"GTWATCH_REGIONS": "us-east-1,eu-west-1"}], indirect=True)
+@pytest.mark.parametrize("account", [{Env.REGIONS: "us-east-1,eu-west-1"}], indirect=True)
 def test_state_is_kept_per_region_so_one_name_in_two_regions_is_two_jobs(account):
     account.create("shared-name", region="us-east-1")
     account.create("shared-name", region="eu-west-1")
@@ -152,7 +153,7 @@ def test_state_is_kept_per_region_so_one_name_in_two_regions_is_two_jobs(account
     assert [m.subject for m in account.emails()] == ["[gtwatch] Failed: shared-name (us-east-1)"]
 
 
-@pytest.mark.parametrize("account", [{"GTWATCH_NAME_CONTAINS": "cats"}], indirect=True)
+@pytest.mark.parametrize("account", [{Env.NAME_CONTAINS: "cats"}], indirect=True)
 def test_only_jobs_matching_the_name_filter_are_watched(account):
     account.create("cats-v1")
     account.create("dogs-v1")
@@ -256,9 +257,9 @@ def test_a_remembered_job_that_disappeared_is_forgotten_quietly(account):
     assert store.active_states("us-east-1") == {}
 
 
-@pytest.mark.parametrize("account", [{"GTWATCH_STALL_AFTER_MINUTES": "soon"}], indirect=True)
+@pytest.mark.parametrize("account", [{Env.STALL_AFTER_MINUTES: "soon"}], indirect=True)
 def test_a_bad_setting_fails_the_cold_start_naming_the_variable(account):
-    with pytest.raises(SettingsError, match="GTWATCH_STALL_AFTER_MINUTES"):
+    with pytest.raises(SettingsError, match=Env.STALL_AFTER_MINUTES):
         account.run()
 
 

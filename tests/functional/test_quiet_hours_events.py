@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from watcher import clock, event_handler, poller_handler
 from watcher.contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.env import Env
 
 from gtwatch.sim.emulator import deployment, email, labeling_jobs
 from gtwatch.sim.emulator.deployment import Resources
@@ -28,7 +29,7 @@ def test_a_failure_announced_by_its_event_goes_out_at_once_after_the_jobs_held_s
     now = {"at": T0}
     clock.set_clock(lambda: now["at"])
     labeling_jobs.set_clock(lambda: now["at"])
-    deploy(handler_env={"GTWATCH_QUIET_HOURS": json.dumps(ALL_NIGHT), "GTWATCH_STALL_AFTER_MINUTES": "5"})
+    deploy(handler_env={Env.QUIET_HOURS: json.dumps(ALL_NIGHT), Env.STALL_AFTER_MINUTES: "5"})
     labeling_jobs.put_labeling_job(
         region="us-east-1", name="cats-v1", status="InProgress", counters={"Unlabeled": 10}, at=T0
     )
@@ -68,7 +69,7 @@ def test_news_released_at_the_windows_end_tells_slack_since_when_it_is_owed(
     now = {"at": T0}
     clock.set_clock(lambda: now["at"])
     labeling_jobs.set_clock(lambda: now["at"])
-    resources = deploy(handler_env={"GTWATCH_QUIET_HOURS": json.dumps(ALL_NIGHT), "GTWATCH_STALL_AFTER_MINUTES": "5"})
+    resources = deploy(handler_env={Env.QUIET_HOURS: json.dumps(ALL_NIGHT), Env.STALL_AFTER_MINUTES: "5"})
     labeling_jobs.put_labeling_job(
         region="us-east-1", name="cats-v1", status="InProgress", counters={"Unlabeled": 10}, at=T0
     )

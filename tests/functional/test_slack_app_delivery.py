@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from watcher import clock, slack_handler
+from watcher.env import Env
 from watcher.model import EventType, JobStatus, LabelCounters, LabelingJob, Notification, Progress
 from watcher.slack_routes import Route
 
@@ -98,7 +99,7 @@ def notifier(deploy: Callable[..., Resources]) -> Iterator[Notifier]:
             email_events=(),
             app_slack=slack,
             routes=ROUTES,
-            handler_env={"GTWATCH_SLACK_TIMEOUT_SECONDS": "1"},
+            handler_env={Env.SLACK_TIMEOUT_SECONDS: "1"},
         )
         yield Notifier(slack, resources)
 

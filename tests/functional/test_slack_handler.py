@@ -14,6 +14,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from watcher import slack_client, slack_handler
+from watcher.env import Env
 from watcher.model import EventType, JobStatus, LabelCounters, LabelingJob, Notification, Progress
 from watcher.settings import SettingsError
 
@@ -114,12 +115,12 @@ def aws_env(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """The notifier's settings, the state table (its delivery ledger) and the dead-letter queue in moto; the webhook
     secret is each test's."""
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)
-    monkeypatch.setenv("GTWATCH_SLACK_WEBHOOK_SECRET", SECRET_NAME)
-    monkeypatch.setenv("GTWATCH_TABLE_NAME", TABLE_NAME)
-    monkeypatch.setenv("GTWATCH_SLACK_TIMEOUT_SECONDS", "2")
+    monkeypatch.setenv(Env.SLACK_WEBHOOK_SECRET, SECRET_NAME)
+    monkeypatch.setenv(Env.TABLE_NAME, TABLE_NAME)
+    monkeypatch.setenv(Env.SLACK_TIMEOUT_SECONDS, "2")
     # These notifications were decided in 2024: no lag alarm for them (tests/functional/test_slack_app_delivery.py
     # has the lag alarm).
-    monkeypatch.setenv("GTWATCH_SLACK_LAG_ALARM_SECONDS", str(10 * 365 * 24 * 3600))
+    monkeypatch.setenv(Env.SLACK_LAG_ALARM_SECONDS, str(10 * 365 * 24 * 3600))
     boto3.client("dynamodb").create_table(
         TableName=TABLE_NAME,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
@@ -127,7 +128,7 @@ def aws_env(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
         BillingMode="PAY_PER_REQUEST",
     )
     queue_url = boto3.client("sqs").create_queue(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"]
-    monkeypatch.setenv("GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL", queue_url)
+    monkeypatch.setenv(Env.SLACK_DEAD_LETTER_QUEUE_URL, queue_url)
 
 
 @pytest.fixture
@@ -230,7 +231,7 @@ def test_a_rate_limited_post_is_retried_after_retry_after_within_the_invocation(
 def test_slack_not_answering_in_time_fails_the_record(
     endpoint: SlackEndpoint, monkeypatch: pytest.MonkeyPatch, invoke: Invoke
 ) -> None:
-    monkeypatch.setenv("GTWATCH_SLACK_TIMEOUT_SECONDS", "0.2")
+    monkeypatch.setenv(Env.SLACK_TIMEOUT_SECONDS, "0.2")
     endpoint.fail_next("timeout")
 
     response = invoke(sqs_event(("m-1", body(notification("n-1"))), ("m-2", body(notification("n-2", name="dogs")))))
@@ -288,7 +289,7 @@ def test_a_secret_without_a_usable_url_is_a_setup_error(aws_env: None, secret: s
     assert secret not in str(raised.value)
 
 
-@pytest.mark.parametrize("variable", ["GTWATCH_SLACK_WEBHOOK_SECRET", "GTWATCH_TABLE_NAME"])
+@pytest.mark.parametrize("variable", [Env.SLACK_WEBHOOK_SECRET, Env.TABLE_NAME])
 def test_a_missing_setting_fails_with_its_variable_name(
     aws_env: None, monkeypatch: pytest.MonkeyPatch, variable: str, invoke: Invoke
 ) -> None:
@@ -306,7 +307,7 @@ def test_the_webhook_url_never_reaches_the_logs(
     invoke: Invoke,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    monkeypatch.setenv("GTWATCH_SLACK_TIMEOUT_SECONDS", "0.2")
+    monkeypatch.setenv(Env.SLACK_TIMEOUT_SECONDS, "0.2")
     endpoint.fail_next("http_500")
     invoke(sqs_event(("m-1", body(notification("n-1"))), ("m-2", body(notification("n-2", name="dogs")))))
     endpoint.fail_next("timeout")
@@ -359,7 +360,7 @@ def test_news_released_after_quiet_hours_that_waits_for_its_predecessor_is_not_c
     # resumed first. Slack has owed them since 07:00, not since the night: waiting a moment is no 30-minute lag.
     from watcher import clock
 
-    monkeypatch.setenv("GTWATCH_SLACK_LAG_ALARM_SECONDS", "1800")
+    monkeypatch.setenv(Env.SLACK_LAG_ALARM_SECONDS, "1800")
     clock.set_clock(lambda: NOW)
     night = NOW - timedelta(hours=10)
     resumed = notification(

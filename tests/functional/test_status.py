@@ -25,6 +25,7 @@ from watcher.contract import (
     OUTPUT_STATE_TABLE,
     OUTPUT_TOPIC_ARN,
 )
+from watcher.env import Env
 
 from gtwatch.ops import add_commands, status
 from gtwatch.ops.stack import StackInfo, read_stack
@@ -111,7 +112,7 @@ def watched() -> Iterator[Watched]:
         mode="inprocess",
         routing=Routing(slack_events=ALL, email_events=("failed", "stalled")),
         slack_webhook_url="http://127.0.0.1:9/unused",
-        handler_env={"GTWATCH_STALL_AFTER_MINUTES": "60"},
+        handler_env={Env.STALL_AFTER_MINUTES: "60"},
     ) as resources:
         alarm_topic = deployment.client("sns").create_topic(Name="gtwatch-alarms")["TopicArn"]
         world = Watched(resources, alarm_topic)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from watcher import slack_handler
+from watcher.env import Env
 from watcher.slack_routes import Route
 
 from gtwatch.ops import check as ops
@@ -81,7 +82,7 @@ def app_mode(
             email_events=(),
             app_slack=slack,
             routes=ROUTES,
-            handler_env={"GTWATCH_SLACK_TIMEOUT_SECONDS": "1"},
+            handler_env={Env.SLACK_TIMEOUT_SECONDS: "1"},
         )
         yield AppDeployment(resources, slack)
 

@@ -10,6 +10,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
 from watcher.contract import DIGEST_EVENT_TYPE
+from watcher.env import Env
 
 from tests.infra.queries import (
     DEAD_LETTER_QUEUE,
@@ -160,31 +161,31 @@ def test_the_digest_reads_the_watchers_settings_and_nothing_of_slack_but_its_que
     env = function_props(digest, DIGEST_HANDLER)["Environment"]["Variables"]
     poller = function_props(digest, POLLER_HANDLER)["Environment"]["Variables"]
     assert env == {
-        "GTWATCH_TABLE_NAME": ref(digest, "AWS::DynamoDB::Table", STATE_TABLE),
-        "GTWATCH_TOPIC_ARN": ref(digest, "AWS::SNS::Topic", {"TopicName": "Gtwatch-notifications"}),
-        "GTWATCH_REGIONS": {"Ref": "AWS::Region"},
-        "GTWATCH_STALL_AFTER_MINUTES": "60",
-        "GTWATCH_SCHEDULE_MINUTES": "5",
-        "GTWATCH_DIGEST_CHANNELS": "slack,email",
-        "GTWATCH_DIGEST_TIMEZONE": "America/New_York",
+        Env.TABLE_NAME: ref(digest, "AWS::DynamoDB::Table", STATE_TABLE),
+        Env.TOPIC_ARN: ref(digest, "AWS::SNS::Topic", {"TopicName": "Gtwatch-notifications"}),
+        Env.REGIONS: {"Ref": "AWS::Region"},
+        Env.STALL_AFTER_MINUTES: "60",
+        Env.SCHEDULE_MINUTES: "5",
+        Env.DIGEST_CHANNELS: "slack,email",
+        Env.DIGEST_TIMEZONE: "America/New_York",
         # The queue depths for the health section; Slack itself is the notifier's business (the digest goes
         # through the topic and the Slack queue), so no mode, secret or timeout.
-        "GTWATCH_SLACK_QUEUE_URL": ref(digest, "AWS::SQS::Queue", SLACK_QUEUE),
-        "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL": ref(digest, "AWS::SQS::Queue", DEAD_LETTER_QUEUE),
+        Env.SLACK_QUEUE_URL: ref(digest, "AWS::SQS::Queue", SLACK_QUEUE),
+        Env.SLACK_DEAD_LETTER_QUEUE_URL: ref(digest, "AWS::SQS::Queue", DEAD_LETTER_QUEUE),
         "POWERTOOLS_SERVICE_NAME": "gtwatch",
         "POWERTOOLS_METRICS_NAMESPACE": "Gtwatch",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
-    for shared in ("GTWATCH_TABLE_NAME", "GTWATCH_TOPIC_ARN", "GTWATCH_REGIONS", "GTWATCH_STALL_AFTER_MINUTES"):
+    for shared in (Env.TABLE_NAME, Env.TOPIC_ARN, Env.REGIONS, Env.STALL_AFTER_MINUTES):
         assert env[shared] == poller[shared]
 
 
 def test_in_app_mode_the_digest_names_its_channel_for_the_notifier(digest_app: Template) -> None:
     env = function_props(digest_app, DIGEST_HANDLER)["Environment"]["Variables"]
-    assert env["GTWATCH_DIGEST_CHANNELS"] == "slack"
-    assert env["GTWATCH_DIGEST_SLACK_CHANNEL"] == "#labeling-digest"
+    assert env[Env.DIGEST_CHANNELS] == "slack"
+    assert env[Env.DIGEST_SLACK_CHANNEL] == "#labeling-digest"
     # The routes, the mode and the bot token are the notifier's business; the digest has one channel.
-    for slack in ("GTWATCH_SLACK_ROUTES", "GTWATCH_SLACK_MODE", "GTWATCH_SLACK_TOKEN_SECRET"):
+    for slack in (Env.SLACK_ROUTES, Env.SLACK_MODE, Env.SLACK_TOKEN_SECRET):
         assert slack not in env
 
 
@@ -234,7 +235,7 @@ def test_a_digest_by_email_only_may_do_the_same(tmp_path_factory: pytest.TempPat
     email_only = {**DIGEST, "digest": {**DIGEST["digest"], "channels": ["email"]}}
     template = synth(tmp_path_factory.mktemp("digest-email-only"), email_only).template
     assert grants(template, DIGEST_HANDLER) == digest_grants(template)
-    assert function_props(template, DIGEST_HANDLER)["Environment"]["Variables"]["GTWATCH_DIGEST_CHANNELS"] == "email"
+    assert function_props(template, DIGEST_HANDLER)["Environment"]["Variables"][Env.DIGEST_CHANNELS] == "email"
 
 
 def test_the_digest_writes_nothing_in_the_state_table(digest: Template) -> None:

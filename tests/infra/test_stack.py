@@ -12,6 +12,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 from watcher import contract, slack_ledger
 from watcher.contract import EVENT_TYPES
+from watcher.env import Env
 from watcher.settings import PollerSettings, SlackSettings
 from watcher.slack_routes import parse_routes
 
@@ -152,8 +153,8 @@ def test_the_notifier_timeout_holds_a_whole_batch_of_the_slowest_messages(defaul
     props = function_props(default, SLACK_HANDLER)
     env = props["Environment"]["Variables"]
     batch_size = only(default, "AWS::Lambda::EventSourceMapping")["Properties"]["BatchSize"]
-    http_timeout = float(env["GTWATCH_SLACK_TIMEOUT_SECONDS"])
-    retry_after_budget = float(env["GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS"])
+    http_timeout = float(env[Env.SLACK_TIMEOUT_SECONDS])
+    retry_after_budget = float(env[Env.SLACK_MAX_RETRY_AFTER_SECONDS])
     slowest_message = http_timeout * contract.SLACK_POST_ATTEMPTS + retry_after_budget
     assert props["Timeout"] >= batch_size * slowest_message + contract.SLACK_STARTUP_MARGIN_SECONDS
 
@@ -237,12 +238,12 @@ def test_each_configured_address_gets_the_configured_email_events_and_tests(cust
 
 def notifier_queues_and_table(template: Template) -> dict[str, Any]:
     return {
-        "GTWATCH_TABLE_NAME": ref(template, "AWS::DynamoDB::Table", STATE_TABLE),
-        "GTWATCH_SLACK_QUEUE_URL": ref(template, "AWS::SQS::Queue", SLACK_QUEUE),
-        "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL": ref(template, "AWS::SQS::Queue", DEAD_LETTER_QUEUE),
-        "GTWATCH_SLACK_TIMEOUT_SECONDS": "5",
-        "GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS": "8",
-        "GTWATCH_SLACK_LAG_ALARM_SECONDS": "1800",
+        Env.TABLE_NAME: ref(template, "AWS::DynamoDB::Table", STATE_TABLE),
+        Env.SLACK_QUEUE_URL: ref(template, "AWS::SQS::Queue", SLACK_QUEUE),
+        Env.SLACK_DEAD_LETTER_QUEUE_URL: ref(template, "AWS::SQS::Queue", DEAD_LETTER_QUEUE),
+        Env.SLACK_TIMEOUT_SECONDS: "5",
+        Env.SLACK_MAX_RETRY_AFTER_SECONDS: "8",
+        Env.SLACK_LAG_ALARM_SECONDS: "1800",
         "POWERTOOLS_SERVICE_NAME": "gtwatch",
         "POWERTOOLS_METRICS_NAMESPACE": "Gtwatch",
         "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -253,9 +254,9 @@ def test_slack_notifier_runs_the_slack_handler_in_webhook_mode_by_default(defaul
     props = function_props(default, SLACK_HANDLER)
     assert props["Timeout"] == 30
     assert props["Environment"]["Variables"] == {
-        "GTWATCH_SLACK_MODE": "webhook",
-        "GTWATCH_SLACK_WEBHOOK_SECRET": ref(default, "AWS::SecretsManager::Secret"),
-        "GTWATCH_SLACK_EVENTS": "completed,failed,stopped,stalled,resumed",
+        Env.SLACK_MODE: "webhook",
+        Env.SLACK_WEBHOOK_SECRET: ref(default, "AWS::SecretsManager::Secret"),
+        Env.SLACK_EVENTS: "completed,failed,stopped,stalled,resumed",
         **notifier_queues_and_table(default),
     }
 
@@ -263,15 +264,15 @@ def test_slack_notifier_runs_the_slack_handler_in_webhook_mode_by_default(defaul
 def test_slack_notifier_in_app_mode_gets_the_token_secret_and_the_routes(app: Template) -> None:
     env = function_props(app, SLACK_HANDLER)["Environment"]["Variables"]
     assert env == {
-        "GTWATCH_SLACK_MODE": "app",
-        "GTWATCH_SLACK_TOKEN_SECRET": ref(app, "AWS::SecretsManager::Secret"),
-        "GTWATCH_SLACK_ROUTES": (
+        Env.SLACK_MODE: "app",
+        Env.SLACK_TOKEN_SECRET: ref(app, "AWS::SecretsManager::Secret"),
+        Env.SLACK_ROUTES: (
             '[{"channel":"#labeling","events":["completed","failed"]},'
             '{"channel":"C0123ABCD","events":["failed","stalled"],"name_contains":"prod","mention":"<!here>"}]'
         ),
         **notifier_queues_and_table(app),
     }
-    assert parse_routes(json.loads(env["GTWATCH_SLACK_ROUTES"])) == parse_routes(APP_ROUTES)
+    assert parse_routes(json.loads(env[Env.SLACK_ROUTES])) == parse_routes(APP_ROUTES)
 
 
 @pytest.mark.parametrize("template_name", ["default", "custom", "app"])
@@ -282,18 +283,18 @@ def test_the_notifier_starts_with_the_settings_the_stack_gives_it(
     env = function_props(template, SLACK_HANDLER)["Environment"]["Variables"]
     # Resource references become names and URLs at deploy time: stand-ins of that form.
     stand_ins = {
-        "GTWATCH_TABLE_NAME": "Gtwatch-StateTable-ABC123",
-        "GTWATCH_SLACK_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/Gtwatch-SlackQueue",
-        "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/Gtwatch-Dead",
-        "GTWATCH_SLACK_WEBHOOK_SECRET": "arn:aws:secretsmanager:us-east-1:123456789012:secret:Gtwatch/x-AbCdEf",
-        "GTWATCH_SLACK_TOKEN_SECRET": "arn:aws:secretsmanager:us-east-1:123456789012:secret:Gtwatch/x-AbCdEf",
+        Env.TABLE_NAME: "Gtwatch-StateTable-ABC123",
+        Env.SLACK_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/Gtwatch-SlackQueue",
+        Env.SLACK_DEAD_LETTER_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/Gtwatch-Dead",
+        Env.SLACK_WEBHOOK_SECRET: "arn:aws:secretsmanager:us-east-1:123456789012:secret:Gtwatch/x-AbCdEf",
+        Env.SLACK_TOKEN_SECRET: "arn:aws:secretsmanager:us-east-1:123456789012:secret:Gtwatch/x-AbCdEf",
     }
     environ = {name: value if isinstance(value, str) else stand_ins[name] for name, value in env.items()}
     settings = SlackSettings.from_env(environ)
-    assert settings.mode == env["GTWATCH_SLACK_MODE"]
+    assert settings.mode == env[Env.SLACK_MODE]
     assert settings.queue_url is not None  # without it, the back-off falls back to the 3-minute visibility
     # Slack's own Web API: the stack never points the notifier elsewhere.
-    assert "GTWATCH_SLACK_API_URL" not in env
+    assert Env.SLACK_API_URL not in env
 
 
 def test_slack_notifier_reads_the_queue_in_batches_reporting_failed_items(default: Template) -> None:
@@ -316,8 +317,8 @@ def test_a_configured_webhook_secret_is_used_not_created(custom: Template) -> No
     custom.resource_count_is("AWS::SecretsManager::Secret", 0)
     assert "SlackWebhookSecretName" not in custom.to_json()["Outputs"]
     env = function_props(custom, SLACK_HANDLER)["Environment"]["Variables"]
-    assert env["GTWATCH_SLACK_WEBHOOK_SECRET"] == "team/gtwatch-slack"
-    assert env["GTWATCH_SLACK_EVENTS"] == "completed,failed"
+    assert env[Env.SLACK_WEBHOOK_SECRET] == "team/gtwatch-slack"
+    assert env[Env.SLACK_EVENTS] == "completed,failed"
 
 
 def test_app_mode_creates_a_bot_token_secret_under_the_key_and_outputs_its_name(app: Template) -> None:
@@ -338,7 +339,7 @@ def test_app_mode_uses_a_configured_token_secret(tmp_path_factory: pytest.TempPa
     template.resource_count_is("AWS::SecretsManager::Secret", 0)
     assert contract.OUTPUT_SLACK_TOKEN_SECRET_NAME not in template.to_json()["Outputs"]
     env = function_props(template, SLACK_HANDLER)["Environment"]["Variables"]
-    assert env["GTWATCH_SLACK_TOKEN_SECRET"] == "team/gtwatch-bot"
+    assert env[Env.SLACK_TOKEN_SECRET] == "team/gtwatch-bot"
 
 
 # --- the functions ---------------------------------------------------------------------------------------
@@ -402,11 +403,11 @@ def test_poller_runs_the_poller_handler_with_default_settings(default: Template)
     props = function_props(default, POLLER_HANDLER)
     assert props["Timeout"] == 120
     assert props["Environment"]["Variables"] == {
-        "GTWATCH_TABLE_NAME": ref(default, "AWS::DynamoDB::Table", STATE_TABLE),
-        "GTWATCH_TOPIC_ARN": ref(default, "AWS::SNS::Topic", {"TopicName": "Gtwatch-notifications"}),
-        "GTWATCH_REGIONS": {"Ref": "AWS::Region"},
-        "GTWATCH_STALL_AFTER_MINUTES": "60",
-        "GTWATCH_SCHEDULE_MINUTES": "5",
+        Env.TABLE_NAME: ref(default, "AWS::DynamoDB::Table", STATE_TABLE),
+        Env.TOPIC_ARN: ref(default, "AWS::SNS::Topic", {"TopicName": "Gtwatch-notifications"}),
+        Env.REGIONS: {"Ref": "AWS::Region"},
+        Env.STALL_AFTER_MINUTES: "60",
+        Env.SCHEDULE_MINUTES: "5",
         "POWERTOOLS_SERVICE_NAME": "gtwatch",
         "POWERTOOLS_METRICS_NAMESPACE": "Gtwatch",
         "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -415,11 +416,11 @@ def test_poller_runs_the_poller_handler_with_default_settings(default: Template)
 
 def test_poller_gets_the_configured_settings(custom: Template) -> None:
     env = function_props(custom, POLLER_HANDLER)["Environment"]["Variables"]
-    assert env["GTWATCH_REGIONS"] == "us-east-1,eu-west-1"
-    assert env["GTWATCH_NAME_CONTAINS"] == "prod-batch"
-    assert env["GTWATCH_STALL_AFTER_MINUTES"] == "90"
-    assert env["GTWATCH_STALL_REPEAT_MINUTES"] == "120"
-    assert env["GTWATCH_SCHEDULE_MINUTES"] == "10"
+    assert env[Env.REGIONS] == "us-east-1,eu-west-1"
+    assert env[Env.NAME_CONTAINS] == "prod-batch"
+    assert env[Env.STALL_AFTER_MINUTES] == "90"
+    assert env[Env.STALL_REPEAT_MINUTES] == "120"
+    assert env[Env.SCHEDULE_MINUTES] == "10"
     for handler in HANDLERS:
         assert function_props(custom, handler)["Environment"]["Variables"]["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
 
@@ -427,14 +428,14 @@ def test_poller_gets_the_configured_settings(custom: Template) -> None:
 @pytest.mark.parametrize("handler", [POLLER_HANDLER, EVENT_HANDLER])
 def test_quiet_hours_reach_the_poller_and_the_event_handler_as_they_read_them(custom: Template, handler: str) -> None:
     env = function_props(custom, handler)["Environment"]["Variables"]
-    assert env["GTWATCH_QUIET_HOURS"] == (
+    assert env[Env.QUIET_HOURS] == (
         '{"start":"22:00","end":"07:00","timezone":"Europe/Berlin","hold":["completed","resumed"],'
         '"channels":["email","slack"]}'
     )
     # The handlers' own settings accept what the stack gives them (resource references as stand-ins).
     environ = {name: value for name, value in env.items() if isinstance(value, str)}
-    environ |= {"GTWATCH_TABLE_NAME": "Gtwatch-StateTable-ABC123", "AWS_REGION": "eu-west-1"}
-    environ["GTWATCH_TOPIC_ARN"] = "arn:aws:sns:eu-west-1:123456789012:Gtwatch-notifications"
+    environ |= {Env.TABLE_NAME: "Gtwatch-StateTable-ABC123", "AWS_REGION": "eu-west-1"}
+    environ[Env.TOPIC_ARN] = "arn:aws:sns:eu-west-1:123456789012:Gtwatch-notifications"
     settings = PollerSettings.from_env(environ)
     quiet = settings.quiet_hours
     assert quiet is not None
@@ -445,7 +446,7 @@ def test_quiet_hours_reach_the_poller_and_the_event_handler_as_they_read_them(cu
 
 @pytest.mark.parametrize("handler", [POLLER_HANDLER, EVENT_HANDLER])
 def test_no_quiet_hours_by_default(default: Template, handler: str) -> None:
-    assert "GTWATCH_QUIET_HOURS" not in function_props(default, handler)["Environment"]["Variables"]
+    assert Env.QUIET_HOURS not in function_props(default, handler)["Environment"]["Variables"]
 
 
 @pytest.mark.parametrize("template_name", ["default", "custom"])

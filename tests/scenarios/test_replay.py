@@ -127,7 +127,7 @@ def test_the_cli_prints_json_lines_on_stdout_and_logs_on_stderr():
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "GTWATCH_REPLAY_LOG_LEVEL": "INFO"},
+        env={**os.environ, replay.LOG_LEVEL_VARIABLE: "INFO"},
         check=False,
     )
     assert completed.returncode == 0, completed.stderr

@@ -63,7 +63,7 @@ def test_the_app_threads_example_reads_as_written() -> None:
 
     assert loaded.config.slack.mode == "app"
     assert loaded.config.slack.routes == (
-        SlackRoute(channel="#labeling", events=ALL_EVENTS),  # type: ignore[arg-type]
+        SlackRoute(channel="#labeling", events=ALL_EVENTS),
         SlackRoute(channel="#ml-oncall", events=("failed",), mention="<!here>"),
     )
     assert loaded.v2_features() == [
@@ -341,17 +341,20 @@ QUIET = {"start": "20:00", "end": "08:00", "timezone": "America/New_York", "hold
         ({"digest": {"at": "09:00"}}, "config.digest.timezone: Field required"),
         ({"digest": {**DIGEST, "channels": ["pager"]}}, "config.digest.channels[0]: "),
         ({"digest": {**DIGEST, "channels": []}}, "config.digest.channels: "),
-        ({"digest": {**DIGEST, "slack_channel": "#labeling"}}, "config.digest.slack_channel: only app mode"),
+        (
+            {"digest": {**DIGEST, "slack_channel": "#labeling"}},
+            "config.digest.slack_channel: webhook mode posts the digest to the webhook's own channel",
+        ),
         (
             {"slack": {"mode": "app", "routes": [ROUTE]}, "digest": DIGEST},
-            "config.digest.slack_channel: app mode needs the channel",
+            "config.digest.slack_channel: app mode posts the digest to one channel",
         ),
         (
             {
                 "slack": {"mode": "app", "routes": [ROUTE]},
                 "digest": {**DIGEST, "channels": ["email"], "slack_channel": "#a"},
             },
-            "config.digest.slack_channel: the digest does not go to slack",
+            "config.digest.slack_channel: the digest does not go to Slack",
         ),
         ({"quiet_hours": {**QUIET, "end": "20:00"}}, "config.quiet_hours.end: Value error, the window is empty"),
         ({"quiet_hours": {**QUIET, "start": "25:00"}}, "config.quiet_hours.start: "),

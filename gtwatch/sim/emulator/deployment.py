@@ -36,6 +36,7 @@ from watcher.contract import (
     TEST_EVENT_TYPE,
     TTL_ATTRIBUTE,
 )
+from watcher.env import LAMBDA_REGION, Env
 
 from . import cloudformation, email, labeling_jobs
 from .labeling_jobs import DEFAULT_ACCOUNT_ID
@@ -114,7 +115,7 @@ def deployed(
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
+        LAMBDA_REGION: REGION,
         "POWERTOOLS_SERVICE_NAME": "gtwatch",
         "POWERTOOLS_METRICS_NAMESPACE": "Gtwatch",
         # Metrics are EMF lines on standard output, which the replay keeps for notifications.
@@ -139,20 +140,19 @@ def deployed(
         os.environ.update(
             {
                 # The stack's defaults; the scenario or the test may override them in `handler_env`.
-                "GTWATCH_REGIONS": REGION,
-                "GTWATCH_STALL_AFTER_MINUTES": "60",
-                "GTWATCH_SCHEDULE_MINUTES": "5",
-                "GTWATCH_SLACK_TIMEOUT_SECONDS": str(SLACK_HTTP_TIMEOUT_SECONDS),
-                "GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS": str(SLACK_MAX_RETRY_AFTER_SECONDS),
-                "GTWATCH_SLACK_LAG_ALARM_SECONDS": "1800",
+                Env.REGIONS: REGION,
+                Env.STALL_AFTER_MINUTES: "60",
+                Env.SCHEDULE_MINUTES: "5",
+                Env.SLACK_TIMEOUT_SECONDS: str(SLACK_HTTP_TIMEOUT_SECONDS),
+                Env.SLACK_MAX_RETRY_AFTER_SECONDS: str(SLACK_MAX_RETRY_AFTER_SECONDS),
+                Env.SLACK_LAG_ALARM_SECONDS: "1800",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
-                "GTWATCH_TABLE_NAME": resources.table_name,
-                "GTWATCH_TOPIC_ARN": resources.topic_arn,
-                "GTWATCH_SLACK_MODE": routing.slack_mode,
-                "GTWATCH_SLACK_EVENTS": ",".join(routing.slack_events),
-                "GTWATCH_EMAIL_EVENTS": ",".join(event for event in routing.email_events if event in EVENT_TYPES),
-                "GTWATCH_SLACK_QUEUE_URL": resources.slack_queue_url,
-                "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL": resources.dead_letter_queue_url,
+                Env.TABLE_NAME: resources.table_name,
+                Env.TOPIC_ARN: resources.topic_arn,
+                Env.SLACK_MODE: routing.slack_mode,
+                Env.EMAIL_EVENTS: ",".join(event for event in routing.email_events if event in EVENT_TYPES),
+                Env.SLACK_QUEUE_URL: resources.slack_queue_url,
+                Env.SLACK_DEAD_LETTER_QUEUE_URL: resources.dead_letter_queue_url,
                 **_slack_app_env(routing, slack_api_url, slack_bot_token, resources),
                 **handler_env,
             }
@@ -164,15 +164,16 @@ def _slack_app_env(
     routing: Routing, api_url: str | None, bot_token: str | None, resources: Resources
 ) -> dict[str, str]:
     if routing.slack_mode != "app":
-        return {"GTWATCH_SLACK_WEBHOOK_SECRET": resources.secret_name}
+        # As the stack: the webhook's secret and events in webhook mode, the routes in app mode.
+        return {Env.SLACK_WEBHOOK_SECRET: resources.secret_name, Env.SLACK_EVENTS: ",".join(routing.slack_events)}
     if api_url is None or bot_token is None or routing.slack_routes_json is None:
         raise ValueError("app mode needs the local Slack's API URL, its bot token and the routes")
     token_secret = "gtwatch/slack-bot-token"  # noqa: S105 - a name, not a secret
     client("secretsmanager").create_secret(Name=token_secret, SecretString=bot_token)
     return {
-        "GTWATCH_SLACK_TOKEN_SECRET": token_secret,
-        "GTWATCH_SLACK_ROUTES": routing.slack_routes_json,
-        "GTWATCH_SLACK_API_URL": api_url,
+        Env.SLACK_TOKEN_SECRET: token_secret,
+        Env.SLACK_ROUTES: routing.slack_routes_json,
+        Env.SLACK_API_URL: api_url,
     }
 
 

@@ -1,0 +1,50 @@
+"""The names of the environment variables the stack sets and the handlers' settings read: each spelled here once.
+
+Standard library only, so that the stack (infra/), the emulator and the tests import the names without the Lambda
+runtime's dependencies. The values are documented names (docs/deploy.md); renaming one breaks deployed stacks.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+
+class Env(StrEnum):
+    """A gtwatch environment variable; each member is its name (a `str`, usable wherever a name is)."""
+
+    # What the watching functions (poller, event handler, watch start) and the digest read.
+    TABLE_NAME = "GTWATCH_TABLE_NAME"
+    TOPIC_ARN = "GTWATCH_TOPIC_ARN"
+    REGIONS = "GTWATCH_REGIONS"
+    NAME_CONTAINS = "GTWATCH_NAME_CONTAINS"
+    STALL_AFTER_MINUTES = "GTWATCH_STALL_AFTER_MINUTES"
+    STALL_REPEAT_MINUTES = "GTWATCH_STALL_REPEAT_MINUTES"
+    SCHEDULE_MINUTES = "GTWATCH_SCHEDULE_MINUTES"
+    QUIET_HOURS = "GTWATCH_QUIET_HOURS"
+    EMAIL_EVENTS = "GTWATCH_EMAIL_EVENTS"
+    # The Slack notifier's.
+    SLACK_MODE = "GTWATCH_SLACK_MODE"
+    SLACK_WEBHOOK_SECRET = "GTWATCH_SLACK_WEBHOOK_SECRET"  # noqa: S105 - a variable's name
+    SLACK_TOKEN_SECRET = "GTWATCH_SLACK_TOKEN_SECRET"  # noqa: S105 - a variable's name
+    SLACK_EVENTS = "GTWATCH_SLACK_EVENTS"
+    SLACK_ROUTES = "GTWATCH_SLACK_ROUTES"
+    SLACK_QUEUE_URL = "GTWATCH_SLACK_QUEUE_URL"
+    SLACK_DEAD_LETTER_QUEUE_URL = "GTWATCH_SLACK_DEAD_LETTER_QUEUE_URL"
+    SLACK_API_URL = "GTWATCH_SLACK_API_URL"
+    SLACK_TIMEOUT_SECONDS = "GTWATCH_SLACK_TIMEOUT_SECONDS"
+    SLACK_MAX_RETRY_AFTER_SECONDS = "GTWATCH_SLACK_MAX_RETRY_AFTER_SECONDS"
+    SECRET_MAX_AGE_SECONDS = "GTWATCH_SECRET_MAX_AGE_SECONDS"  # noqa: S105 - a variable's name
+    SLACK_LAG_ALARM_SECONDS = "GTWATCH_SLACK_LAG_ALARM_SECONDS"
+    # The daily digest's.
+    DIGEST_CHANNELS = "GTWATCH_DIGEST_CHANNELS"
+    DIGEST_SLACK_CHANNEL = "GTWATCH_DIGEST_SLACK_CHANNEL"
+    DIGEST_TIMEZONE = "GTWATCH_DIGEST_TIMEZONE"
+
+
+# Lambda sets it to the function's region (a reserved variable); the watcher's home region.
+LAMBDA_REGION: Final = "AWS_REGION"
+
+# Read by the settings but never set by the stack, which keeps their defaults: Slack's own API (the emulator and the
+# tests point it at a local Slack) and how long a secret's value is cached.
+LEFT_TO_DEFAULTS: Final = frozenset({Env.SLACK_API_URL, Env.SECRET_MAX_AGE_SECONDS})
