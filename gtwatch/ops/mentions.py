@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from watcher.aws import RETRY_CONFIG
 from watcher.contract import OUTPUT_SLACK_TOKEN_SECRET_NAME, SLACK_HTTP_TIMEOUT_SECONDS, SLACK_POST_ATTEMPTS
 from watcher.settings import SLACK_API_URL
-from watcher.slack_client import SlackPostError
+from watcher.slack_outcomes import SlackPostError
 from watcher.slack_routes import Route
 
 from .common import OpsError
