@@ -1,5 +1,10 @@
 """Delivering one notification to Slack: in its job's order, to every route that takes it, once per destination.
 
+The Slack notifier's use case: deliver_message takes one message of the Slack queue and the ports (slack_ports: the
+destination, the ledger store, the queue) and says what came of it as a value (slack_outcomes): delivered, retry in
+N seconds, rejected for good (dead-lettered here), misconfigured, failed. Inside, NotYet and the adapters' Slack
+errors stop at deliver_message.
+
 Order: a job's notifications carry sequence numbers (diff.decide). The ledger (slack_ledger) says which one is
 next for the job; a later one that arrives first waits (NotYet) and is retried, so Slack never shows `resumed`
 before `stalled`. Every notification of a job comes through the notifier, routed or not, so the stream has no gaps.
