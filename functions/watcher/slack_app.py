@@ -4,13 +4,14 @@ Slack's errors sorted into the notifier's three kinds (retry later, rejected for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from http.client import HTTPException
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
-from .slack_client import LOOPBACK_HOSTS, SlackMisconfigured, SlackPostError, SlackRejected, _sdk_logger, secret_text
+from .slack_client import LOOPBACK_HOSTS, _sdk_logger, secret_text
+from .slack_outcomes import SlackMisconfigured, SlackPostError, SlackRejected
+from .slack_ports import Posted
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -53,12 +54,6 @@ HISTORY_PAGE = 200
 
 class SlackTokenSecretError(ValueError):
     """The bot token secret holds no usable token. The text never repeats the secret's value."""
-
-
-@dataclass(frozen=True)
-class Posted:
-    channel_id: str
-    ts: str
 
 
 def token_from_secret(value: object) -> str:

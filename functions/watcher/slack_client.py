@@ -1,5 +1,4 @@
-"""The Slack webhook adapter: posts a message to an incoming webhook with slack_sdk, never revealing its URL; and
-the kinds of failure every Slack adapter reports."""
+"""The Slack webhook adapter: posts a message to an incoming webhook with slack_sdk, never revealing its URL."""
 
 from __future__ import annotations
 
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from . import container
+from .slack_outcomes import SlackMisconfigured, SlackPostError, SlackRejected
 
 if TYPE_CHECKING:
     from slack_sdk.webhook import WebhookClient
@@ -24,23 +24,6 @@ BODY_EXCERPT = 300
 # so the SDK gets a logger of its own, pinned at WARNING, whatever the root or the Lambda log level says.
 _sdk_logger = logging.getLogger("gtwatch.slack_sdk")
 _sdk_logger.setLevel(logging.WARNING)
-
-
-class SlackPostError(RuntimeError):
-    """Slack did not accept a message, for now: unavailable, rate limited past the budget, no answer. Retried later.
-    The text has the status and body, never the webhook URL or a token."""
-
-    # The Web API's error code (user_not_found, missing_scope...), when Slack answered with one.
-    code: str | None = None
-
-
-class SlackRejected(SlackPostError):
-    """Slack refused this message as invalid (invalid_blocks, msg_too_long...): sending it again cannot help."""
-
-
-class SlackMisconfigured(SlackPostError):
-    """Slack refused the credentials or the channel (invalid_auth, token_revoked, channel_not_found,
-    not_in_channel...): every message fails until someone fixes the setup; retried meanwhile, and alarmed."""
 
 
 # Incoming webhooks answer errors with an HTTP status and a short body (docs.slack.dev, "Handling errors" of

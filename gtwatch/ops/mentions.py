@@ -16,7 +16,7 @@ from watcher.aws import RETRY_CONFIG
 from watcher.contract import OUTPUT_SLACK_TOKEN_SECRET_NAME, SLACK_HTTP_TIMEOUT_SECONDS, SLACK_POST_ATTEMPTS
 from watcher.env import Env
 from watcher.settings import SLACK_API_URL
-from watcher.slack_client import SlackPostError
+from watcher.slack_outcomes import SlackPostError
 from watcher.slack_routes import Route
 
 from .common import OpsError

@@ -51,6 +51,8 @@ HELD_SECONDS = 43200
 MAX_REDRIVES = 10
 # What wraps each tick's poller run, given the minute and a way to start another run (tests use it for overlaps).
 AroundTick = Callable[[int, Callable[[], None]], AbstractContextManager[None]]
+# The Slack notifier's Lambda handler (a test may build one with a port or rule swapped: slack_handler.handler).
+SlackNotifier = Callable[[dict[str, Any], Any], Any]
 
 
 @dataclass
@@ -81,11 +83,12 @@ def run(
     around_tick: AroundTick | None = None,
     redrive_at_end: bool = False,
     slack_timeout_seconds: float = SLACK_TIMEOUT_SECONDS,
+    slack_notifier: SlackNotifier | None = None,
 ) -> ReplayResult:
     """Replay `scenario`. `around_tick` (a test seam) wraps each tick's poller run, for example to start a second,
     overlapping run in the middle of it; `redrive_at_end` sends the dead-letter queue's messages back once the scenario
     is over, as `gtwatch redrive` would, again after each round that ends with messages dead-lettered, at most
-    MAX_REDRIVES times.
+    MAX_REDRIVES times. `slack_notifier` (a test seam) replaces the Slack notifier's handler.
     """
     slack_config = scenario.config.slack
     digest = scenario.config.digest
@@ -138,6 +141,7 @@ def run(
         # Deployment is the scenario's start: the stack's custom resource records when the watch began.
         deployment.start_watch()
         replay = _Replay(scenario, res, slack, faults, set_minute, around_tick or _plain_tick)
+        replay.notify = slack_notifier or slack_handler.lambda_handler
         replay.destinations = destinations
         return replay.run(redrive_at_end=redrive_at_end)
 
@@ -226,6 +230,7 @@ class _Replay:
         self.faults = faults
         self.set_minute = set_minute
         self.around_tick = around_tick
+        self.notify: SlackNotifier = slack_handler.lambda_handler
         self.result = ReplayResult()
         self.destinations: dict[str, str] = {}  # channel ID -> the channel as configured
         self.in_flight: list[_InFlight] = []
@@ -430,7 +435,7 @@ class _Replay:
         posted, acted = len(self.slack.received), len(self.slack.actions)
         dead_before = self._dead_letter_count()
         try:
-            response = slack_handler.lambda_handler(event, FakeLambdaContext("gtwatch-slack-notifier"))
+            response = self.notify(event, FakeLambdaContext("gtwatch-slack-notifier"))
             failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
         except Exception as error:  # The whole batch failed: every message comes back.
             print(f"Slack notifier failed at minute {minute}: {error}", file=sys.stderr)

@@ -13,11 +13,13 @@ import pytest
 from watcher import clock, slack_handler
 from watcher.env import Env
 from watcher.model import EventType, JobStatus, LabelCounters, LabelingJob, Notification, Progress
+from watcher.slack_delivery import retry_delay_seconds
 from watcher.slack_routes import Route
 
 from gtwatch.sim.emulator import deployment
 from gtwatch.sim.emulator.deployment import FakeLambdaContext, Resources
 from gtwatch.sim.slack_endpoint import SlackEndpoint
+from tests.fakes.slack import Oversized
 
 NOW = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
 ROUTES = (
@@ -61,6 +63,7 @@ class Notifier:
         self.slack, self.resources = slack, resources
         self.sqs = deployment.client("sqs")
         self.count = 0
+        self.handler = slack_handler.lambda_handler
 
     def deliver(self, *items: Notification, receives: int = 1) -> list[str]:
         """Invoke the notifier with these messages; returns the ids of those it failed (to be retried)."""
@@ -78,7 +81,7 @@ class Notifier:
                 }
             )
         try:
-            response = slack_handler.lambda_handler({"Records": records}, FakeLambdaContext("gtwatch-slack-notifier"))
+            response = self.handler({"Records": records}, FakeLambdaContext("gtwatch-slack-notifier"))
         except RuntimeError:
             return [str(record["messageId"]) for record in records]
         return [str(failure["itemIdentifier"]) for failure in response["batchItemFailures"]]
@@ -165,17 +168,12 @@ def test_a_post_whose_answer_was_lost_is_found_not_posted_twice(notifier: Notifi
 
 
 def test_a_message_slack_rejects_for_good_is_dead_lettered_for_that_channel_and_the_job_moves_on(
-    notifier: Notifier, monkeypatch: pytest.MonkeyPatch
+    notifier: Notifier,
 ) -> None:
-    from watcher import slack_delivery
-
-    real = slack_delivery.message_for
-
-    def too_long(item: Notification, route: Route) -> dict[str, Any]:
-        message = real(item, route)
-        return {**message, "text": "x" * 40_001} if item.event_type is EventType.STALLED else message
-
-    monkeypatch.setattr(slack_delivery, "message_for", too_long)
+    # The stalled message is too long for Slack (msg_too_long), as a destination that pads it makes it.
+    notifier.handler = slack_handler.handler(
+        lambda wired: replace(wired, destination=lambda: Oversized(wired.destination(), STALLED.id))
+    )
 
     assert notifier.deliver(STALLED) == []
     assert notifier.deliver(RESUMED) == []
@@ -215,10 +213,10 @@ def test_a_setup_error_keeps_the_message_and_fails_the_invocation_for_the_alarm(
 
 
 def test_the_retry_delay_backs_off_to_ten_minutes_at_most() -> None:
-    delays = [slack_handler.retry_delay_seconds(receives) for receives in range(1, 9)]
+    delays = [retry_delay_seconds(receives) for receives in range(1, 9)]
     assert delays == [60, 120, 240, 480, 600, 600, 600, 600]
     # After a day-long outage the next attempt is at most ten minutes away: well within 30 minutes of recovery.
-    assert max(slack_handler.retry_delay_seconds(receives) for receives in range(1, 1000)) == 600
+    assert max(retry_delay_seconds(receives) for receives in range(1, 1000)) == 600
 
 
 def test_another_job_is_not_held_up_by_a_waiting_one(notifier: Notifier) -> None:

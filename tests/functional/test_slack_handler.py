@@ -17,6 +17,7 @@ from watcher import slack_client, slack_handler
 from watcher.env import Env
 from watcher.model import EventType, JobStatus, LabelCounters, LabelingJob, Notification, Progress
 from watcher.settings import SettingsError
+from watcher.slack_outcomes import SlackPostError
 
 from gtwatch.sim.slack_endpoint import SlackEndpoint
 
@@ -327,7 +328,7 @@ def test_the_webhook_url_never_reaches_the_logs(
 def test_a_failed_post_names_status_and_body_but_not_the_url(endpoint: SlackEndpoint) -> None:
     endpoint.fail_next("http_500")
 
-    with pytest.raises(slack_client.SlackPostError) as raised:
+    with pytest.raises(SlackPostError) as raised:
         slack_client.post(endpoint.url, {"text": "hello"}, timeout=2)
 
     assert "500" in str(raised.value)
@@ -347,7 +348,7 @@ def test_the_endpoint_refuses_what_slack_refuses(endpoint: SlackEndpoint) -> Non
         ({"blocks": [{"type": "divider"}] * 51}, "invalid_blocks"),
     ]
     for message, error in refused:
-        with pytest.raises(slack_client.SlackPostError, match=f"400: '{error}'"):
+        with pytest.raises(SlackPostError, match=f"400: '{error}'"):
             slack_client.post(endpoint.url, message, timeout=2)
     assert endpoint.received == []
     assert endpoint.attempts == 8

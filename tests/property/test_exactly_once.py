@@ -18,7 +18,6 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -160,7 +159,12 @@ def schedules(draw: st.DrawFn) -> Schedule:
     return raw, ends, overlaps
 
 
-def check_exactly_once(raw: dict[str, Any], ends: dict[str, str], overlaps: dict[int, Overlap]) -> None:
+def check_exactly_once(
+    raw: dict[str, Any],
+    ends: dict[str, str],
+    overlaps: dict[int, Overlap],
+    slack_notifier: replay.SlackNotifier | None = None,
+) -> None:
     app = "slack" in raw["config"]
     stats = os.environ.get("GTWATCH_PROPERTY_STATS")
     with slack_failures_counted() as slack_failures:
@@ -169,6 +173,7 @@ def check_exactly_once(raw: dict[str, Any], ends: dict[str, str], overlaps: dict
             around_tick=overlapping_runs(overlaps),
             redrive_at_end=True,
             slack_timeout_seconds=SLACK_TIMEOUT,
+            slack_notifier=slack_notifier,
         )
     if stats:  # For the record: what the schedules exercised.
         with open(stats, "a", encoding="utf-8") as out:
@@ -372,28 +377,17 @@ def test_the_property_catches_a_watcher_that_skips_its_safeguards(variant, monke
     broken the same way, feed `schedules()` to `check_exactly_once` under hypothesis (generation only, a few hundred
     examples, a minute or two) until it fails; reduce that schedule by hand and check that the real watcher passes.
     """
-    from watcher import model, slack_app, slack_delivery, slack_handler, slack_ledger, state_store
+    from watcher import model, slack_handler, state_store
 
-    if variant == "no_lookup":
-        monkeypatch.setattr(slack_app.SlackApp, "find", lambda self, *args, **kwargs: None)
-    elif variant == "out_of_turn":
-        original_deliver = slack_delivery.deliver
+    from tests.fakes.slack import NoLookup
 
-        class OutOfTurn(slack_ledger.LedgerStore):  # The job's ledger as if its earlier notifications had gone out.
-            def __init__(self, ledgers: slack_ledger.LedgerStore, sequence: int) -> None:
-                self.ledgers, self.sequence = ledgers, sequence
-
-            def get(self, stream: str) -> slack_ledger.Ledger:
-                ledger = self.ledgers.get(stream)
-                return replace(ledger, delivered=max(ledger.delivered, self.sequence - 1))
-
-            def save(self, ledger: slack_ledger.Ledger, now: datetime) -> slack_ledger.Ledger:
-                return self.ledgers.save(ledger, now)
-
-        def deliver_out_of_turn(notification: Any, routes: Any, *, ledgers: Any, **options: Any) -> None:
-            original_deliver(notification, routes, ledgers=OutOfTurn(ledgers, notification.sequence), **options)
-
-        monkeypatch.setattr(slack_handler, "deliver", deliver_out_of_turn)
+    notifier = None
+    if variant == "no_lookup":  # The app does not look for a post whose answer was lost before posting again.
+        notifier = slack_handler.handler(
+            lambda wired: replace(wired, destination=lambda: NoLookup(wired.destination()))
+        )
+    elif variant == "out_of_turn":  # Delivery takes each message as its job's next, whatever the ledger says.
+        notifier = slack_handler.handler(lambda wired: replace(wired, in_turn=False))
     elif variant == "unconditional_write":
         original = state_store.StateStore.save
 
@@ -406,4 +400,4 @@ def test_the_property_catches_a_watcher_that_skips_its_safeguards(variant, monke
         monkeypatch.setattr(model.JobState, "leased_to_another", lambda self, run_id, now: False)
 
     with pytest.raises(AssertionError, match=r"more than once|promised"):
-        check_exactly_once(*PINNED[variant])
+        check_exactly_once(*PINNED[variant], slack_notifier=notifier)
