@@ -14,7 +14,7 @@ from .contract import DIGEST_EVENT_TYPE, POLLER_TIMEOUT_SECONDS
 from .diff import WatchRules, progress
 from .formatting import clock_time, duration, per_hour, progress_text
 from .model import JobState, Progress, from_iso, to_iso
-from .mute import Mute
+from .mute_rules import Mute
 from .slack_message import escaped_within, slack_length
 from .text import one_line
 

@@ -5,14 +5,13 @@ index under `mute#<region>` so that a run reads a region's mutes in one Query; D
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from .contract import ACTIVE_INDEX_KEY, EVENT_TYPES, MUTE_KEY_PREFIX, TABLE_PARTITION_KEY, TTL_ATTRIBUTE
 from .model import from_iso, to_iso
+from .mute_rules import Mute as Mute  # re-exported: the value, for callers that know mutes from here
 from .state_store import index_items
 
 if TYPE_CHECKING:
@@ -22,29 +21,14 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-@dataclass(frozen=True)
-class Mute:
-    region: str
-    name: str
-    until: datetime
-    events: frozenset[str] = frozenset(EVENT_TYPES)
-    by: str = ""
-    at: datetime | None = None
-
-    def silences(self, event_type: str, now: datetime) -> bool:
-        return now < self.until and event_type in self.events
-
-    def silenced_at(self, now: datetime) -> frozenset[str]:
-        """The event types this mute drops at `now`: none once it has expired."""
-        return self.events if now < self.until else frozenset()
-
-
 def mute_key(region: str, name: str) -> str:
     # Job names are case-insensitive in SageMaker; a mute names the job however it was typed.
     return f"{MUTE_KEY_PREFIX}{region}#{name.lower()}"
 
 
 class MuteStore:
+    """DynamoDB adapter of the MuteReader port (ports.py), and where `gtwatch mute` writes."""
+
     def __init__(self, dynamodb: DynamoDBClient, table_name: str) -> None:
         self._dynamodb = dynamodb
         self._table = table_name

@@ -14,7 +14,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
@@ -31,6 +31,8 @@ from .contract import (
     TTL_ATTRIBUTE,
 )
 from .model import JobState, JobStatus, LabelCounters, OutboxEntry, Sample, from_iso, to_iso
+from .ports import RunRecord as RunRecord  # re-exported: imported from here by older callers
+from .ports import StateConflict as StateConflict
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -53,26 +55,6 @@ class StateReadError(RuntimeError):
     """DynamoDB did not return every item asked for, even after backing off."""
 
 
-class StateConflict(Exception):
-    """Another run changed the item since it was read: that run owns this transition."""
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """A region's watch: since when (the first run that could record it), and its last complete listing."""
-
-    region: str
-    started_at: datetime
-    # None until a run has listed the region completely: the next run is then still the baseline.
-    listed_at: datetime | None = None
-    # Jobs the last run could not watch (an error of that job alone): the next run describes them by name.
-    retry: tuple[str, ...] = ()
-
-    @property
-    def baseline_done(self) -> bool:
-        return self.listed_at is not None
-
-
 def ended_partition(region: str, ended_at: datetime | None) -> str | None:
     """Where a finished job sits in the sparse index: by region and UTC day it ended, so that the digest reads the
     last day's endings with two Queries however many jobs the account ever finished."""
@@ -88,6 +70,8 @@ def run_key(region: str) -> str:
 
 
 class StateStore:
+    """DynamoDB adapter of the JobStateStore port (ports.py)."""
+
     def __init__(
         self, dynamodb: DynamoDBClient, table_name: str, *, sleep: Callable[[float], None] = time.sleep
     ) -> None:
