@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from . import aws
 from .mute import MuteStore
@@ -24,6 +24,8 @@ from .watch import Run, Watcher
 if TYPE_CHECKING:
     from .settings import PollerSettings
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Overrides:
@@ -34,15 +36,30 @@ class Overrides:
     source: Callable[[JobSource], JobSource] | None = None
     mutes: Callable[[MuteReader], MuteReader] | None = None
 
+    def then(self, inner: Overrides) -> Overrides:
+        """These overrides, then `inner` around what they build."""
+        return Overrides(
+            store=_chain(self.store, inner.store),
+            publisher=_chain(self.publisher, inner.publisher),
+            source=_chain(self.source, inner.source),
+            mutes=_chain(self.mutes, inner.mutes),
+        )
+
+
+def _chain(outer: Callable[[T], T] | None, inner: Callable[[T], T] | None) -> Callable[[T], T] | None:
+    if outer is None or inner is None:
+        return outer or inner
+    return lambda adapter: inner(outer(adapter))
+
 
 _overrides = Overrides()
 
 
 @contextmanager
 def overriding(overrides: Overrides) -> Iterator[None]:
-    """Within the block, every handler's adapters pass through `overrides`."""
+    """Within the block, every handler's adapters pass through `overrides` (inside any already in force)."""
     global _overrides
-    previous, _overrides = _overrides, overrides
+    previous, _overrides = _overrides, _overrides.then(overrides)
     try:
         yield
     finally:

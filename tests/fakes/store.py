@@ -141,13 +141,13 @@ class BeforeSave(ForwardingStore):
 
 
 class FailingSave(ForwardingStore):
-    """Saving the named job's state raises (a write DynamoDB refused for that item alone)."""
+    """Saving a state for which `fails` says so raises (a job this run cannot handle, a write refused for it alone)."""
 
-    def __init__(self, store: JobStateStore, name: str) -> None:
+    def __init__(self, store: JobStateStore, fails: Callable[[JobState], bool]) -> None:
         super().__init__(store)
-        self.name = name
+        self.fails = fails
 
     def save(self, state: JobState, *, expected_version: int | None, now: datetime) -> JobState:
-        if state.name == self.name:
-            raise RuntimeError(f"cannot store {state.name}")
+        if self.fails(state):
+            raise ValueError(f"a job this run cannot handle: {state.name}")
         return self.store.save(state, expected_version=expected_version, now=now)

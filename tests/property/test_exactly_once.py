@@ -24,9 +24,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from watcher import composition
 
 from gtwatch.sim import replay, scenario
 from gtwatch.sim.slack_endpoint import SlackEndpoint
+from tests.fakes.store import LeaseIgnored, UnconditionalWrite
 from tests.property.app_threads import check_app_mode, routes_of, slack_lines
 from tests.property.overlapping import Overlap, overlapping_runs
 
@@ -372,7 +374,7 @@ def test_the_property_catches_a_watcher_that_skips_its_safeguards(variant, monke
     broken the same way, feed `schedules()` to `check_exactly_once` under hypothesis (generation only, a few hundred
     examples, a minute or two) until it fails; reduce that schedule by hand and check that the real watcher passes.
     """
-    from watcher import model, slack_app, slack_delivery, slack_handler, slack_ledger, state_store
+    from watcher import slack_app, slack_delivery, slack_handler, slack_ledger
 
     if variant == "no_lookup":
         monkeypatch.setattr(slack_app.SlackApp, "find", lambda self, *args, **kwargs: None)
@@ -394,16 +396,9 @@ def test_the_property_catches_a_watcher_that_skips_its_safeguards(variant, monke
             original_deliver(notification, routes, ledgers=OutOfTurn(ledgers, notification.sequence), **options)
 
         monkeypatch.setattr(slack_handler, "deliver", deliver_out_of_turn)
-    elif variant == "unconditional_write":
-        original = state_store.StateStore.save
-
-        def save_without_condition(self, state, *, expected_version, now):
-            current = self.get_state(state.region, state.name)
-            return original(self, state, expected_version=current.version if current else None, now=now)
-
-        monkeypatch.setattr(state_store.StateStore, "save", save_without_condition)
-    else:
-        monkeypatch.setattr(model.JobState, "leased_to_another", lambda self, run_id, now: False)
-
-    with pytest.raises(AssertionError, match=r"more than once|promised"):
+    # The watcher's broken safeguards are store variants behind the JobStateStore port: one that writes over whatever
+    # version is stored now, one whose states read as if no other run held their outbox's lease.
+    store_variant = {"unconditional_write": UnconditionalWrite, "no_lease": LeaseIgnored}.get(variant)
+    overrides = composition.Overrides(store=store_variant)
+    with composition.overriding(overrides), pytest.raises(AssertionError, match=r"more than once|promised"):
         check_exactly_once(*PINNED[variant])
