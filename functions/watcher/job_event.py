@@ -8,7 +8,8 @@ from .ports import JobSource
 from .state_change import StateChange
 from .watch import RunReport, Watcher, watch_job
 
-logger = Logger(child=True)
+# The handler's logger (same service): the job's real name, appended below, goes with every line the watch logs.
+logger = Logger(service="gtwatch")
 
 
 def watch_changed_job(change: StateChange, *, source: JobSource, watcher: Watcher) -> RunReport | str:

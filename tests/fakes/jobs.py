@@ -84,3 +84,33 @@ class ThrottledListing:
     def _check(self) -> None:
         if self.throttled:
             raise RuntimeError("ThrottlingException")
+
+
+class CountingDescribes:
+    """Wraps a JobSource: counts the jobs it is asked to describe, by name."""
+
+    def __init__(self, source: JobSource, describes: list[str]) -> None:
+        self.source = source
+        self.describes = describes
+
+    @property
+    def region(self) -> str:
+        return self.source.region
+
+    def list_active(self, status: JobStatus, *, name_contains: str | None) -> Iterator[LabelingJob]:
+        return self.source.list_active(status, name_contains=name_contains)
+
+    def list_recent(
+        self,
+        *,
+        created_after: datetime | None = None,
+        modified_after: datetime | None = None,
+        name_contains: str | None = None,
+    ) -> Iterator[LabelingJob]:
+        return self.source.list_recent(
+            created_after=created_after, modified_after=modified_after, name_contains=name_contains
+        )
+
+    def describe(self, name: str) -> LabelingJob | None:
+        self.describes.append(name)
+        return self.source.describe(name)
