@@ -36,10 +36,14 @@ THROTTLING_CODES = frozenset({"ProvisionedThroughputExceededException", "Request
 
 @dataclass
 class PollOutcome:
-    """One scheduled run over every watched region: each region's report, and the regions whose run failed."""
+    """One scheduled run over every watched region: each region's report, and why each failed region failed."""
 
     reports: list[RunReport] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
+    errors: dict[str, Exception] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[str]:
+        return list(self.errors)
 
 
 def poll_regions(regions: tuple[str, ...], *, sources: Callable[[str], JobSource], watcher: Watcher) -> PollOutcome:
@@ -47,14 +51,9 @@ def poll_regions(regions: tuple[str, ...], *, sources: Callable[[str], JobSource
     outcome = PollOutcome()
     for region in regions:
         try:
-            report = poll_region(region, source=sources(region), watcher=watcher)
-        except Exception:
-            # The run still fails afterwards (the handler), so that alarms see it.
-            logger.exception("Region run failed", extra={"region": region})
-            outcome.failed.append(region)
-            continue
-        logger.info("Region run done", extra=report.to_dict())
-        outcome.reports.append(report)
+            outcome.reports.append(poll_region(region, source=sources(region), watcher=watcher))
+        except Exception as error:
+            outcome.errors[region] = error  # The run still fails afterwards (the handler), so that alarms see it.
     return outcome
 
 

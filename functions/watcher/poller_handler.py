@@ -27,6 +27,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     run = Run.starting(clock.now(), seconds_left=context.get_remaining_time_in_millis() / 1000)
     watcher = composition.watcher(config, run)
     outcome = poll_regions(config.watched_regions, sources=composition.job_source, watcher=watcher)
+    for region, error in outcome.errors.items():
+        logger.error("Region run failed", extra={"region": region}, exc_info=error)
+    for report in outcome.reports:
+        logger.info("Region run done", extra=report.to_dict())
     reports, failed = outcome.reports, outcome.failed
     _record_metrics(reports, failed, run)
     if failed:
