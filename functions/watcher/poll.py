@@ -5,7 +5,8 @@ What a steady run lists, so that its cost follows the active jobs and not the ac
 - the jobs created since the last successful listing (CreationTimeAfter, with a safety margin), which
   reveals new jobs, including those created and finished between two runs;
 - DescribeLabelingJob for each remembered active job that neither listing returned: it finished, or it is
-  Initializing or Stopping (brief states, few jobs at a time), and for each job the last run failed to watch.
+  Initializing or Stopping (brief states, few jobs at a time), and for each job the last run failed to watch;
+  never for a job remembered in a final status (one whose news quiet hours hold): nothing it could say changes.
 The baseline run lists every active status (Initializing, InProgress, Stopping), since it remembers nothing yet.
 LastModifiedTime is never relied on: it is not documented to move when counters change.
 

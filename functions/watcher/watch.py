@@ -1,5 +1,5 @@
-"""One path per job: describe it if needed, decide, store, deliver. The poller, the event handler and the bench
-all watch a job through `watch_job`.
+"""One path per job: describe it if needed (never once it is final), decide, store, deliver. The poller, the event
+handler and the bench all watch a job through `watch_job`; the outbox rules it applies are outbox.py's.
 
 How a notification is delivered once (docs/decisions.md, "Outbox"): it is stored in the job's item together with
 the state that produced it, under a lease naming this run, in one write conditioned on the version read; then
