@@ -16,21 +16,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from . import aws, clock
+from . import clock, composition
+from .poll import record_watch_start
 from .settings import PollerSettings, settings
-from .state_store import StateStore
 
 logger = Logger(service="gtwatch")
 RESPONSE_TIMEOUT_SECONDS = 10
-
-
-def record_watch_start(store: StateStore, regions: tuple[str, ...]) -> dict[str, str]:
-    """Each region's watch start: the existing one, or now. Returns them as ISO times by region."""
-    now = clock.now()
-    return {
-        region: (store.load_run(region) or store.start_watching(region, now)).started_at.isoformat()
-        for region in regions
-    }
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -39,8 +30,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     try:
         if event.get("RequestType") in ("Create", "Update"):
             config = settings(PollerSettings)
-            store = StateStore(aws.client("dynamodb"), config.table_name)
-            data = record_watch_start(store, config.watched_regions)
+            store = composition.state_store(config.table_name)
+            data = record_watch_start(store, config.watched_regions, clock.now())
             logger.info("Watch start recorded", extra={"regions": data})
     except Exception as error:
         # A deployment that cannot record its start fails visibly (CloudFormation rolls back) instead of watching

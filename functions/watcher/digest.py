@@ -13,7 +13,8 @@ from typing import Any
 from .contract import DIGEST_EVENT_TYPE, POLLER_TIMEOUT_SECONDS
 from .diff import WatchRules, progress
 from .formatting import clock_time, duration, per_hour, progress_text
-from .model import JobState, Mute, Progress, from_iso, mute_job_key, to_iso
+from .model import JobState, Progress, from_iso, to_iso
+from .mute_rules import Mute, mute_job_key
 from .slack_message import escaped_within, slack_length
 from .text import one_line
 

@@ -19,6 +19,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from .contract import ACTIVE_INDEX_KEY, ACTIVE_INDEX_NAME, TABLE_PARTITION_KEY
+from .ports import ItemConflict
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -37,10 +38,6 @@ BATCH_GET_MAX_DELAY = 2.0
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-
-
-class ItemConflict(Exception):
-    """Another writer changed the item (or created it) since it was read: that writer owns the change."""
 
 
 class ItemReadError(RuntimeError):

@@ -8,7 +8,6 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
-from .contract import EVENT_TYPES
 from .text import clean
 from .vocabulary import NOTIFICATION_CHANNELS
 
@@ -390,33 +389,3 @@ class JobState:
 
     def leased_to_another(self, run_id: str, now: datetime) -> bool:
         return self.lease_owner not in (None, run_id) and self.lease_until is not None and self.lease_until > now
-
-
-@dataclass(frozen=True)
-class Mute:
-    """A person's "not now" for one job (`gtwatch mute`): its notifications of the types in `events` are dropped on
-    every channel until `until`. `by` and `at`: who muted it, and when."""
-
-    region: str
-    name: str
-    until: datetime
-    events: frozenset[str] = frozenset(EVENT_TYPES)
-    by: str = ""
-    at: datetime | None = None
-
-    def silences(self, event_type: str, now: datetime) -> bool:
-        return now < self.until and event_type in self.events
-
-    def silenced_at(self, now: datetime) -> frozenset[str]:
-        """The event types this mute drops at `now`: none once it has expired."""
-        return self.events if now < self.until else frozenset()
-
-    @property
-    def job_key(self) -> str:
-        return mute_job_key(self.name)
-
-
-def mute_job_key(name: str) -> str:
-    """How a mute names its job: job names are case-insensitive in SageMaker, so a mute matches the job however its
-    name was typed."""
-    return name.lower()

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from .contract import ACTIVE_INDEX_KEY, EVENT_TYPES, MUTE_KEY_PREFIX, TTL_ATTRIBUTE
 from .dynamo_items import PK, Item, ItemTable
-from .model import Mute, from_iso, mute_job_key, to_iso
+from .model import from_iso, to_iso
+from .mute_rules import Mute, mute_job_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -22,6 +23,8 @@ def mute_key(region: str, name: str) -> str:
 
 
 class MuteStore:
+    """DynamoDB adapter of the MuteReader port (ports.py), and where `gtwatch mute` writes."""
+
     def __init__(self, dynamodb: DynamoDBClient, table_name: str) -> None:
         self._items = ItemTable(dynamodb, table_name)
 
@@ -46,7 +49,7 @@ class MuteStore:
         return self._items.delete(mute_key(region, name))
 
     def in_region(self, region: str) -> dict[str, Mute]:
-        """The region's mutes (expired ones included until TTL removes them), by model.mute_job_key of the job."""
+        """The region's mutes (expired ones included until TTL removes them), by mute_rules.mute_job_key of the job."""
         mutes = (_mute_from(item) for item in self._items.in_index(f"{MUTE_KEY_PREFIX}{region}"))
         return {mute.job_key: mute for mute in mutes}
 

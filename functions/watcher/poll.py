@@ -5,7 +5,8 @@ What a steady run lists, so that its cost follows the active jobs and not the ac
 - the jobs created since the last successful listing (CreationTimeAfter, with a safety margin), which
   reveals new jobs, including those created and finished between two runs;
 - DescribeLabelingJob for each remembered active job that neither listing returned: it finished, or it is
-  Initializing or Stopping (brief states, few jobs at a time), and for each job the last run failed to watch.
+  Initializing or Stopping (brief states, few jobs at a time), and for each job the last run failed to watch;
+  never for a job remembered in a final status (one whose news quiet hours hold): nothing it could say changes.
 The baseline run lists every active status (Initializing, InProgress, Stopping), since it remembers nothing yet.
 LastModifiedTime is never relied on: it is not documented to move when counters change.
 
@@ -15,19 +16,16 @@ never holds up the others: the region's run goes on, and the next run looks at t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from .model import ACTIVE_STATUSES, JobStatus, LabelingJob
-from .sagemaker_jobs import list_jobs
-from .state_store import RunRecord
+from .ports import JobSource, JobStateStore, RunRecord
 from .watch import RunReport, Watcher, watch_job
-
-if TYPE_CHECKING:
-    from mypy_boto3_sagemaker import SageMakerClient
 
 logger = Logger(child=True)
 
@@ -37,7 +35,38 @@ CREATION_MARGIN = timedelta(minutes=10)
 THROTTLING_CODES = frozenset({"ProvisionedThroughputExceededException", "RequestLimitExceeded", "SlowDown"})
 
 
-def poll_region(region: str, *, sagemaker: SageMakerClient, watcher: Watcher) -> RunReport:
+@dataclass
+class PollOutcome:
+    """One scheduled run over every watched region: each region's report, and why each failed region failed."""
+
+    reports: list[RunReport] = field(default_factory=list)
+    errors: dict[str, Exception] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[str]:
+        return list(self.errors)
+
+
+def poll_regions(regions: tuple[str, ...], *, sources: Callable[[str], JobSource], watcher: Watcher) -> PollOutcome:
+    """Run the watch over each region; one region's outage does not hide the others."""
+    outcome = PollOutcome()
+    for region in regions:
+        try:
+            outcome.reports.append(poll_region(region, source=sources(region), watcher=watcher))
+        except Exception as error:
+            outcome.errors[region] = error  # The run still fails afterwards (the handler), so that alarms see it.
+    return outcome
+
+
+def record_watch_start(store: JobStateStore, regions: tuple[str, ...], now: datetime) -> dict[str, str]:
+    """Each region's watch start (the deployment records it): the existing one, or `now`. ISO times by region."""
+    return {
+        region: (store.load_run(region) or store.start_watching(region, now)).started_at.isoformat()
+        for region in regions
+    }
+
+
+def poll_region(region: str, *, source: JobSource, watcher: Watcher) -> RunReport:
     store, run, rules = watcher.store, watcher.run, watcher.rules
     report = RunReport(region=region)
     # The watch normally begins at deployment (the stack records it); failing that, the first run that can write
@@ -46,14 +75,14 @@ def poll_region(region: str, *, sagemaker: SageMakerClient, watcher: Watcher) ->
     report.baseline = not record.baseline_done
     since = record.listed_at or record.started_at
     statuses = (JobStatus.IN_PROGRESS,) if record.baseline_done else ACTIVE_STATUSES
-    observed = _observe_region(region, sagemaker, rules.name_contains, statuses=statuses, since=since)
+    observed = _observe_region(source, rules.name_contains, statuses=statuses, since=since)
     if not record.baseline_done and run.now > record.started_at:
         # The baseline listing comes after the watch began (a failed first run, or the first run after deployment);
         # a job that ended meanwhile is in no listing above (it is not active, and may be older than the creation
         # window). Only here, bounded to the time since the watch began, does gtwatch use the LastModifiedTimeAfter
         # filter: a status change sets LastModifiedTime.
         changed_after = record.started_at - CREATION_MARGIN
-        for job in list_jobs(sagemaker, region, modified_after=changed_after, name_contains=rules.name_contains):
+        for job in source.list_recent(modified_after=changed_after, name_contains=rules.name_contains):
             observed.setdefault(job.name, job)
 
     states = store.active_states(region)
@@ -61,17 +90,16 @@ def poll_region(region: str, *, sagemaker: SageMakerClient, watcher: Watcher) ->
     mutes = watcher.mutes.in_region(region)
     for name in sorted(observed.keys() | states.keys() | set(record.retry)):
         try:
-            watched = watch_job(
+            report.jobs_seen += watch_job(
                 watcher,
                 record,
                 states.get(name),
                 name=name,
                 observed=observed.get(name),
-                sagemaker=sagemaker,
+                source=source,
                 report=report,
                 mute=mutes.get(name.lower()),
             )
-            report.jobs_seen += watched is not None
         except Exception as error:
             if is_service_outage(error):
                 raise  # Not this job's fault: the region's run fails as a whole and is redone, and alarms see it.
@@ -98,8 +126,7 @@ def is_service_outage(error: Exception) -> bool:
 
 
 def _observe_region(
-    region: str,
-    sagemaker: SageMakerClient,
+    source: JobSource,
     name_contains: str | None,
     *,
     statuses: tuple[JobStatus, ...],
@@ -107,10 +134,10 @@ def _observe_region(
 ) -> dict[str, LabelingJob]:
     observed: dict[str, LabelingJob] = {}
     for status in statuses:
-        for job in list_jobs(sagemaker, region, status=status, name_contains=name_contains):
+        for job in source.list_active(status, name_contains=name_contains):
             observed[job.name] = job
     # Listed last, so its view of a job is the freshest.
     created_after = since - CREATION_MARGIN
-    for job in list_jobs(sagemaker, region, created_after=created_after, name_contains=name_contains):
+    for job in source.list_recent(created_after=created_after, name_contains=name_contains):
         observed[job.name] = job
     return observed

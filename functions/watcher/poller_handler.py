@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import os
-from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from . import aws, clock
+from . import clock, composition
 from .contract import METRIC_JOB_ERRORS, METRIC_OUTBOX_AGE, METRIC_POLL_SUCCEEDED, METRIC_PUBLISH_FAILURES
-from .mute import MuteStore
-from .poll import poll_region
-from .publisher import publish
-from .state_store import StateStore
-from .watch import Run, RunReport, Watcher
+from .poll import poll_regions
+from .watch import Run, RunReport
 
 logger = Logger(service="gtwatch")
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Gtwatch"), service="gtwatch")
@@ -29,27 +25,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
     config = settings(PollerSettings)
     run = Run.starting(clock.now(), seconds_left=context.get_remaining_time_in_millis() / 1000)
-    watcher = Watcher(
-        store=StateStore(aws.client("dynamodb"), config.table_name),
-        publish=partial(publish, aws.client("sns"), config.topic_arn),
-        rules=config.rules,
-        run=run,
-        mutes=MuteStore(aws.client("dynamodb"), config.table_name),
-        quiet=config.quiet_hours,
-        email_events=frozenset(config.email_events),
-    )
-    reports: list[RunReport] = []
-    failed: list[str] = []
-    for region in config.watched_regions:
-        try:
-            report = poll_region(region, sagemaker=aws.client("sagemaker", region), watcher=watcher)
-        except Exception:
-            # One region's outage must not hide the others; the run still fails so that alarms see it.
-            logger.exception("Region run failed", extra={"region": region})
-            failed.append(region)
-            continue
+    watcher = composition.watcher(config, run)
+    outcome = poll_regions(config.watched_regions, sources=composition.job_source, watcher=watcher)
+    for region, error in outcome.errors.items():
+        logger.error("Region run failed", extra={"region": region}, exc_info=error)
+    for report in outcome.reports:
         logger.info("Region run done", extra=report.to_dict())
-        reports.append(report)
+    reports, failed = outcome.reports, outcome.failed
     _record_metrics(reports, failed, run)
     if failed:
         raise RuntimeError(f"watcher run failed in {', '.join(failed)}; see the log for each")

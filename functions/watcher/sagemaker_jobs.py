@@ -1,4 +1,4 @@
-"""SageMaker adapter: list and describe labeling jobs, as LabelingJob values."""
+"""SageMaker adapter: list and describe labeling jobs, as LabelingJob values (the JobSource port for labeling jobs)."""
 
 from __future__ import annotations
 
@@ -46,3 +46,36 @@ def describe_job(sagemaker: Any, region: str, name: str) -> LabelingJob | None:
             return None
         raise
     return LabelingJob.from_api(region, response)
+
+
+class LabelingJobSource:
+    """The JobSource port (ports.py) for Ground Truth labeling jobs in one region."""
+
+    def __init__(self, sagemaker: Any, region: str) -> None:
+        self._sagemaker = sagemaker
+        self._region = region
+
+    @property
+    def region(self) -> str:
+        return self._region
+
+    def list_active(self, status: JobStatus, *, name_contains: str | None) -> Iterator[LabelingJob]:
+        return list_jobs(self._sagemaker, self._region, status=status, name_contains=name_contains)
+
+    def list_recent(
+        self,
+        *,
+        created_after: datetime | None = None,
+        modified_after: datetime | None = None,
+        name_contains: str | None = None,
+    ) -> Iterator[LabelingJob]:
+        return list_jobs(
+            self._sagemaker,
+            self._region,
+            created_after=created_after,
+            modified_after=modified_after,
+            name_contains=name_contains,
+        )
+
+    def describe(self, name: str) -> LabelingJob | None:
+        return describe_job(self._sagemaker, self._region, name)

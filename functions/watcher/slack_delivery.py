@@ -36,7 +36,8 @@ from . import slack_message
 from .contract import SLACK_FUNCTION_TIMEOUT_SECONDS
 from .digest import SlackDigest
 from .model import EventType, Notification
-from .slack_ledger import Ledger, LedgerConflict, Root, owed_key
+from .ports import ItemConflict
+from .slack_ledger import Ledger, Root, owed_key
 from .slack_outcomes import (
     Delivered,
     Dropped,
@@ -472,7 +473,7 @@ class _Session:
     def save(self, ledger: Ledger) -> None:
         try:
             self.ledger = self.store.save(ledger, self.attempt.now)
-        except LedgerConflict:
+        except ItemConflict:
             raise NotYet("another invocation changed this job's delivery first", retry_in=DRAINING_WAIT) from None
 
     def release(self, *, retry_at: datetime | None) -> None:

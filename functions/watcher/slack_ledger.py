@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .contract import SLACK_LEDGER_KEY_PREFIX, TTL_ATTRIBUTE
-from .dynamo_items import PK, VERSION, ItemConflict, ItemTable
+from .dynamo_items import PK, VERSION, ItemTable
 from .model import from_iso, to_iso
 
 if TYPE_CHECKING:
@@ -31,9 +31,6 @@ if TYPE_CHECKING:
 
 # Kept as long as a finished job's state, so that a late duplicate of its last message is still recognised.
 LEDGER_RETENTION = timedelta(days=30)
-
-# The old name, kept while slack_delivery.py changes in a parallel branch (issue 16): the same type as ItemConflict.
-LedgerConflict = ItemConflict
 
 
 @dataclass(frozen=True)

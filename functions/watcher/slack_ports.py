@@ -51,7 +51,7 @@ class SlackDestination(Protocol):
 
 class SlackLedgers(Protocol):
     """Per stream (a job's notifications, a digest), how far delivery got; every save is conditional on the
-    version read, and raises LedgerConflict when another invocation saved first."""
+    version read, and raises ItemConflict when another invocation saved first."""
 
     def get(self, stream: str) -> Ledger: ...
 

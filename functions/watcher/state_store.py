@@ -13,37 +13,19 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .contract import ACTIVE_INDEX_KEY, ENDED_KEY_PREFIX, JOB_KEY_PREFIX, RUN_KEY_PREFIX, TTL_ATTRIBUTE
-from .dynamo_items import PK, VERSION, Item, ItemConflict, ItemTable
+from .dynamo_items import PK, VERSION, Item, ItemTable
 from .model import JobState, JobStatus, LabelCounters, OutboxEntry, Sample, from_iso, to_iso
+from .ports import ItemConflict, RunRecord
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 FINISHED_RETENTION = timedelta(days=30)
-
-# The old name, kept while watch.py changes in a parallel branch (issue 16): the same type as ItemConflict.
-StateConflict = ItemConflict
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """A region's watch: since when (the first run that could record it), and its last complete listing."""
-
-    region: str
-    started_at: datetime
-    # None until a run has listed the region completely: the next run is then still the baseline.
-    listed_at: datetime | None = None
-    # Jobs the last run could not watch (an error of that job alone): the next run describes them by name.
-    retry: tuple[str, ...] = ()
-
-    @property
-    def baseline_done(self) -> bool:
-        return self.listed_at is not None
 
 
 def ended_partition(region: str, day: date) -> str:
@@ -61,6 +43,8 @@ def run_key(region: str) -> str:
 
 
 class StateStore:
+    """DynamoDB adapter of the JobStateStore port (ports.py)."""
+
     def __init__(
         self, dynamodb: DynamoDBClient, table_name: str, *, sleep: Callable[[float], None] = time.sleep
     ) -> None:

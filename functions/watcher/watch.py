@@ -1,5 +1,5 @@
-"""One path per job: describe it if needed, decide, store, deliver. The poller, the event handler and the bench
-all watch a job through `watch_job`.
+"""One path per job: describe it if needed (never once it is final), decide, store, deliver. The poller, the event
+handler and the bench all watch a job through `watch_job`; the outbox rules it applies are outbox.py's.
 
 How a notification is delivered once (docs/decisions.md, "Outbox"): it is stored in the job's item together with
 the state that produced it, under a lease naming this run, in one write conditioned on the version read; then
@@ -10,32 +10,25 @@ write or respect the lease; a publish that fails stays in the outbox for the nex
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from . import container
 from .contract import EVENT_TYPES
 from .diff import Decision, WatchRules, decide
-from .model import JobState, LabelingJob, Mute, Notification, OutboxEntry
-from .mute import MuteStore
+from .model import JobState, LabelingJob, Notification, OutboxEntry
+from .mute_rules import Mute, silenced
+from .outbox import after_delivery, due_channels, entry_for, releases
+from .ports import ItemConflict, JobSource, JobStateStore, MuteReader, Publisher, RunRecord
 from .quiet import QuietHours
-from .sagemaker_jobs import describe_job
-from .state_store import RunRecord, StateConflict, StateStore
-
-if TYPE_CHECKING:
-    from mypy_boto3_sagemaker import SageMakerClient
 
 logger = Logger(child=True)
 
-SLACK = "slack"
 # Clearing a delivered outbox races only with overlapping runs; a few compare-and-set rounds settle it.
 CLEAR_ATTEMPTS = 3
-
-Publish = Callable[[Notification, frozenset[str]], str]
 
 
 @dataclass(frozen=True)
@@ -88,21 +81,18 @@ class RunReport:
 class Watcher:
     """Everything watching one job needs besides the job: where state lives, how to publish, the rules, the run."""
 
-    store: StateStore
-    publish: Publish
+    store: JobStateStore
+    publish: Publisher
     rules: WatchRules
     run: Run
-    mutes: MuteStore
+    mutes: MuteReader
     quiet: QuietHours | None = None
     # The types the email subscriptions take (their filter policy): only those release held email.
     email_events: frozenset[str] = frozenset(EVENT_TYPES)
 
     def entry(self, notification: Notification) -> OutboxEntry:
         """A new notification's outbox entry: held for the quiet-hours channels if its type is held now."""
-        if self.quiet is None:
-            return OutboxEntry(notification)
-        held, until = self.quiet.holds(notification.event_type.value, self.run.now)
-        return OutboxEntry(notification, held=held, held_until=until)
+        return entry_for(notification, self.quiet, self.run.now)
 
 
 def watch_job(
@@ -112,30 +102,38 @@ def watch_job(
     *,
     name: str,
     observed: LabelingJob | None,
-    sagemaker: SageMakerClient,
+    source: JobSource,
     report: RunReport,
     mute: Mute | None = None,
-) -> LabelingJob | None:
-    """Watch one job: describe it unless `observed`, decide what it owes, store that, deliver its outbox.
-
-    Returns the job as SageMaker reported it, or None when SageMaker does not know it (any longer).
+) -> bool:
+    """Watch one job: describe it unless `observed` or already final, decide what it owes, store that, deliver its
+    outbox. Returns whether the job exists: SageMaker knows it, or it is remembered as final.
     """
-    job = observed or describe_job(sagemaker, record.region, name)
+    if observed is None and previous is not None and previous.status.is_terminal:
+        # A final status is final: nothing SageMaker could say now changes what the job owes (decide ignores it),
+        # so a finished job whose news is held for quiet hours costs no DescribeLabelingJob call per run.
+        _deliver_outbox(watcher, previous, report, mute)
+        return True
+    job = observed or source.describe(name)
     if job is None:
         if previous is not None and previous.outbox:  # Gone with notifications still to deliver: deliver them.
             _deliver_outbox(watcher, previous, report, mute)
         elif previous is not None:
             logger.warning("Remembered job no longer exists; forgetting it", extra={"job": name})
             _forget(watcher.store, previous, report)
-        return None
-    muted = mute.silenced_at(watcher.run.now) if mute is not None else frozenset()
+        return False
     decision = decide(
-        previous, job, watcher.run.now, watcher.rules, baseline=already_over(previous, job, record), muted=muted
+        previous,
+        job,
+        watcher.run.now,
+        watcher.rules,
+        baseline=already_over(previous, job, record),
+        muted=silenced(mute, watcher.run.now),
     )
     state = _remember(watcher, previous, decision, report)
     if state is not None:
         _deliver_outbox(watcher, state, report, mute)
-    return job
+    return True
 
 
 def already_over(previous: JobState | None, job: LabelingJob, record: RunRecord) -> bool:
@@ -173,7 +171,7 @@ def _remember(watcher: Watcher, previous: JobState | None, decision: Decision, r
         state = replace(decision.state, outbox=outbox, lease_owner=None, lease_until=None)
     try:
         saved = watcher.store.save(state, expected_version=previous.version if previous else None, now=run.now)
-    except StateConflict:
+    except ItemConflict:
         # An overlapping run (or the event path) stored this job first. Nothing was stored here, so the
         # transition is not lost: whoever stored the newer state owns it, or the next run decides it again.
         logger.info("State changed by another run; leaving this job to it", extra={"job": state.name})
@@ -183,60 +181,17 @@ def _remember(watcher: Watcher, previous: JobState | None, decision: Decision, r
     return saved
 
 
-def _forget(store: StateStore, state: JobState, report: RunReport) -> None:
+def _forget(store: JobStateStore, state: JobState, report: RunReport) -> None:
     try:
         store.forget(state)
-    except StateConflict:
+    except ItemConflict:
         report.conflicts += 1  # Changed by another run since it was read: it is not ours to delete.
-
-
-def due_channels(
-    outbox: tuple[OutboxEntry, ...],
-    now: datetime,
-    silenced: frozenset[str] = frozenset(),
-    email_events: frozenset[str] = frozenset(EVENT_TYPES),
-) -> list[frozenset[str]]:
-    """For each entry, the channels to publish it to now: those not held, and for a channel where a later entry
-    is due, every earlier one too (a notification that is not held releases the job's held ones, in order).
-
-    Only a notification that reaches a destination releases there. By email: one of `email_events` (the
-    subscriptions' filter) not muted now (`silenced`). Slack hears of every one (a muted one marked so), so any
-    moves the job's held ones into the Slack stream, where they are shown only in the channels of a releaser that
-    is said (see `released_by`)."""
-    last_release: dict[str, int] = {}
-    for index, entry in enumerate(outbox):
-        said = entry.notification.event_type not in silenced and entry.notification.event_type in email_events
-        for channel in entry.channels:
-            if not entry.holds(channel, now) and (channel == SLACK or said):
-                last_release[channel] = index
-    return [
-        frozenset(
-            channel
-            for channel in entry.channels
-            if not entry.holds(channel, now) or index <= last_release.get(channel, -1)
-        )
-        for index, entry in enumerate(outbox)
-    ]
-
-
-def released_by(outbox: tuple[OutboxEntry, ...], index: int, now: datetime, silenced: frozenset[str]) -> frozenset[str]:
-    """The types of the job's later notifications that go to Slack now, not held and not muted: a held one sent with
-    them is shown now in the Slack channels they reach, and waits for the window's end in the others."""
-    return frozenset(
-        entry.notification.event_type.value
-        for entry in outbox[index + 1 :]
-        if SLACK in entry.channels
-        and not entry.holds(SLACK, now)
-        and not entry.notification.muted
-        and entry.notification.event_type not in silenced
-    )
 
 
 def _deliver_outbox(watcher: Watcher, state: JobState, report: RunReport, mute: Mute | None = None) -> None:
     run, store = watcher.run, watcher.store
-    silenced = mute.silenced_at(run.now) if mute is not None else frozenset()
-    plan = due_channels(state.outbox, run.now, silenced, watcher.email_events)
-    if not any(plan):
+    plan = releases(state.outbox, run.now, silenced(mute, run.now), watcher.email_events)
+    if not plan:
         return  # Nothing due (empty, or held for quiet hours).
     if state.leased_to_another(run.run_id, run.now):
         report.waiting_since(state.outbox[0].notification.occurred_at)  # Kept safely; the lease holder delivers.
@@ -248,38 +203,18 @@ def _deliver_outbox(watcher: Watcher, state: JobState, report: RunReport, mute: 
                 expected_version=state.version,
                 now=run.now,
             )
-        except StateConflict:
+        except ItemConflict:
             report.conflicts += 1
             return
         report.states_written += 1
     delivered: dict[str, frozenset[str]] = {}
-    for index, (entry, due) in enumerate(zip(state.outbox, plan, strict=True)):
-        if not due:
-            continue
-        notification = entry.notification
-        if notification.event_type in silenced:
-            # Muted after it was decided (it was held): never said. Slack still hears of it, marked muted, so that
-            # the job's later messages are not left waiting for its number; email simply drops it.
-            notification, due_now = replace(notification, muted=True), due & {SLACK}
-        else:
-            due_now = due
-        # Held for Slack yet sent now, with later news of its job (for the order): Slack shows it only where that
-        # news goes. It stays in the outbox for Slack, to be sent again, for everywhere, when the window ends.
-        early = SLACK in due_now and entry.holds(SLACK, run.now)
-        if early:
-            notification = replace(
-                notification,
-                held_until=entry.held_until,
-                released_by=released_by(state.outbox, index, run.now, silenced),
-            )
-        elif SLACK in entry.held and entry.held_until is not None and entry.held_until <= run.now:
-            # Released at the window's end: Slack has owed it since then, not since it happened (its lag alarm).
-            notification = replace(notification, held_until=entry.held_until)
+    for release in plan:
+        notification = release.notification
         # Per channel, what SNS already accepted in this container (the outbox could not be cleared after it).
         unsent = frozenset(
             channel
-            for channel in due_now
-            if (channel == SLACK and early) or _memo_key(notification, channel) not in container.published_unrecorded
+            for channel in release.channels
+            if not release.settles(channel) or _memo_key(notification, channel) not in container.published_unrecorded
         )
         if unsent:
             try:
@@ -291,11 +226,11 @@ def _deliver_outbox(watcher: Watcher, state: JobState, report: RunReport, mute: 
                 report.waiting_since(notification.occurred_at)
                 break
             container.published_unrecorded.update(
-                _memo_key(notification, channel) for channel in unsent if not (channel == SLACK and early)
+                _memo_key(notification, channel) for channel in unsent if release.settles(channel)
             )
             if not notification.muted:
                 report.published.append(notification)
-        delivered[notification.id] = due - {SLACK} if early else due
+        delivered[notification.id] = release.delivers
     _clear_outbox(watcher, state, delivered, report)
 
 
@@ -306,18 +241,13 @@ def _memo_key(notification: Notification, channel: str) -> str:
 def _clear_outbox(watcher: Watcher, state: JobState, delivered: dict[str, frozenset[str]], report: RunReport) -> None:
     """Remove what was delivered and give up the lease; compare-and-set against concurrent additions."""
     for _ in range(CLEAR_ATTEMPTS):
-        remaining = []
-        for entry in state.outbox:
-            channels = entry.channels - delivered.get(entry.notification.id, frozenset())
-            if channels:
-                remaining.append(replace(entry, channels=channels, held=entry.held & channels))
         try:
             watcher.store.save(
-                replace(state, outbox=tuple(remaining), lease_owner=None, lease_until=None),
+                replace(state, outbox=after_delivery(state.outbox, delivered), lease_owner=None, lease_until=None),
                 expected_version=state.version,
                 now=watcher.run.now,
             )
-        except StateConflict:
+        except ItemConflict:
             current = watcher.store.get_state(state.region, state.name)
             if current is None or current.lease_owner != watcher.run.run_id:
                 logger.warning("Outbox taken over by another run", extra={"job": state.name})

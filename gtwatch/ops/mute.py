@@ -23,8 +23,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from watcher import clock
 from watcher.aws import RETRY_CONFIG
 from watcher.contract import EVENT_TYPES, OUTPUT_CONFIG, OUTPUT_STATE_TABLE
-from watcher.model import Mute, from_iso
+from watcher.model import from_iso
 from watcher.mute import MuteStore
+from watcher.mute_rules import Mute
 from watcher.sagemaker_jobs import describe_job
 from watcher.vocabulary import NAME_PATTERN
 

@@ -31,9 +31,11 @@ from watcher.contract import (
 )
 from watcher.diff import WatchRules, decide, progress
 from watcher.formatting import duration, progress_text, rate_text, stall_text
-from watcher.model import EventType, JobState, LabelingJob, Mute, Notification, Progress, to_iso
+from watcher.model import EventType, JobState, LabelingJob, Notification, Progress, to_iso
 from watcher.mute import MuteStore
-from watcher.state_store import RunRecord, StateStore
+from watcher.mute_rules import Mute
+from watcher.ports import RunRecord
+from watcher.state_store import StateStore
 
 from gtwatch import __version__
 

@@ -18,19 +18,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-from watcher import aws, clock, container, event_handler, poller_handler
+from watcher import clock, composition, container, event_handler, poller_handler
 from watcher.contract import EVENT_TYPES, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
 from watcher.env import Env
-from watcher.mute import MuteStore
-from watcher.publisher import publish
-from watcher.sagemaker_jobs import list_jobs
+from watcher.ports import RunRecord
 from watcher.settings import PollerSettings, settings
-from watcher.state_store import RunRecord, StateStore
-from watcher.watch import Run, RunReport, Watcher, watch_job
+from watcher.watch import Run, RunReport, watch_job
 
 from .emulator import deployment, labeling_jobs
 from .emulator.deployment import FakeLambdaContext, Routing
@@ -160,17 +156,15 @@ def naive_tick() -> None:
     """The design gtwatch avoids: list every job each run and read every job's state."""
     config = settings(PollerSettings)
     region = config.home_region
-    store = StateStore(aws.client("dynamodb"), config.table_name)
     run = Run.starting(clock.now(), seconds_left=60)
-    mutes = MuteStore(aws.client("dynamodb"), config.table_name)
-    watcher = Watcher(store, partial(publish, aws.client("sns"), config.topic_arn), config.rules, run, mutes)
+    watcher = composition.watcher(config, run, quiet=False)
+    store, source = watcher.store, composition.job_source(region)
     record = store.load_run(region) or store.start_watching(region, run.now)
-    sagemaker = aws.client("sagemaker", region)
-    observed = {job.name: job for job in list_jobs(sagemaker, region)}
+    observed = {job.name: job for job in source.list_recent()}
     states = store.get_states(region, observed)
     report = RunReport(region=region)
     for name, job in observed.items():
-        watch_job(watcher, record, states.get(name), name=name, observed=job, sagemaker=sagemaker, report=report)
+        watch_job(watcher, record, states.get(name), name=name, observed=job, source=source, report=report)
     store.save_run(RunRecord(region=region, started_at=record.started_at, listed_at=run.now))
 
 

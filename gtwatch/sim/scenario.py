@@ -29,7 +29,7 @@ from pydantic import (
 from pydantic.dataclasses import dataclass
 from watcher.model import JobStatus
 from watcher.quiet import QuietHours, parse_quiet_hours
-from watcher.slack_routes import parse_routes, validate_slack_channel, validate_slack_mention
+from watcher.slack_routes import Route, parse_routes, validate_slack_channel, validate_slack_mention
 from watcher.text import value_text
 from watcher.vocabulary import (
     EVENT_TYPES,
@@ -278,9 +278,8 @@ class SlackRoute:
     mention: SlackMention | None = None
 
     def matches(self, event_type: str, job_name: str) -> bool:
-        return event_type in self.events and (
-            self.name_contains is None or self.name_contains.lower() in job_name.lower()
-        )
+        """Whether the notifier's route takes this notification: the product's own rule, never a copy of it."""
+        return Route(self.channel, frozenset(self.events), self.name_contains, self.mention).takes(event_type, job_name)
 
     def to_config(self) -> dict[str, Any]:
         """The route as the stack's config and the notifier's GTWATCH_SLACK_ROUTES write it."""

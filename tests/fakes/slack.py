@@ -10,7 +10,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from watcher.slack_ledger import Ledger, LedgerConflict
+from watcher.ports import ItemConflict
+from watcher.slack_ledger import Ledger
 from watcher.slack_outcomes import SlackMisconfigured, SlackPostError, SlackRejected
 from watcher.slack_ports import Posted, SlackDestination
 
@@ -176,7 +177,7 @@ class Oversized(Wrapped):
 
 
 class FakeLedgers:
-    """The ledger store: one ledger per stream, each save conditional on the version read (LedgerConflict else).
+    """The ledger store: one ledger per stream, each save conditional on the version read (ItemConflict else).
     `interfere` runs before the next save (another invocation writing first); `broken` makes every call raise."""
 
     def __init__(self) -> None:
@@ -197,7 +198,7 @@ class FakeLedgers:
             interfere(self)
         stored = self.ledgers.get(ledger.stream, Ledger(stream=ledger.stream))
         if stored.version != ledger.version:
-            raise LedgerConflict(ledger.stream)
+            raise ItemConflict(ledger.stream)
         saved = replace(ledger, version=ledger.version + 1)
         self.ledgers[ledger.stream] = saved
         return saved

@@ -15,8 +15,9 @@ from watcher.contract import DIGEST_EVENT_TYPE
 from watcher.digest import GROUP_LIMIT, SLACK_MAX_BLOCKS, SLACK_MESSAGE_TEXT_BUDGET
 from watcher.env import Env
 from watcher.model import JobState, JobStatus, LabelCounters, to_iso
+from watcher.ports import RunRecord
 from watcher.slack_message import slack_length
-from watcher.state_store import RunRecord, StateStore
+from watcher.state_store import StateStore
 
 from gtwatch.sim.emulator import deployment, email
 from gtwatch.sim.emulator.deployment import Resources

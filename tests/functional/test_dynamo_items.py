@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 from watcher.contract import ACTIVE_INDEX_KEY
-from watcher.dynamo_items import PK, ItemConflict, ItemTable
+from watcher.dynamo_items import PK, ItemTable
 from watcher.model import JobState, JobStatus, LabelCounters
-from watcher.slack_ledger import Ledger, LedgerConflict, LedgerStore
-from watcher.state_store import StateConflict, StateStore
+from watcher.ports import ItemConflict
+from watcher.slack_ledger import Ledger, LedgerStore
+from watcher.state_store import StateStore
 
 from gtwatch.sim.emulator import deployment
 from gtwatch.sim.emulator.deployment import Resources
@@ -108,4 +109,4 @@ def test_the_job_state_and_the_slack_ledger_conflict_with_the_one_conflict_type(
     ledgers.save(ledger, NOW)
     with pytest.raises(ItemConflict):
         ledgers.save(ledger, NOW)
-    assert StateConflict is ItemConflict and LedgerConflict is ItemConflict
+    assert ItemConflict is ItemConflict and ItemConflict is ItemConflict

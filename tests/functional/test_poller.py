@@ -9,19 +9,23 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from watcher import aws, clock, poller_handler
+from watcher import aws, clock, composition, poller_handler
 from watcher.diff import WatchRules
 from watcher.env import Env
 from watcher.model import Notification
 from watcher.mute import MuteStore
 from watcher.poll import poll_region
+from watcher.ports import JobSource, Publisher
 from watcher.publisher import publish
+from watcher.sagemaker_jobs import LabelingJobSource
 from watcher.settings import SettingsError
 from watcher.state_store import StateStore
 from watcher.watch import Run, Watcher
 
 from gtwatch.sim.emulator import deployment, email, labeling_jobs
 from gtwatch.sim.emulator.deployment import Resources
+from tests.fakes.jobs import ThrottledListing
+from tests.fakes.publisher import Outage
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 IN_PROGRESS = {"TotalLabeled": 0, "HumanLabeled": 0, "MachineLabeled": 0, "FailedNonRetryableError": 0, "Unlabeled": 10}
@@ -180,23 +184,20 @@ def test_a_steady_run_writes_only_what_changed(account):
     assert report["states_written"] == 1
 
 
-def test_a_publish_that_fails_stays_in_the_outbox_and_is_sent_by_the_next_run(account, monkeypatch):
+def test_a_publish_that_fails_stays_in_the_outbox_and_is_sent_by_the_next_run(account):
     account.create("cats-v1")
     account.run()
     account.at(5)
     account.update("cats-v1", status="Completed", counters=DONE)
 
-    import watcher.poller_handler as handler_module
+    def sns_down(publisher: Publisher) -> Publisher:
+        return Outage(publisher)
 
-    def broken(*args: Any, **kwargs: Any) -> str:
-        raise RuntimeError("SNS is down")
-
-    monkeypatch.setattr(handler_module, "publish", broken)
-    account.at(10)
-    account.run()
+    with composition.overriding(composition.Overrides(publisher=sns_down)):
+        account.at(10)
+        account.run()
     assert account.emails() == []
 
-    monkeypatch.undo()
     account.at(15)
     account.run()
     account.at(20)
@@ -229,7 +230,7 @@ def test_overlapping_runs_notify_a_transition_once(account):
                 self.interleaved = True
                 poll_region(
                     "us-east-1",
-                    sagemaker=aws.client("sagemaker", "us-east-1"),
+                    source=LabelingJobSource(aws.client("sagemaker", "us-east-1"), "us-east-1"),
                     watcher=Watcher(store, send, rules, Run.starting(account.now, seconds_left=60), mutes),
                 )
             return super().save(state, expected_version=expected_version, now=now)
@@ -237,7 +238,7 @@ def test_overlapping_runs_notify_a_transition_once(account):
     slow = InterleavedStore(aws.client("dynamodb"), account.resources.table_name)
     report = poll_region(
         "us-east-1",
-        sagemaker=aws.client("sagemaker", "us-east-1"),
+        source=LabelingJobSource(aws.client("sagemaker", "us-east-1"), "us-east-1"),
         watcher=Watcher(slow, send, rules, Run.starting(account.now, seconds_left=60), mutes),
     )
     assert report.conflicts == 1 and report.published == []
@@ -263,7 +264,7 @@ def test_a_bad_setting_fails_the_cold_start_naming_the_variable(account):
         account.run()
 
 
-def test_a_job_that_ends_while_the_first_runs_fail_is_still_announced(account, monkeypatch):
+def test_a_job_that_ends_while_the_first_runs_fail_is_still_announced(account):
     """Older than the creation window and no longer active when the baseline finally lists: still announced."""
     labeling_jobs.put_labeling_job(
         region="us-east-1", name="old-busy", status="InProgress", counters=IN_PROGRESS, at=T0 - timedelta(days=2)
@@ -271,15 +272,11 @@ def test_a_job_that_ends_while_the_first_runs_fail_is_still_announced(account, m
     account.create("old-done", status="Completed", counters=DONE)  # Over before the watch began: silent.
     labeling_jobs.update_labeling_job(region="us-east-1", name="old-done", at=T0 - timedelta(hours=1))
 
-    import watcher.poll as poll_module
+    def throttled(source: JobSource) -> JobSource:
+        return ThrottledListing(source)
 
-    def throttled(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("ThrottlingException")
-
-    monkeypatch.setattr(poll_module, "list_jobs", throttled)
-    with pytest.raises(RuntimeError):
+    with composition.overriding(composition.Overrides(source=throttled)), pytest.raises(RuntimeError):
         account.run()  # The first run records that the watch began, then fails to list.
-    monkeypatch.undo()
 
     account.at(2)
     account.update("old-busy", status="Completed", counters=DONE)

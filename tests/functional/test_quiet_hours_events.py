@@ -6,12 +6,14 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from watcher import clock, event_handler, poller_handler
+from watcher import clock, composition, event_handler, poller_handler
 from watcher.contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
 from watcher.env import Env
+from watcher.ports import JobSource
 
 from gtwatch.sim.emulator import deployment, email, labeling_jobs
 from gtwatch.sim.emulator.deployment import Resources
+from tests.fakes.jobs import CountingDescribes
 
 T0 = datetime(2026, 1, 10, 22, 0, tzinfo=UTC)  # 22:00 in London: inside the window
 ALL_NIGHT = {
@@ -82,3 +84,41 @@ def test_news_released_at_the_windows_end_tells_slack_since_when_it_is_owed(
     messages = sqs.receive_message(QueueUrl=resources.slack_queue_url, MaxNumberOfMessages=10)["Messages"]
     documents = [json.loads(message["Body"]) for message in messages]  # raw delivery: the notification itself
     assert [(d["event_type"], d.get("held_until")) for d in documents] == [("stalled", "2026-01-11T08:00:00.000Z")]
+
+
+def test_a_finished_job_whose_news_is_held_all_night_is_not_described_at_every_run(
+    deploy: Callable[..., Resources], lambda_context
+) -> None:
+    now = {"at": T0}
+    clock.set_clock(lambda: now["at"])
+    labeling_jobs.set_clock(lambda: now["at"])
+    night = {**ALL_NIGHT, "hold": ["stalled", "completed"]}
+    deploy(handler_env={"GTWATCH_QUIET_HOURS": json.dumps(night)})
+    labeling_jobs.put_labeling_job(
+        region="us-east-1", name="cats-v1", status="InProgress", counters={"Unlabeled": 10}, at=T0 - timedelta(days=1)
+    )
+    poller_handler.lambda_handler({}, lambda_context("gtwatch-poller"))
+    now["at"] = T0 + timedelta(minutes=3)
+    labeling_jobs.update_labeling_job(
+        region="us-east-1", name="cats-v1", at=now["at"], status="Completed", counters={"TotalLabeled": 10}
+    )
+    now["at"] = T0 + timedelta(minutes=5)
+    poller_handler.lambda_handler({}, lambda_context("gtwatch-poller"))  # Described once as it ends: held.
+
+    describes: list[str] = []
+
+    def counting(source: JobSource) -> JobSource:
+        return CountingDescribes(source, describes)
+
+    with composition.overriding(composition.Overrides(source=counting)):
+        for minutes in range(30, 600, 30):  # Through the night, until 08:00 London.
+            now["at"] = T0 + timedelta(minutes=minutes)
+            poller_handler.lambda_handler({}, lambda_context("gtwatch-poller"))
+    poller_handler.metrics.clear_metrics()
+    assert email.take() == []
+    assert describes == []
+
+    now["at"] = datetime(2026, 1, 11, 8, 0, tzinfo=UTC)
+    poller_handler.lambda_handler({}, lambda_context("gtwatch-poller"))
+    poller_handler.metrics.clear_metrics()
+    assert [mail.subject for mail in email.take()] == ["[gtwatch] Completed: cats-v1 (us-east-1)"]

@@ -9,8 +9,9 @@ from datetime import timedelta
 
 import pytest
 from watcher import clock
-from watcher.model import EventType, JobStatus, Mute, Notification
+from watcher.model import EventType, JobStatus, Notification
 from watcher.mute import MuteStore
+from watcher.mute_rules import Mute
 from watcher.slack_routes import Route
 
 from gtwatch.sim.emulator import deployment

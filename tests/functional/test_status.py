@@ -471,8 +471,8 @@ def app_mode_config() -> dict[str, Any]:
 
 def mute(watched: Watched, name: str, *, events: tuple[str, ...], until: datetime) -> None:
     """What `gtwatch mute` stores."""
-    from watcher.model import Mute
     from watcher.mute import MuteStore
+    from watcher.mute_rules import Mute
 
     store = MuteStore(deployment.client("dynamodb"), watched.resources.table_name)
     store.put(Mute(region="us-east-1", name=name, until=until, events=frozenset(events), by="arn:aws:iam::1:user/ana"))

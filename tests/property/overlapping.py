@@ -2,19 +2,22 @@
 
 `replay.run(..., around_tick=overlapping_runs({35: "before_save"}))` makes the tick at minute 35 meet a second
 run while the first is about to store a job's state ("before_save") or to publish a notification
-("before_publish"), the two points where a lost race would notify twice.
+("before_publish"), the two points where a lost race would notify twice. The second run is started from the
+adapters the composition root builds (a store or publisher that runs it first), not by patching a module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any, Literal
+from typing import Literal
 
-from watcher import container, poller_handler
-from watcher.state_store import StateStore
+from watcher import composition, container
+from watcher.ports import JobStateStore, Publisher
 
 from gtwatch.sim.replay import AroundTick
+from tests.fakes.publisher import BeforePublish
+from tests.fakes.store import BeforeSave
 
 Overlap = Literal["before_save", "before_publish"]
 
@@ -32,23 +35,28 @@ def overlapping_runs(overlaps: dict[int, Overlap]) -> AroundTick:
 @contextmanager
 def _second_run_at(overlap: Overlap, second_run: Callable[[], None]) -> Iterator[None]:
     """Run `second_run`, start to finish, the first time the run in the block reaches the `overlap` point."""
-    owner, name = (StateStore, "save") if overlap == "before_save" else (poller_handler, "publish")
-    original = getattr(owner, name)
     fired = False
 
-    def hooked(*args: Any, **kwargs: Any) -> Any:
+    def once() -> None:
         nonlocal fired
-        if not fired:
+        if not fired:  # The second run builds its adapters through the same override: it must not start a third.
             fired = True
             with another_container():
                 second_run()
-        return original(*args, **kwargs)
 
-    setattr(owner, name, hooked)
-    try:
+    def before_save(store: JobStateStore) -> JobStateStore:
+        return BeforeSave(store, once)
+
+    def before_publish(publisher: Publisher) -> Publisher:
+        return BeforePublish(publisher, once)
+
+    overrides = (
+        composition.Overrides(store=before_save)
+        if overlap == "before_save"
+        else composition.Overrides(publisher=before_publish)
+    )
+    with composition.overriding(overrides):
         yield
-    finally:
-        setattr(owner, name, original)
 
 
 @contextmanager

@@ -23,9 +23,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from watcher import composition
 
 from gtwatch.sim import replay, scenario
 from gtwatch.sim.slack_endpoint import SlackEndpoint
+from tests.fakes.store import LeaseIgnored, UnconditionalWrite
 from tests.property.app_threads import check_app_mode, routes_of, slack_lines
 from tests.property.overlapping import Overlap, overlapping_runs
 
@@ -370,14 +372,14 @@ def test_every_promised_transition_is_delivered_exactly_once_per_channel_second_
 
 
 @pytest.mark.parametrize("variant", list(PINNED))
-def test_the_property_catches_a_watcher_that_skips_its_safeguards(variant, monkeypatch):
+def test_the_property_catches_a_watcher_that_skips_its_safeguards(variant):
     """The property has teeth: break one safeguard and the schedule pinned for it notifies twice, or out of order.
 
     A change to the watcher can move the race a pinned schedule relies on. Then pin a new one: with the safeguard
     broken the same way, feed `schedules()` to `check_exactly_once` under hypothesis (generation only, a few hundred
     examples, a minute or two) until it fails; reduce that schedule by hand and check that the real watcher passes.
     """
-    from watcher import model, slack_handler, state_store
+    from watcher import slack_handler
 
     from tests.fakes.slack import NoLookup
 
@@ -388,16 +390,9 @@ def test_the_property_catches_a_watcher_that_skips_its_safeguards(variant, monke
         )
     elif variant == "out_of_turn":  # Delivery takes each message as its job's next, whatever the ledger says.
         notifier = slack_handler.handler(lambda wired: replace(wired, in_turn=False))
-    elif variant == "unconditional_write":
-        original = state_store.StateStore.save
-
-        def save_without_condition(self, state, *, expected_version, now):
-            current = self.get_state(state.region, state.name)
-            return original(self, state, expected_version=current.version if current else None, now=now)
-
-        monkeypatch.setattr(state_store.StateStore, "save", save_without_condition)
-    else:
-        monkeypatch.setattr(model.JobState, "leased_to_another", lambda self, run_id, now: False)
-
-    with pytest.raises(AssertionError, match=r"more than once|promised"):
+    # The watcher's broken safeguards are store variants behind the JobStateStore port: one that writes over whatever
+    # version is stored now, one whose states read as if no other run held their outbox's lease.
+    store_variant = {"unconditional_write": UnconditionalWrite, "no_lease": LeaseIgnored}.get(variant)
+    overrides = composition.Overrides(store=store_variant)
+    with composition.overriding(overrides), pytest.raises(AssertionError, match=r"more than once|promised"):
         check_exactly_once(*PINNED[variant], slack_notifier=notifier)

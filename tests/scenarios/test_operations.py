@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from watcher import diff, poller_handler, watch
+from watcher import composition, poller_handler
+from watcher.model import JobState
+from watcher.ports import JobStateStore
 from watcher.watch import Run, RunReport
 
 from gtwatch.sim import replay, scenario
+from tests.fakes.store import FailingSave
 
 DATA = Path(__file__).parent / "data"
 UNSAFE = re.compile(r"[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
@@ -51,18 +54,19 @@ def test_a_failure_reason_with_half_a_surrogate_pair_reaches_people_cleaned_and_
     assert "half a pair \ufffd then a bell, evil and <!channel>" in mail["message"]
 
 
-def test_a_job_that_cannot_be_watched_is_retried_by_name_while_the_others_go_out_on_time(monkeypatch):
-    """aaa-poison's decision raises for two runs: zzz-fine is announced at once, aaa-poison when it recovers."""
+def test_a_job_that_cannot_be_watched_is_retried_by_name_while_the_others_go_out_on_time():
+    """aaa-poison's watch raises for two runs: zzz-fine is announced at once, aaa-poison when it recovers."""
     failures = {"left": 2}
-    real_decide = diff.decide
 
-    def flaky_decide(previous: Any, job: Any, *args: Any, **kwargs: Any) -> Any:
-        if job.name == "aaa-poison" and job.status.is_terminal and failures["left"]:
+    def flaky(state: JobState) -> bool:
+        if state.name == "aaa-poison" and state.status.is_terminal and failures["left"]:
             failures["left"] -= 1
-            raise ValueError("a job this run cannot handle")
-        return real_decide(previous, job, *args, **kwargs)
+            return True
+        return False
 
-    monkeypatch.setattr(watch, "decide", flaky_decide)
+    def flaky_store(store: JobStateStore) -> JobStateStore:
+        return FailingSave(store, flaky)
+
     done = {"TotalLabeled": 10, "HumanLabeled": 10, "Unlabeled": 0}
     raw = {
         "start": "2026-05-04T08:00:00Z",
@@ -74,7 +78,8 @@ def test_a_job_that_cannot_be_watched_is_retried_by_name_while_the_others_go_out
             {"at_minute": 3, "update": {"name": "zzz-fine", "status": "Completed", "counters": done}},
         ],
     }
-    notifications = replay.run(scenario.parse(raw)).notifications
+    with composition.overriding(composition.Overrides(store=flaky_store)):
+        notifications = replay.run(scenario.parse(raw)).notifications
     seen = sorted((n["minute"], n["channel"], n["job"]) for n in notifications)
     assert seen == [
         (5, "email", "zzz-fine"),

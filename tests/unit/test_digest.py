@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from watcher.diff import WatchRules
 from watcher.digest import Health, build, email_body, email_subject, slack_messages
-from watcher.model import JobState, JobStatus, LabelCounters, Mute
+from watcher.model import JobState, JobStatus, LabelCounters
+from watcher.mute_rules import Mute
 
 from gtwatch.sim.slack_endpoint import validate_payload
 

@@ -14,8 +14,8 @@ from watcher.model import (
     OutboxEntry,
     Progress,
 )
+from watcher.outbox import due_channels, released_by
 from watcher.quiet import QuietHours, parse_quiet_hours
-from watcher.watch import due_channels, released_by
 
 NIGHT = parse_quiet_hours(
     {"start": "20:00", "end": "08:00", "timezone": "Europe/Paris", "hold": ["completed"], "channels": ["slack"]}

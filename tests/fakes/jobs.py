@@ -1,0 +1,116 @@
+"""In-memory JobSource (functions/watcher/ports.py): labeling jobs by name, counting what the watcher asks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from watcher.model import JobStatus, LabelingJob
+from watcher.ports import JobSource
+
+
+class InMemoryJobSource:
+    def __init__(self, region: str = "us-east-1") -> None:
+        self._region = region
+        self.jobs: dict[str, LabelingJob] = {}
+        self.describes: list[str] = []
+
+    @property
+    def region(self) -> str:
+        return self._region
+
+    def put(self, job: LabelingJob) -> None:
+        self.jobs[job.name] = job
+
+    def list_active(self, status: JobStatus, *, name_contains: str | None) -> Iterator[LabelingJob]:
+        return iter([job for job in self.jobs.values() if job.status == status and _named(job, name_contains)])
+
+    def list_recent(
+        self,
+        *,
+        created_after: datetime | None = None,
+        modified_after: datetime | None = None,
+        name_contains: str | None = None,
+    ) -> Iterator[LabelingJob]:
+        return iter(
+            [
+                job
+                for job in self.jobs.values()
+                if (created_after is None or job.creation_time > created_after)
+                and (modified_after is None or job.last_modified_time > modified_after)
+                and _named(job, name_contains)
+            ]
+        )
+
+    def describe(self, name: str) -> LabelingJob | None:
+        self.describes.append(name)
+        return next((job for job in self.jobs.values() if job.name.lower() == name.lower()), None)
+
+
+def _named(job: LabelingJob, name_contains: str | None) -> bool:
+    return not name_contains or name_contains.lower() in job.name.lower()
+
+
+class ThrottledListing:
+    """A JobSource whose listings fail while `throttled` (SageMaker throttling every list call); describe works."""
+
+    def __init__(self, source: JobSource) -> None:
+        self.source = source
+        self.throttled = True
+
+    @property
+    def region(self) -> str:
+        return self.source.region
+
+    def list_active(self, status: JobStatus, *, name_contains: str | None) -> Iterator[LabelingJob]:
+        self._check()
+        return self.source.list_active(status, name_contains=name_contains)
+
+    def list_recent(
+        self,
+        *,
+        created_after: datetime | None = None,
+        modified_after: datetime | None = None,
+        name_contains: str | None = None,
+    ) -> Iterator[LabelingJob]:
+        self._check()
+        return self.source.list_recent(
+            created_after=created_after, modified_after=modified_after, name_contains=name_contains
+        )
+
+    def describe(self, name: str) -> LabelingJob | None:
+        return self.source.describe(name)
+
+    def _check(self) -> None:
+        if self.throttled:
+            raise RuntimeError("ThrottlingException")
+
+
+class CountingDescribes:
+    """Wraps a JobSource: counts the jobs it is asked to describe, by name."""
+
+    def __init__(self, source: JobSource, describes: list[str]) -> None:
+        self.source = source
+        self.describes = describes
+
+    @property
+    def region(self) -> str:
+        return self.source.region
+
+    def list_active(self, status: JobStatus, *, name_contains: str | None) -> Iterator[LabelingJob]:
+        return self.source.list_active(status, name_contains=name_contains)
+
+    def list_recent(
+        self,
+        *,
+        created_after: datetime | None = None,
+        modified_after: datetime | None = None,
+        name_contains: str | None = None,
+    ) -> Iterator[LabelingJob]:
+        return self.source.list_recent(
+            created_after=created_after, modified_after=modified_after, name_contains=name_contains
+        )
+
+    def describe(self, name: str) -> LabelingJob | None:
+        self.describes.append(name)
+        return self.source.describe(name)
