@@ -34,9 +34,11 @@ $(BIN)/gtwatch: requirements.txt requirements-dev.txt pyproject.toml
 demo: $(BIN)/gtwatch
 	$(BIN)/gtwatch demo
 
+# The layers contract (pyproject.toml, [tool.importlinter]) is checked from functions/, where the package lives.
 lint: $(BIN)/gtwatch
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd functions && ../$(BIN)/lint-imports --config ../pyproject.toml
 
 TYPED := functions/watcher gtwatch infra app.py tests
 # Both cores, with work stealing: a few tests (the property test's two halves, a synthesis) take far longer than

@@ -12,11 +12,11 @@ import botocore
 import botocore.session
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
-from watcher.env import Env
-from watcher.quiet import QuietHours, parse_quiet_hours, quiet_hours_to_json
-from watcher.slack_routes import Route, parse_routes, routes_to_json, validate_slack_channel
-from watcher.text import value_text
-from watcher.vocabulary import (
+from watcher.domain.env import Env
+from watcher.domain.quiet import QuietHours, parse_quiet_hours, quiet_hours_to_json
+from watcher.domain.slack_routes import Route, parse_routes, routes_to_json, validate_slack_channel
+from watcher.domain.text import value_text
+from watcher.domain.vocabulary import (
     CONTEXT_KEY,
     DEFAULT_STACK_NAME,
     EVENT_TYPES,

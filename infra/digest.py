@@ -12,15 +12,15 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
-from watcher.env import Env
-from watcher.vocabulary import NOTIFICATION_CHANNELS
+from watcher.domain.env import Env
+from watcher.domain.vocabulary import NOTIFICATION_CHANNELS
 
 from infra.config import DigestConfig, GtwatchConfig
 from infra.function import WatcherFunction
 from infra.notifications import Notifications
 from infra.state import JobState
 
-DIGEST_HANDLER = "watcher.digest_handler.lambda_handler"
+DIGEST_HANDLER = "watcher.handlers.digest_handler.lambda_handler"
 DIGEST_TIMEOUT = Duration.seconds(60)
 # The watcher's settings the digest reads as the poller does (the same values, defined once in Polling).
 SHARED_VARIABLES = (

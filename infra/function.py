@@ -96,7 +96,7 @@ class WatcherFunction(Construct):
                 "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(self),
                 "POWERTOOLS_LOG_LEVEL": log_level,
-                # Plain strings: the names may be watcher.env.Env members, which jsii must not take for its enums.
+                # Plain strings: the names may be Env members (watcher.domain.env), which jsii must not take for enums.
                 **{str(name): value for name, value in environment.items()},
             },
         )

@@ -12,7 +12,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
-from watcher.contract import (
+from watcher.domain.contract import (
     METRIC_JOB_ERRORS,
     METRIC_OUTBOX_AGE,
     METRIC_POLL_SUCCEEDED,
@@ -72,7 +72,7 @@ class Monitoring(Construct):
         self.dashboard = self._build_dashboard(polling, notifications) if config.dashboard else None
 
     def watcher_metric(self, name: str, *, statistic: str, label: str | None = None) -> cloudwatch.Metric:
-        """One of the poller's metrics (watcher.contract METRIC_*), per schedule period."""
+        """One of the poller's metrics (watcher.domain.contract METRIC_*), per schedule period."""
         return cloudwatch.Metric(
             namespace=self.namespace,
             metric_name=name,

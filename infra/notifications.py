@@ -13,7 +13,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-from watcher.contract import (
+from watcher.domain.contract import (
     ALL_CHANNELS,
     CHANNEL_ATTRIBUTE,
     DIGEST_EVENT_TYPE,
@@ -28,15 +28,15 @@ from watcher.contract import (
     SLACK_QUEUE_VISIBILITY_SECONDS,
     TEST_EVENT_TYPE,
 )
-from watcher.env import Env
+from watcher.domain.env import Env
 
 from infra.config import GtwatchConfig
 from infra.encryption import DataKey
 from infra.function import WatcherFunction, acknowledge
 from infra.state import JobState
 
-SLACK_HANDLER = "watcher.slack_handler.lambda_handler"
-# The budgets behind these numbers are in watcher.contract (one message, its posts and Retry-After waits).
+SLACK_HANDLER = "watcher.handlers.slack_handler.lambda_handler"
+# The budgets behind these numbers are in watcher.domain.contract (one message, its posts and Retry-After waits).
 SLACK_TIMEOUT = Duration.seconds(SLACK_FUNCTION_TIMEOUT_SECONDS)
 SLACK_QUEUE_VISIBILITY = Duration.seconds(SLACK_QUEUE_VISIBILITY_SECONDS)
 SLACK_QUEUE_RETENTION = Duration.seconds(SLACK_QUEUE_RETENTION_SECONDS)
@@ -293,7 +293,7 @@ class Notifications(Construct):
             Env.SLACK_QUEUE_URL: self.slack_queue.queue_url,
             Env.SLACK_DEAD_LETTER_QUEUE_URL: self.dead_letter_queue.queue_url,
             # The per-attempt HTTP timeout and the Retry-After waits one message may spend: within them, a
-            # message always fits the function's timeout (watcher.contract, tests/infra).
+            # message always fits the function's timeout (watcher.domain.contract, tests/infra).
             Env.SLACK_TIMEOUT_SECONDS: str(SLACK_HTTP_TIMEOUT_SECONDS),
             Env.SLACK_MAX_RETRY_AFTER_SECONDS: str(SLACK_MAX_RETRY_AFTER_SECONDS),
             # A notification Slack has not taken for this long fails the invocation: the notifier-errors alarm

@@ -10,17 +10,17 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
-from watcher.contract import POLLER_TIMEOUT_SECONDS, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
-from watcher.env import Env
+from watcher.domain.contract import POLLER_TIMEOUT_SECONDS, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.domain.env import Env
 
 from infra.config import GtwatchConfig
 from infra.function import WatcherFunction, acknowledge
 from infra.notifications import Notifications
 from infra.state import JobState
 
-POLLER_HANDLER = "watcher.poller_handler.lambda_handler"
-EVENT_HANDLER = "watcher.event_handler.lambda_handler"
-WATCH_START_HANDLER = "watcher.deployment_handler.lambda_handler"
+POLLER_HANDLER = "watcher.handlers.poller_handler.lambda_handler"
+EVENT_HANDLER = "watcher.handlers.event_handler.lambda_handler"
+WATCH_START_HANDLER = "watcher.handlers.deployment_handler.lambda_handler"
 WATCH_START_TIMEOUT = Duration.seconds(60)
 POLLER_TIMEOUT = Duration.seconds(POLLER_TIMEOUT_SECONDS)
 EVENT_HANDLER_TIMEOUT = Duration.seconds(60)

@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_cdk import Aws, CfnOutput, Fn, Stack
 from constructs import Construct
-from watcher.contract import (
+from watcher.domain.contract import (
     OUTPUT_ALARM_TOPIC_ARN,
     OUTPUT_CONFIG,
     OUTPUT_DEAD_LETTER_QUEUE_URL,
@@ -89,7 +89,7 @@ class GtwatchStack(Stack):
         own region, which CloudFormation fills in at deploy time."""
         # No configured value can contain the marker: "@" appears only in email addresses and in user mentions
         # (<@U...>) of the routes, and neither can hold "@stack-region@" (the patterns in infra/config.py and
-        # watcher.slack_routes).
+        # watcher.domain.slack_routes).
         marker = "@stack-region@"
         parts = json.dumps(self.config.effective(marker), separators=(",", ":")).split(marker)
         if len(parts) == 1:

@@ -8,7 +8,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
-from watcher.contract import (
+from watcher.domain.contract import (
     ACTIVE_INDEX_KEY,
     MUTE_KEY_PREFIX,
     RUN_KEY_PREFIX,
@@ -16,7 +16,7 @@ from watcher.contract import (
     TABLE_PARTITION_KEY,
     TTL_ATTRIBUTE,
 )
-from watcher.contract import ACTIVE_INDEX_NAME as ACTIVE_INDEX
+from watcher.domain.contract import ACTIVE_INDEX_NAME as ACTIVE_INDEX
 
 PARTITION_KEY = TABLE_PARTITION_KEY
 

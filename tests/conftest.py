@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 from watcher import container
-from watcher.contract import EVENT_TYPES
+from watcher.domain.contract import EVENT_TYPES
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
-    from watcher.slack_routes import Route
+    from watcher.domain.slack_routes import Route
 
     from gtwatch.sim.emulator.deployment import EmulatorMode, Resources
     from gtwatch.sim.slack_endpoint import SlackEndpoint
@@ -76,7 +76,7 @@ def deploy(cold_start: None) -> Iterator[Callable[..., Resources]]:
     (`mode="server"` for the moto server over HTTP) or add handler settings (`handler_env`).
     """
     from watcher import clock
-    from watcher.slack_routes import routes_to_json
+    from watcher.domain.slack_routes import routes_to_json
 
     from gtwatch.sim.emulator import deployment, labeling_jobs
 

@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
-from . import aws
-from .mute import MuteStore
-from .ports import DigestPublisher, JobSource, JobStateStore, MuteReader, Publisher, QueueDepth
-from .publisher import publish, publish_digest
-from .sagemaker_jobs import LabelingJobSource
-from .state_store import StateStore
-from .watch import Run, Watcher
+from watcher.adapters import aws
+from watcher.adapters.mute import MuteStore
+from watcher.adapters.publisher import publish, publish_digest
+from watcher.adapters.sagemaker_jobs import LabelingJobSource
+from watcher.adapters.state_store import StateStore
+from watcher.domain.ports import DigestPublisher, JobSource, JobStateStore, MuteReader, Publisher, QueueDepth
+from watcher.usecases.watch import Run, Watcher
 
 if TYPE_CHECKING:
-    from .settings import PollerSettings
+    from watcher.settings import PollerSettings
 
 T = TypeVar("T")
 

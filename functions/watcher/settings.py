@@ -1,8 +1,9 @@
 """Typed settings of each handler, read from the environment the stack sets; a bad value fails at cold start.
 
 Each function's settings build on shared parts (WatchSettings: what every function that looks at jobs reads; the
-list, URL and quiet-hours value types), name their variables through watcher.env.Env, and hold the Slack mode to the
-rules in watcher.vocabulary. Each value is parsed once, when the settings are read: once per container.
+list, URL and quiet-hours value types), name their variables through watcher.domain.env.Env, and hold the
+Slack mode to the rules in watcher.domain.vocabulary. Each value is parsed once, when the settings are read: once per
+container.
 """
 
 from __future__ import annotations
@@ -28,13 +29,13 @@ from pydantic import (
     model_validator,
 )
 
-from . import container
-from .contract import SLACK_HTTP_TIMEOUT_SECONDS, SLACK_MAX_RETRY_AFTER_SECONDS
-from .diff import WatchRules
-from .env import LAMBDA_REGION, Env
-from .quiet import QuietHours, parse_quiet_hours
-from .slack_routes import Route, parse_routes, webhook_route
-from .vocabulary import (
+from watcher import container
+from watcher.domain.contract import SLACK_HTTP_TIMEOUT_SECONDS, SLACK_MAX_RETRY_AFTER_SECONDS
+from watcher.domain.diff import WatchRules
+from watcher.domain.env import LAMBDA_REGION, Env
+from watcher.domain.quiet import QuietHours, parse_quiet_hours
+from watcher.domain.slack_routes import Route, parse_routes, webhook_route
+from watcher.domain.vocabulary import (
     EVENT_TYPES,
     NAME_PATTERN,
     NOTIFICATION_CHANNELS,

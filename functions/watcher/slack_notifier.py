@@ -9,17 +9,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from . import aws, container
-from .digest import SlackDigest
-from .model import Notification
-from .mute import MuteStore
-from .slack_delivery import Notifier
-from .slack_destinations import slack_destination
-from .slack_ledger import LedgerStore
-from .slack_queue import SqsSlackQueue
+from watcher import container
+from watcher.adapters import aws
+from watcher.adapters.mute import MuteStore
+from watcher.adapters.slack_destinations import slack_destination
+from watcher.adapters.slack_ledger import LedgerStore
+from watcher.adapters.slack_queue import SqsSlackQueue
+from watcher.domain.digest import SlackDigest
+from watcher.domain.model import Notification
+from watcher.usecases.slack_delivery import Notifier
 
 if TYPE_CHECKING:
-    from .settings import SlackSettings
+    from watcher.settings import SlackSettings
 
 # botocore logs whole response bodies at DEBUG, GetSecretValue's SecretString (a URL or token) among them.
 logging.getLogger("botocore.parsers").setLevel(logging.INFO)
@@ -41,8 +42,8 @@ def _build() -> Kept:
     # and the imports (pydantic, parameters) are paid once per container instead of at every import.
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-    from .settings import SlackSettings
-    from .settings import settings as read_settings
+    from watcher.settings import SlackSettings
+    from watcher.settings import settings as read_settings
 
     settings = read_settings(SlackSettings)
     secrets = SecretsProvider(boto3_client=aws.client("secretsmanager"))

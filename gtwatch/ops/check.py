@@ -24,12 +24,15 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
 import boto3
-from watcher import clock, email_message
-from watcher.aws import RETRY_CONFIG
-from watcher.contract import OUTPUT_TOPIC_ARN
-from watcher.diff import WatchRules, decide, progress
-from watcher.formatting import progress_text
-from watcher.model import (
+from watcher import clock
+from watcher.adapters.aws import RETRY_CONFIG
+from watcher.adapters.publisher import publish
+from watcher.adapters.sagemaker_jobs import list_jobs
+from watcher.domain import email_message
+from watcher.domain.contract import OUTPUT_TOPIC_ARN
+from watcher.domain.diff import WatchRules, decide, progress
+from watcher.domain.formatting import progress_text
+from watcher.domain.model import (
     ACTIVE_STATUSES,
     EventType,
     JobStatus,
@@ -39,9 +42,7 @@ from watcher.model import (
     Progress,
     to_iso,
 )
-from watcher.publisher import publish
-from watcher.sagemaker_jobs import list_jobs
-from watcher.slack_routes import parse_routes
+from watcher.domain.slack_routes import parse_routes
 
 from . import common, mentions
 

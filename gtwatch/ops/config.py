@@ -15,9 +15,16 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
-from watcher.diff import WatchRules
-from watcher.text import value_text
-from watcher.vocabulary import CONTEXT_KEY, DEFAULT_STACK_NAME, EVENT_TYPES, NOTIFICATION_CHANNELS, EventName, SlackMode
+from watcher.domain.diff import WatchRules
+from watcher.domain.text import value_text
+from watcher.domain.vocabulary import (
+    CONTEXT_KEY,
+    DEFAULT_STACK_NAME,
+    EVENT_TYPES,
+    NOTIFICATION_CHANNELS,
+    EventName,
+    SlackMode,
+)
 
 from .common import OpsError
 
@@ -32,7 +39,7 @@ class LocalSlack(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     mode: SlackMode = "webhook"
-    routes: Any = None  # checked by watcher.slack_routes.parse_routes where it is used, as `cdk synth` checks it
+    routes: Any = None  # checked by watcher.domain.slack_routes.parse_routes where it is used, as `cdk synth` checks it
     token_secret_name: Annotated[str | None, Strict()] = None
 
 

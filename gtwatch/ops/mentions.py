@@ -12,12 +12,12 @@ from typing import Any, Protocol
 
 import boto3
 from botocore.exceptions import ClientError
-from watcher.aws import RETRY_CONFIG
-from watcher.contract import OUTPUT_SLACK_TOKEN_SECRET_NAME, SLACK_HTTP_TIMEOUT_SECONDS, SLACK_POST_ATTEMPTS
-from watcher.env import Env
+from watcher.adapters.aws import RETRY_CONFIG
+from watcher.domain.contract import OUTPUT_SLACK_TOKEN_SECRET_NAME, SLACK_HTTP_TIMEOUT_SECONDS, SLACK_POST_ATTEMPTS
+from watcher.domain.env import Env
+from watcher.domain.slack_outcomes import SlackPostError
+from watcher.domain.slack_routes import Route
 from watcher.settings import SLACK_API_URL
-from watcher.slack_outcomes import SlackPostError
-from watcher.slack_routes import Route
 
 from .common import OpsError
 from .stack import read_stack
@@ -37,7 +37,7 @@ _USER_GROUP = re.compile(r"<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>")
 
 
 class Directory(Protocol):
-    """Who a mention can name: the Slack app's users.info and usergroups.list (watcher.slack_app.SlackApp)."""
+    """Who a mention can name: the Slack app's users.info and usergroups.list (watcher.adapters.slack_app.SlackApp)."""
 
     def user(self, user_id: str) -> dict[str, Any] | None: ...
 
@@ -118,7 +118,7 @@ def bot_token_secret(session: boto3.session.Session, secret_name: str | None, st
 
 def slack_app(session: boto3.session.Session, secret_name: str, region: str) -> Any:
     """The Slack app with the bot token the notifier uses (GetSecretValue)."""
-    from watcher.slack_app import SlackApp, SlackTokenSecretError, token_from_secret
+    from watcher.adapters.slack_app import SlackApp, SlackTokenSecretError, token_from_secret
 
     secrets = session.client("secretsmanager", region_name=region, config=RETRY_CONFIG)
     try:

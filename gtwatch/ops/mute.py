@@ -21,13 +21,13 @@ from typing import Any, TextIO
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from watcher import clock
-from watcher.aws import RETRY_CONFIG
-from watcher.contract import EVENT_TYPES, OUTPUT_CONFIG, OUTPUT_STATE_TABLE
-from watcher.model import from_iso
-from watcher.mute import MuteStore
-from watcher.mute_rules import Mute
-from watcher.sagemaker_jobs import describe_job
-from watcher.vocabulary import NAME_PATTERN
+from watcher.adapters.aws import RETRY_CONFIG
+from watcher.adapters.mute import MuteStore
+from watcher.adapters.sagemaker_jobs import describe_job
+from watcher.domain.contract import EVENT_TYPES, OUTPUT_CONFIG, OUTPUT_STATE_TABLE
+from watcher.domain.model import from_iso
+from watcher.domain.mute_rules import Mute
+from watcher.domain.vocabulary import NAME_PATTERN
 
 from . import common
 from .common import OpsError, known_region, resolve_region, run_guarded, utc_minute

@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from watcher import clock
-from watcher.aws import RETRY_CONFIG
-from watcher.contract import OUTPUT_DEAD_LETTER_QUEUE_URL, OUTPUT_SLACK_QUEUE_URL
-from watcher.formatting import duration
+from watcher.adapters.aws import RETRY_CONFIG
+from watcher.domain.contract import OUTPUT_DEAD_LETTER_QUEUE_URL, OUTPUT_SLACK_QUEUE_URL
+from watcher.domain.formatting import duration
 
 from . import common
 from .common import OpsError, default_region, known_region, run_guarded

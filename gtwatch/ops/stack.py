@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import boto3
 from botocore.exceptions import ClientError
-from watcher.aws import RETRY_CONFIG
+from watcher.adapters.aws import RETRY_CONFIG
 
 from .common import OpsError
 

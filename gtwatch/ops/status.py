@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import boto3
 from watcher import clock
-from watcher.aws import RETRY_CONFIG
-from watcher.contract import (
+from watcher.adapters.aws import RETRY_CONFIG
+from watcher.adapters.mute import MuteStore
+from watcher.adapters.state_store import StateStore
+from watcher.domain.contract import (
     EVENT_TYPES,
     OUTPUT_ALARM_TOPIC_ARN,
     OUTPUT_CONFIG,
@@ -29,13 +31,11 @@ from watcher.contract import (
     OUTPUT_SLACK_QUEUE_URL,
     OUTPUT_STATE_TABLE,
 )
-from watcher.diff import WatchRules, decide, progress
-from watcher.formatting import duration, progress_text, rate_text, stall_text
-from watcher.model import EventType, JobState, LabelingJob, Notification, Progress, to_iso
-from watcher.mute import MuteStore
-from watcher.mute_rules import Mute
-from watcher.ports import RunRecord
-from watcher.state_store import StateStore
+from watcher.domain.diff import WatchRules, decide, progress
+from watcher.domain.formatting import duration, progress_text, rate_text, stall_text
+from watcher.domain.model import EventType, JobState, LabelingJob, Notification, Progress, to_iso
+from watcher.domain.mute_rules import Mute
+from watcher.domain.ports import RunRecord
 
 from gtwatch import __version__
 

@@ -21,12 +21,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from watcher import clock, composition, container, event_handler, poller_handler
-from watcher.contract import EVENT_TYPES, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
-from watcher.env import Env
-from watcher.ports import RunRecord
+from watcher import clock, composition, container
+from watcher.domain.contract import EVENT_TYPES, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.domain.env import Env
+from watcher.domain.ports import RunRecord
+from watcher.handlers import event_handler, poller_handler
 from watcher.settings import PollerSettings, settings
-from watcher.watch import Run, RunReport, watch_job
+from watcher.usecases.watch import Run, RunReport, watch_job
 
 from .emulator import deployment, labeling_jobs
 from .emulator.deployment import FakeLambdaContext, Routing
@@ -381,10 +382,10 @@ def main(argv: list[str] | None = None) -> int:
         module: import_ms(module)
         for module in (
             "boto3",
-            "watcher.poller_handler",
-            "watcher.event_handler",
-            "watcher.slack_handler",
-            "watcher.digest_handler",
+            "watcher.handlers.poller_handler",
+            "watcher.handlers.event_handler",
+            "watcher.handlers.slack_handler",
+            "watcher.handlers.digest_handler",
         )
     }
     text = render(ours, naive, event, imports, memory, time.perf_counter() - started)

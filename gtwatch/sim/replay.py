@@ -22,12 +22,13 @@ from zoneinfo import ZoneInfo
 from botocore.endpoint import Endpoint
 from moto.core.utils import unix_time_millis
 from moto.sqs.models import sqs_backends
-from watcher import clock, container, digest_handler, event_handler, poller_handler, slack_handler
-from watcher.contract import SLACK_BATCH_SIZE, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
-from watcher.env import Env
-from watcher.mute import MuteStore
-from watcher.quiet import quiet_hours_to_json
-from watcher.slack_routes import parse_routes, routes_to_json
+from watcher import clock, container
+from watcher.adapters.mute import MuteStore
+from watcher.domain.contract import SLACK_BATCH_SIZE, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.domain.env import Env
+from watcher.domain.quiet import quiet_hours_to_json
+from watcher.domain.slack_routes import parse_routes, routes_to_json
+from watcher.handlers import digest_handler, event_handler, poller_handler, slack_handler
 
 from gtwatch.ops.mute import mute_job
 

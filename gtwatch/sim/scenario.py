@@ -27,11 +27,11 @@ from pydantic import (
     model_validator,
 )
 from pydantic.dataclasses import dataclass
-from watcher.model import JobStatus
-from watcher.quiet import QuietHours, parse_quiet_hours
-from watcher.slack_routes import Route, parse_routes, validate_slack_channel, validate_slack_mention
-from watcher.text import value_text
-from watcher.vocabulary import (
+from watcher.domain.model import JobStatus
+from watcher.domain.quiet import QuietHours, parse_quiet_hours
+from watcher.domain.slack_routes import Route, parse_routes, validate_slack_channel, validate_slack_mention
+from watcher.domain.text import value_text
+from watcher.domain.vocabulary import (
     EVENT_TYPES,
     NAME_PATTERN,
     NOTIFICATION_CHANNELS,

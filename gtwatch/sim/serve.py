@@ -24,8 +24,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from watcher import clock, container, poller_handler, slack_handler
-from watcher.contract import (
+from watcher import clock, container
+from watcher.domain.contract import (
     OUTPUT_ALARM_TOPIC_ARN,
     OUTPUT_CONFIG,
     OUTPUT_DEAD_LETTER_QUEUE_URL,
@@ -35,7 +35,8 @@ from watcher.contract import (
     OUTPUT_TOPIC_ARN,
     SLACK_BATCH_SIZE,
 )
-from watcher.env import Env
+from watcher.domain.env import Env
+from watcher.handlers import poller_handler, slack_handler
 
 from gtwatch.ops.config import LocalConfig, load_local_config
 

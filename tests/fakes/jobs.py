@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from watcher.model import JobStatus, LabelingJob
-from watcher.ports import JobSource
+from watcher.domain.model import JobStatus, LabelingJob
+from watcher.domain.ports import JobSource
 
 
 class InMemoryJobSource:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from watcher.mute_rules import Mute
+from watcher.domain.mute_rules import Mute
 
 
 class InMemoryMutes:

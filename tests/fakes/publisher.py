@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from watcher.model import Notification
-from watcher.ports import Publisher
+from watcher.domain.model import Notification
+from watcher.domain.ports import Publisher
 
 
 class RecordingPublisher:

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from watcher.ports import ItemConflict
-from watcher.slack_ledger import Ledger
-from watcher.slack_outcomes import SlackMisconfigured, SlackPostError, SlackRejected
-from watcher.slack_ports import Posted, SlackDestination
+from watcher.domain.ledger import Ledger
+from watcher.domain.ports import ItemConflict
+from watcher.domain.slack_outcomes import SlackMisconfigured, SlackPostError, SlackRejected
+from watcher.domain.slack_ports import Posted, SlackDestination
 
 Failure = Literal["down", "lost", "rate_limited", "rejected", "misconfigured"]
 

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 
-from watcher.model import JobState
-from watcher.ports import ItemConflict, JobStateStore, RunRecord
+from watcher.domain.model import JobState
+from watcher.domain.ports import ItemConflict, JobStateStore, RunRecord
 
 
 class InMemoryStateStore:

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from watcher.env import Env
-from watcher.slack_routes import Route
+from watcher.domain.env import Env
+from watcher.domain.slack_routes import Route
 
 from gtwatch.ops import check as ops
 from gtwatch.sim.emulator.deployment import Resources

@@ -10,14 +10,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from watcher import clock, digest_handler, slack_handler
-from watcher.contract import DIGEST_EVENT_TYPE
-from watcher.digest import GROUP_LIMIT, SLACK_MAX_BLOCKS, SLACK_MESSAGE_TEXT_BUDGET
-from watcher.env import Env
-from watcher.model import JobState, JobStatus, LabelCounters, to_iso
-from watcher.ports import RunRecord
-from watcher.slack_message import slack_length
-from watcher.state_store import StateStore
+from watcher import clock
+from watcher.adapters.state_store import StateStore
+from watcher.domain.contract import DIGEST_EVENT_TYPE
+from watcher.domain.digest import GROUP_LIMIT, SLACK_MAX_BLOCKS, SLACK_MESSAGE_TEXT_BUDGET
+from watcher.domain.env import Env
+from watcher.domain.model import JobState, JobStatus, LabelCounters, to_iso
+from watcher.domain.ports import RunRecord
+from watcher.domain.slack_message import slack_length
+from watcher.handlers import digest_handler, slack_handler
 
 from gtwatch.sim.emulator import deployment, email
 from gtwatch.sim.emulator.deployment import Resources
@@ -209,7 +210,7 @@ def test_a_channel_whose_publish_fails_does_not_keep_the_other_from_its_digest_a
 
     with Faults(slack).installed() as faults:
         # Every attempt botocore makes at the first channel's publish fails: the first and its five retries
-        # (watcher.aws.RETRY_CONFIG's max_attempts counts the retries).
+        # (watcher.adapters.aws.RETRY_CONFIG's max_attempts counts the retries).
         faults.arm("sns", "error", 6)
         with pytest.raises(digest_handler.DigestNotSent) as failed:
             run_digest(lambda_context)

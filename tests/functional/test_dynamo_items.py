@@ -7,12 +7,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from watcher.contract import ACTIVE_INDEX_KEY
-from watcher.dynamo_items import PK, ItemTable
-from watcher.model import JobState, JobStatus, LabelCounters
-from watcher.ports import ItemConflict
-from watcher.slack_ledger import Ledger, LedgerStore
-from watcher.state_store import StateStore
+from watcher.adapters.dynamo_items import PK, ItemTable
+from watcher.adapters.slack_ledger import LedgerStore
+from watcher.adapters.state_store import StateStore
+from watcher.domain.contract import ACTIVE_INDEX_KEY
+from watcher.domain.ledger import Ledger
+from watcher.domain.model import JobState, JobStatus, LabelCounters
+from watcher.domain.ports import ItemConflict
 
 from gtwatch.sim.emulator import deployment
 from gtwatch.sim.emulator.deployment import Resources

@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from watcher import clock, poller_handler
-from watcher.mute import MuteStore
+from watcher import clock
+from watcher.adapters.mute import MuteStore
+from watcher.handlers import poller_handler
 
 from gtwatch.cli import main
 from gtwatch.sim.emulator import deployment, email, labeling_jobs

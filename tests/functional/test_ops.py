@@ -17,8 +17,8 @@ from typing import Any
 
 import boto3
 import pytest
-from watcher import slack_handler
-from watcher.model import EventType
+from watcher.domain.model import EventType
+from watcher.handlers import slack_handler
 
 from gtwatch.ops import check as ops
 from gtwatch.ops import common

@@ -9,18 +9,20 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from watcher import aws, clock, composition, poller_handler
-from watcher.diff import WatchRules
-from watcher.env import Env
-from watcher.model import Notification
-from watcher.mute import MuteStore
-from watcher.poll import poll_region
-from watcher.ports import JobSource, Publisher
-from watcher.publisher import publish
-from watcher.sagemaker_jobs import LabelingJobSource
+from watcher import clock, composition
+from watcher.adapters import aws
+from watcher.adapters.mute import MuteStore
+from watcher.adapters.publisher import publish
+from watcher.adapters.sagemaker_jobs import LabelingJobSource
+from watcher.adapters.state_store import StateStore
+from watcher.domain.diff import WatchRules
+from watcher.domain.env import Env
+from watcher.domain.model import Notification
+from watcher.domain.ports import JobSource, Publisher
+from watcher.handlers import poller_handler
 from watcher.settings import SettingsError
-from watcher.state_store import StateStore
-from watcher.watch import Run, Watcher
+from watcher.usecases.poll import poll_region
+from watcher.usecases.watch import Run, Watcher
 
 from gtwatch.sim.emulator import deployment, email, labeling_jobs
 from gtwatch.sim.emulator.deployment import Resources

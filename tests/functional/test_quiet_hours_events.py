@@ -6,10 +6,11 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from watcher import clock, composition, event_handler, poller_handler
-from watcher.contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
-from watcher.env import Env
-from watcher.ports import JobSource
+from watcher import clock, composition
+from watcher.domain.contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.domain.env import Env
+from watcher.domain.ports import JobSource
+from watcher.handlers import event_handler, poller_handler
 
 from gtwatch.sim.emulator import deployment, email, labeling_jobs
 from gtwatch.sim.emulator.deployment import Resources

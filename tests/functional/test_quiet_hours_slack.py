@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 from watcher import clock
-from watcher.model import EventType, JobStatus, Notification
-from watcher.mute import MuteStore
-from watcher.mute_rules import Mute
-from watcher.slack_routes import Route
+from watcher.adapters.mute import MuteStore
+from watcher.domain.model import EventType, JobStatus, Notification
+from watcher.domain.mute_rules import Mute
+from watcher.domain.slack_routes import Route
 
 from gtwatch.sim.emulator import deployment
 from gtwatch.sim.emulator.deployment import Resources

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
-from watcher.contract import EVENT_TYPES, OUTPUT_DEAD_LETTER_QUEUE_URL, OUTPUT_SLACK_QUEUE_URL
+from watcher.domain.contract import EVENT_TYPES, OUTPUT_DEAD_LETTER_QUEUE_URL, OUTPUT_SLACK_QUEUE_URL
 
 from gtwatch.ops import add_commands, redrive
 from gtwatch.sim.emulator import deployment

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from watcher import container, event_handler, poller_handler
-from watcher.contract import EVENT_TYPES, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher import container
+from watcher.domain.contract import EVENT_TYPES, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.handlers import event_handler, poller_handler
 
 from gtwatch.cli import main
 from gtwatch.sim.emulator import deployment, labeling_jobs

@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from watcher import clock, slack_handler
-from watcher.env import Env
-from watcher.model import EventType, JobStatus, LabelCounters, LabelingJob, Notification, Progress
-from watcher.slack_delivery import retry_delay_seconds
-from watcher.slack_routes import Route
+from watcher import clock
+from watcher.domain.env import Env
+from watcher.domain.model import EventType, JobStatus, LabelCounters, LabelingJob, Notification, Progress
+from watcher.domain.slack_routes import Route
+from watcher.handlers import slack_handler
+from watcher.usecases.slack_delivery import retry_delay_seconds
 
 from gtwatch.sim.emulator import deployment
 from gtwatch.sim.emulator.deployment import FakeLambdaContext, Resources

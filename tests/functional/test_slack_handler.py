@@ -13,11 +13,12 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from watcher import slack_client, slack_handler
-from watcher.env import Env
-from watcher.model import EventType, JobStatus, LabelCounters, LabelingJob, Notification, Progress
+from watcher.adapters import slack_client
+from watcher.domain.env import Env
+from watcher.domain.model import EventType, JobStatus, LabelCounters, LabelingJob, Notification, Progress
+from watcher.domain.slack_outcomes import SlackPostError
+from watcher.handlers import slack_handler
 from watcher.settings import SettingsError
-from watcher.slack_outcomes import SlackPostError
 
 from gtwatch.sim.slack_endpoint import SlackEndpoint
 

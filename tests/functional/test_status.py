@@ -15,8 +15,8 @@ from typing import Any, cast
 import boto3
 import pytest
 from botocore.stub import Stubber
-from watcher import clock, poller_handler
-from watcher.contract import (
+from watcher import clock
+from watcher.domain.contract import (
     EVENT_TYPES,
     OUTPUT_ALARM_TOPIC_ARN,
     OUTPUT_CONFIG,
@@ -25,7 +25,8 @@ from watcher.contract import (
     OUTPUT_STATE_TABLE,
     OUTPUT_TOPIC_ARN,
 )
-from watcher.env import Env
+from watcher.domain.env import Env
+from watcher.handlers import poller_handler
 
 from gtwatch.ops import add_commands, status
 from gtwatch.ops.stack import StackInfo, read_stack
@@ -471,8 +472,8 @@ def app_mode_config() -> dict[str, Any]:
 
 def mute(watched: Watched, name: str, *, events: tuple[str, ...], until: datetime) -> None:
     """What `gtwatch mute` stores."""
-    from watcher.mute import MuteStore
-    from watcher.mute_rules import Mute
+    from watcher.adapters.mute import MuteStore
+    from watcher.domain.mute_rules import Mute
 
     store = MuteStore(deployment.client("dynamodb"), watched.resources.table_name)
     store.put(Mute(region="us-east-1", name=name, until=until, events=frozenset(events), by="arn:aws:iam::1:user/ana"))

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from watcher import slack_handler
-from watcher.env import Env
-from watcher.slack_routes import Route
+from watcher.domain.env import Env
+from watcher.domain.slack_routes import Route
+from watcher.handlers import slack_handler
 
 from gtwatch.ops import check as ops
 from gtwatch.sim.emulator import deployment

@@ -7,13 +7,13 @@ from typing import Any
 
 from aws_cdk.assertions import Match, Template
 
-POLLER_HANDLER = "watcher.poller_handler.lambda_handler"
-EVENT_HANDLER = "watcher.event_handler.lambda_handler"
-SLACK_HANDLER = "watcher.slack_handler.lambda_handler"
-WATCH_START_HANDLER = "watcher.deployment_handler.lambda_handler"
+POLLER_HANDLER = "watcher.handlers.poller_handler.lambda_handler"
+EVENT_HANDLER = "watcher.handlers.event_handler.lambda_handler"
+SLACK_HANDLER = "watcher.handlers.slack_handler.lambda_handler"
+WATCH_START_HANDLER = "watcher.handlers.deployment_handler.lambda_handler"
 HANDLERS = (POLLER_HANDLER, EVENT_HANDLER, SLACK_HANDLER, WATCH_START_HANDLER)
 # Only in a stack with a `digest` configured.
-DIGEST_HANDLER = "watcher.digest_handler.lambda_handler"
+DIGEST_HANDLER = "watcher.handlers.digest_handler.lambda_handler"
 
 STATE_TABLE = {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}
 SLACK_QUEUE = {"RedrivePolicy": Match.any_value()}

@@ -122,7 +122,7 @@ def test_cdk_runs_the_local_bundler_when_it_synthesizes(tmp_path: Path) -> None:
         stack,
         "Function",
         code=watcher_code(PipLocalBundling(run=pip)),
-        handler="watcher.poller_handler.lambda_handler",
+        handler="watcher.handlers.poller_handler.lambda_handler",
         runtime=lambda_.Runtime.PYTHON_3_14,
     )
     Template.from_stack(stack)

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from watcher import contract
-from watcher.contract import EVENT_TYPES
-from watcher.quiet import parse_quiet_hours
+from watcher.domain import contract
+from watcher.domain.contract import EVENT_TYPES
+from watcher.domain.quiet import parse_quiet_hours
 
 from infra.config import ConfigError, GtwatchConfig, SlackConfig, load_config, parse_config
 from infra.context import CdkJsonError, cdk_json_context
@@ -329,7 +329,7 @@ def test_the_event_type_setting_allows_the_contracts_event_types() -> None:
 
 
 def test_event_types_are_the_ones_the_watcher_publishes_on_its_own() -> None:
-    model = pytest.importorskip("watcher.model")
+    model = pytest.importorskip("watcher.domain.model")
     # "test" is sent on request only (gtwatch test-notify); it is not a setting.
     assert set(EVENT_TYPES) == {event.value for event in model.EventType} - {"test"}
 
@@ -357,7 +357,7 @@ def test_app_mode_takes_routes_and_an_optional_token_secret() -> None:
     }
 
 
-# Route mistakes: the notifier's own check (watcher.slack_routes.parse_routes) runs at synthesis, naming the key.
+# Route mistakes: the notifier's own check (watcher.domain.slack_routes.parse_routes) runs at synthesis, naming the key.
 BAD_ROUTES: list[tuple[Any, str]] = [
     ("#labeling", "gtwatch.slack.routes: expected a non-empty list of routes, got '#labeling'"),
     ([], "gtwatch.slack.routes: expected a non-empty list of routes, got []"),

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
-from watcher.contract import DIGEST_EVENT_TYPE
-from watcher.env import Env
+from watcher.domain.contract import DIGEST_EVENT_TYPE
+from watcher.domain.env import Env
 
 from tests.infra.queries import (
     DEAD_LETTER_QUEUE,

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from aws_cdk.assertions import Template
-from watcher.contract import EVENT_TYPES
+from watcher.domain.contract import EVENT_TYPES
 
 from gtwatch.ops.config import LocalConfig
 from gtwatch.sim import serve

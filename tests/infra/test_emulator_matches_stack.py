@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
-from watcher.contract import EVENT_TYPES
-from watcher.slack_routes import parse_routes, routes_to_json
+from watcher.domain.contract import EVENT_TYPES
+from watcher.domain.slack_routes import parse_routes, routes_to_json
 
 from gtwatch.sim.emulator import deployment
 from gtwatch.sim.emulator.deployment import Routing

@@ -1,13 +1,13 @@
 """Each function's environment, as the stack sets it, is what that function's settings read: the stack sets no
 variable its function ignores, and the settings read none that no configuration of the stack sets, but the ones
-the stack leaves to their defaults (watcher.env.LEFT_TO_DEFAULTS).
+the stack leaves to their defaults (watcher.domain.env.LEFT_TO_DEFAULTS).
 """
 
 from __future__ import annotations
 
 import pytest
 from aws_cdk.assertions import Template
-from watcher.env import LAMBDA_REGION, LEFT_TO_DEFAULTS, Env
+from watcher.domain.env import LAMBDA_REGION, LEFT_TO_DEFAULTS, Env
 from watcher.settings import DigestSettings, PollerSettings, SlackSettings
 
 from infra.digest import SHARED_VARIABLES

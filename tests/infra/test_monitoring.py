@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
-from watcher import contract
+from watcher.domain import contract
 
 from tests.infra.queries import (
     DEAD_LETTER_QUEUE,

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 from botocore.client import BaseClient
-from watcher import event_handler, poller_handler, slack_handler
-from watcher.contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
-from watcher.mute import MuteStore
-from watcher.mute_rules import Mute
+from watcher.adapters.mute import MuteStore
+from watcher.domain.contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.domain.mute_rules import Mute
+from watcher.handlers import event_handler, poller_handler, slack_handler
 
 from gtwatch.sim.emulator import deployment, labeling_jobs
 from gtwatch.sim.emulator.deployment import FakeLambdaContext, Resources

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
-from watcher import contract, slack_ledger
-from watcher.contract import EVENT_TYPES
-from watcher.env import Env
+from watcher.adapters import slack_ledger
+from watcher.domain import contract
+from watcher.domain.contract import EVENT_TYPES
+from watcher.domain.env import Env
+from watcher.domain.slack_routes import parse_routes
 from watcher.settings import PollerSettings, SlackSettings
-from watcher.slack_routes import parse_routes
 
 from infra.requirements import pinned_version
 from tests.infra.queries import (

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Literal
 
 from watcher import composition, container
-from watcher.ports import JobStateStore, Publisher
+from watcher.domain.ports import JobStateStore, Publisher
 
 from gtwatch.sim.replay import AroundTick
 from tests.fakes.publisher import BeforePublish

@@ -379,7 +379,7 @@ def test_the_property_catches_a_watcher_that_skips_its_safeguards(variant):
     broken the same way, feed `schedules()` to `check_exactly_once` under hypothesis (generation only, a few hundred
     examples, a minute or two) until it fails; reduce that schedule by hand and check that the real watcher passes.
     """
-    from watcher import slack_handler
+    from watcher.handlers import slack_handler
 
     from tests.fakes.slack import NoLookup
 

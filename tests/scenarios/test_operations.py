@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from watcher import composition, poller_handler
-from watcher.model import JobState
-from watcher.ports import JobStateStore
-from watcher.watch import Run, RunReport
+from watcher import composition
+from watcher.domain.model import JobState
+from watcher.domain.ports import JobStateStore
+from watcher.handlers import poller_handler
+from watcher.usecases.watch import Run, RunReport
 
 from gtwatch.sim import replay, scenario
 from tests.fakes.store import FailingSave

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from watcher.dynamo_items import BATCH_GET_BASE_DELAY, BATCH_GET_MAX_DELAY, BATCH_GET_ROUNDS, ItemReadError
-from watcher.model import LabelingJob, console_url
-from watcher.state_store import StateStore
+from watcher.adapters.dynamo_items import BATCH_GET_BASE_DELAY, BATCH_GET_MAX_DELAY, BATCH_GET_ROUNDS, ItemReadError
+from watcher.adapters.state_store import StateStore
+from watcher.domain.model import LabelingJob, console_url
 
 
 @pytest.mark.parametrize(

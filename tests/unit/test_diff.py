@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from itertools import product
 
 import pytest
-from watcher.diff import HISTORY_LIMIT, WatchRules, decide, is_watched, progress
-from watcher.model import EventType, JobState, JobStatus, LabelCounters, LabelingJob
+from watcher.domain.diff import HISTORY_LIMIT, WatchRules, decide, is_watched, progress
+from watcher.domain.model import EventType, JobState, JobStatus, LabelCounters, LabelingJob
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 RULES = WatchRules(stall_after=timedelta(minutes=60))
@@ -342,7 +342,7 @@ def test_a_stalled_notice_shows_no_rate_or_eta_even_with_progress_from_before_th
 
 
 def test_a_repeated_stall_notice_shows_no_rate_or_eta_either():
-    from watcher.model import Notification
+    from watcher.domain.model import Notification
 
     rules = WatchRules(stall_after=timedelta(minutes=30), stall_repeat=timedelta(minutes=20))
     watcher = Watcher(rules)
@@ -374,7 +374,7 @@ def test_a_job_moving_again_after_a_stall_gets_its_rate_back():
     [(0, 10, 0.0), (1, 3, 33.3), (2, 3, 66.6), (19_999, 20_000, 99.9), (999_999, 1_000_000, 99.9), (10, 10, 100.0)],
 )
 def test_percent_is_floored_to_one_decimal_and_reaches_100_only_when_nothing_remains(done, total, percent):
-    from watcher.model import Progress
+    from watcher.domain.model import Progress
 
     measured = Progress(done=done, total=total, human_labeled=done, machine_labeled=0, failed=0)
     assert measured.percent == percent
@@ -404,7 +404,7 @@ def test_a_muted_type_is_decided_but_not_said_and_takes_no_number_in_the_job_str
 
 
 def test_the_watchers_event_types_are_the_contracts() -> None:
-    from watcher.contract import EVENT_TYPES, TEST_EVENT_TYPE
+    from watcher.domain.contract import EVENT_TYPES, TEST_EVENT_TYPE
 
     assert tuple(event.value for event in EventType if event is not EventType.TEST) == EVENT_TYPES
     assert EventType.TEST.value == TEST_EVENT_TYPE

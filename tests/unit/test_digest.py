@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from watcher.diff import WatchRules
-from watcher.digest import Health, build, email_body, email_subject, slack_messages
-from watcher.model import JobState, JobStatus, LabelCounters
-from watcher.mute_rules import Mute
+from watcher.domain.diff import WatchRules
+from watcher.domain.digest import Health, build, email_body, email_subject, slack_messages
+from watcher.domain.model import JobState, JobStatus, LabelCounters
+from watcher.domain.mute_rules import Mute
 
 from gtwatch.sim.slack_endpoint import validate_payload
 

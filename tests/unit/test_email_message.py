@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from watcher.email_message import SUBJECT_LIMIT, body, subject
-from watcher.model import EventType
+from watcher.domain.email_message import SUBJECT_LIMIT, body, subject
+from watcher.domain.model import EventType
 
 from tests.unit.test_slack_message import NOW, make_notification
 

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from watcher import container
-from watcher.diff import WatchRules
-from watcher.model import JobStatus, LabelCounters, LabelingJob
-from watcher.mute_rules import Mute
-from watcher.poll import poll_region
-from watcher.ports import JobStateStore
-from watcher.quiet import parse_quiet_hours
-from watcher.watch import Run, RunReport, Watcher
+from watcher.domain.diff import WatchRules
+from watcher.domain.model import JobStatus, LabelCounters, LabelingJob
+from watcher.domain.mute_rules import Mute
+from watcher.domain.ports import JobStateStore
+from watcher.domain.quiet import parse_quiet_hours
+from watcher.usecases.poll import poll_region
+from watcher.usecases.watch import Run, RunReport, Watcher
 
 from tests.fakes.jobs import InMemoryJobSource
 from tests.fakes.mutes import InMemoryMutes

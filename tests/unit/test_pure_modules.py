@@ -11,14 +11,14 @@ import pytest
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 PURE_MODULES = (
-    "watcher.model",
-    "watcher.diff",
-    "watcher.digest",
-    "watcher.quiet",
-    "watcher.formatting",
-    "watcher.text",
-    "watcher.slack_message",
-    "watcher.email_message",
+    "watcher.domain.model",
+    "watcher.domain.diff",
+    "watcher.domain.digest",
+    "watcher.domain.quiet",
+    "watcher.domain.formatting",
+    "watcher.domain.text",
+    "watcher.domain.slack_message",
+    "watcher.domain.email_message",
 )
 BLOCKED = ("boto3", "botocore", "slack_sdk")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from watcher.model import (
+from watcher.domain.model import (
     EventType,
     JobStatus,
     LabelCounters,
@@ -14,8 +14,8 @@ from watcher.model import (
     OutboxEntry,
     Progress,
 )
-from watcher.outbox import due_channels, released_by
-from watcher.quiet import QuietHours, parse_quiet_hours
+from watcher.domain.outbox import due_channels, released_by
+from watcher.domain.quiet import QuietHours, parse_quiet_hours
 
 NIGHT = parse_quiet_hours(
     {"start": "20:00", "end": "08:00", "timezone": "Europe/Paris", "hold": ["completed"], "channels": ["slack"]}
@@ -131,7 +131,7 @@ def test_a_bad_window_names_its_key(raw: dict[str, object], message: str) -> Non
 
 
 def test_two_routes_to_one_channel_are_refused_naming_the_key() -> None:
-    from watcher.slack_routes import parse_routes
+    from watcher.domain.slack_routes import parse_routes
 
     routes = [
         {"channel": "#ml-alerts", "events": ["failed"], "name_contains": "prod", "mention": "<!here>"},

@@ -10,7 +10,7 @@ from typing import Any
 
 import botocore.session
 import pytest
-from watcher.slack_routes import validate_slack_channel, validate_slack_mention
+from watcher.domain.slack_routes import validate_slack_channel, validate_slack_mention
 
 from gtwatch.cli import main
 from gtwatch.sim.scenario import (

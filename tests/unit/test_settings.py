@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from watcher.env import LAMBDA_REGION, Env
-from watcher.quiet import QuietHours
+from watcher.domain.env import LAMBDA_REGION, Env
+from watcher.domain.quiet import QuietHours
 from watcher.settings import PollerSettings, SettingsError, SlackSettings
 
 QUIET = {"start": "22:00", "end": "07:00", "timezone": "Europe/Berlin", "hold": ["completed"]}

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from watcher.model import EventType, JobStatus, LabelCounters, LabelingJob, Notification, Progress
-from watcher.slack_message import escape, escaped_within, payload, slack_length
+from watcher.domain.model import EventType, JobStatus, LabelCounters, LabelingJob, Notification, Progress
+from watcher.domain.slack_message import escape, escaped_within, payload, slack_length
 
 from gtwatch.sim.slack_endpoint import validate_payload
 

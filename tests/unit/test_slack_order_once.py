@@ -10,9 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from watcher.digest import SlackDigest
-from watcher.model import EventType, JobStatus, LabelCounters, LabelingJob, Notification, Progress
-from watcher.slack_delivery import (
+from watcher.domain.digest import SlackDigest
+from watcher.domain.model import EventType, JobStatus, LabelCounters, LabelingJob, Notification, Progress
+from watcher.domain.slack_outcomes import Delivered, Dropped, Failed, Misconfigured, RejectedForGood, RetryIn
+from watcher.domain.slack_ports import SlackDestination
+from watcher.domain.slack_routes import WEBHOOK_DESTINATION, Route
+from watcher.usecases.slack_delivery import (
     DRAINING_WAIT,
     ROUTE_ATTRIBUTE,
     WAKE_MARGIN,
@@ -20,9 +23,6 @@ from watcher.slack_delivery import (
     Notifier,
     deliver_message,
 )
-from watcher.slack_outcomes import Delivered, Dropped, Failed, Misconfigured, RejectedForGood, RetryIn
-from watcher.slack_ports import SlackDestination
-from watcher.slack_routes import WEBHOOK_DESTINATION, Route
 
 from tests.fakes.slack import FakeLedgers, FakeQueue, FakeSlack, NoLookup
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from watcher.slack_delivery import DRAINING_WAIT, WAKE_MARGIN, waiting_time
-from watcher.slack_ledger import Ledger
+from watcher.domain.ledger import Ledger
+from watcher.usecases.slack_delivery import DRAINING_WAIT, WAKE_MARGIN, waiting_time
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 STUCK = Ledger(stream="us-east-1#cats#2026-03-02T06:00:00Z", delivered=4)

@@ -7,9 +7,9 @@ import re
 from typing import Any
 
 import pytest
-from watcher import email_message, slack_message
-from watcher.model import EventType
-from watcher.text import clean, one_line
+from watcher.domain import email_message, slack_message
+from watcher.domain.model import EventType
+from watcher.domain.text import clean, one_line
 
 from gtwatch.sim.slack_endpoint import validate_payload
 from tests.unit.test_slack_message import all_text, make_notification

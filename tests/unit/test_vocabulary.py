@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from watcher.vocabulary import SlackChoice, SlackNames, slack_mode_problems
+from watcher.domain.vocabulary import SlackChoice, SlackNames, slack_mode_problems
 
 SCENARIO = SlackNames(
     mode="config.slack.mode",
@@ -18,7 +18,7 @@ SCENARIO = SlackNames(
 
 def test_the_names_and_the_vocabulary_import_no_third_party_module() -> None:
     code = (
-        "import sys, watcher.env, watcher.vocabulary; "
+        "import sys, watcher.domain.env, watcher.domain.vocabulary; "
         "print(sorted({'pydantic', 'boto3', 'botocore', 'aws_lambda_powertools'} & set(sys.modules)))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)

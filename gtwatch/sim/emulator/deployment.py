@@ -18,8 +18,9 @@ from unittest import mock
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
-from watcher import aws, container
-from watcher.contract import (
+from watcher import container
+from watcher.adapters import aws
+from watcher.domain.contract import (
     ACTIVE_INDEX_KEY,
     ACTIVE_INDEX_NAME,
     ALL_CHANNELS,
@@ -36,7 +37,7 @@ from watcher.contract import (
     TEST_EVENT_TYPE,
     TTL_ATTRIBUTE,
 )
-from watcher.env import LAMBDA_REGION, Env
+from watcher.domain.env import LAMBDA_REGION, Env
 
 from . import cloudformation, email, labeling_jobs
 from .labeling_jobs import DEFAULT_ACCOUNT_ID
@@ -293,7 +294,7 @@ def sqs_record(message: dict[str, Any], queue_arn: str, receives: int | None = N
 
 def start_watch() -> dict[str, Any]:
     """Deployment: CloudFormation creates the stack's custom resource, whose function records when the watch began."""
-    from watcher import deployment_handler
+    from watcher.handlers import deployment_handler
 
     return cloudformation.create(
         deployment_handler.lambda_handler,

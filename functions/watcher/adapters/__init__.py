@@ -1,0 +1,1 @@
+"""Adapters behind the domain's ports: DynamoDB, SageMaker, SNS, SQS, Slack, secrets."""

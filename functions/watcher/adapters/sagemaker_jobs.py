@@ -1,0 +1,81 @@
+"""SageMaker adapter: list and describe labeling jobs, as LabelingJob values (the JobSource port for labeling jobs)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from watcher.domain.model import JobStatus, LabelingJob
+
+PAGE_SIZE = 100  # The API's maximum: fewest calls per job.
+
+
+def list_jobs(
+    sagemaker: Any,
+    region: str,
+    *,
+    status: JobStatus | None = None,
+    created_after: datetime | None = None,
+    modified_after: datetime | None = None,
+    name_contains: str | None = None,
+) -> Iterator[LabelingJob]:
+    """Every job matching the filters, newest pages fetched lazily with boto3's paginator."""
+    params: dict[str, Any] = {"PaginationConfig": {"PageSize": PAGE_SIZE}}
+    if status is not None:
+        params["StatusEquals"] = status.value
+    if created_after is not None:
+        params["CreationTimeAfter"] = created_after
+    if modified_after is not None:
+        params["LastModifiedTimeAfter"] = modified_after
+    if name_contains:
+        params["NameContains"] = name_contains
+    for page in sagemaker.get_paginator("list_labeling_jobs").paginate(**params):
+        for summary in page.get("LabelingJobSummaryList", []):
+            yield LabelingJob.from_api(region, summary)
+
+
+def describe_job(sagemaker: Any, region: str, name: str) -> LabelingJob | None:
+    """The job's current details, or None when SageMaker does not know it."""
+    try:
+        response = sagemaker.describe_labeling_job(LabelingJobName=name)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"ResourceNotFound", "ResourceNotFoundException"}:
+            return None
+        raise
+    return LabelingJob.from_api(region, response)
+
+
+class LabelingJobSource:
+    """The JobSource port (ports.py) for Ground Truth labeling jobs in one region."""
+
+    def __init__(self, sagemaker: Any, region: str) -> None:
+        self._sagemaker = sagemaker
+        self._region = region
+
+    @property
+    def region(self) -> str:
+        return self._region
+
+    def list_active(self, status: JobStatus, *, name_contains: str | None) -> Iterator[LabelingJob]:
+        return list_jobs(self._sagemaker, self._region, status=status, name_contains=name_contains)
+
+    def list_recent(
+        self,
+        *,
+        created_after: datetime | None = None,
+        modified_after: datetime | None = None,
+        name_contains: str | None = None,
+    ) -> Iterator[LabelingJob]:
+        return list_jobs(
+            self._sagemaker,
+            self._region,
+            created_after=created_after,
+            modified_after=modified_after,
+            name_contains=name_contains,
+        )
+
+    def describe(self, name: str) -> LabelingJob | None:
+        return describe_job(self._sagemaker, self._region, name)

@@ -1,0 +1,46 @@
+"""The email rendering of a notification: an SNS-valid subject and a readable plain-text body."""
+
+from __future__ import annotations
+
+import re
+
+from watcher.domain.formatting import clock_time, console_link, facts, headline, work_team_name
+from watcher.domain.model import Notification
+from watcher.domain.text import one_line
+
+# SNS Publish: a subject is "UTF-8 text with no line breaks or control characters, and less than 100 characters
+# long"; email clients want 7-bit ASCII in a header. So: printable ASCII only, at most 99 characters.
+SUBJECT_LIMIT = 99
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]+")
+
+
+def subject(notification: Notification) -> str:
+    job = notification.job
+    text = f"[gtwatch] {notification.event_type.value.capitalize()}: {job.name} ({job.region})"
+    text = " ".join(_NOT_PRINTABLE_ASCII.sub(" ", text).split())
+    return text if len(text) <= SUBJECT_LIMIT else text[: SUBJECT_LIMIT - 3] + "..."
+
+
+def body(notification: Notification) -> str:
+    """Plain text: every value from the job cleaned and on one line; the notification id last, as a reference."""
+    job = notification.job
+    rows: list[tuple[str, str | None]] = [
+        *facts(notification),
+        ("Failure reason", job.failure_reason),
+        ("Output", job.output_uri),
+        ("Model", job.active_learning_model_arn),
+        ("Input", job.input_manifest_uri or job.input_sns_topic_arn),
+        ("Work team", work_team_name(job.workteam_arn) if job.workteam_arn else None),
+        ("Created", clock_time(job.creation_time)),
+        ("Console", console_link(job)),
+    ]
+    shown = [(label, one_line(value)) for label, value in rows if value and one_line(value)]
+    width = max(len(label) for label, _ in shown) + 2
+    lines = [f"{headline(notification)}.", ""]
+    lines += [f"{label + ':':<{width}}{value}" for label, value in shown]
+    lines += [
+        "",
+        f"Sent by gtwatch at {clock_time(notification.occurred_at)}.",
+        f"ref: {one_line(notification.id)}",
+    ]
+    return "\n".join(lines) + "\n"

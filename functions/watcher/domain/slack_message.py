@@ -1,0 +1,168 @@
+"""The Slack rendering of a notification: a Block Kit message for an incoming webhook, safe to show any job text.
+
+Every value from the job is cleaned (text.one_line) and then escaped (`&`, `<`, `>`), so that job text can neither
+mention anyone nor make a link. The notification id is not shown: it travels in the message's `metadata`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from watcher.domain.formatting import (
+    ENDING_EVENTS,
+    clock_time,
+    console_link,
+    facts,
+    headline,
+    progress_text,
+    ran_for_text,
+    stalled_since_text,
+    work_team_name,
+)
+from watcher.domain.model import EventType, Notification
+from watcher.domain.text import one_line
+
+EMOJI = {
+    EventType.COMPLETED: ":white_check_mark:",
+    EventType.FAILED: ":x:",
+    EventType.STOPPED: ":octagonal_sign:",
+    EventType.STALLED: ":hourglass:",
+    EventType.RESUMED: ":arrow_forward:",
+    EventType.TEST: ":test_tube:",
+}
+
+# Block Kit limits (docs.slack.dev/reference/block-kit): a section's text 3000, a field's text 2000, ten fields.
+SECTION_TEXT_LIMIT = 3000
+FIELD_TEXT_LIMIT = 2000
+# The fallback `text` is what mobile notifications show: the headline and one short line of what matters.
+FALLBACK_DETAIL_LIMIT = 200
+HEADLINE_LIMIT = 300
+# Message metadata (docs.slack.dev/messaging/message-metadata): carried with the message, not shown to people.
+METADATA_EVENT_TYPE = "gtwatch_notification"
+LINK_TARGET_LIMIT = 2000
+ELLIPSIS = "…"
+
+
+def escape(text: str) -> str:
+    """Escape Slack's three control characters so job text can neither mention anyone nor make a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_length(text: str) -> int:
+    # Counted in UTF-16 code units, as JavaScript does: never less than Python's count, so a text that fits
+    # here fits whichever way Slack counts characters outside the Basic Multilingual Plane.
+    return len(text.encode("utf-16-le")) // 2
+
+
+def escaped_within(text: str, limit: int) -> str:
+    """`text` escaped, cut to `limit` with an ellipsis when longer; the cut never splits an entity like `&amp;`."""
+    escaped = escape(text)
+    if slack_length(escaped) <= limit:
+        return escaped
+    room = limit - len(ELLIPSIS)
+    cut = escaped[:room]
+    while (excess := slack_length(cut) - room) > 0:
+        cut = cut[: len(cut) - (excess + 1) // 2]  # a code point is one or two UTF-16 units
+    entity = cut.rfind("&")
+    if entity != -1 and ";" not in cut[entity:]:
+        cut = cut[:entity]
+    return cut + ELLIPSIS
+
+
+def payload(notification: Notification) -> dict[str, Any]:
+    """The incoming-webhook body: a fallback `text` for notifications, the Block Kit `blocks`, and `metadata`
+    carrying the notification id (event_payload.notification_id) for machines."""
+    job = notification.job
+    title = f"{EMOJI[notification.event_type]} *{escaped_within(headline(notification), HEADLINE_LIMIT)}*"
+    blocks: list[dict[str, Any]] = [
+        _section(f"{title}\n{_console_link(console_link(job))}"),
+        {"type": "section", "fields": [_mrkdwn(text) for text in _fields(notification)]},
+    ]
+    if job.failure_reason:
+        prefix = "*Failure reason*\n> "
+        reason = escaped_within(one_line(job.failure_reason), SECTION_TEXT_LIMIT - len(prefix))
+        blocks.append(_section(prefix + reason))
+    details = _details(notification)
+    if details:
+        blocks.append(_section(details))
+    blocks.append({"type": "context", "elements": [_mrkdwn(_context_text(notification))]})
+    return {"text": _fallback_text(notification), "blocks": blocks, "metadata": _metadata(notification)}
+
+
+def _fallback_text(notification: Notification) -> str:
+    """What a phone shows: the headline, the region, and the one thing to know (the reason a job failed)."""
+    job = notification.job
+    if notification.event_type is EventType.FAILED and job.failure_reason:
+        detail = job.failure_reason
+    elif notification.event_type is EventType.STALLED:
+        detail = stalled_since_text(notification) or progress_text(notification.progress)
+    elif notification.event_type in ENDING_EVENTS:
+        detail = f"{progress_text(notification.progress)} after {ran_for_text(notification)}"
+    else:
+        detail = progress_text(notification.progress)
+    lead = escaped_within(f"{headline(notification)} ({one_line(job.region)})", HEADLINE_LIMIT)
+    return f"{lead}: {escaped_within(one_line(detail), FALLBACK_DETAIL_LIMIT)}"
+
+
+def _metadata(notification: Notification) -> dict[str, Any]:
+    # Not escaped or cut: machines match posts to notifications by this exact id.
+    return {
+        "event_type": METADATA_EVENT_TYPE,
+        "event_payload": {
+            "notification_id": notification.id,
+            "job": one_line(notification.job.name),
+            "event": notification.event_type.value,
+            "status": notification.job.status.value,
+        },
+    }
+
+
+def _fields(notification: Notification) -> list[str]:
+    return [
+        f"*{label}*\n{escaped_within(one_line(value), FIELD_TEXT_LIMIT - len(label) - 3)}"
+        for label, value in facts(notification)
+        if value
+    ]
+
+
+def _details(notification: Notification) -> str:
+    job = notification.job
+    rows = [
+        (label, value)
+        for label, value in (
+            ("Output", job.output_uri),
+            ("Model", job.active_learning_model_arn),
+            ("Input", job.input_manifest_uri or job.input_sns_topic_arn),
+            ("Work team", work_team_name(job.workteam_arn) if job.workteam_arn else None),
+        )
+        if value
+    ]
+    if not rows:
+        return ""
+    # Share the section's room between the rows so that one very long URI cannot push the others out.
+    overhead = sum(len(f"*{label}:* \n") for label, _ in rows)
+    room = (SECTION_TEXT_LIMIT - overhead) // len(rows)
+    return "\n".join(f"*{label}:* {escaped_within(one_line(value), room)}" for label, value in rows)
+
+
+def _context_text(notification: Notification) -> str:
+    created = clock_time(notification.job.creation_time)
+    occurred = clock_time(notification.occurred_at)
+    return f"Job created {created} · sent by gtwatch at {occurred}"
+
+
+def _console_link(url: str) -> str:
+    # Inside <url|label> a raw `|` would end the URL early; the console URL is built by us, but its parts are not.
+    target = escape(one_line(url).replace("|", "%7C").replace(" ", "%20"))
+    if len(target) > LINK_TARGET_LIMIT:
+        return "(console link too long to show)"
+    return f"<{target}|View in SageMaker console>"
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    # verbatim: Slack does not auto-link bare channel names or URLs in the job's text; formatting still applies.
+    return {"type": "mrkdwn", "text": text, "verbatim": True}

@@ -1,0 +1,143 @@
+"""One scheduled run over a region: find the jobs worth a look, then watch each one (watch.watch_job).
+
+What a steady run lists, so that its cost follows the active jobs and not the account's history:
+- the labeling jobs, StatusEquals=InProgress: one page per 100 of them, where nearly all active jobs are;
+- the jobs created since the last successful listing (CreationTimeAfter, with a safety margin), which
+  reveals new jobs, including those created and finished between two runs;
+- DescribeLabelingJob for each remembered active job that neither listing returned: it finished, or it is
+  Initializing or Stopping (brief states, few jobs at a time), and for each job the last run failed to watch;
+  never for a job remembered in a final status (one whose news quiet hours hold): nothing it could say changes.
+The baseline run lists every active status (Initializing, InProgress, Stopping), since it remembers nothing yet.
+LastModifiedTime is never relied on: it is not documented to move when counters change.
+
+One job that cannot be watched (a describe, decision, write or publish that raises) is logged and counted, and
+never holds up the others: the region's run goes on, and the next run looks at that job again by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+from watcher.domain.model import ACTIVE_STATUSES, JobStatus, LabelingJob
+from watcher.domain.ports import JobSource, JobStateStore, RunRecord
+from watcher.usecases.watch import RunReport, Watcher, watch_job
+
+logger = Logger(child=True)
+
+# Listings may lag job creation slightly; re-reading a few minutes of history costs little and misses nothing.
+CREATION_MARGIN = timedelta(minutes=10)
+# Throttling as botocore's standard retry mode sees it (besides HTTP 429 and codes naming it).
+THROTTLING_CODES = frozenset({"ProvisionedThroughputExceededException", "RequestLimitExceeded", "SlowDown"})
+
+
+@dataclass
+class PollOutcome:
+    """One scheduled run over every watched region: each region's report, and why each failed region failed."""
+
+    reports: list[RunReport] = field(default_factory=list)
+    errors: dict[str, Exception] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[str]:
+        return list(self.errors)
+
+
+def poll_regions(regions: tuple[str, ...], *, sources: Callable[[str], JobSource], watcher: Watcher) -> PollOutcome:
+    """Run the watch over each region; one region's outage does not hide the others."""
+    outcome = PollOutcome()
+    for region in regions:
+        try:
+            outcome.reports.append(poll_region(region, source=sources(region), watcher=watcher))
+        except Exception as error:
+            outcome.errors[region] = error  # The run still fails afterwards (the handler), so that alarms see it.
+    return outcome
+
+
+def record_watch_start(store: JobStateStore, regions: tuple[str, ...], now: datetime) -> dict[str, str]:
+    """Each region's watch start (the deployment records it): the existing one, or `now`. ISO times by region."""
+    return {
+        region: (store.load_run(region) or store.start_watching(region, now)).started_at.isoformat()
+        for region in regions
+    }
+
+
+def poll_region(region: str, *, source: JobSource, watcher: Watcher) -> RunReport:
+    store, run, rules = watcher.store, watcher.run, watcher.rules
+    report = RunReport(region=region)
+    # The watch normally begins at deployment (the stack records it); failing that, the first run that can write
+    # records it, before anything else can fail.
+    record = store.load_run(region) or store.start_watching(region, run.now)
+    report.baseline = not record.baseline_done
+    since = record.listed_at or record.started_at
+    statuses = (JobStatus.IN_PROGRESS,) if record.baseline_done else ACTIVE_STATUSES
+    observed = _observe_region(source, rules.name_contains, statuses=statuses, since=since)
+    if not record.baseline_done and run.now > record.started_at:
+        # The baseline listing comes after the watch began (a failed first run, or the first run after deployment);
+        # a job that ended meanwhile is in no listing above (it is not active, and may be older than the creation
+        # window). Only here, bounded to the time since the watch began, does gtwatch use the LastModifiedTimeAfter
+        # filter: a status change sets LastModifiedTime.
+        changed_after = record.started_at - CREATION_MARGIN
+        for job in source.list_recent(modified_after=changed_after, name_contains=rules.name_contains):
+            observed.setdefault(job.name, job)
+
+    states = store.active_states(region)
+    states |= store.get_states(region, (observed.keys() | set(record.retry)) - states.keys())
+    mutes = watcher.mutes.in_region(region)
+    for name in sorted(observed.keys() | states.keys() | set(record.retry)):
+        try:
+            report.jobs_seen += watch_job(
+                watcher,
+                record,
+                states.get(name),
+                name=name,
+                observed=observed.get(name),
+                source=source,
+                report=report,
+                mute=mutes.get(name.lower()),
+            )
+        except Exception as error:
+            if is_service_outage(error):
+                raise  # Not this job's fault: the region's run fails as a whole and is redone, and alarms see it.
+            logger.exception("Could not watch this job this run; the next run tries again", extra={"job": name})
+            report.failed_jobs.append(name)
+
+    # Only a run that listed everything moves the creation window forward; a failed run is redone in full. Jobs
+    # that failed here are named, so the next run describes them even if no listing shows them again.
+    store.save_run(
+        RunRecord(region=region, started_at=record.started_at, listed_at=run.now, retry=tuple(report.failed_jobs))
+    )
+    return report
+
+
+def is_service_outage(error: Exception) -> bool:
+    """An AWS service that did not answer, even after botocore's retries: throttled, 5xx or unreachable."""
+    if isinstance(error, ConnectionError | HTTPClientError):
+        return True
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        code = error.response.get("Error", {}).get("Code", "")
+        return status >= 500 or status == 429 or "Throttl" in code or code in THROTTLING_CODES
+    return False
+
+
+def _observe_region(
+    source: JobSource,
+    name_contains: str | None,
+    *,
+    statuses: tuple[JobStatus, ...],
+    since: datetime,
+) -> dict[str, LabelingJob]:
+    observed: dict[str, LabelingJob] = {}
+    for status in statuses:
+        for job in source.list_active(status, name_contains=name_contains):
+            observed[job.name] = job
+    # Listed last, so its view of a job is the freshest.
+    created_after = since - CREATION_MARGIN
+    for job in source.list_recent(created_after=created_after, name_contains=name_contains):
+        observed[job.name] = job
+    return observed
