@@ -11,6 +11,7 @@ import pytest
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 PURE_MODULES = (
+    "watcher.domain.job",
     "watcher.domain.model",
     "watcher.domain.diff",
     "watcher.domain.digest",

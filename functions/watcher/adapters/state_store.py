@@ -117,7 +117,7 @@ class StateStore:
 
 def _state_to_item(state: JobState, now: datetime) -> Item:
     """The job's item but its version, which ItemTable.put_version writes."""
-    watching = not state.status.is_terminal or bool(state.outbox)
+    watching = not state.status_class.is_terminal or bool(state.outbox)
     if watching:
         index_key: str | None = state.region
     elif state.ended_at is not None:

@@ -1,6 +1,8 @@
 """The heart of the watcher: from a job's remembered state and what SageMaker reports now, decide what to say.
 
-Pure: no I/O, no clock reads. Every rule of the scenario contract's promises lives here.
+Pure: no I/O, no clock reads. Every rule of the scenario contract's promises lives here. Whether a job ended, how,
+and whether it moved are read through the job seam (job.Job: status class, progress signal), never from one
+kind's statuses or counters; the counters, rate and ETA the messages show are the labeling job's facts.
 """
 
 from __future__ import annotations
@@ -8,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from watcher.domain.job import Job, StatusClass
 from watcher.domain.model import (
     TERMINAL_EVENTS,
     EventType,
     JobState,
-    JobStatus,
     LabelCounters,
     LabelingJob,
     Notification,
@@ -64,21 +66,21 @@ def decide(
     `baseline` marks the watcher's very first look at the job's region: what is already over stays silent.
     `muted`: the event types a person muted for this job now (`gtwatch mute`); they are not said.
     """
-    if not is_watched(job.name, rules.name_contains):
+    if not is_watched(job.id.name, rules.name_contains):
         return Decision(state=None, changed=previous is not None)  # Forget jobs the filter no longer covers.
-    if previous is not None and previous.status.is_terminal:
+    if previous is not None and previous.status_class.is_terminal:
         return Decision(state=previous)  # Terminal statuses are final; the job was dealt with.
 
     state = _observe(previous, job, now, rules)
     notifications: list[Notification] = []
-    if job.status.is_terminal:
+    if job.status_class.is_terminal:
         if previous is not None or not baseline:
-            notifications.append(_notify(TERMINAL_EVENTS[job.status], "final", job, state, now, rules))
+            notifications.append(_notify(TERMINAL_EVENTS[job.status_class], "final", job, state, now, rules))
         # A status change sets LastModifiedTime: when the job ended (bounded by what the watcher knows).
         ended = min(now, max(job.last_modified_time, job.creation_time))
         state = replace(state, stall_notified_at=None, history=(), ended_at=ended)
     elif previous is not None and previous.stall_notified_at is not None and state.stall_notified_at is None:
-        if job.status is not JobStatus.STOPPING:  # Being stopped is not progress; the episode just ends.
+        if job.status_class is not StatusClass.STOPPING:  # Being stopped is not progress; the episode just ends.
             marker = to_iso(previous.unchanged_since)
             notifications.append(_notify(EventType.RESUMED, marker, job, state, now, rules))
     elif _stall_due(state, job, now, rules):
@@ -107,7 +109,7 @@ def progress(state: JobState, counters: LabelCounters, now: datetime, rules: Wat
     else:
         rate = _rate_per_hour(state.history, now, rules.rate_window)
     eta = None
-    if rate and counters.unlabeled and not state.status.is_terminal:
+    if rate and counters.unlabeled and not state.status_class.is_terminal:
         eta = now + timedelta(hours=counters.unlabeled / rate)
     return Progress(
         done=counters.done,
@@ -132,10 +134,11 @@ def _observe(previous: JobState | None, job: LabelingJob, now: datetime, rules: 
             unchanged_since=now,
             history=(Sample(at=now, done=job.counters.done),),
             stream=stream_of(job.region, job.name, now),
+            observed_signal=job.progress_signal,
         )
-    if _progress_key(previous.status, previous.counters) == _progress_key(job.status, job.counters):
+    if (previous.status, previous.progress_signal) == (job.status, job.progress_signal):
         # Same stall clock; counters may still move while Stopping, and are kept current for messages.
-        return replace(previous, status=job.status, counters=job.counters)
+        return replace(previous, status=job.status, counters=job.counters, observed_signal=job.progress_signal)
     history = previous.history
     if job.counters.done != previous.counters.done:
         history = _trim((*history, Sample(at=now, done=job.counters.done)), now, rules.rate_window)
@@ -146,23 +149,16 @@ def _observe(previous: JobState | None, job: LabelingJob, now: datetime, rules: 
         unchanged_since=now,
         stall_notified_at=None,
         history=history,
+        observed_signal=job.progress_signal,
     )
 
 
-def _progress_key(status: JobStatus, counters: LabelCounters) -> tuple[object, ...]:
-    """What must change for a job to count as moving: its status, and while labeling, its counters."""
-    if status is JobStatus.IN_PROGRESS:
-        return (status, counters)
-    return (status,)
+def _can_stall(job: Job) -> bool:
+    """An active job (or one being stopped) can stall, unless it has nothing to work on: then it waits."""
+    return not job.status_class.is_terminal and not job.waiting
 
 
-def _can_stall(job: LabelingJob) -> bool:
-    if job.status is JobStatus.IN_PROGRESS:
-        return job.counters.unlabeled > 0  # A streaming job with nothing to label is waiting, not stalled.
-    return job.status in (JobStatus.INITIALIZING, JobStatus.STOPPING)
-
-
-def _stall_due(state: JobState, job: LabelingJob, now: datetime, rules: WatchRules) -> bool:
+def _stall_due(state: JobState, job: Job, now: datetime, rules: WatchRules) -> bool:
     if not _can_stall(job):
         return False
     if state.stall_notified_at is None:
@@ -174,7 +170,7 @@ def _notify(
     event: EventType, marker: str, job: LabelingJob, state: JobState, now: datetime, rules: WatchRules
 ) -> Notification:
     return Notification(
-        id=f"{job.region}:{job.name}:{event.value}:{marker}",
+        id=f"{job.id.region}:{job.id.name}:{event.value}:{marker}",
         event_type=event,
         job=job,
         occurred_at=now,

@@ -118,7 +118,7 @@ def build(
         began = started.get(state.region)
         return state.ended_at is not None and (began is None or state.ended_at > began)
 
-    running = sorted((line(s) for s in active if not s.status.is_terminal), key=lambda j: j.state.name)
+    running = sorted((line(s) for s in active if not s.status_class.is_terminal), key=lambda j: j.state.name)
     recent = [
         s
         for s in ended

@@ -15,7 +15,7 @@ _NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]+")
 
 
 def subject(notification: Notification) -> str:
-    job = notification.job
+    job = notification.job.id
     text = f"[gtwatch] {notification.event_type.value.capitalize()}: {job.name} ({job.region})"
     text = " ".join(_NOT_PRINTABLE_ASCII.sub(" ", text).split())
     return text if len(text) <= SUBJECT_LIMIT else text[: SUBJECT_LIMIT - 3] + "..."

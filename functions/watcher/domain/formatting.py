@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from watcher.domain.job import KIND_NOUNS
 from watcher.domain.model import TERMINAL_EVENTS, EventType, LabelingJob, Notification, Progress, console_url
 from watcher.domain.text import one_line
 
@@ -19,7 +20,8 @@ ENDING_EVENTS = frozenset(TERMINAL_EVENTS.values())
 
 
 def headline(notification: Notification) -> str:
-    return f"Labeling job {one_line(notification.job.name)} {HEADLINES[notification.event_type]}"
+    job = notification.job.id
+    return f"{KIND_NOUNS[job.kind]} {one_line(job.name)} {HEADLINES[notification.event_type]}"
 
 
 def duration(minutes: int) -> str:
@@ -120,8 +122,8 @@ def facts(notification: Notification) -> list[tuple[str, str | None]]:
     """
     job, progress = notification.job, notification.progress
     rows: list[tuple[str, str | None]] = [
-        ("Status", job.status.value),
-        ("Region", one_line(job.region)),
+        ("Status", job.status),
+        ("Region", one_line(job.id.region)),
         ("Progress", progress_text(progress)),
         ("Labeled", labeled_text(progress)),
         ("Failed objects", f"{progress.failed:,}"),

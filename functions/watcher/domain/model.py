@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
+from watcher.domain.job import JobId, JobKind, ProgressSignal, StatusClass
 from watcher.domain.text import clean
 from watcher.domain.vocabulary import NOTIFICATION_CHANNELS
 
@@ -21,11 +22,24 @@ class JobStatus(StrEnum):
     STOPPED = "Stopped"
 
     @property
+    def status_class(self) -> StatusClass:
+        return STATUS_CLASSES[self]
+
+    @property
     def is_terminal(self) -> bool:
-        return self in TERMINAL_STATUSES
+        return self.status_class.is_terminal
 
 
-TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.STOPPED})
+# What each labeling-job status means to the watcher (the job seam's status class).
+STATUS_CLASSES = {
+    JobStatus.INITIALIZING: StatusClass.ACTIVE,
+    JobStatus.IN_PROGRESS: StatusClass.ACTIVE,
+    JobStatus.STOPPING: StatusClass.STOPPING,
+    JobStatus.COMPLETED: StatusClass.COMPLETED,
+    JobStatus.FAILED: StatusClass.FAILED,
+    JobStatus.STOPPED: StatusClass.STOPPED,
+}
+TERMINAL_STATUSES = frozenset(status for status in JobStatus if status.is_terminal)
 # Listing order follows the lifecycle so that a job moving forward between two list calls is seen at least once.
 ACTIVE_STATUSES = (JobStatus.INITIALIZING, JobStatus.IN_PROGRESS, JobStatus.STOPPING)
 
@@ -40,10 +54,11 @@ class EventType(StrEnum):
     TEST = "test"
 
 
+# The notification each way of ending owes, for every kind of job.
 TERMINAL_EVENTS = {
-    JobStatus.COMPLETED: EventType.COMPLETED,
-    JobStatus.FAILED: EventType.FAILED,
-    JobStatus.STOPPED: EventType.STOPPED,
+    StatusClass.COMPLETED: EventType.COMPLETED,
+    StatusClass.FAILED: EventType.FAILED,
+    StatusClass.STOPPED: EventType.STOPPED,
 }
 
 
@@ -85,6 +100,11 @@ class LabelCounters:
             "FailedNonRetryableError": self.failed_non_retryable_error,
             "Unlabeled": self.unlabeled,
         }
+
+    def signal(self, status: JobStatus) -> ProgressSignal:
+        """The labeling job's progress signal: its counters while it labels. Initializing and Stopping jobs move
+        only by a change of status (counters may still change while a job is stopped: that is not progress)."""
+        return self if status is JobStatus.IN_PROGRESS else None
 
     @property
     def done(self) -> int:
@@ -157,6 +177,25 @@ class LabelingJob:
             input_manifest_uri=_cleaned((data_source.get("S3DataSource") or {}).get("ManifestS3Uri")),
             input_sns_topic_arn=_cleaned((data_source.get("SnsDataSource") or {}).get("SnsTopicArn")),
         )
+
+    # The job seam (job.Job): kind, identity, status class, progress signal.
+    kind = JobKind.LABELING
+
+    @property
+    def id(self) -> JobId:
+        return JobId(self.kind, self.region, self.name)
+
+    @property
+    def status_class(self) -> StatusClass:
+        return self.status.status_class
+
+    @property
+    def progress_signal(self) -> ProgressSignal:
+        return self.counters.signal(self.status)
+
+    @property
+    def waiting(self) -> bool:
+        return self.status is JobStatus.IN_PROGRESS and self.counters.unlabeled == 0
 
     @property
     def console_url(self) -> str:
@@ -361,6 +400,10 @@ class Sample:
     done: int
 
 
+# JobState.observed_signal when the state was read back: derive the signal from what the state remembers.
+DERIVED = object()
+
+
 @dataclass(frozen=True)
 class JobState:
     """What the watcher remembers about one job between runs (one DynamoDB item)."""
@@ -386,6 +429,26 @@ class JobState:
     sequence: int = 0
     # When the job reached its final status (its LastModifiedTime then): the digest's "ended in the last 24 hours".
     ended_at: datetime | None = None
+    # The job's kind (the store keeps labeling jobs' items as they were: absent there means labeling).
+    kind: JobKind = JobKind.LABELING
+    # The progress signal last observed (job.ProgressSignal), set by the diff. Not stored: a state read back derives
+    # it, for labeling jobs from the remembered status and counters. Not compared: it follows from those for them.
+    observed_signal: ProgressSignal = field(default=DERIVED, compare=False, repr=False)
+
+    @property
+    def id(self) -> JobId:
+        return JobId(self.kind, self.region, self.name)
+
+    @property
+    def status_class(self) -> StatusClass:
+        return self.status.status_class
+
+    @property
+    def progress_signal(self) -> ProgressSignal:
+        """The progress signal of the job as last observed: what the next observation is compared with."""
+        if self.observed_signal is DERIVED:
+            return self.counters.signal(self.status)
+        return self.observed_signal
 
     def leased_to_another(self, run_id: str, now: datetime) -> bool:
         return self.lease_owner not in (None, run_id) and self.lease_until is not None and self.lease_until > now

@@ -100,7 +100,7 @@ def _fallback_text(notification: Notification) -> str:
         detail = f"{progress_text(notification.progress)} after {ran_for_text(notification)}"
     else:
         detail = progress_text(notification.progress)
-    lead = escaped_within(f"{headline(notification)} ({one_line(job.region)})", HEADLINE_LIMIT)
+    lead = escaped_within(f"{headline(notification)} ({one_line(job.id.region)})", HEADLINE_LIMIT)
     return f"{lead}: {escaped_within(one_line(detail), FALLBACK_DETAIL_LIMIT)}"
 
 
@@ -110,9 +110,9 @@ def _metadata(notification: Notification) -> dict[str, Any]:
         "event_type": METADATA_EVENT_TYPE,
         "event_payload": {
             "notification_id": notification.id,
-            "job": one_line(notification.job.name),
+            "job": one_line(notification.job.id.name),
             "event": notification.event_type.value,
-            "status": notification.job.status.value,
+            "status": str(notification.job.status),
         },
     }
 

@@ -94,8 +94,8 @@ def _build(
     failing: dict[str, tuple[str, ...]] = {}
     for region in config.watched_regions:
         states = store.active_states(region)
-        active += [state for state in states.values() if not state.status.is_terminal]
-        ended += [state for state in states.values() if state.status.is_terminal]  # still delivering
+        active += [state for state in states.values() if not state.status_class.is_terminal]
+        ended += [state for state in states.values() if state.status_class.is_terminal]  # still delivering
         ended += store.ended_states(region, now - digest.DIGEST_WINDOW, now + timedelta(seconds=1))
         muted |= {(region, name): mute for name, mute in mutes.in_region(region).items()}
         record = store.load_run(region)

@@ -109,7 +109,7 @@ def watch_job(
     """Watch one job: describe it unless `observed` or already final, decide what it owes, store that, deliver its
     outbox. Returns whether the job exists: SageMaker knows it, or it is remembered as final.
     """
-    if observed is None and previous is not None and previous.status.is_terminal:
+    if observed is None and previous is not None and previous.status_class.is_terminal:
         # A final status is final: nothing SageMaker could say now changes what the job owes (decide ignores it),
         # so a finished job whose news is held for quiet hours costs no DescribeLabelingJob call per run.
         _deliver_outbox(watcher, previous, report, mute)
@@ -142,7 +142,7 @@ def already_over(previous: JobState | None, job: LabelingJob, record: RunRecord)
     A status change sets LastModifiedTime (counter changes are not documented to), so a job that ended after the
     watch began is announced however late the watcher first lists it: after a failed first run, or by an event.
     """
-    return previous is None and job.status.is_terminal and job.last_modified_time <= record.started_at
+    return previous is None and job.status_class.is_terminal and job.last_modified_time <= record.started_at
 
 
 def _remember(watcher: Watcher, previous: JobState | None, decision: Decision, report: RunReport) -> JobState | None:
