@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from watcher.domain.formatting import clock_time, console_link, facts, headline, work_team_name
+from watcher.domain.formatting import clock_time, console_link, details, facts, headline
 from watcher.domain.model import Notification
 from watcher.domain.text import one_line
 
@@ -27,10 +27,7 @@ def body(notification: Notification) -> str:
     rows: list[tuple[str, str | None]] = [
         *facts(notification),
         ("Failure reason", job.failure_reason),
-        ("Output", job.output_uri),
-        ("Model", job.active_learning_model_arn),
-        ("Input", job.input_manifest_uri or job.input_sns_topic_arn),
-        ("Work team", work_team_name(job.workteam_arn) if job.workteam_arn else None),
+        *details(job),
         ("Created", clock_time(job.creation_time)),
         ("Console", console_link(job)),
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from watcher.domain.job import KIND_NOUNS
+from watcher.domain.job import KIND_NOUNS, JobKind
 from watcher.domain.model import TERMINAL_EVENTS, EventType, LabelingJob, Notification, Progress, console_url
 from watcher.domain.text import one_line
 
@@ -115,7 +115,18 @@ def throughput_text(notification: Notification) -> str | None:
 
 
 def facts(notification: Notification) -> list[tuple[str, str | None]]:
-    """Where the job stands, as (label, text) rows every channel shows; None where there is nothing to say.
+    """Where the job stands, as (label, text) rows every channel shows; None where there is nothing to say. Each
+    kind of job has its own facts (KIND_FACTS)."""
+    return KIND_FACTS[notification.job.kind](notification)
+
+
+def details(job: LabelingJob) -> list[tuple[str, str | None]]:
+    """What the job reads and writes, below its facts: each kind has its own (KIND_DETAILS)."""
+    return KIND_DETAILS[job.kind](job)
+
+
+def labeling_facts(notification: Notification) -> list[tuple[str, str | None]]:
+    """A labeling job's facts: its objects (done, labeled by whom, failed, remaining) and its labeling rate.
 
     A job that ended says when and after how long instead of what remains and how fast it went lately; a stalled
     job says since when it has not moved, and no rate or ETA.
@@ -143,6 +154,21 @@ def facts(notification: Notification) -> list[tuple[str, str | None]]:
         ("Rate", "none" if stalled else rate_text(progress, notification.occurred_at)),
         ("Stalled", stalled_since_text(notification) if stalled else None),
     ]
+
+
+def labeling_details(job: LabelingJob) -> list[tuple[str, str | None]]:
+    """A labeling job's output manifest, active-learning model, input and work team."""
+    return [
+        ("Output", job.output_uri),
+        ("Model", job.active_learning_model_arn),
+        ("Input", job.input_manifest_uri or job.input_sns_topic_arn),
+        ("Work team", work_team_name(job.workteam_arn) if job.workteam_arn else None),
+    ]
+
+
+# The kinds' facts and details; the next kinds (job.JobKind) add theirs here.
+KIND_FACTS = {JobKind.LABELING: labeling_facts}
+KIND_DETAILS = {JobKind.LABELING: labeling_details}
 
 
 def console_link(job: LabelingJob) -> str:

@@ -12,12 +12,12 @@ from watcher.domain.formatting import (
     ENDING_EVENTS,
     clock_time,
     console_link,
+    details,
     facts,
     headline,
     progress_text,
     ran_for_text,
     stalled_since_text,
-    work_team_name,
 )
 from watcher.domain.model import EventType, Notification
 from watcher.domain.text import one_line
@@ -126,17 +126,7 @@ def _fields(notification: Notification) -> list[str]:
 
 
 def _details(notification: Notification) -> str:
-    job = notification.job
-    rows = [
-        (label, value)
-        for label, value in (
-            ("Output", job.output_uri),
-            ("Model", job.active_learning_model_arn),
-            ("Input", job.input_manifest_uri or job.input_sns_topic_arn),
-            ("Work team", work_team_name(job.workteam_arn) if job.workteam_arn else None),
-        )
-        if value
-    ]
+    rows = [(label, value) for label, value in details(notification.job) if value]
     if not rows:
         return ""
     # Share the section's room between the rows so that one very long URI cannot push the others out.
