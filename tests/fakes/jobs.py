@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from watcher.domain.model import JobStatus, LabelingJob
+from watcher.domain.model import ACTIVE_STATUSES, JobStatus, LabelingJob
 from watcher.domain.ports import JobSource
 
 
@@ -22,8 +22,10 @@ class InMemoryJobSource:
     def put(self, job: LabelingJob) -> None:
         self.jobs[job.name] = job
 
-    def list_active(self, status: JobStatus, *, name_contains: str | None) -> Iterator[LabelingJob]:
-        return iter([job for job in self.jobs.values() if job.status == status and _named(job, name_contains)])
+    def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[LabelingJob]:
+        statuses = ACTIVE_STATUSES if every_status else (JobStatus.IN_PROGRESS,)
+        jobs = [job for job in self.jobs.values() if _named(job, name_contains)]
+        return iter([job for status in statuses for job in jobs if job.status == status])
 
     def list_recent(
         self,
@@ -62,9 +64,9 @@ class ThrottledListing:
     def region(self) -> str:
         return self.source.region
 
-    def list_active(self, status: JobStatus, *, name_contains: str | None) -> Iterator[LabelingJob]:
+    def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[LabelingJob]:
         self._check()
-        return self.source.list_active(status, name_contains=name_contains)
+        return self.source.list_active(name_contains=name_contains, every_status=every_status)
 
     def list_recent(
         self,
@@ -97,8 +99,8 @@ class CountingDescribes:
     def region(self) -> str:
         return self.source.region
 
-    def list_active(self, status: JobStatus, *, name_contains: str | None) -> Iterator[LabelingJob]:
-        return self.source.list_active(status, name_contains=name_contains)
+    def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[LabelingJob]:
+        return self.source.list_active(name_contains=name_contains, every_status=every_status)
 
     def list_recent(
         self,

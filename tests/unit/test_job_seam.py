@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from watcher.adapters.sagemaker_jobs import LabelingJobSource
 from watcher.domain.diff import WatchRules, decide
 from watcher.domain.job import Job, JobId, JobKind, ProgressSignal, StatusClass
 from watcher.domain.model import DERIVED, EventType, JobState, JobStatus, LabelCounters, LabelingJob
@@ -124,3 +126,36 @@ def test_a_kind_with_its_own_signal_stalls_and_resumes_through_the_same_decide()
 def test_the_same_counters_would_never_stall_a_labeling_job() -> None:
     ticks = Ticks()
     assert [ticks.see(labeling(unlabeled=0), minute) for minute in (0, 60, 120)] == [[], [], []]
+
+
+class RecordingSageMaker:
+    """Answers ListLabelingJobs with one page per status asked, recording the StatusEquals of each call."""
+
+    def __init__(self) -> None:
+        self.statuses: list[str] = []
+
+    def get_paginator(self, operation: str) -> RecordingSageMaker:
+        assert operation == "list_labeling_jobs"
+        return self
+
+    def paginate(self, **params: Any) -> list[dict[str, Any]]:
+        self.statuses.append(params["StatusEquals"])
+        summary = {
+            "LabelingJobName": f"job-{params['StatusEquals'].lower()}",
+            "LabelingJobArn": "arn:aws:sagemaker:eu-west-1:123456789012:labeling-job/x",
+            "LabelingJobStatus": params["StatusEquals"],
+            "CreationTime": T0,
+        }
+        return [{"LabelingJobSummaryList": [summary]}]
+
+
+@pytest.mark.parametrize(
+    ("every_status", "statuses"),
+    [(False, ["InProgress"]), (True, ["Initializing", "InProgress", "Stopping"])],
+)
+def test_the_labeling_source_owns_which_statuses_a_run_lists(every_status: bool, statuses: list[str]) -> None:
+    sagemaker = RecordingSageMaker()
+    jobs = list(LabelingJobSource(sagemaker, "eu-west-1").list_active(name_contains=None, every_status=every_status))
+    assert sagemaker.statuses == statuses
+    assert [job.status for job in jobs] == statuses
+    assert {job.kind for job in jobs} == {JobKind.LABELING}

@@ -8,9 +8,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from watcher.domain.model import JobStatus, LabelingJob
+from watcher.domain.model import ACTIVE_STATUSES, JobStatus, LabelingJob
 
 PAGE_SIZE = 100  # The API's maximum: fewest calls per job.
+# Where nearly all active labeling jobs are: a steady run lists only these (Initializing and Stopping are brief).
+STEADY_STATUSES = (JobStatus.IN_PROGRESS,)
 
 
 def list_jobs(
@@ -59,8 +61,9 @@ class LabelingJobSource:
     def region(self) -> str:
         return self._region
 
-    def list_active(self, status: JobStatus, *, name_contains: str | None) -> Iterator[LabelingJob]:
-        return list_jobs(self._sagemaker, self._region, status=status, name_contains=name_contains)
+    def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[LabelingJob]:
+        for status in ACTIVE_STATUSES if every_status else STEADY_STATUSES:
+            yield from list_jobs(self._sagemaker, self._region, status=status, name_contains=name_contains)
 
     def list_recent(
         self,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from watcher.domain.model import JobState, JobStatus, LabelingJob, Notification
+from watcher.domain.model import JobState, LabelingJob, Notification
 from watcher.domain.mute_rules import Mute
 
 
@@ -40,7 +40,11 @@ class JobSource(Protocol):
     @property
     def region(self) -> str: ...
 
-    def list_active(self, status: JobStatus, *, name_contains: str | None) -> Iterator[LabelingJob]: ...
+    def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[LabelingJob]:
+        """The active jobs: with `every_status`, in each active status, listed in the order of the kind's lifecycle
+        (so that a job moving on between two listings is seen at least once); otherwise only in the status where
+        nearly all of them are (labeling: InProgress), one listing, since the watch describes the others by name."""
+        ...
 
     def list_recent(
         self,

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
-from watcher.domain.model import ACTIVE_STATUSES, JobStatus, LabelingJob
+from watcher.domain.model import LabelingJob
 from watcher.domain.ports import JobSource, JobStateStore, RunRecord
 from watcher.usecases.watch import RunReport, Watcher, watch_job
 
@@ -74,8 +74,7 @@ def poll_region(region: str, *, source: JobSource, watcher: Watcher) -> RunRepor
     record = store.load_run(region) or store.start_watching(region, run.now)
     report.baseline = not record.baseline_done
     since = record.listed_at or record.started_at
-    statuses = (JobStatus.IN_PROGRESS,) if record.baseline_done else ACTIVE_STATUSES
-    observed = _observe_region(source, rules.name_contains, statuses=statuses, since=since)
+    observed = _observe_region(source, rules.name_contains, every_status=not record.baseline_done, since=since)
     if not record.baseline_done and run.now > record.started_at:
         # The baseline listing comes after the watch began (a failed first run, or the first run after deployment);
         # a job that ended meanwhile is in no listing above (it is not active, and may be older than the creation
@@ -129,13 +128,12 @@ def _observe_region(
     source: JobSource,
     name_contains: str | None,
     *,
-    statuses: tuple[JobStatus, ...],
+    every_status: bool,
     since: datetime,
 ) -> dict[str, LabelingJob]:
     observed: dict[str, LabelingJob] = {}
-    for status in statuses:
-        for job in source.list_active(status, name_contains=name_contains):
-            observed[job.name] = job
+    for job in source.list_active(name_contains=name_contains, every_status=every_status):
+        observed[job.name] = job
     # Listed last, so its view of a job is the freshest.
     created_after = since - CREATION_MARGIN
     for job in source.list_recent(created_after=created_after, name_contains=name_contains):
