@@ -19,6 +19,7 @@ from aws_lambda_powertools import Logger
 from watcher import container
 from watcher.domain.contract import EVENT_TYPES
 from watcher.domain.diff import Decision, WatchRules, decide
+from watcher.domain.job import Job
 from watcher.domain.model import JobState, LabelingJob, Notification, OutboxEntry
 from watcher.domain.mute_rules import Mute, silenced
 from watcher.domain.outbox import after_delivery, due_channels, entry_for, releases
@@ -136,7 +137,7 @@ def watch_job(
     return True
 
 
-def already_over(previous: JobState | None, job: LabelingJob, record: RunRecord) -> bool:
+def already_over(previous: JobState | None, job: Job, record: RunRecord) -> bool:
     """A job first seen in a final status that it reached before the watch began: the silent baseline.
 
     A status change sets LastModifiedTime (counter changes are not documented to), so a job that ended after the
