@@ -433,8 +433,8 @@ def night_note(night: NightCost) -> str:
     """What the describe count says: one describe per job as it ends, or one per held job at every run."""
     if night.describes <= NIGHT_JOBS:
         return (
-            "Each job is described once, by the run that finds it finished; a finished job whose news is held is "
-            "not described again, so its outbox waits for 07:00 at no SageMaker cost. Before, each held job was "
+            "Each job is described once, by the run that finds it finished; a finished job whose news is held is\n"
+            "not described again, so its outbox waits for 07:00 at no SageMaker cost. Before, each held job was\n"
             "described at every run until its news went out."
         )
     return "A finished job whose news is held is described at every run until the news goes out."
