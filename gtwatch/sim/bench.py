@@ -1,12 +1,14 @@
 """`make bench`: what one watcher run costs, measured on the emulator, next to the naive design and the floor.
 
 Writes docs/performance.md. Every figure is measured (requests counted at the client, per attempt, the same way
-for both designs); only the floor is computed, from its definition.
+for both designs); only the floor is computed, from its definition, and the held-news night's figure for the code
+before 0.3.0 is a recorded measurement of that code (NIGHT_BEFORE).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import statistics
@@ -14,13 +16,16 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from botocore.endpoint import Endpoint
 from watcher import clock, composition, container
 from watcher.domain.contract import EVENT_TYPES, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
 from watcher.domain.env import Env
@@ -45,6 +50,17 @@ STEADY_HEADER = (
     "| naive reads / writes | jobs changed | gtwatch ms | naive ms |\n|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 )
 TERMINAL = ("Completed", "Failed", "Stopped")
+# The held-news night: quiet hours from 22:00 to 07:00 holding every event on both channels, and jobs that finish
+# one after another from 22:01, three minutes apart; the poller runs every 5 minutes from 21:00.
+NIGHT_JOBS = 20
+QUIET_NIGHT = {
+    "start": "22:00",
+    "end": "07:00",
+    "timezone": "UTC",
+    "hold": list(EVENT_TYPES),
+    "channels": ["slack", "email"],
+}
+NIGHT_STARTS, NIGHT_ENDS = 13 * 60, 22 * 60  # minutes after START (09:00): 22:00 and 07:00 the next day
 
 
 @dataclass
@@ -95,9 +111,9 @@ class Account:
         self.labeled = dict.fromkeys(self._active_names(), 0)
 
     @contextmanager
-    def deployed(self) -> Iterator[Any]:
+    def deployed(self, extra_env: dict[str, str] | None = None) -> Iterator[Any]:
         routing = Routing(slack_events=EVENT_TYPES, email_events=EVENT_TYPES)
-        env = {"POWERTOOLS_LOG_LEVEL": "ERROR", Env.STALL_AFTER_MINUTES: "100000"}
+        env = {"POWERTOOLS_LOG_LEVEL": "ERROR", Env.STALL_AFTER_MINUTES: "100000", **(extra_env or {})}
         with deployment.deployed(
             mode="inprocess", routing=routing, slack_webhook_url="http://127.0.0.1:9/x", handler_env=env
         ) as resources:
@@ -200,6 +216,73 @@ def measure_event_path() -> TickCost:
         return TickCost.measure(lambda: event_handler.lambda_handler(event, FakeLambdaContext("gtwatch-events")))
 
 
+@dataclass
+class NightCost:
+    runs: int
+    describes: int
+    lists: int
+    published_at_night: int
+    published_at_release: int
+
+
+# The same night measured once on 434bdc4, the code before 0.3.0's layers (measure_held_night with its imports
+# adapted to the old flat modules), where a finished job whose news was held was described at every run. That code
+# is gone, so the figure is recorded, not re-measured.
+NIGHT_BEFORE = NightCost(runs=108, describes=2_034, lists=216, published_at_night=0, published_at_release=20)
+
+
+def _counting_operations(counts: Counter[str], run: Callable[[], None]) -> None:
+    """Run `run`, adding its SageMaker requests to `counts` by operation (DescribeLabelingJob, ListLabelingJobs).
+
+    Wraps whatever counts requests already (count_requests), so both see every attempt."""
+    original = Endpoint.create_request
+
+    def counting(self: Endpoint, params: Any, operation_model: Any = None) -> Any:
+        if operation_model is not None and operation_model.service_model.service_name == "sagemaker":
+            counts[operation_model.name] += 1
+        return original(self, params, operation_model)
+
+    setattr(Endpoint, "create_request", counting)  # noqa: B010 - botocore's hook point
+    try:
+        run()
+    finally:
+        setattr(Endpoint, "create_request", original)  # noqa: B010
+
+
+def measure_held_night() -> NightCost:
+    """SageMaker calls through a night whose quiet hours hold the news of jobs that finished in the evening."""
+    account = Account(history=100, active=NIGHT_JOBS)
+    finishing = {NIGHT_STARTS + 1 + 3 * index: name for index, name in enumerate(account._active_names())}
+    night: Counter[str] = Counter()
+    published_at_night = released = 0
+    with account.deployed({Env.QUIET_HOURS: json.dumps(QUIET_NIGHT)}):
+        for minute in range(NIGHT_STARTS - 60, NIGHT_ENDS + 1, 5):
+            account.minute = minute
+            for finished in range(minute - 4, minute + 1):
+                if finished in finishing:
+                    labeling_jobs.update_labeling_job(
+                        region=deployment.REGION,
+                        name=finishing[finished],
+                        at=START + timedelta(minutes=finished),
+                        status="Completed",
+                        counters={"TotalLabeled": 1000, "HumanLabeled": 1000, "Unlabeled": 0},
+                    )
+            counts: Counter[str] = Counter()
+            cost = TickCost.measure(partial(_counting_operations, counts, gtwatch_tick))
+            if minute == NIGHT_ENDS:
+                released = cost.publishes  # 07:00: the window ends and the held news goes out
+            elif minute >= NIGHT_STARTS:
+                night.update(counts)
+                published_at_night += cost.publishes
+    return NightCost(
+        runs=(NIGHT_ENDS - NIGHT_STARTS) // 5,
+        describes=night["DescribeLabelingJob"],
+        lists=night["ListLabelingJobs"],
+        published_at_night=published_at_night,
+        published_at_release=released,
+    )
+
+
 def peak_memory_mib(history: int, active: int) -> float:
     account = Account(history, active)
     with account.deployed():
@@ -235,6 +318,7 @@ def render(
     ours: list[SizeResult],
     naive: list[SizeResult],
     event: TickCost,
+    night: NightCost,
     imports: dict[str, float],
     memory: float,
     elapsed: float,
@@ -297,6 +381,20 @@ One "Labeling Job State Change" event for a job that just completed: {event.sage
 (`DescribeLabelingJob`), {event.reads} DynamoDB reads, {event.writes} writes (state with the notification in its
 outbox, then the outbox cleared), {event.publishes} SNS publish; {event.wall_ms:.0f} ms on the emulator.
 
+## A night with held news
+
+Quiet hours from 22:00 to 07:00 hold every event on both channels. {NIGHT_JOBS} jobs in progress finish one after
+another from 22:01, three minutes apart, so all their news is held; the poller runs every 5 minutes. SageMaker calls
+over the {night.runs} runs from 22:00 to 06:55, and the notifications published then and by the 07:00 run that
+releases them:
+
+| code | `DescribeLabelingJob` | `ListLabelingJobs` | published overnight | published at 07:00 |
+|---|--:|--:|--:|--:|
+| before 0.3.0 (434bdc4, recorded) | {night_row(NIGHT_BEFORE)} |
+| this version | {night_row(night)} |
+
+{night_note(night)}
+
 ## Cold start
 
 Cumulative import time (`python -X importtime`, median of {IMPORT_RUNS} fresh interpreters) of each handler module,
@@ -325,6 +423,21 @@ Slack trigger's long polling with 5 pollers (about 650,000 requests).
 
 {cost_table(ours)}
 """
+
+
+def night_row(night: NightCost) -> str:
+    return f"{night.describes:,} | {night.lists:,} | {night.published_at_night} | {night.published_at_release}"
+
+
+def night_note(night: NightCost) -> str:
+    """What the describe count says: one describe per job as it ends, or one per held job at every run."""
+    if night.describes <= NIGHT_JOBS:
+        return (
+            "Each job is described once, by the run that finds it finished; a finished job whose news is held is\n"
+            "not described again, so its outbox waits for 07:00 at no SageMaker cost. Before, each held job was\n"
+            "described at every run until its news went out."
+        )
+    return "A finished job whose news is held is described at every run until the news goes out."
 
 
 def cost_table(ours: list[SizeResult]) -> str:
@@ -367,7 +480,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gtwatch-bench", description=__doc__)
     parser.add_argument("--output", type=Path, default=Path("docs/performance.md"))
     parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
+    parser.add_argument("--night", action="store_true", help="only the held-news night; prints it, writes nothing")
     args = parser.parse_args(argv)
+    if args.night:
+        print(measure_held_night())
+        return 0
     started = time.perf_counter()
     histories = (100, 1_000) if args.quick else HISTORY_SIZES
     sizes = [(history, active) for active in ACTIVE_SIZES for history in histories]
@@ -377,6 +494,7 @@ def main(argv: list[str] | None = None) -> int:
         ours.append(measure_size(history, active, gtwatch_tick))
         naive.append(measure_size(history, active, naive_tick))
     event = measure_event_path()
+    night = measure_held_night()
     memory = peak_memory_mib(histories[-1], ACTIVE_SIZES[-1])
     imports = {
         module: import_ms(module)
@@ -388,7 +506,7 @@ def main(argv: list[str] | None = None) -> int:
             "watcher.handlers.digest_handler",
         )
     }
-    text = render(ours, naive, event, imports, memory, time.perf_counter() - started)
+    text = render(ours, naive, event, night, imports, memory, time.perf_counter() - started)
     args.output.write_text(text, encoding="utf-8")
     print(text)
     return 0
