@@ -13,7 +13,7 @@ help:
 	@echo "make test          - ruff, mypy and the whole test suite (what CI runs; on 2 cores about 3 minutes with"
 	@echo "                     .venv built, about 4 from a clean clone)"
 	@echo "make test-fast     - the unit and template tests, no mypy (under 30 seconds): the loop while changing code"
-	@echo "make lint          - ruff check and ruff format --check (part of make test)"
+	@echo "make lint          - ruff check, ruff format --check and the import-linter layers contract (part of make test)"
 	@echo "make typecheck     - strict mypy over the code, infra and tests (part of make test)"
 	@echo "make bench         - measure API calls, time, import time and memory per run; writes docs/performance.md"
 	@echo "make soak          - the exactly-once property test with fresh randomness and 3000 schedules"
