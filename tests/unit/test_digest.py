@@ -132,3 +132,20 @@ def test_a_job_that_ended_before_its_regions_watch_began_is_not_named_one_that_e
         watch_started={"us-east-1": began},
     )
     assert only_before is None
+
+
+def test_a_day_with_more_endings_than_a_group_names_names_the_latest_in_the_order_they_ended() -> None:
+    # 70 jobs ended 10 minutes apart, the oldest first: the digest names the 50 latest and says "+20 more".
+    ended = [
+        state(f"done-{index:02d}", JobStatus.COMPLETED, ended_at=NOW - timedelta(minutes=10 * (70 - index)))
+        for index in range(70)
+    ]
+    digest = build(NOW, local_label="t", active=[], ended=ended, mutes={}, health=HEALTH, rules=RULES)
+    assert digest is not None
+    body = email_body(digest)
+    assert [f"done-{index:02d}" in body for index in range(70)] == [index >= 20 for index in range(70)]
+    assert body.index("done-20") < body.index("done-69") and "+20 more" in body
+    slack = "\n".join(
+        block["text"]["text"] for payload in slack_messages(digest) for block in payload["blocks"] if "text" in block
+    )
+    assert [f"done-{index:02d}" in slack for index in range(70)] == [index >= 20 for index in range(70)]

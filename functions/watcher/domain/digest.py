@@ -173,7 +173,7 @@ def email_body(digest: Digest) -> str:
             ["Job", "Region", "Outcome", "Ended", "Progress"],
             [
                 [_name(j), j.state.region, j.state.status.value, _ended(j), progress_text(j.progress)]
-                for j in _named(digest.ended)
+                for j in _named(digest.ended, latest=True)
             ],
             more=_more(digest.ended),
         )
@@ -205,20 +205,22 @@ def slack_messages(digest: Digest) -> list[dict[str, Any]]:
     group names at most GROUP_LIMIT jobs, so there are a few at most). Each carries the digest's id and its part in
     its metadata, so that a message whose answer was lost is found instead of posted twice."""
     body: list[dict[str, Any]] = []
-    groups: list[tuple[str, list[JobLine], Callable[[JobLine], str]]] = [
-        (":hourglass: *Stalled*", digest.stalled, lambda j: f"no progress since {_since(j, digest.now)}"),
-        (":arrow_forward: *Active*", digest.active, lambda j: f"{_rate(j)}; ETA {_eta(j, digest.now)}"),
+    groups: list[tuple[str, list[JobLine], Callable[[JobLine], str], bool]] = [
+        (":hourglass: *Stalled*", digest.stalled, lambda j: f"no progress since {_since(j, digest.now)}", False),
+        (":arrow_forward: *Active*", digest.active, lambda j: f"{_rate(j)}; ETA {_eta(j, digest.now)}", False),
         (
             ":checkered_flag: *Ended in the last 24 hours*",
             digest.ended,
             lambda j: f"{j.state.status.value} {_ended(j)}",
+            True,
         ),
     ]
-    for title, jobs, detail in groups:
+    for title, jobs, detail, latest in groups:
         if not jobs:
             continue
         body.append(_section(f"{title} ({len(jobs)})"))
-        body += [_section(text) for text in _packed([_slack_line(job, detail(job)) for job in _named(jobs)])]
+        named = _named(jobs, latest=latest)
+        body += [_section(text) for text in _packed([_slack_line(job, detail(job)) for job in named])]
         if more := _more(jobs):
             body.append(_section(f"+{more} more"))
     health = escaped_within("\n".join(_health_lines(digest)), SLACK_SECTION_BUDGET)
@@ -335,8 +337,9 @@ class SlackDigest:
 # --- shared pieces ---------------------------------------------------------------------------------------------
 
 
-def _named(jobs: list[JobLine]) -> list[JobLine]:
-    return jobs[:GROUP_LIMIT]
+def _named(jobs: list[JobLine], *, latest: bool = False) -> list[JobLine]:
+    """The jobs a group names: its first GROUP_LIMIT, or for endings (in the order they ended) the latest ones."""
+    return jobs[-GROUP_LIMIT:] if latest else jobs[:GROUP_LIMIT]
 
 
 def _more(jobs: list[JobLine]) -> int:

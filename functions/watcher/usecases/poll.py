@@ -24,6 +24,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from watcher.domain.model import LabelingJob
+from watcher.domain.mute_rules import mute_job_key
 from watcher.domain.ports import JobSource, JobStateStore, RunRecord
 from watcher.usecases.watch import RunReport, Watcher, watch_job
 
@@ -97,7 +98,7 @@ def poll_region(region: str, *, source: JobSource, watcher: Watcher) -> RunRepor
                 observed=observed.get(name),
                 source=source,
                 report=report,
-                mute=mutes.get(name.lower()),
+                mute=mutes.get(mute_job_key(name)),
             )
         except Exception as error:
             if is_service_outage(error):
