@@ -1,11 +1,10 @@
-"""Lambda handler: delivers each message of the Slack queue (slack_delivery.deliver_message), maps the outcome to
-SQS and Lambda's answer; a setup error, a failure that is not Slack's or a lag fails the invocation (its alarm)."""
+"""Lambda handler of the Slack queue: deliver each message, map its outcome to SQS and to Lambda's answer (alarms)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, assert_never
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, process_partial_response
@@ -15,7 +14,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from watcher import clock
-from watcher.domain.slack_outcomes import Failed, Misconfigured, RetryIn
+from watcher.domain.slack_outcomes import Delivered, Dropped, Failed, Misconfigured, RejectedForGood, RetryIn
 from watcher.slack_notifier import cold_start, message_from
 from watcher.usecases.slack_delivery import ROUTE_ATTRIBUTE, Attempt, Notifier, deliver_message
 
@@ -25,8 +24,7 @@ processor = BatchProcessor(event_type=BatchEventType.SQS, raise_on_entire_batch_
 ALARMS = ("Slack refused gtwatch's setup", "Slack delivery failed", "Slack delivery lags")
 
 
-class NotDelivered(Exception):
-    """The message stays in the queue (its record fails)."""
+class NotDelivered(Exception): ...  # The message stays in the queue (its record fails).
 
 
 def handler(
@@ -52,12 +50,14 @@ def handler(
             redriven = record.message_attributes[ROUTE_ATTRIBUTE]  # Indexing: Powertools wraps it on item access.
             outcome = deliver_message(item, notifier, attempt, redriven_to=redriven.string_value if redriven else None)
             match outcome:
+                case Delivered() | RejectedForGood() | Dropped():
+                    return
                 case RetryIn(seconds=seconds) | Failed(seconds=seconds) | Misconfigured(retry_in=int() as seconds):
                     kept.queue.retry_in(record.receipt_handle, seconds)
                 case Misconfigured():  # Tried once (a test notification): deleted, so that failing does not retry it.
                     kept.queue.delete(record.receipt_handle)
                 case _:
-                    return
+                    assert_never(outcome)
             if isinstance(outcome, Misconfigured | Failed):
                 alarms[ALARMS[0] if isinstance(outcome, Misconfigured) else ALARMS[1]].append(outcome.reason)
             if isinstance(outcome, RetryIn | Failed) and outcome.lagging:
