@@ -138,8 +138,25 @@ def console_url(region: str, name: str) -> str:
     return f"{host}/sagemaker/groundtruth?region={region}#/labeling-jobs/details/{quote(name, safe='-')}"
 
 
+class _LabelingSeam:
+    """The job seam's identity and status class, as a labeling job and its remembered state both answer them."""
+
+    kind: JobKind
+    region: str
+    name: str
+    status: JobStatus
+
+    @property
+    def id(self) -> JobId:
+        return JobId(self.kind, self.region, self.name)
+
+    @property
+    def status_class(self) -> StatusClass:
+        return self.status.status_class
+
+
 @dataclass(frozen=True)
-class LabelingJob:
+class LabelingJob(_LabelingSeam):
     """One labeling job as SageMaker reported it (a ListLabelingJobs summary or a DescribeLabelingJob)."""
 
     region: str
@@ -178,16 +195,8 @@ class LabelingJob:
             input_sns_topic_arn=_cleaned((data_source.get("SnsDataSource") or {}).get("SnsTopicArn")),
         )
 
-    # The job seam (job.Job): kind, identity, status class, progress signal.
+    # The job seam (job.Job): kind, identity and status class (_LabelingSeam), progress signal.
     kind = JobKind.LABELING
-
-    @property
-    def id(self) -> JobId:
-        return JobId(self.kind, self.region, self.name)
-
-    @property
-    def status_class(self) -> StatusClass:
-        return self.status.status_class
 
     @property
     def progress_signal(self) -> ProgressSignal:
@@ -405,7 +414,7 @@ DERIVED = object()
 
 
 @dataclass(frozen=True)
-class JobState:
+class JobState(_LabelingSeam):
     """What the watcher remembers about one job between runs (one DynamoDB item)."""
 
     region: str
@@ -434,14 +443,6 @@ class JobState:
     # The progress signal last observed (job.ProgressSignal), set by the diff. Not stored: a state read back derives
     # it, for labeling jobs from the remembered status and counters. Not compared: it follows from those for them.
     observed_signal: ProgressSignal = field(default=DERIVED, compare=False, repr=False)
-
-    @property
-    def id(self) -> JobId:
-        return JobId(self.kind, self.region, self.name)
-
-    @property
-    def status_class(self) -> StatusClass:
-        return self.status.status_class
 
     @property
     def progress_signal(self) -> ProgressSignal:
