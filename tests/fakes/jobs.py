@@ -1,11 +1,11 @@
-"""In-memory JobSource (functions/watcher/ports.py): labeling jobs by name, counting what the watcher asks."""
+"""In-memory JobSource (watcher/domain/ports.py): labeling jobs by name, counting what the watcher asks."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
 
-from watcher.domain.model import ACTIVE_STATUSES, JobStatus, LabelingJob
+from watcher.domain.model import ACTIVE_STATUSES, STEADY_STATUSES, LabelingJob
 from watcher.domain.ports import JobSource
 
 
@@ -23,7 +23,7 @@ class InMemoryJobSource:
         self.jobs[job.name] = job
 
     def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[LabelingJob]:
-        statuses = ACTIVE_STATUSES if every_status else (JobStatus.IN_PROGRESS,)
+        statuses = ACTIVE_STATUSES if every_status else STEADY_STATUSES
         jobs = [job for job in self.jobs.values() if _named(job, name_contains)]
         return iter([job for status in statuses for job in jobs if job.status == status])
 
@@ -53,19 +53,17 @@ def _named(job: LabelingJob, name_contains: str | None) -> bool:
     return not name_contains or name_contains.lower() in job.name.lower()
 
 
-class ThrottledListing:
-    """A JobSource whose listings fail while `throttled` (SageMaker throttling every list call); describe works."""
+class WrappedSource:
+    """A JobSource that passes every call to `source`; a variant overrides what it changes."""
 
     def __init__(self, source: JobSource) -> None:
         self.source = source
-        self.throttled = True
 
     @property
     def region(self) -> str:
         return self.source.region
 
     def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[LabelingJob]:
-        self._check()
         return self.source.list_active(name_contains=name_contains, every_status=every_status)
 
     def list_recent(
@@ -75,7 +73,6 @@ class ThrottledListing:
         modified_after: datetime | None = None,
         name_contains: str | None = None,
     ) -> Iterator[LabelingJob]:
-        self._check()
         return self.source.list_recent(
             created_after=created_after, modified_after=modified_after, name_contains=name_contains
         )
@@ -83,24 +80,17 @@ class ThrottledListing:
     def describe(self, name: str) -> LabelingJob | None:
         return self.source.describe(name)
 
-    def _check(self) -> None:
-        if self.throttled:
-            raise RuntimeError("ThrottlingException")
 
+class ThrottledListing(WrappedSource):
+    """A JobSource whose listings fail while `throttled` (SageMaker throttling every list call); describe works."""
 
-class CountingDescribes:
-    """Wraps a JobSource: counts the jobs it is asked to describe, by name."""
-
-    def __init__(self, source: JobSource, describes: list[str]) -> None:
-        self.source = source
-        self.describes = describes
-
-    @property
-    def region(self) -> str:
-        return self.source.region
+    def __init__(self, source: JobSource) -> None:
+        super().__init__(source)
+        self.throttled = True
 
     def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[LabelingJob]:
-        return self.source.list_active(name_contains=name_contains, every_status=every_status)
+        self._check()
+        return super().list_active(name_contains=name_contains, every_status=every_status)
 
     def list_recent(
         self,
@@ -109,9 +99,22 @@ class CountingDescribes:
         modified_after: datetime | None = None,
         name_contains: str | None = None,
     ) -> Iterator[LabelingJob]:
-        return self.source.list_recent(
+        self._check()
+        return super().list_recent(
             created_after=created_after, modified_after=modified_after, name_contains=name_contains
         )
+
+    def _check(self) -> None:
+        if self.throttled:
+            raise RuntimeError("ThrottlingException")
+
+
+class CountingDescribes(WrappedSource):
+    """Wraps a JobSource: counts the jobs it is asked to describe, by name."""
+
+    def __init__(self, source: JobSource, describes: list[str]) -> None:
+        super().__init__(source)
+        self.describes = describes
 
     def describe(self, name: str) -> LabelingJob | None:
         self.describes.append(name)

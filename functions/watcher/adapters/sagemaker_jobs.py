@@ -8,11 +8,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from watcher.domain.model import ACTIVE_STATUSES, JobStatus, LabelingJob
+from watcher.domain.model import ACTIVE_STATUSES, STEADY_STATUSES, JobStatus, LabelingJob
 
 PAGE_SIZE = 100  # The API's maximum: fewest calls per job.
-# Where nearly all active labeling jobs are: a steady run lists only these (Initializing and Stopping are brief).
-STEADY_STATUSES = (JobStatus.IN_PROGRESS,)
 
 
 def list_jobs(

@@ -42,6 +42,8 @@ STATUS_CLASSES = {
 TERMINAL_STATUSES = frozenset(status for status in JobStatus if status.is_terminal)
 # Listing order follows the lifecycle so that a job moving forward between two list calls is seen at least once.
 ACTIVE_STATUSES = (JobStatus.INITIALIZING, JobStatus.IN_PROGRESS, JobStatus.STOPPING)
+# Where nearly all active labeling jobs are: a steady run lists only these (Initializing and Stopping are brief).
+STEADY_STATUSES = (JobStatus.IN_PROGRESS,)
 
 
 class EventType(StrEnum):
