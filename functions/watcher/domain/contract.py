@@ -24,6 +24,56 @@ ALL_CHANNELS: Final = "all"
 STATE_CHANGE_SOURCE: Final = "aws.sagemaker"
 STATE_CHANGE_DETAIL_TYPE: Final = "SageMaker Ground Truth Labeling Job State Change"
 
+# The kinds of SageMaker job gtwatch watches (config `kinds`, scenario `kind`), in the order docs list them.
+KindName = Literal["labeling", "training", "processing", "transform", "tuning", "pipeline"]
+JOB_KINDS: Final[tuple[KindName, ...]] = get_args(KindName)
+DEFAULT_KINDS: Final[tuple[KindName, ...]] = ("labeling",)
+# A pipeline execution never stalls (its steps' jobs can, as jobs of their own kind).
+STALLING_KINDS: Final[tuple[KindName, ...]] = tuple(kind for kind in JOB_KINDS if kind != "pipeline")
+# Each kind's EventBridge event (source aws.sagemaker), as SageMaker names it (Amazon SageMaker developer guide,
+# "Events that Amazon SageMaker AI sends to Amazon EventBridge").
+KIND_DETAIL_TYPES: Final[dict[KindName, str]] = {
+    "labeling": STATE_CHANGE_DETAIL_TYPE,
+    "training": "SageMaker Training Job State Change",
+    "processing": "SageMaker Processing Job State Change",
+    "transform": "SageMaker Transform Job State Change",
+    "tuning": "SageMaker HyperParameter Tuning Job State Change",
+    "pipeline": "SageMaker Model Building Pipeline Execution Status Change",
+}
+# The resource type in each kind's ARN (arn:aws:sagemaker:<region>:<account>:<type>/<name>); a pipeline execution's
+# ARN is pipeline/<pipeline>/execution/<id>.
+KIND_ARN_TYPES: Final[dict[KindName, str]] = {
+    "labeling": "labeling-job",
+    "training": "training-job",
+    "processing": "processing-job",
+    "transform": "transform-job",
+    "tuning": "hyper-parameter-tuning-job",
+    "pipeline": "pipeline",
+}
+# The CloudWatch Logs group each kind writes to (streams `<job>/...`): the stall signal of the kinds with logs.
+KIND_LOG_GROUPS: Final[dict[KindName, str]] = {
+    "training": "/aws/sagemaker/TrainingJobs",
+    "processing": "/aws/sagemaker/ProcessingJobs",
+    "transform": "/aws/sagemaker/TransformJobs",
+}
+# The SageMaker API actions watching each kind needs (the poller's and the event handler's role get these only).
+KIND_LIST_ACTIONS: Final[dict[KindName, tuple[str, ...]]] = {
+    "labeling": ("sagemaker:ListLabelingJobs",),
+    "training": ("sagemaker:ListTrainingJobs",),
+    "processing": ("sagemaker:ListProcessingJobs",),
+    "transform": ("sagemaker:ListTransformJobs",),
+    "tuning": ("sagemaker:ListHyperParameterTuningJobs",),
+    "pipeline": ("sagemaker:Search",),
+}
+KIND_DESCRIBE_ACTIONS: Final[dict[KindName, tuple[str, ...]]] = {
+    "labeling": ("sagemaker:DescribeLabelingJob",),
+    "training": ("sagemaker:DescribeTrainingJob",),
+    "processing": ("sagemaker:DescribeProcessingJob",),
+    "transform": ("sagemaker:DescribeTransformJob",),
+    "tuning": ("sagemaker:DescribeHyperParameterTuningJob",),
+    "pipeline": ("sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps"),
+}
+
 # The state table: one item per job and one run record per region, keyed by `pk`; a sparse index of the jobs
 # that are still active, by region.
 TABLE_PARTITION_KEY: Final = "pk"

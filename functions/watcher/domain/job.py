@@ -16,15 +16,29 @@ from typing import Protocol
 
 
 class JobKind(StrEnum):
-    """The kinds of job the watcher follows. Only labeling jobs now; the scenario format's Version 3 adds
-    "training" (progress: SecondaryStatus and log lines), "processing", "transform", "tuning" (progress: its
-    training-job counters) and "pipeline" (statuses Executing/Succeeded/...), each behind its own JobSource."""
+    """The kinds of job the watcher follows (contract.JOB_KINDS), each behind its own JobSource. Progress, the
+    stall signal: labeling its counters; training its SecondaryStatus and log lines; processing and transform their
+    log lines; tuning its training jobs' counters; a pipeline execution never stalls."""
 
     LABELING = "labeling"
+    TRAINING = "training"
+    PROCESSING = "processing"
+    TRANSFORM = "transform"
+    TUNING = "tuning"
+    PIPELINE = "pipeline"
 
 
-# How a message names a job of each kind ("Labeling job cats-v1 completed").
-KIND_NOUNS = {JobKind.LABELING: "Labeling job"}
+# How a message names a job of each kind ("Training job bert-3 completed").
+KIND_NOUNS = {
+    JobKind.LABELING: "Labeling job",
+    JobKind.TRAINING: "Training job",
+    JobKind.PROCESSING: "Processing job",
+    JobKind.TRANSFORM: "Transform job",
+    JobKind.TUNING: "Tuning job",
+    JobKind.PIPELINE: "Pipeline execution",
+}
+# Kinds whose jobs write CloudWatch log lines that count as progress.
+LOG_KINDS = frozenset({JobKind.TRAINING, JobKind.PROCESSING, JobKind.TRANSFORM})
 
 
 @dataclass(frozen=True)
