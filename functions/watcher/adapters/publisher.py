@@ -26,7 +26,7 @@ def publish(sns: SNSClient, topic_arn: str, notification: Notification, channels
     }
     attributes = {
         "event_type": notification.event_type.value,
-        "status": notification.job.status.value,
+        "status": str(notification.job.status),
         "job_name": notification.job.name,
         "region": notification.job.region,
         "notification_id": notification.id,

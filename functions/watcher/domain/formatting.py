@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from watcher.domain.job import KIND_NOUNS, JobKind
-from watcher.domain.model import TERMINAL_EVENTS, EventType, LabelingJob, Notification, Progress, console_url
+from watcher.domain.kinds import KindJob
+from watcher.domain.kinds import console_url as kind_console_url
+from watcher.domain.model import (
+    TERMINAL_EVENTS,
+    AnyJob,
+    EventType,
+    LabelingJob,
+    Notification,
+    Progress,
+    console_url,
+)
 from watcher.domain.text import one_line
 
 HEADLINES = {
@@ -120,8 +131,10 @@ def facts(notification: Notification) -> list[tuple[str, str | None]]:
     return KIND_FACTS[notification.job.kind](notification)
 
 
-def details(job: LabelingJob) -> list[tuple[str, str | None]]:
+def details(job: AnyJob) -> list[tuple[str, str | None]]:
     """What the job reads and writes, below its facts: each kind has its own (KIND_DETAILS)."""
+    if isinstance(job, LabelingJob):
+        return labeling_details(job)
     return KIND_DETAILS[job.kind](job)
 
 
@@ -149,7 +162,7 @@ def labeling_facts(notification: Notification) -> list[tuple[str, str | None]]:
     stalled = notification.event_type is EventType.STALLED
     return [
         *rows,
-        ("Remaining", f"{job.counters.unlabeled:,}"),
+        ("Remaining", f"{progress.total - progress.done:,}"),
         # A stall notice decided before the rate rule in diff.progress may still wait in an outbox.
         ("Rate", "none" if stalled else rate_text(progress, notification.occurred_at)),
         ("Stalled", stalled_since_text(notification) if stalled else None),
@@ -166,14 +179,16 @@ def labeling_details(job: LabelingJob) -> list[tuple[str, str | None]]:
     ]
 
 
-# The kinds' facts and details; the next kinds (job.JobKind) add theirs here.
-KIND_FACTS = {JobKind.LABELING: labeling_facts}
-KIND_DETAILS = {JobKind.LABELING: labeling_details}
+# The kinds' facts and details (job.JobKind); a labeling job's details are labeling_details.
+KIND_FACTS: dict[JobKind, Callable[[Notification], list[tuple[str, str | None]]]] = {JobKind.LABELING: labeling_facts}
+KIND_DETAILS: dict[JobKind, Callable[[KindJob], list[tuple[str, str | None]]]] = {}
 
 
-def console_link(job: LabelingJob) -> str:
+def console_link(job: AnyJob) -> str:
     """The job's console URL, built from its cleaned name and region: a lone surrogate cannot be URL-quoted."""
-    return console_url(one_line(job.region), one_line(job.name))
+    if isinstance(job, LabelingJob):
+        return console_url(one_line(job.region), one_line(job.name))
+    return kind_console_url(job.kind, one_line(job.region), one_line(job.name))
 
 
 def work_team_name(arn: str) -> str:

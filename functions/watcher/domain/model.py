@@ -8,7 +8,12 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
-from watcher.domain.job import JobId, JobKind, ProgressSignal, StatusClass
+from watcher.domain.job import CONSOLE_HOSTS as CONSOLE_HOSTS
+from watcher.domain.job import JobId, JobKind, ProgressSignal, StatusClass, console_host
+from watcher.domain.job import from_iso as from_iso
+from watcher.domain.job import partition_of as partition_of
+from watcher.domain.job import to_iso as to_iso
+from watcher.domain.kinds import KindJob
 from watcher.domain.text import clean
 from watcher.domain.vocabulary import NOTIFICATION_CHANNELS
 
@@ -64,17 +69,6 @@ TERMINAL_EVENTS = {
 }
 
 
-def to_iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def from_iso(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        raise ValueError(f"timestamp without a time zone: {text!r}")
-    return moment.astimezone(UTC)
-
-
 @dataclass(frozen=True)
 class LabelCounters:
     total_labeled: int = 0
@@ -118,25 +112,8 @@ class LabelCounters:
         return self.done + self.unlabeled
 
 
-# The AWS Management Console of each partition (AWS General Reference, "AWS Management Console endpoints"; the
-# GovCloud (US) and China consoles have one host for their regions).
-CONSOLE_HOSTS = {
-    "aws": "https://{region}.console.aws.amazon.com",
-    "aws-us-gov": "https://console.amazonaws-us-gov.com",
-    "aws-cn": "https://console.amazonaws.cn",
-}
-
-
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
 def console_url(region: str, name: str) -> str:
-    host = CONSOLE_HOSTS[partition_of(region)].format(region=region)
+    host = console_host(region)
     return f"{host}/sagemaker/groundtruth?region={region}#/labeling-jobs/details/{quote(name, safe='-')}"
 
 
@@ -197,8 +174,11 @@ class LabelingJob(_LabelingSeam):
             input_sns_topic_arn=_cleaned((data_source.get("SnsDataSource") or {}).get("SnsTopicArn")),
         )
 
-    # The job seam (job.Job): kind, identity and status class (_LabelingSeam), progress signal.
+    # The job seam (job.Job): kind, identity and status class (_LabelingSeam), progress signal. A labeling job's
+    # summary carries everything its messages show, and it writes no logs gtwatch reads.
     kind = JobKind.LABELING
+    detailed = True
+    last_log_at: datetime | None = None
 
     @property
     def progress_signal(self) -> ProgressSignal:
@@ -314,7 +294,7 @@ class Notification:
 
     id: str
     event_type: EventType
-    job: LabelingJob
+    job: AnyJob
     occurred_at: datetime
     progress: Progress
     # The job's notifications in the order of its transitions: `sequence` counts from 1 within `stream` (one per
@@ -354,7 +334,7 @@ class Notification:
             id=doc["id"],
             event_type=EventType(doc["event_type"]),
             occurred_at=from_iso(doc["occurred_at"]),
-            job=LabelingJob.from_document(doc["job"]),
+            job=job_from_document(doc["job"]),
             progress=Progress.from_document(doc["progress"]),
             stream=str(doc.get("stream") or ""),
             sequence=int(doc.get("sequence") or 0),
@@ -455,3 +435,14 @@ class JobState(_LabelingSeam):
 
     def leased_to_another(self, run_id: str, now: datetime) -> bool:
         return self.lease_owner not in (None, run_id) and self.lease_until is not None and self.lease_until > now
+
+
+# A job of any kind, as SageMaker reported it.
+AnyJob = LabelingJob | KindJob
+
+
+def job_from_document(doc: dict[str, Any]) -> AnyJob:
+    """A job stored in a notification; documents without a kind were written for labeling jobs."""
+    if doc.get("kind", JobKind.LABELING.value) == JobKind.LABELING.value:
+        return LabelingJob.from_document(doc)
+    return KindJob.from_document(doc)

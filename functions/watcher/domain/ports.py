@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from watcher.domain.model import JobState, LabelingJob, Notification
+from watcher.domain.job import Scope
+from watcher.domain.model import AnyJob, JobState, Notification
 from watcher.domain.mute_rules import Mute
 
 
@@ -19,9 +20,10 @@ class ItemConflict(Exception):
 
 @dataclass(frozen=True)
 class RunRecord:
-    """A region's watch: since when (the first run that could record it), and its last complete listing."""
+    """A scope's watch (one kind in one region): since when (the first run that could record it), and its last
+    complete listing."""
 
-    region: str
+    scope: Scope
     started_at: datetime
     # None until a run has listed the region completely: the next run is then still the baseline.
     listed_at: datetime | None = None
@@ -34,16 +36,16 @@ class RunRecord:
 
 
 class JobSource(Protocol):
-    """One kind of SageMaker job in one region (labeling jobs are the first): list the active and the recent, and
-    describe one by name."""
+    """One kind of SageMaker job in one region (its scope): list the active and the recent, and describe one."""
 
     @property
-    def region(self) -> str: ...
+    def scope(self) -> Scope: ...
 
-    def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[LabelingJob]:
+    def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[AnyJob]:
         """The active jobs: with `every_status`, in each active status, listed in the order of the kind's lifecycle
         (so that a job moving on between two listings is seen at least once); otherwise only in the status where
-        nearly all of them are (labeling: InProgress), one listing, since the watch describes the others by name."""
+        nearly all of them are (InProgress, Executing), since the watch describes the others by name. Jobs of a kind
+        with logs come with the newest log line read (`last_log_at`), within the run's budget of log reads."""
         ...
 
     def list_recent(
@@ -52,30 +54,31 @@ class JobSource(Protocol):
         created_after: datetime | None = None,
         modified_after: datetime | None = None,
         name_contains: str | None = None,
-    ) -> Iterator[LabelingJob]: ...
+    ) -> Iterator[AnyJob]: ...
 
-    def describe(self, name: str) -> LabelingJob | None:
-        """The job's current details, or None when the service does not know it."""
+    def describe(self, name: str, arn: str | None = None) -> AnyJob | None:
+        """The job's current details (`detailed`), or None when the service does not know it. A pipeline execution
+        is described by its ARN (its name is a display name)."""
         ...
 
 
 class JobStateStore(Protocol):
-    """Each job's remembered state, written only over the version read (ItemConflict otherwise), and each region's
+    """Each job's remembered state, written only over the version read (ItemConflict otherwise), and each scope's
     run record."""
 
-    def load_run(self, region: str) -> RunRecord | None: ...
+    def load_run(self, scope: Scope) -> RunRecord | None: ...
 
-    def start_watching(self, region: str, now: datetime) -> RunRecord: ...
+    def start_watching(self, scope: Scope, now: datetime) -> RunRecord: ...
 
     def save_run(self, run: RunRecord) -> None: ...
 
-    def active_states(self, region: str) -> dict[str, JobState]: ...
+    def active_states(self, scope: Scope) -> dict[str, JobState]: ...
 
-    def ended_states(self, region: str, since: datetime, until: datetime) -> list[JobState]: ...
+    def ended_states(self, scope: Scope, since: datetime, until: datetime) -> list[JobState]: ...
 
-    def get_states(self, region: str, names: Iterable[str]) -> dict[str, JobState]: ...
+    def get_states(self, scope: Scope, names: Iterable[str]) -> dict[str, JobState]: ...
 
-    def get_state(self, region: str, name: str) -> JobState | None: ...
+    def get_state(self, scope: Scope, name: str) -> JobState | None: ...
 
     def save(self, state: JobState, *, expected_version: int | None, now: datetime) -> JobState: ...
 
@@ -85,11 +88,11 @@ class JobStateStore(Protocol):
 class MuteReader(Protocol):
     """The mutes people set (`gtwatch mute`), as the watch reads them."""
 
-    def in_region(self, region: str) -> dict[str, Mute]:
-        """The region's mutes, by job name in lower case."""
+    def in_scope(self, scope: Scope) -> dict[str, Mute]:
+        """The scope's mutes, by job name in lower case."""
         ...
 
-    def for_job(self, region: str, name: str) -> Mute | None: ...
+    def for_job(self, scope: Scope, name: str) -> Mute | None: ...
 
 
 class Publisher(Protocol):
