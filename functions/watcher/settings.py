@@ -30,9 +30,16 @@ from pydantic import (
 )
 
 from watcher import container
-from watcher.domain.contract import SLACK_HTTP_TIMEOUT_SECONDS, SLACK_MAX_RETRY_AFTER_SECONDS
+from watcher.domain.contract import (
+    DEFAULT_KINDS,
+    JOB_KINDS,
+    SLACK_HTTP_TIMEOUT_SECONDS,
+    SLACK_MAX_RETRY_AFTER_SECONDS,
+    STALLING_KINDS,
+)
 from watcher.domain.diff import WatchRules
 from watcher.domain.env import LAMBDA_REGION, Env
+from watcher.domain.job import JobKind, Scope
 from watcher.domain.quiet import QuietHours, parse_quiet_hours
 from watcher.domain.slack_routes import Route, parse_routes, webhook_route
 from watcher.domain.vocabulary import (
@@ -132,7 +139,36 @@ def _zone(value: str) -> str:
     return value
 
 
+def _kinds(value: tuple[str, ...]) -> tuple[JobKind, ...]:
+    kinds = []
+    for name in value:
+        if name not in JOB_KINDS:
+            raise ValueError(f"{name!r} is not a job kind; the kinds are {', '.join(JOB_KINDS)}")
+        kinds.append(JobKind(name))
+    if len(set(kinds)) != len(kinds):
+        raise ValueError("a kind is listed twice")
+    return tuple(kinds)
+
+
+def _stall_after(value: object) -> object:
+    """GTWATCH_STALL_AFTER_MINUTES: a whole number (every kind that can stall) or a JSON object by kind."""
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            parsed = json.loads(value)
+        except ValueError as error:
+            raise ValueError(f"not JSON: {error}") from None
+        for name in parsed:
+            if name not in STALLING_KINDS:
+                raise ValueError(f"{name!r} is not a job kind that can stall; those are {', '.join(STALLING_KINDS)}")
+        return parsed
+    return value
+
+
 # The values of list variables ("a, b,c"), checked item by item; a URL the settings call.
+KindList = Annotated[tuple[JobKind, ...], BeforeValidator(comma_list), AfterValidator(_kinds)]
+StallAfter = Annotated[
+    Annotated[int, Field(ge=1)] | dict[str, Annotated[int, Field(ge=1)]], BeforeValidator(_stall_after)
+]
 EventList = Annotated[tuple[str, ...], BeforeValidator(comma_list), AfterValidator(_known_events)]
 RegionList = Annotated[tuple[str, ...], BeforeValidator(comma_list), AfterValidator(_regions)]
 ChannelList = Annotated[tuple[Channel, ...], BeforeValidator(comma_list)]
@@ -148,6 +184,7 @@ class WatchSettings(_EnvSettings):
         "table_name": Env.TABLE_NAME,
         "topic_arn": Env.TOPIC_ARN,
         "regions": Env.REGIONS,
+        "kinds": Env.KINDS,
         "stall_after_minutes": Env.STALL_AFTER_MINUTES,
         "stall_repeat_minutes": Env.STALL_REPEAT_MINUTES,
         "schedule_minutes": Env.SCHEDULE_MINUTES,
@@ -158,7 +195,8 @@ class WatchSettings(_EnvSettings):
     topic_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:sns:")]
     home_region: Annotated[str, Field(pattern=REGION_PATTERN)]
     regions: RegionList = ()
-    stall_after_minutes: Annotated[int, Field(ge=1)] = 60
+    kinds: KindList = tuple(JobKind(kind) for kind in DEFAULT_KINDS)
+    stall_after_minutes: StallAfter = 60
     stall_repeat_minutes: Annotated[int | None, Field(ge=1)] = None
     schedule_minutes: Annotated[int, Field(ge=1, le=1440)] = 5
 
@@ -167,11 +205,24 @@ class WatchSettings(_EnvSettings):
         return self.regions or (self.home_region,)
 
     @property
+    def watched_kinds(self) -> tuple[JobKind, ...]:
+        return self.kinds
+
+    @property
+    def watched_scopes(self) -> tuple[Scope, ...]:
+        """Each watched kind in each watched region: what a run lists, region by region."""
+        return tuple(Scope(region, kind) for region in self.watched_regions for kind in self.kinds)
+
+    @property
     def rules(self) -> WatchRules:
         """The stall rules (a job's progress, as the digest reports it too)."""
+        by_kind = self.stall_after_minutes
         return WatchRules(
-            stall_after=timedelta(minutes=self.stall_after_minutes),
+            stall_after=timedelta(minutes=by_kind if isinstance(by_kind, int) else 60),
             stall_repeat=None if self.stall_repeat_minutes is None else timedelta(minutes=self.stall_repeat_minutes),
+            stall_after_by_kind=None
+            if isinstance(by_kind, int)
+            else {JobKind(kind): timedelta(minutes=minutes) for kind, minutes in by_kind.items()},
         )
 
 

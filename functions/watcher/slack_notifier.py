@@ -53,7 +53,7 @@ def _build() -> Kept:
 
     def silenced(notification: Notification, now: datetime) -> bool:
         """Whether the job is muted for this notification's type now (`gtwatch mute` after it was sent)."""
-        mute = mutes.for_job(notification.job.region, notification.job.name)
+        mute = mutes.for_job(notification.job.scope, notification.job.name)
         return mute is not None and mute.silences(notification.event_type.value, now)
 
     notifier = Notifier(

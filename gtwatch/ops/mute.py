@@ -23,8 +23,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from watcher import clock
 from watcher.adapters.aws import RETRY_CONFIG
 from watcher.adapters.mute import MuteStore
-from watcher.adapters.sagemaker_jobs import describe_job
-from watcher.domain.contract import EVENT_TYPES, OUTPUT_CONFIG, OUTPUT_STATE_TABLE
+from watcher.adapters.sagemaker_jobs import job_source
+from watcher.domain.contract import EVENT_TYPES, JOB_KINDS, OUTPUT_CONFIG, OUTPUT_STATE_TABLE
+from watcher.domain.job import JobKind, Scope
 from watcher.domain.model import from_iso
 from watcher.domain.mute_rules import Mute
 from watcher.domain.vocabulary import NAME_PATTERN
@@ -69,13 +70,21 @@ def parse_events(text: str) -> frozenset[str]:
 
 
 def mute_job(
-    store: MuteStore, *, region: str, name: str, until: datetime, events: frozenset[str], by: str, now: datetime
+    store: MuteStore,
+    *,
+    region: str,
+    name: str,
+    until: datetime,
+    events: frozenset[str],
+    by: str,
+    now: datetime,
+    kind: JobKind = JobKind.LABELING,
 ) -> Mute:
     if not re.match(NAME_PATTERN, name):
-        raise OpsError(f"{name!r} is not a labeling job name (1 to 63 letters, digits or hyphens)")
+        raise OpsError(f"{name!r} is not a job name (1 to 63 letters, digits or hyphens)")
     if until <= now:
         raise OpsError(f"the mute would end at {utc_minute(until)}, which is not in the future")
-    mute = Mute(region=region, name=name, until=until, events=events, by=by, at=now)
+    mute = Mute(region=region, name=name, until=until, events=events, by=by, at=now, kind=kind)
     store.put(mute)
     return mute
 
@@ -87,17 +96,25 @@ def add_commands(subparsers: Any) -> None:
         description="Drops the named types of notifications for one labeling job, on every channel, until the "
         "mute ends. The digest shows the job as muted.",
     )
-    mute_cmd.add_argument("job", nargs="?", help="the labeling job's name")
+    mute_cmd.add_argument("job", nargs="?", help="the job's name (a pipeline execution's display name)")
     span = mute_cmd.add_mutually_exclusive_group()
     span.add_argument("--for", dest="duration", type=parse_duration, help="how long, e.g. 4h, 90m, 1d (default 4h)")
     span.add_argument("--until", type=parse_until, help="until when, e.g. 2026-12-01T09:00Z")
     mute_cmd.add_argument("--events", type=parse_events, help="which types (default: all five)")
     mute_cmd.add_argument("--list", action="store_true", help="list the mutes in force instead")
     unmute_cmd = subparsers.add_parser("unmute", help="end a job's mute now")
-    unmute_cmd.add_argument("job", help="the labeling job's name")
+    unmute_cmd.add_argument("job", help="the job's name (a pipeline execution's display name)")
     for command in (mute_cmd, unmute_cmd):
         command.add_argument("--stack-name", help="the gtwatch stack (default: cdk.json's stack_name, else Gtwatch)")
         command.add_argument("--region", help="the stack's region (default: your configured region)")
+        command.add_argument(
+            "--kind",
+            type=JobKind,
+            choices=list(JobKind),
+            default=JobKind.LABELING,
+            metavar="KIND",
+            help=f"the job's kind: {', '.join(JOB_KINDS)} (default labeling)",
+        )
         command.add_argument(
             "--job-region", help="the job's region, when it is not the stack's (one of the regions the stack watches)"
         )
@@ -143,11 +160,13 @@ def _list_extras(args: argparse.Namespace) -> list[str]:
     return extras
 
 
-def _known_job_notice(session: boto3.session.Session, region: str, name: str) -> str | None:
+def _known_job_notice(session: boto3.session.Session, scope: Scope, name: str) -> str | None:
     """A line for the person when SageMaker does not know the job (yet), or could not be asked; None when it does."""
+    region = scope.region
     sagemaker = session.client("sagemaker", region_name=region, config=RETRY_CONFIG)
+    source = job_source(sagemaker, scope, logs=lambda: None)
     try:
-        if describe_job(sagemaker, region, name) is not None:
+        if source.describe(name) is not None:
             return None
     except (ClientError, BotoCoreError) as error:  # The mute is stored by now; only the check failed.
         code = (
@@ -193,16 +212,19 @@ def run_mute(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO
         stack = _stack(session, args)
         store = _store(session, stack)
         region = _job_region(stack, args)
+        scope = Scope(region, args.kind)
         now = clock.now()
         if args.list:
             print_mutes(store, region, now, out)
             return
         until = args.until or now + (args.duration or DEFAULT_FOR)
         events = args.events or frozenset(EVENT_TYPES)
-        earlier = store.for_job(region, args.job)
-        mute = mute_job(store, region=region, name=args.job, until=until, events=events, by=_who(session), now=now)
-        print(f"Muted {mute.name} ({mute.region}): {_types(mute.events)} until {utc_minute(mute.until)}.", file=out)
-        for notice in (_replaced_notice(earlier, mute, now), _known_job_notice(session, region, mute.name)):
+        earlier = store.for_job(scope, args.job)
+        mute = mute_job(
+            store, region=region, name=args.job, until=until, events=events, by=_who(session), now=now, kind=args.kind
+        )
+        print(f"Muted {_named(mute)}: {_types(mute.events)} until {utc_minute(mute.until)}.", file=out)
+        for notice in (_replaced_notice(earlier, mute, now), _known_job_notice(session, scope, mute.name)):
             if notice is not None:
                 print(notice, file=out)
 
@@ -215,20 +237,31 @@ def run_unmute(args: argparse.Namespace, *, out: TextIO | None = None, err: Text
     def command() -> None:
         session = common.make_session()
         stack = _stack(session, args)
-        region = _job_region(stack, args)
-        if _store(session, stack).delete(region, args.job):
-            print(f"Unmuted {args.job} ({region}).", file=out)
+        scope = Scope(_job_region(stack, args), args.kind)
+        where = _where(scope)
+        if _store(session, stack).delete(scope, args.job):
+            print(f"Unmuted {args.job} ({where}).", file=out)
         else:
-            print(f"{args.job} ({region}) was not muted.", file=out)
+            print(f"{args.job} ({where}) was not muted.", file=out)
 
     return run_guarded(command, err)
 
 
 def print_mutes(store: MuteStore, region: str, now: datetime, out: TextIO) -> None:
-    mutes = sorted((m for m in store.in_region(region).values() if m.until > now), key=lambda m: m.until)
+    every = (mute for kind in JobKind for mute in store.in_scope(Scope(region, kind)).values())
+    mutes = sorted((m for m in every if m.until > now), key=lambda m: m.until)
     if not mutes:
         print(f"No job is muted in {region}.", file=out)
         return
     for mute in mutes:
         by = f" by {mute.by}" if mute.by else ""
-        print(f"{mute.name} ({mute.region}): {_types(mute.events)} until {utc_minute(mute.until)}{by}", file=out)
+        print(f"{_named(mute)}: {_types(mute.events)} until {utc_minute(mute.until)}{by}", file=out)
+
+
+def _where(scope: Scope) -> str:
+    """A job's region, and its kind unless labeling: "us-east-1", "training, us-east-1"."""
+    return scope.region if scope.kind is JobKind.LABELING else f"{scope.kind.value}, {scope.region}"
+
+
+def _named(mute: Mute) -> str:
+    return f"{mute.name} ({_where(mute.scope)})"

@@ -31,9 +31,10 @@ from watcher.domain.contract import (
     OUTPUT_SLACK_QUEUE_URL,
     OUTPUT_STATE_TABLE,
 )
-from watcher.domain.diff import WatchRules, decide, progress
+from watcher.domain.diff import WatchRules, progress, stall_due
 from watcher.domain.formatting import duration, progress_text, rate_text, stall_text
-from watcher.domain.model import EventType, JobState, LabelingJob, Notification, Progress, to_iso
+from watcher.domain.job import JobKind, Scope
+from watcher.domain.model import JobState, Notification, Progress, to_iso
 from watcher.domain.mute_rules import Mute
 from watcher.domain.ports import RunRecord
 
@@ -74,7 +75,8 @@ class ActiveJob:
         return {
             "region": state.region,
             "name": state.name,
-            "status": state.status.value,
+            "kind": state.kind.value,
+            "status": str(state.status),
             "counters": state.counters.to_api(),
             "progress": self.progress.to_document(),
             "unchanged_since": to_iso(state.unchanged_since),
@@ -148,7 +150,7 @@ class StatusReport:
             "generated_at": to_iso(self.now),
             "gtwatch_version": __version__,
             "config": None if self.config is None else self.config.model_dump(mode="json"),
-            "regions": [self._run_document(region) for region in self.regions],
+            "regions": [self._run_document(region) for region in self.runs],
             "jobs": [job.to_document(self.now) for job in self.jobs],
             "outbox": {
                 "count": len(outbox),
@@ -206,10 +208,15 @@ def gather(session: boto3.session.Session, stack: StackInfo, now: datetime) -> S
     store = StateStore(dynamodb, stack.output(OUTPUT_STATE_TABLE))
     mutes = MuteStore(dynamodb, stack.output(OUTPUT_STATE_TABLE))
     for region in report.regions:
-        report.runs[region] = store.load_run(region)
-        for state in sorted(store.active_states(region).values(), key=lambda state: state.name):
-            report.jobs.append(_active_job(state, now, rules))
-        report.mutes.extend(mute for mute in mutes.in_region(region).values() if mute.until > now)
+        # Every kind the table may hold (a kind no longer configured still shows what it remembers).
+        for kind in JobKind:
+            scope = Scope(region, kind)
+            record = store.load_run(scope)
+            if kind is JobKind.LABELING or record is not None:
+                report.runs[str(scope)] = record
+            for state in sorted(store.active_states(scope).values(), key=lambda state: state.name):
+                report.jobs.append(_active_job(state, now, rules))
+            report.mutes.extend(mute for mute in mutes.in_scope(scope).values() if mute.until > now)
     report.mutes.sort(key=lambda mute: (mute.until, mute.region, mute.name))
 
     sqs = session.client("sqs", region_name=stack.region, config=RETRY_CONFIG)
@@ -227,22 +234,12 @@ def _active_job(state: JobState, now: datetime, rules: WatchRules) -> ActiveJob:
 
 
 def _stall(state: JobState, now: datetime, rules: WatchRules) -> str:
-    if state.status.is_terminal:
+    if state.status_class.is_terminal:
         return "finished"
     if state.stall_notified_at is not None:
         return "stalled"
-    # Whether a run now would announce a stall, by the watcher's own rule: decide() on the job as remembered.
-    job = LabelingJob(
-        region=state.region,
-        name=state.name,
-        arn="",
-        status=state.status,
-        counters=state.counters,
-        creation_time=state.unchanged_since,
-        last_modified_time=state.unchanged_since,
-    )
-    decision = decide(state, job, now, rules)
-    return "due" if any(n.event_type is EventType.STALLED for n in decision.notifications) else "no"
+    # Whether a run now would announce a stall, by the watcher's own rule (diff.stall_due).
+    return "due" if stall_due(state, now, rules) else "no"
 
 
 def _queue_depth(sqs: SQSClient, cloudwatch: CloudWatchClient, url: str, now: datetime) -> QueueDepth:
@@ -375,8 +372,7 @@ def _digest_text(digest: DigestSettings | None) -> str:
 def _print_runs(report: StatusReport, out: TextIO) -> None:
     print("", file=out)
     print("Last successful run", file=out)
-    for region in report.regions:
-        run = report.runs.get(region)
+    for region, run in report.runs.items():
         if run is None:
             text = "never: no run has reached this region yet"
         elif run.listed_at is None:
@@ -396,9 +392,11 @@ def _print_jobs(report: StatusReport, out: TextIO) -> None:
     print(f"Active jobs: {len(report.jobs)}", file=out)
     for job in report.jobs:
         state = job.state
-        print(f"  {state.name} ({state.region}): {state.status.value}", file=out)
-        _row(out, "Progress", progress_text(job.progress), indent=4)
-        if not state.status.is_terminal:
+        kind = "" if state.kind is JobKind.LABELING else f"{state.kind.value}, "
+        print(f"  {state.name} ({kind}{state.region}): {state.status}", file=out)
+        if state.kind is JobKind.LABELING:
+            _row(out, "Progress", progress_text(job.progress), indent=4)
+        if state.kind is JobKind.LABELING and not state.status_class.is_terminal:
             _row(out, "Rate", rate_text(job.progress, report.now) or "not enough history yet", indent=4)
         _row(out, "Stall", _stall_line(job, report.now), indent=4)
 

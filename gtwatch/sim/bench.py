@@ -29,6 +29,7 @@ from botocore.endpoint import Endpoint
 from watcher import clock, composition, container
 from watcher.domain.contract import EVENT_TYPES, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
 from watcher.domain.env import Env
+from watcher.domain.job import Scope
 from watcher.domain.ports import RunRecord
 from watcher.handlers import event_handler, poller_handler
 from watcher.settings import PollerSettings, settings
@@ -172,17 +173,17 @@ def gtwatch_tick() -> None:
 def naive_tick() -> None:
     """The design gtwatch avoids: list every job each run and read every job's state."""
     config = settings(PollerSettings)
-    region = config.home_region
+    scope = Scope(config.home_region)
     run = Run.starting(clock.now(), seconds_left=60)
     watcher = composition.watcher(config, run, quiet=False)
-    store, source = watcher.store, composition.job_source(region)
-    record = store.load_run(region) or store.start_watching(region, run.now)
+    store, source = watcher.store, composition.job_source(scope)
+    record = store.load_run(scope) or store.start_watching(scope, run.now)
     observed = {job.name: job for job in source.list_recent()}
-    states = store.get_states(region, observed)
-    report = RunReport(region=region)
+    states = store.get_states(scope, observed)
+    report = RunReport(region=scope.region)
     for name, job in observed.items():
         watch_job(watcher, record, states.get(name), name=name, observed=job, source=source, report=report)
-    store.save_run(RunRecord(region=region, started_at=record.started_at, listed_at=run.now))
+    store.save_run(RunRecord(scope=scope, started_at=record.started_at, listed_at=run.now))
 
 
 def measure_size(history: int, active: int, tick: Callable[[], None]) -> SizeResult:

@@ -1,29 +1,31 @@
-"""In-memory JobSource (watcher/domain/ports.py): labeling jobs by name, counting what the watcher asks."""
+"""In-memory JobSource (watcher/domain/ports.py): jobs of one kind by name, counting what the watcher asks."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
 
-from watcher.domain.model import ACTIVE_STATUSES, STEADY_STATUSES, LabelingJob
+from watcher.domain.job import KIND_ACTIVE_STATUSES, KIND_STEADY_STATUSES, JobKind, Scope
+from watcher.domain.model import AnyJob
 from watcher.domain.ports import JobSource
 
 
 class InMemoryJobSource:
-    def __init__(self, region: str = "us-east-1") -> None:
-        self._region = region
-        self.jobs: dict[str, LabelingJob] = {}
+    def __init__(self, region: str = "us-east-1", kind: JobKind = JobKind.LABELING) -> None:
+        self._scope = Scope(region, kind)
+        self.jobs: dict[str, AnyJob] = {}
         self.describes: list[str] = []
 
     @property
-    def region(self) -> str:
-        return self._region
+    def scope(self) -> Scope:
+        return self._scope
 
-    def put(self, job: LabelingJob) -> None:
+    def put(self, job: AnyJob) -> None:
         self.jobs[job.name] = job
 
-    def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[LabelingJob]:
-        statuses = ACTIVE_STATUSES if every_status else STEADY_STATUSES
+    def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[AnyJob]:
+        kind = self._scope.kind
+        statuses = KIND_ACTIVE_STATUSES[kind] if every_status else KIND_STEADY_STATUSES[kind]
         jobs = [job for job in self.jobs.values() if _named(job, name_contains)]
         return iter([job for status in statuses for job in jobs if job.status == status])
 
@@ -33,7 +35,7 @@ class InMemoryJobSource:
         created_after: datetime | None = None,
         modified_after: datetime | None = None,
         name_contains: str | None = None,
-    ) -> Iterator[LabelingJob]:
+    ) -> Iterator[AnyJob]:
         return iter(
             [
                 job
@@ -44,12 +46,12 @@ class InMemoryJobSource:
             ]
         )
 
-    def describe(self, name: str) -> LabelingJob | None:
+    def describe(self, name: str, arn: str | None = None) -> AnyJob | None:
         self.describes.append(name)
         return next((job for job in self.jobs.values() if job.name.lower() == name.lower()), None)
 
 
-def _named(job: LabelingJob, name_contains: str | None) -> bool:
+def _named(job: AnyJob, name_contains: str | None) -> bool:
     return not name_contains or name_contains.lower() in job.name.lower()
 
 
@@ -60,10 +62,10 @@ class WrappedSource:
         self.source = source
 
     @property
-    def region(self) -> str:
-        return self.source.region
+    def scope(self) -> Scope:
+        return self.source.scope
 
-    def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[LabelingJob]:
+    def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[AnyJob]:
         return self.source.list_active(name_contains=name_contains, every_status=every_status)
 
     def list_recent(
@@ -72,13 +74,13 @@ class WrappedSource:
         created_after: datetime | None = None,
         modified_after: datetime | None = None,
         name_contains: str | None = None,
-    ) -> Iterator[LabelingJob]:
+    ) -> Iterator[AnyJob]:
         return self.source.list_recent(
             created_after=created_after, modified_after=modified_after, name_contains=name_contains
         )
 
-    def describe(self, name: str) -> LabelingJob | None:
-        return self.source.describe(name)
+    def describe(self, name: str, arn: str | None = None) -> AnyJob | None:
+        return self.source.describe(name, arn)
 
 
 class ThrottledListing(WrappedSource):
@@ -88,7 +90,7 @@ class ThrottledListing(WrappedSource):
         super().__init__(source)
         self.throttled = True
 
-    def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[LabelingJob]:
+    def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[AnyJob]:
         self._check()
         return super().list_active(name_contains=name_contains, every_status=every_status)
 
@@ -98,7 +100,7 @@ class ThrottledListing(WrappedSource):
         created_after: datetime | None = None,
         modified_after: datetime | None = None,
         name_contains: str | None = None,
-    ) -> Iterator[LabelingJob]:
+    ) -> Iterator[AnyJob]:
         self._check()
         return super().list_recent(
             created_after=created_after, modified_after=modified_after, name_contains=name_contains
@@ -116,6 +118,6 @@ class CountingDescribes(WrappedSource):
         super().__init__(source)
         self.describes = describes
 
-    def describe(self, name: str) -> LabelingJob | None:
+    def describe(self, name: str, arn: str | None = None) -> AnyJob | None:
         self.describes.append(name)
-        return self.source.describe(name)
+        return self.source.describe(name, arn)

@@ -15,6 +15,7 @@ from watcher.adapters.state_store import StateStore
 from watcher.domain.contract import DIGEST_EVENT_TYPE
 from watcher.domain.digest import GROUP_LIMIT, SLACK_MAX_BLOCKS, SLACK_MESSAGE_TEXT_BUDGET
 from watcher.domain.env import Env
+from watcher.domain.job import Scope
 from watcher.domain.model import JobState, JobStatus, LabelCounters, to_iso
 from watcher.domain.ports import RunRecord
 from watcher.domain.slack_message import slack_length
@@ -99,7 +100,7 @@ def watched(deploy: Callable[..., Resources], slack: SlackEndpoint) -> Callable[
             handler_env={Env.DIGEST_CHANNELS: channels, Env.DIGEST_TIMEZONE: "Europe/Berlin"},
         )
         store = StateStore(deployment.client("dynamodb"), resources.table_name)
-        store.save_run(RunRecord(region=REGION, started_at=WATCH_STARTED, listed_at=NOW - timedelta(minutes=2)))
+        store.save_run(RunRecord(scope=Scope(REGION), started_at=WATCH_STARTED, listed_at=NOW - timedelta(minutes=2)))
         for state in jobs:
             store.save(state, expected_version=None, now=NOW)
         email.take()

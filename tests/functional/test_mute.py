@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from watcher import clock
 from watcher.adapters.mute import MuteStore
+from watcher.domain.job import Scope
 from watcher.handlers import poller_handler
 
 from gtwatch.cli import main
@@ -61,7 +62,7 @@ def test_mute_list_and_unmute(resources: Resources) -> None:
 
     code, out, _ = gtwatch("mute", "--list")
     assert code == 0 and out.startswith("cats-v1 (us-east-1): stalled, resumed until ")
-    mute = MuteStore(deployment.client("dynamodb"), resources.table_name).for_job("us-east-1", "cats-v1")
+    mute = MuteStore(deployment.client("dynamodb"), resources.table_name).for_job(Scope("us-east-1"), "cats-v1")
     assert mute is not None and mute.by  # who muted is recorded
     assert timedelta(minutes=119) < mute.until - clock.now() <= timedelta(hours=2)
 
@@ -75,7 +76,7 @@ def test_mute_list_and_unmute(resources: Resources) -> None:
         (("mute", "cats-v1", "--for", "soon"), "is not a duration like 4h"),
         (("mute", "cats-v1", "--events", "stalled,exploded"), "--events"),
         (("mute", "cats-v1", "--until", "2020-01-01T00:00Z"), "not in the future"),
-        (("mute", "bad name!"), "is not a labeling job name"),
+        (("mute", "bad name!"), "is not a job name"),
         (("mute",), "name the job to mute"),
     ],
 )

@@ -17,11 +17,12 @@ from watcher.adapters.sagemaker_jobs import LabelingJobSource
 from watcher.adapters.state_store import StateStore
 from watcher.domain.diff import WatchRules
 from watcher.domain.env import Env
+from watcher.domain.job import Scope
 from watcher.domain.model import Notification
 from watcher.domain.ports import JobSource, Publisher
 from watcher.handlers import poller_handler
 from watcher.settings import SettingsError
-from watcher.usecases.poll import poll_region
+from watcher.usecases.poll import poll_scope
 from watcher.usecases.watch import Run, Watcher
 
 from gtwatch.sim.emulator import deployment, email, labeling_jobs
@@ -230,16 +231,16 @@ def test_overlapping_runs_notify_a_transition_once(account):
         def save(self, state, *, expected_version, now):
             if not self.interleaved:
                 self.interleaved = True
-                poll_region(
-                    "us-east-1",
+                poll_scope(
+                    Scope("us-east-1"),
                     source=LabelingJobSource(aws.client("sagemaker", "us-east-1"), "us-east-1"),
                     watcher=Watcher(store, send, rules, Run.starting(account.now, seconds_left=60), mutes),
                 )
             return super().save(state, expected_version=expected_version, now=now)
 
     slow = InterleavedStore(aws.client("dynamodb"), account.resources.table_name)
-    report = poll_region(
-        "us-east-1",
+    report = poll_scope(
+        Scope("us-east-1"),
         source=LabelingJobSource(aws.client("sagemaker", "us-east-1"), "us-east-1"),
         watcher=Watcher(slow, send, rules, Run.starting(account.now, seconds_left=60), mutes),
     )
@@ -257,7 +258,7 @@ def test_a_remembered_job_that_disappeared_is_forgotten_quietly(account):
     assert report["jobs_seen"] == 0
     assert account.emails() == []
     store = StateStore(aws.client("dynamodb"), account.resources.table_name)
-    assert store.active_states("us-east-1") == {}
+    assert store.active_states(Scope("us-east-1")) == {}
 
 
 @pytest.mark.parametrize("account", [{Env.STALL_AFTER_MINUTES: "soon"}], indirect=True)

@@ -60,7 +60,7 @@ def test_a_job_that_cannot_be_watched_is_retried_by_name_while_the_others_go_out
     failures = {"left": 2}
 
     def flaky(state: JobState) -> bool:
-        if state.name == "aaa-poison" and state.status.is_terminal and failures["left"]:
+        if state.name == "aaa-poison" and state.status_class.is_terminal and failures["left"]:
             failures["left"] -= 1
             return True
         return False

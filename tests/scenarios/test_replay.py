@@ -134,7 +134,7 @@ def test_the_cli_prints_json_lines_on_stdout_and_logs_on_stderr():
     lines = [json.loads(line) for line in completed.stdout.splitlines()]
     assert [line.get("type") for line in lines[:-1]] == ["completed", "completed", "failed", "failed"]
     assert lines[-1]["summary"] is True and len(lines[-1]["ticks"]) == 25
-    assert "Region run done" in completed.stderr
+    assert "Run done" in completed.stderr
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from watcher.adapters.dynamo_items import BATCH_GET_BASE_DELAY, BATCH_GET_MAX_DELAY, BATCH_GET_ROUNDS, ItemReadError
 from watcher.adapters.state_store import StateStore
+from watcher.domain.job import Scope
 from watcher.domain.model import LabelingJob, console_url
 
 
@@ -58,7 +59,7 @@ class ThrottledTable:
 def test_unprocessed_keys_are_asked_for_again_after_a_growing_jittered_wait() -> None:
     table, waits = ThrottledTable(busy=3), list[float]()
     store = StateStore(table, "state", sleep=waits.append)  # type: ignore[arg-type]
-    assert store.get_states("us-east-1", ["cats-v1"]) == {}
+    assert store.get_states(Scope("us-east-1"), ["cats-v1"]) == {}
     assert table.calls == 4 and len(waits) == 3
     ceilings = [min(BATCH_GET_MAX_DELAY, BATCH_GET_BASE_DELAY * 2**round_) for round_ in (1, 2, 3)]
     assert all(0 <= wait <= ceiling for wait, ceiling in zip(waits, ceilings, strict=True))
@@ -69,4 +70,4 @@ def test_keys_still_unprocessed_after_the_last_round_fail_the_read() -> None:
     table = ThrottledTable(busy=BATCH_GET_ROUNDS)
     store = StateStore(table, "state", sleep=lambda seconds: None)  # type: ignore[arg-type]
     with pytest.raises(ItemReadError):
-        store.get_states("us-east-1", ["cats-v1"])
+        store.get_states(Scope("us-east-1"), ["cats-v1"])

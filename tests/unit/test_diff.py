@@ -129,7 +129,7 @@ def test_a_failed_notification_carries_the_reason_output_and_console_link():
     failed = job(JobStatus.FAILED, failure_reason="ClientError: bad manifest", output_uri="s3://out/x.manifest")
     notification = decide(state, failed, minutes(5), RULES).notifications[0]
     assert notification.job.failure_reason == "ClientError: bad manifest"
-    assert notification.job.output_uri == "s3://out/x.manifest"
+    assert isinstance(notification.job, LabelingJob) and notification.job.output_uri == "s3://out/x.manifest"
     assert notification.job.console_url.endswith("#/labeling-jobs/details/cats-v1")
 
 

@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from watcher import container
 from watcher.domain.diff import WatchRules
+from watcher.domain.job import Scope
 from watcher.domain.model import JobStatus, LabelCounters, LabelingJob
 from watcher.domain.mute_rules import Mute
 from watcher.domain.ports import JobStateStore
 from watcher.domain.quiet import parse_quiet_hours
-from watcher.usecases.poll import poll_region
+from watcher.usecases.poll import poll_scope
 from watcher.usecases.watch import Run, RunReport, Watcher
 
 from tests.fakes.jobs import InMemoryJobSource
@@ -75,7 +76,7 @@ class World:
         )
 
     def run(self, now: datetime, store: JobStateStore | None = None) -> RunReport:
-        return poll_region(REGION, source=self.jobs, watcher=self.watcher(now, store))
+        return poll_scope(Scope(REGION), source=self.jobs, watcher=self.watcher(now, store))
 
     def deliveries(self) -> Counter[tuple[str, str]]:
         """(event type, channel) -> how many times it was published there, mute marks included."""
@@ -101,7 +102,7 @@ def test_a_transition_reaches_each_channel_once_through_publish_failures():
     for minute in (5, 10, 15, 20, 25):
         world.run(EVENING + timedelta(minutes=minute))
     assert world.deliveries() == {("completed", "email"): 1, ("completed", "slack"): 1}
-    assert world.store.active_states(REGION) == {}
+    assert world.store.active_states(Scope(REGION)) == {}
 
 
 def overlapping_completion(variant: type[UnconditionalWrite] | None) -> World:
@@ -138,7 +139,7 @@ def leased_outbox(ignore_lease: bool) -> World:
     now = EVENING + timedelta(minutes=5)
 
     def run_b_while_a_publishes(notification: object) -> None:
-        leased = world.store.get_state(REGION, "cats")
+        leased = world.store.get_state(Scope(REGION), "cats")
         assert leased is not None and leased.lease_owner is not None  # A holds the lease
         world.run(now + timedelta(seconds=30), LeaseIgnored(world.store) if ignore_lease else None)
 

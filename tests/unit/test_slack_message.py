@@ -351,7 +351,7 @@ def test_the_notification_id_travels_in_metadata_not_in_the_text(event_type: Eve
             "notification_id": "us-east-1:cats-vs-dogs-7:failed:final",
             "job": "cats-vs-dogs-7",
             "event": event_type.value,
-            "status": notification.job.status.value,
+            "status": str(notification.job.status),
         },
     }
     assert ":final" not in all_text(message)

@@ -12,6 +12,7 @@ from watcher import container
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_logs import CloudWatchLogsClient
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sns import SNSClient
@@ -39,6 +40,8 @@ def client(service: Literal["sns"], region: str | None = None) -> SNSClient: ...
 def client(service: Literal["sqs"], region: str | None = None) -> SQSClient: ...
 @overload
 def client(service: Literal["secretsmanager"], region: str | None = None) -> SecretsManagerClient: ...
+@overload
+def client(service: Literal["logs"], region: str | None = None) -> CloudWatchLogsClient: ...
 def client(service: str, region: str | None = None) -> Any:
     """The container's client for `service` in `region` (the function's own region when None)."""
     return container.keep(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from watcher.domain.model import ACTIVE_STATUSES, STEADY_STATUSES, JobStatus, LabelingJob
+from watcher.domain.job import JobKind, Scope
+from watcher.domain.model import ACTIVE_STATUSES, STEADY_STATUSES, AnyJob, JobStatus, LabelingJob
+from watcher.domain.ports import JobSource
 
 PAGE_SIZE = 100  # The API's maximum: fewest calls per job.
 
@@ -56,10 +58,10 @@ class LabelingJobSource:
         self._region = region
 
     @property
-    def region(self) -> str:
-        return self._region
+    def scope(self) -> Scope:
+        return Scope(self._region, JobKind.LABELING)
 
-    def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[LabelingJob]:
+    def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[AnyJob]:
         for status in ACTIVE_STATUSES if every_status else STEADY_STATUSES:
             yield from list_jobs(self._sagemaker, self._region, status=status, name_contains=name_contains)
 
@@ -69,7 +71,7 @@ class LabelingJobSource:
         created_after: datetime | None = None,
         modified_after: datetime | None = None,
         name_contains: str | None = None,
-    ) -> Iterator[LabelingJob]:
+    ) -> Iterator[AnyJob]:
         return list_jobs(
             self._sagemaker,
             self._region,
@@ -78,5 +80,13 @@ class LabelingJobSource:
             name_contains=name_contains,
         )
 
-    def describe(self, name: str) -> LabelingJob | None:
+    def describe(self, name: str, arn: str | None = None) -> AnyJob | None:
         return describe_job(self._sagemaker, self._region, name)
+
+
+def job_source(sagemaker: Any, scope: Scope, *, logs: Callable[[], Any]) -> JobSource:
+    """The source of the scope's kind of job: labeling jobs here; the other kinds in sagemaker_kinds. `logs` makes
+    the CloudWatch Logs client of the scope's region, for the kinds whose log lines are progress."""
+    if scope.kind is JobKind.LABELING:
+        return LabelingJobSource(sagemaker, scope.region)
+    raise NotImplementedError(f"kind {scope.kind.value}: its source is not built yet")

@@ -1,10 +1,12 @@
-"""DynamoDB adapter: each job's remembered state, keyed by region and name, and each region's run record.
+"""DynamoDB adapter: each job's remembered state, keyed by scope (kind, region) and name; each scope's run record.
 
-Layout (one table, key `pk`):
-- `job#<region>#<name>`: a job's state. While the job is active, or has notifications not yet published,
-  the item carries `active_region`, which puts it in the sparse `active` index: one Query per region
+Layout (one table, key `pk`), where <scope> is the region for labeling jobs (as before other kinds existed) and
+`<region>#<kind>` for the others (job.Scope.key):
+- `job#<scope>#<name>`: a job's state. While the job is active, or has notifications not yet published,
+  the item carries `active_region` (<scope>), which puts it in the sparse `active` index: one Query per scope
   returns exactly the jobs a run must look at, however many finished jobs the account has.
-- `run#<region>`: when the region was last listed successfully; its absence means the next run is the baseline.
+- `run#<scope>`: when the scope was last listed successfully; its absence means the next run is the baseline: a
+  kind enabled later starts silently too.
 Finished jobs keep their item (so late events and overlapping runs stay silent) until `expires_at`.
 """
 
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from watcher.adapters.dynamo_items import PK, VERSION, Item, ItemTable
 from watcher.domain.contract import ACTIVE_INDEX_KEY, ENDED_KEY_PREFIX, JOB_KEY_PREFIX, RUN_KEY_PREFIX, TTL_ATTRIBUTE
+from watcher.domain.job import JobKind, Scope
 from watcher.domain.model import JobState, JobStatus, LabelCounters, OutboxEntry, Sample, from_iso, to_iso
 from watcher.domain.ports import ItemConflict, RunRecord
 
@@ -28,18 +31,18 @@ if TYPE_CHECKING:
 FINISHED_RETENTION = timedelta(days=30)
 
 
-def ended_partition(region: str, day: date) -> str:
-    """Where a finished job sits in the sparse index: by region and UTC day it ended, so that the digest reads the
+def ended_partition(scope: Scope, day: date) -> str:
+    """Where a finished job sits in the sparse index: by scope and UTC day it ended, so that the digest reads the
     last day's endings with two Queries however many jobs the account ever finished."""
-    return f"{ENDED_KEY_PREFIX}{region}#{day.isoformat()}"
+    return f"{ENDED_KEY_PREFIX}{scope.key}#{day.isoformat()}"
 
 
-def job_key(region: str, name: str) -> str:
-    return f"{JOB_KEY_PREFIX}{region}#{name}"
+def job_key(scope: Scope, name: str) -> str:
+    return f"{JOB_KEY_PREFIX}{scope.key}#{name}"
 
 
-def run_key(region: str) -> str:
-    return f"{RUN_KEY_PREFIX}{region}"
+def run_key(scope: Scope) -> str:
+    return f"{RUN_KEY_PREFIX}{scope.key}"
 
 
 class StateStore:
@@ -50,52 +53,52 @@ class StateStore:
     ) -> None:
         self._items = ItemTable(dynamodb, table_name, sleep=sleep)
 
-    def load_run(self, region: str) -> RunRecord | None:
-        item = self._items.get(run_key(region))
+    def load_run(self, scope: Scope) -> RunRecord | None:
+        item = self._items.get(run_key(scope))
         if item is None:
             return None
         return RunRecord(
-            region=region,
+            scope=scope,
             started_at=from_iso(item["started_at"]),
             listed_at=from_iso(item["listed_at"]) if item.get("listed_at") else None,
             retry=tuple(item.get("retry", ())),
         )
 
-    def start_watching(self, region: str, now: datetime) -> RunRecord:
-        """The region's record, created at `now` by the first run that gets here (a conditional write)."""
+    def start_watching(self, scope: Scope, now: datetime) -> RunRecord:
+        """The scope's record, created at `now` by the first run that gets here (a conditional write)."""
         try:
-            self._items.put_new({PK: run_key(region), "started_at": to_iso(now)})
+            self._items.put_new({PK: run_key(scope), "started_at": to_iso(now)})
         except ItemConflict:
-            existing = self.load_run(region)
+            existing = self.load_run(scope)
             if existing is not None:
                 return existing
-        return RunRecord(region=region, started_at=now)
+        return RunRecord(scope=scope, started_at=now)
 
     def save_run(self, run: RunRecord) -> None:
         self._items.put(
             {
-                PK: run_key(run.region),
+                PK: run_key(run.scope),
                 "started_at": to_iso(run.started_at),
                 "listed_at": None if run.listed_at is None else to_iso(run.listed_at),
                 "retry": list(run.retry) or None,
             }
         )
 
-    def active_states(self, region: str) -> dict[str, JobState]:
-        """States of the region's active jobs and of jobs with unpublished notifications."""
-        states = (_state_from_item(item) for item in self._items.in_index(region))
+    def active_states(self, scope: Scope) -> dict[str, JobState]:
+        """States of the scope's active jobs and of jobs with unpublished notifications."""
+        states = (_state_from_item(item) for item in self._items.in_index(scope.key))
         return {state.name: state for state in states}
 
-    def ended_states(self, region: str, since: datetime, until: datetime) -> list[JobState]:
-        """The region's jobs that reached a final status in [since, until), from the sparse index's day partitions."""
+    def ended_states(self, scope: Scope, since: datetime, until: datetime) -> list[JobState]:
+        """The scope's jobs that reached a final status in [since, until), from the sparse index's day partitions."""
         first = since.astimezone(UTC).date()
         days = sorted({first + timedelta(days=offset) for offset in range((until - since).days + 2)})
-        states = (_state_from_item(item) for day in days for item in self._items.in_index(ended_partition(region, day)))
+        states = (_state_from_item(item) for day in days for item in self._items.in_index(ended_partition(scope, day)))
         return [state for state in states if state.ended_at is not None and since <= state.ended_at < until]
 
-    def get_states(self, region: str, names: Iterable[str]) -> dict[str, JobState]:
+    def get_states(self, scope: Scope, names: Iterable[str]) -> dict[str, JobState]:
         """States of the named jobs that the watcher has seen before (strongly consistent reads)."""
-        states = (_state_from_item(item) for item in self._items.get_many(job_key(region, name) for name in names))
+        states = (_state_from_item(item) for item in self._items.get_many(job_key(scope, name) for name in names))
         return {state.name: state for state in states}
 
     def save(self, state: JobState, *, expected_version: int | None, now: datetime) -> JobState:
@@ -106,31 +109,35 @@ class StateStore:
         version = self._items.put_version(_state_to_item(state, now), expected_version=expected_version)
         return replace(state, version=version)
 
-    def get_state(self, region: str, name: str) -> JobState | None:
-        item = self._items.get(job_key(region, name))
+    def get_state(self, scope: Scope, name: str) -> JobState | None:
+        item = self._items.get(job_key(scope, name))
         return None if item is None else _state_from_item(item)
 
     def forget(self, state: JobState) -> None:
         """Delete the job's item if it is still the version read; ItemConflict if another run changed it."""
-        self._items.delete_version(job_key(state.region, state.name), expected_version=state.version)
+        self._items.delete_version(job_key(state.scope, state.name), expected_version=state.version)
 
 
 def _state_to_item(state: JobState, now: datetime) -> Item:
     """The job's item but its version, which ItemTable.put_version writes."""
     watching = not state.status_class.is_terminal or bool(state.outbox)
     if watching:
-        index_key: str | None = state.region
+        index_key: str | None = state.scope.key
     elif state.ended_at is not None:
-        index_key = ended_partition(state.region, state.ended_at.astimezone(UTC).date())
+        index_key = ended_partition(state.scope, state.ended_at.astimezone(UTC).date())
     else:
         index_key = None
     return {
-        PK: job_key(state.region, state.name),
+        PK: job_key(state.scope, state.name),
         "region": state.region,
         "name": state.name,
+        # Absent for labeling jobs, whose items are as they were before other kinds existed.
+        "kind": None if state.kind is JobKind.LABELING else state.kind.value,
+        "arn": state.arn,
+        "signal": None if state.signal is None else list(state.signal),
         ACTIVE_INDEX_KEY: index_key,
         "ended_at": to_iso(state.ended_at) if state.ended_at else None,
-        "status": state.status.value,
+        "status": str(state.status),
         "counters": state.counters.to_api(),
         "unchanged_since": to_iso(state.unchanged_since),
         "stall_notified_at": None if state.stall_notified_at is None else to_iso(state.stall_notified_at),
@@ -146,10 +153,15 @@ def _state_to_item(state: JobState, now: datetime) -> Item:
 
 
 def _state_from_item(item: Item) -> JobState:
+    kind = JobKind(item.get("kind") or JobKind.LABELING)
+    signal = item.get("signal")
     return JobState(
         region=item["region"],
         name=item["name"],
-        status=JobStatus(item["status"]),
+        kind=kind,
+        arn=item.get("arn"),
+        signal=None if signal is None else tuple(str(part) for part in signal),
+        status=JobStatus(item["status"]) if kind is JobKind.LABELING else str(item["status"]),
         counters=LabelCounters.from_api(item["counters"]),
         unchanged_since=from_iso(item["unchanged_since"]),
         stall_notified_at=from_iso(item["stall_notified_at"]) if item.get("stall_notified_at") else None,
@@ -160,7 +172,7 @@ def _state_from_item(item: Item) -> JobState:
         lease_until=from_iso(item["lease_until"]) if item.get("lease_until") else None,
         version=int(item[VERSION]),
         # Items stored before streams existed get a stream of their own, stable from then on.
-        stream=str(item.get("stream") or f"{item['region']}#{item['name']}"),
+        stream=str(item.get("stream") or f"{Scope(item['region'], kind).key}#{item['name']}"),
         sequence=int(item.get("sequence", 0)),
         ended_at=from_iso(item["ended_at"]) if item.get("ended_at") else None,
     )

@@ -7,12 +7,14 @@ kind's statuses or counters; the counters, rate and ETA the messages show are th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from watcher.domain.job import Job, StatusClass
+from watcher.domain.job import Job, JobId, JobKind, Scope, StatusClass
 from watcher.domain.model import (
     TERMINAL_EVENTS,
+    AnyJob,
     EventType,
     JobState,
     LabelCounters,
@@ -28,10 +30,21 @@ HISTORY_LIMIT = 24
 
 @dataclass(frozen=True)
 class WatchRules:
+    # How long a job may go without progress before it is stalled: `stall_after` for every kind that can stall,
+    # unless `stall_after_by_kind` is given: then for the kinds it names, and a kind left out never stalls.
     stall_after: timedelta = timedelta(minutes=60)
     stall_repeat: timedelta | None = None
     name_contains: str | None = None
     rate_window: timedelta = timedelta(minutes=60)
+    stall_after_by_kind: Mapping[JobKind, timedelta] | None = None
+
+    def stall_after_for(self, kind: JobKind) -> timedelta | None:
+        """The kind's stall threshold; None: its jobs never stall (a pipeline execution's steps' jobs can)."""
+        if kind is JobKind.PIPELINE:
+            return None
+        if self.stall_after_by_kind is None:
+            return self.stall_after
+        return self.stall_after_by_kind.get(kind)
 
 
 @dataclass(frozen=True)
@@ -41,10 +54,12 @@ class Decision:
     changed: bool = False
 
 
-def stream_of(region: str, name: str, first_seen: datetime) -> str:
+def stream_of(scope: Scope | str, name: str, first_seen: datetime) -> str:
     """A job's notification stream, from when the watcher first remembered it: a job forgotten and seen again
-    (its name filter changed twice) starts a new stream, whose numbers start at 1 again."""
-    return f"{region}#{name}#{to_iso(first_seen)}"
+    (its name filter changed twice) starts a new stream, whose numbers start at 1 again. A labeling job's scope is
+    its region, as streams were named before other kinds existed."""
+    key = scope.key if isinstance(scope, Scope) else scope
+    return f"{key}#{name}#{to_iso(first_seen)}"
 
 
 def is_watched(name: str, name_contains: str | None) -> bool:
@@ -54,7 +69,7 @@ def is_watched(name: str, name_contains: str | None) -> bool:
 
 def decide(
     previous: JobState | None,
-    job: LabelingJob,
+    job: AnyJob,
     now: datetime,
     rules: WatchRules,
     *,
@@ -123,59 +138,92 @@ def progress(state: JobState, counters: LabelCounters, now: datetime, rules: Wat
     )
 
 
-def _observe(previous: JobState | None, job: LabelingJob, now: datetime, rules: WatchRules) -> JobState:
+def _observe(previous: JobState | None, job: AnyJob, now: datetime, rules: WatchRules) -> JobState:
     """The job's state with this observation folded in, before any notification is decided."""
+    counters = job.counters if isinstance(job, LabelingJob) else LabelCounters()
+    signal = job.progress_signal
+    stored_signal = None if isinstance(job, LabelingJob) else job.signal
     if previous is None:
         return JobState(
             region=job.region,
             name=job.name,
             status=job.status,
-            counters=job.counters,
+            counters=counters,
             unchanged_since=now,
-            history=(Sample(at=now, done=job.counters.done),),
-            stream=stream_of(job.region, job.name, now),
-            observed_signal=job.progress_signal,
+            history=(Sample(at=now, done=counters.done),),
+            stream=stream_of(job.scope, job.name, now),
+            kind=job.kind,
+            arn=None if isinstance(job, LabelingJob) else job.arn,
+            observed_signal=signal,
+            signal=stored_signal,
         )
-    if (previous.status, previous.progress_signal) == (job.status, job.progress_signal):
+    same = (previous.status, previous.progress_signal) == (job.status, signal) and not _new_log_line(previous, job)
+    if same:
         # Same stall clock; counters may still move while Stopping, and are kept current for messages.
-        return replace(previous, status=job.status, counters=job.counters, observed_signal=job.progress_signal)
+        return replace(previous, status=job.status, counters=counters, observed_signal=signal, signal=stored_signal)
     history = previous.history
-    if job.counters.done != previous.counters.done:
-        history = _trim((*history, Sample(at=now, done=job.counters.done)), now, rules.rate_window)
+    if counters.done != previous.counters.done:
+        history = _trim((*history, Sample(at=now, done=counters.done)), now, rules.rate_window)
     return replace(
         previous,
         status=job.status,
-        counters=job.counters,
+        counters=counters,
         unchanged_since=now,
         stall_notified_at=None,
         history=history,
-        observed_signal=job.progress_signal,
+        observed_signal=signal,
+        signal=stored_signal,
     )
 
 
-def _can_stall(job: Job) -> bool:
+def _new_log_line(previous: JobState, job: Job) -> bool:
+    """A log line written since the job's current stall clock started is progress, while the job runs (not while it
+    is being stopped). Lines between two ticks count once: the clock restarts at the tick that reads them. A log that
+    could not be read (last_log_at None) neither starts nor ends a stall."""
+    return (
+        job.status_class is StatusClass.ACTIVE
+        and job.last_log_at is not None
+        and job.last_log_at > previous.unchanged_since
+    )
+
+
+def stall_due(state: JobState, now: datetime, rules: WatchRules) -> bool:
+    """Whether a run at `now` would announce a stall of the job as remembered (if it has not moved meanwhile)."""
+    return _stall_due(state, state, now, rules)
+
+
+def _can_stall(job: Job | JobState) -> bool:
     """An active job (or one being stopped) can stall, unless it has nothing to work on: then it waits."""
     return not job.status_class.is_terminal and not job.waiting
 
 
-def _stall_due(state: JobState, job: Job, now: datetime, rules: WatchRules) -> bool:
-    if not _can_stall(job):
+def _stall_due(state: JobState, job: Job | JobState, now: datetime, rules: WatchRules) -> bool:
+    stall_after = rules.stall_after_for(job.id.kind)
+    if stall_after is None or not _can_stall(job):
         return False
     if state.stall_notified_at is None:
-        return now - state.unchanged_since >= rules.stall_after
+        return now - state.unchanged_since >= stall_after
     return rules.stall_repeat is not None and now - state.stall_notified_at >= rules.stall_repeat
 
 
 def _notify(
-    event: EventType, marker: str, job: LabelingJob, state: JobState, now: datetime, rules: WatchRules
+    event: EventType, marker: str, job: AnyJob, state: JobState, now: datetime, rules: WatchRules
 ) -> Notification:
     return Notification(
-        id=f"{job.id.region}:{job.id.name}:{event.value}:{marker}",
+        id=f"{notification_prefix(job.id)}:{event.value}:{marker}",
         event_type=event,
         job=job,
         occurred_at=now,
-        progress=progress(state, job.counters, now, rules),
+        progress=progress(state, state.counters, now, rules),
     )
+
+
+def notification_prefix(job: JobId) -> str:
+    """What every notification id of a job starts with: its region, kind and name (a labeling job's leaves out its
+    kind, as ids were before other kinds existed)."""
+    if job.kind is JobKind.LABELING:
+        return f"{job.region}:{job.name}"
+    return f"{job.region}:{job.kind.value}:{job.name}"
 
 
 def _rate_per_hour(history: tuple[Sample, ...], now: datetime, window: timedelta) -> float | None:

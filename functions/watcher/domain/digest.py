@@ -104,18 +104,18 @@ def build(
     watch_started: Mapping[str, datetime] | None = None,
 ) -> Digest | None:
     """The digest as of `now`, or None when there is nothing to report (no job running, none ended in the last
-    day, and the watcher is well). `mutes` are keyed by region and job name in lower case. `watch_started`: when
-    the watch of each region began; a job that ended before it was never watched (the silent baseline) and is not
-    named."""
+    day, and the watcher is well). `mutes` are keyed by scope key (job.Scope.key) and job name in lower case.
+    `watch_started`: when the watch of each scope (by str(scope)) began; a job that ended before it was never
+    watched (the silent baseline) and is not named."""
     started = watch_started or {}
 
     def line(state: JobState) -> JobLine:
-        mute = mutes.get((state.region, mute_job_key(state.name)))
+        mute = mutes.get((state.scope.key, mute_job_key(state.name)))
         until = mute.until if mute is not None and mute.until > now else None
         return JobLine(state, progress(state, state.counters, now, rules), until)
 
     def watched_when_it_ended(state: JobState) -> bool:
-        began = started.get(state.region)
+        began = started.get(str(state.scope))
         return state.ended_at is not None and (began is None or state.ended_at > began)
 
     running = sorted((line(s) for s in active if not s.status_class.is_terminal), key=lambda j: j.state.name)
@@ -172,7 +172,7 @@ def email_body(digest: Digest) -> str:
             f"Ended in the last 24 hours ({len(digest.ended)})",
             ["Job", "Region", "Outcome", "Ended", "Progress"],
             [
-                [_name(j), j.state.region, j.state.status.value, _ended(j), progress_text(j.progress)]
+                [_name(j), j.state.region, str(j.state.status), _ended(j), progress_text(j.progress)]
                 for j in _named(digest.ended, latest=True)
             ],
             more=_more(digest.ended),
@@ -211,7 +211,7 @@ def slack_messages(digest: Digest) -> list[dict[str, Any]]:
         (
             ":checkered_flag: *Ended in the last 24 hours*",
             digest.ended,
-            lambda j: f"{j.state.status.value} {_ended(j)}",
+            lambda j: f"{j.state.status!s} {_ended(j)}",
             True,
         ),
     ]

@@ -20,6 +20,7 @@ from watcher.domain.job import (
     JobId,
     JobKind,
     ProgressSignal,
+    Scope,
     StatusClass,
     console_host,
     from_iso,
@@ -149,7 +150,15 @@ class KindJob:
         return KIND_STATUS_CLASSES[self.kind][self.status]
 
     @property
+    def scope(self) -> Scope:
+        return Scope(self.region, self.kind)
+
+    @property
     def progress_signal(self) -> ProgressSignal:
+        return self.signal
+
+    @property
+    def signal(self) -> tuple[str, ...] | None:
         """What must change, besides the status and the log, for the job to count as moving: a training job's
         secondary status, a tuning job's counters. Nothing while it is being stopped (only a status change counts)."""
         if self.status_class is not StatusClass.ACTIVE:
@@ -383,9 +392,7 @@ def tuning_job(region: str, raw: Mapping[str, Any], *, detailed: bool) -> KindJo
     )
 
 
-def pipeline_execution(
-    region: str, raw: Mapping[str, Any], *, steps: list[Mapping[str, Any]] | None = None
-) -> KindJob:
+def pipeline_execution(region: str, raw: Mapping[str, Any], *, steps: list[Mapping[str, Any]] | None = None) -> KindJob:
     """A pipeline execution from DescribePipelineExecution or a Search result; `steps` from
     ListPipelineExecutionSteps make it detailed. Its name is its display name (or the execution id)."""
     arn = raw["PipelineExecutionArn"]

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from watcher.domain.job import CONSOLE_HOSTS as CONSOLE_HOSTS
-from watcher.domain.job import JobId, JobKind, ProgressSignal, StatusClass, console_host
+from watcher.domain.job import KIND_STATUS_CLASSES, JobId, JobKind, ProgressSignal, Scope, StatusClass, console_host
 from watcher.domain.job import from_iso as from_iso
 from watcher.domain.job import partition_of as partition_of
 from watcher.domain.job import to_iso as to_iso
@@ -118,20 +118,24 @@ def console_url(region: str, name: str) -> str:
 
 
 class _LabelingSeam:
-    """The job seam's identity and status class, as a labeling job and its remembered state both answer them."""
+    """The job seam's identity and status class, as a labeling job and a remembered state of any kind answer them."""
 
     kind: JobKind
     region: str
     name: str
-    status: JobStatus
+    status: str
 
     @property
     def id(self) -> JobId:
         return JobId(self.kind, self.region, self.name)
 
     @property
+    def scope(self) -> Scope:
+        return Scope(self.region, self.kind)
+
+    @property
     def status_class(self) -> StatusClass:
-        return self.status.status_class
+        return KIND_STATUS_CLASSES[self.kind][self.status]
 
 
 @dataclass(frozen=True)
@@ -397,11 +401,13 @@ DERIVED = object()
 
 @dataclass(frozen=True)
 class JobState(_LabelingSeam):
-    """What the watcher remembers about one job between runs (one DynamoDB item)."""
+    """What the watcher remembers about one job between runs (one DynamoDB item), of any kind."""
 
     region: str
     name: str
-    status: JobStatus
+    # The kind's own status word (a labeling job's is a JobStatus).
+    status: str
+    # A labeling job's counters; zero for the other kinds.
     counters: LabelCounters
     # First tick that saw the current status and counters: stalls are measured from here.
     unchanged_since: datetime
@@ -422,16 +428,27 @@ class JobState(_LabelingSeam):
     ended_at: datetime | None = None
     # The job's kind (the store keeps labeling jobs' items as they were: absent there means labeling).
     kind: JobKind = JobKind.LABELING
-    # The progress signal last observed (job.ProgressSignal), set by the diff. Not stored: a state read back derives
-    # it, for labeling jobs from the remembered status and counters. Not compared: it follows from those for them.
+    # The job's ARN, for the kinds described by it (a pipeline execution's name is only a display name).
+    arn: str | None = None
+    # The progress signal last observed (job.ProgressSignal: None or a tuple of strings), set by the diff. A labeling
+    # job's is not stored (a state read back derives it from the remembered status and counters); the other kinds'
+    # is stored with the state (`signal`).
     observed_signal: ProgressSignal = field(default=DERIVED, compare=False, repr=False)
+    signal: tuple[str, ...] | None = None
 
     @property
     def progress_signal(self) -> ProgressSignal:
         """The progress signal of the job as last observed: what the next observation is compared with."""
+        if self.kind is not JobKind.LABELING:
+            return self.signal
         if self.observed_signal is DERIVED:
-            return self.counters.signal(self.status)
+            return self.counters.signal(JobStatus(self.status))
         return self.observed_signal
+
+    @property
+    def waiting(self) -> bool:
+        """As the job was last seen: active with nothing to work on (a streaming labeling job with no objects)."""
+        return self.kind is JobKind.LABELING and self.status == JobStatus.IN_PROGRESS and self.counters.unlabeled == 0
 
     def leased_to_another(self, run_id: str, now: datetime) -> bool:
         return self.lease_owner not in (None, run_id) and self.lease_until is not None and self.lease_until > now

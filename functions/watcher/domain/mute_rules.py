@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from watcher.domain.contract import EVENT_TYPES
+from watcher.domain.job import JobKind, Scope
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,11 @@ class Mute:
     events: frozenset[str] = frozenset(EVENT_TYPES)
     by: str = ""
     at: datetime | None = None
+    kind: JobKind = JobKind.LABELING
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.region, self.kind)
 
     def silences(self, event_type: str, now: datetime) -> bool:
         return now < self.until and event_type in self.events

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from watcher.domain.contract import STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.domain.job import JobKind
 
 _ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:(?P<region>[a-z0-9-]+):\d{12}:labeling-job/(?P<name>[A-Za-z0-9-]{1,63})$")
 
@@ -21,6 +22,10 @@ class StateChange:
     # As the ARN spells it: lower case. Ground Truth job names are case-insensitive, so Describe finds the job.
     name: str
     status: str | None
+    kind: JobKind = JobKind.LABELING
+    # The job's ARN: a pipeline execution is described by it.
+    arn: str | None = None
+    account: str | None = None
 
 
 def parse(event: Any) -> StateChange:

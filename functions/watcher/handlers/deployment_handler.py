@@ -31,7 +31,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if event.get("RequestType") in ("Create", "Update"):
             config = settings(PollerSettings)
             store = composition.state_store(config.table_name)
-            data = record_watch_start(store, config.watched_regions, clock.now())
+            data = record_watch_start(store, config.watched_scopes, clock.now())
             logger.info("Watch start recorded", extra={"regions": data})
     except Exception as error:
         # A deployment that cannot record its start fails visibly (CloudFormation rolls back) instead of watching

@@ -1,4 +1,4 @@
-"""Lambda handler of the fast path: a labeling job changed state; look at that one job now, not at the next run."""
+"""Lambda handler of the fast path: a SageMaker job changed state; look at that one job now, not at the next run."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from watcher import clock, composition
 from watcher.domain.diff import is_watched
+from watcher.domain.job import Scope
 from watcher.domain.state_change import MalformedEvent, parse
 from watcher.usecases.job_event import watch_changed_job
 from watcher.usecases.watch import Run
@@ -25,15 +26,18 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         change = parse(event)
     except MalformedEvent as error:
         # Retrying cannot make it well-formed: log it and let it go (no error, so no retry loop).
-        logger.warning("Ignoring an event that is not a labeling job state change", extra={"error": str(error)})
+        logger.warning("Ignoring an event that is not a job state change", extra={"error": str(error)})
         return {"ignored": str(error)}
-    logger.append_keys(job=change.name, region=change.region, event_status=change.status)
-    if change.region not in config.watched_regions or not is_watched(change.name, config.name_contains):
+    logger.append_keys(job=change.name, kind=change.kind.value, region=change.region, event_status=change.status)
+    watched = change.region in config.watched_regions and change.kind in config.watched_kinds
+    if not watched or not is_watched(change.name, config.name_contains):
         logger.info("Event for a job this deployment does not watch")
         return {"ignored": "not watched"}
     run = Run.starting(clock.now(), seconds_left=context.get_remaining_time_in_millis() / 1000)
     outcome = watch_changed_job(
-        change, source=composition.job_source(change.region), watcher=composition.watcher(config, run)
+        change,
+        source=composition.job_source(Scope(change.region, change.kind)),
+        watcher=composition.watcher(config, run),
     )
     if isinstance(outcome, str):
         return {"ignored": outcome}

@@ -1,4 +1,4 @@
-"""Lambda handler of the scheduled poller: one run of the watcher over every watched region."""
+"""Lambda handler of the scheduled poller: one run of the watcher over every watched kind in every watched region."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from watcher import clock, composition
 from watcher.domain.contract import METRIC_JOB_ERRORS, METRIC_OUTBOX_AGE, METRIC_POLL_SUCCEEDED, METRIC_PUBLISH_FAILURES
-from watcher.usecases.poll import poll_regions
+from watcher.usecases.poll import poll_scopes
 from watcher.usecases.watch import Run, RunReport
 
 logger = Logger(service="gtwatch")
@@ -26,11 +26,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     config = settings(PollerSettings)
     run = Run.starting(clock.now(), seconds_left=context.get_remaining_time_in_millis() / 1000)
     watcher = composition.watcher(config, run)
-    outcome = poll_regions(config.watched_regions, sources=composition.job_source, watcher=watcher)
-    for region, error in outcome.errors.items():
-        logger.error("Region run failed", extra={"region": region}, exc_info=error)
+    outcome = poll_scopes(config.watched_scopes, sources=composition.job_source, watcher=watcher)
+    for scope, error in outcome.errors.items():
+        logger.error("Run failed", extra={"scope": scope}, exc_info=error)
     for report in outcome.reports:
-        logger.info("Region run done", extra=report.to_dict())
+        logger.info("Run done", extra=report.to_dict())
     reports, failed = outcome.reports, outcome.failed
     _record_metrics(reports, failed, run)
     if failed:

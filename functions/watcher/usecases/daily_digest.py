@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger
 
 from watcher.domain import digest
 from watcher.domain.diff import WatchRules
+from watcher.domain.job import Scope
 from watcher.domain.model import JobState
 from watcher.domain.mute_rules import Mute
 from watcher.domain.ports import DigestPublisher, JobStateStore, MuteReader, QueueDepth
@@ -36,7 +37,7 @@ class DigestConfig(Protocol):
     @property
     def schedule_minutes(self) -> int: ...
     @property
-    def watched_regions(self) -> tuple[str, ...]: ...
+    def watched_scopes(self) -> tuple[Scope, ...]: ...
     @property
     def rules(self) -> WatchRules: ...
 
@@ -92,23 +93,23 @@ def _build(
     last_runs: dict[str, datetime | None] = {}
     started: dict[str, datetime] = {}
     failing: dict[str, tuple[str, ...]] = {}
-    for region in config.watched_regions:
-        states = store.active_states(region)
+    for scope in config.watched_scopes:
+        states = store.active_states(scope)
         active += [state for state in states.values() if not state.status_class.is_terminal]
         ended += [state for state in states.values() if state.status_class.is_terminal]  # still delivering
-        ended += store.ended_states(region, now - digest.DIGEST_WINDOW, now + timedelta(seconds=1))
-        muted |= {(region, name): mute for name, mute in mutes.in_region(region).items()}
-        record = store.load_run(region)
-        last_runs[region] = record.listed_at if record is not None else None
+        ended += store.ended_states(scope, now - digest.DIGEST_WINDOW, now + timedelta(seconds=1))
+        muted |= {(scope.key, name): mute for name, mute in mutes.in_scope(scope).items()}
+        record = store.load_run(scope)
+        last_runs[str(scope)] = record.listed_at if record is not None else None
         if record is not None:
-            started[region] = record.started_at
-            failing[region] = record.retry
+            started[str(scope)] = record.started_at
+            failing[str(scope)] = record.retry
     local = now.astimezone(ZoneInfo(config.timezone))
     return digest.build(
         now,
         local_label=f"{local:%A %d %B %Y, %H:%M} {config.timezone}",
         active=active,
-        ended=list({(s.region, s.name): s for s in ended}.values()),
+        ended=list({(s.scope.key, s.name): s for s in ended}.values()),
         mutes=muted,
         health=digest.Health(
             last_runs=last_runs,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
+from watcher.domain.job import Scope
 from watcher.domain.ports import JobSource
 from watcher.domain.state_change import StateChange
 from watcher.usecases.watch import RunReport, Watcher, watch_job
@@ -14,14 +15,15 @@ logger = Logger(service="gtwatch")
 
 def watch_changed_job(change: StateChange, *, source: JobSource, watcher: Watcher) -> RunReport | str:
     """Watch the job the event names. Returns the run's report, or why the event was let go."""
-    record = watcher.store.load_run(change.region)
+    scope = Scope(change.region, change.kind)
+    record = watcher.store.load_run(scope)
     if record is None:
-        logger.info("No run has started watching this region yet; the first scheduled run will see the job")
+        logger.info("No run has started watching this kind in this region yet; the first scheduled run will see it")
         return "not watching yet"
-    report = RunReport(region=change.region, jobs_seen=1)
+    report = RunReport(region=change.region, kind=change.kind.value, jobs_seen=1)
     # The ARN spells the name in lower case; Describe finds the job whatever the case and answers with its real
     # name, by which its state and mutes are kept. So describe first, then read what is remembered of it.
-    job = source.describe(change.name)
+    job = source.describe(change.name, change.arn)
     if job is None:
         logger.warning("Event for a job SageMaker does not know")
         return "unknown job"
@@ -30,11 +32,11 @@ def watch_changed_job(change: StateChange, *, source: JobSource, watcher: Watche
     watch_job(
         watcher,
         record,
-        watcher.store.get_state(change.region, job.name),
+        watcher.store.get_state(scope, job.name),
         name=job.name,
         observed=job,
         source=source,
         report=report,
-        mute=watcher.mutes.for_job(change.region, job.name),
+        mute=watcher.mutes.for_job(scope, job.name),
     )
     return report

@@ -1,12 +1,15 @@
-"""One scheduled run over a region: find the jobs worth a look, then watch each one (watch.watch_job).
+"""One scheduled run over each scope (one kind of job in one region): find the jobs worth a look, then watch each one
+(watch.watch_job).
 
-What a steady run lists, so that its cost follows the active jobs and not the account's history:
-- the labeling jobs, StatusEquals=InProgress: one page per 100 of them, where nearly all active jobs are;
+What a steady run lists, per scope, so that its cost follows the active jobs and not the account's history:
+- the jobs in the status where nearly all active ones are (StatusEquals=InProgress; a pipeline's Executing): one page
+  per 100 of them, with the newest log line of each job of a kind with logs;
 - the jobs created since the last successful listing (CreationTimeAfter, with a safety margin), which
   reveals new jobs, including those created and finished between two runs;
-- DescribeLabelingJob for each remembered active job that neither listing returned: it finished, or it is
+- a describe for each remembered active job that neither listing returned: it finished, or it is
   Initializing or Stopping (brief states, few jobs at a time), and for each job the last run failed to watch;
-  never for a job remembered in a final status (one whose news quiet hours hold): nothing it could say changes.
+  never for a job remembered in a final status (one whose news quiet hours hold): nothing it could say changes;
+  and for a listed job that owes a notification, since a summary says too little to tell people.
 The baseline run lists every active status (Initializing, InProgress, Stopping), since it remembers nothing yet.
 LastModifiedTime is never relied on: it is not documented to move when counters change.
 
@@ -17,13 +20,15 @@ never holds up the others: the region's run goes on, and the next run looks at t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
-from watcher.domain.model import LabelingJob
+from watcher.domain.job import Scope
+from watcher.domain.kinds import KindJob
+from watcher.domain.model import AnyJob
 from watcher.domain.mute_rules import mute_job_key
 from watcher.domain.ports import JobSource, JobStateStore, RunRecord
 from watcher.usecases.watch import RunReport, Watcher, watch_job
@@ -48,34 +53,34 @@ class PollOutcome:
         return list(self.errors)
 
 
-def poll_regions(regions: tuple[str, ...], *, sources: Callable[[str], JobSource], watcher: Watcher) -> PollOutcome:
-    """Run the watch over each region; one region's outage does not hide the others."""
+def poll_scopes(scopes: tuple[Scope, ...], *, sources: Callable[[Scope], JobSource], watcher: Watcher) -> PollOutcome:
+    """Run the watch over each scope; one scope's outage does not hide the others."""
     outcome = PollOutcome()
-    for region in regions:
+    for scope in scopes:
         try:
-            outcome.reports.append(poll_region(region, source=sources(region), watcher=watcher))
+            outcome.reports.append(poll_scope(scope, source=sources(scope), watcher=watcher))
         except Exception as error:
-            outcome.errors[region] = error  # The run still fails afterwards (the handler), so that alarms see it.
+            outcome.errors[str(scope)] = error  # The run still fails afterwards (the handler), so that alarms see it.
     return outcome
 
 
-def record_watch_start(store: JobStateStore, regions: tuple[str, ...], now: datetime) -> dict[str, str]:
-    """Each region's watch start (the deployment records it): the existing one, or `now`. ISO times by region."""
+def record_watch_start(store: JobStateStore, scopes: tuple[Scope, ...], now: datetime) -> dict[str, str]:
+    """Each scope's watch start (the deployment records it): the existing one, or `now`. ISO times by scope."""
     return {
-        region: (store.load_run(region) or store.start_watching(region, now)).started_at.isoformat()
-        for region in regions
+        str(scope): (store.load_run(scope) or store.start_watching(scope, now)).started_at.isoformat()
+        for scope in scopes
     }
 
 
-def poll_region(region: str, *, source: JobSource, watcher: Watcher) -> RunReport:
+def poll_scope(scope: Scope, *, source: JobSource, watcher: Watcher) -> RunReport:
     store, run, rules = watcher.store, watcher.run, watcher.rules
-    report = RunReport(region=region)
+    report = RunReport(region=scope.region, kind=scope.kind.value)
     # The watch normally begins at deployment (the stack records it); failing that, the first run that can write
     # records it, before anything else can fail.
-    record = store.load_run(region) or store.start_watching(region, run.now)
+    record = store.load_run(scope) or store.start_watching(scope, run.now)
     report.baseline = not record.baseline_done
     since = record.listed_at or record.started_at
-    observed = _observe_region(source, rules.name_contains, every_status=not record.baseline_done, since=since)
+    observed = _observe_scope(source, rules.name_contains, every_status=not record.baseline_done, since=since)
     if not record.baseline_done and run.now > record.started_at:
         # The baseline listing comes after the watch began (a failed first run, or the first run after deployment);
         # a job that ended meanwhile is in no listing above (it is not active, and may be older than the creation
@@ -85,9 +90,9 @@ def poll_region(region: str, *, source: JobSource, watcher: Watcher) -> RunRepor
         for job in source.list_recent(modified_after=changed_after, name_contains=rules.name_contains):
             observed.setdefault(job.name, job)
 
-    states = store.active_states(region)
-    states |= store.get_states(region, (observed.keys() | set(record.retry)) - states.keys())
-    mutes = watcher.mutes.in_region(region)
+    states = store.active_states(scope)
+    states |= store.get_states(scope, (observed.keys() | set(record.retry)) - states.keys())
+    mutes = watcher.mutes.in_scope(scope)
     for name in sorted(observed.keys() | states.keys() | set(record.retry)):
         try:
             report.jobs_seen += watch_job(
@@ -102,14 +107,14 @@ def poll_region(region: str, *, source: JobSource, watcher: Watcher) -> RunRepor
             )
         except Exception as error:
             if is_service_outage(error):
-                raise  # Not this job's fault: the region's run fails as a whole and is redone, and alarms see it.
+                raise  # Not this job's fault: the scope's run fails as a whole and is redone, and alarms see it.
             logger.exception("Could not watch this job this run; the next run tries again", extra={"job": name})
             report.failed_jobs.append(name)
 
     # Only a run that listed everything moves the creation window forward; a failed run is redone in full. Jobs
     # that failed here are named, so the next run describes them even if no listing shows them again.
     store.save_run(
-        RunRecord(region=region, started_at=record.started_at, listed_at=run.now, retry=tuple(report.failed_jobs))
+        RunRecord(scope=scope, started_at=record.started_at, listed_at=run.now, retry=tuple(report.failed_jobs))
     )
     return report
 
@@ -125,18 +130,25 @@ def is_service_outage(error: Exception) -> bool:
     return False
 
 
-def _observe_region(
+def _observe_scope(
     source: JobSource,
     name_contains: str | None,
     *,
     every_status: bool,
     since: datetime,
-) -> dict[str, LabelingJob]:
-    observed: dict[str, LabelingJob] = {}
+) -> dict[str, AnyJob]:
+    observed: dict[str, AnyJob] = {}
     for job in source.list_active(name_contains=name_contains, every_status=every_status):
         observed[job.name] = job
-    # Listed last, so its view of a job is the freshest.
     created_after = since - CREATION_MARGIN
     for job in source.list_recent(created_after=created_after, name_contains=name_contains):
-        observed[job.name] = job
+        listed = observed.get(job.name)
+        # Listed last, so its view of a job is the freshest; the active listing's log read stays with it.
+        observed[job.name] = job if listed is None or listed.last_log_at is None else _with_log(job, listed)
     return observed
+
+
+def _with_log(job: AnyJob, listed: AnyJob) -> AnyJob:
+    if isinstance(job, KindJob) and job.status == listed.status:
+        return replace(job, last_log_at=listed.last_log_at)
+    return job

@@ -20,7 +20,7 @@ from watcher import container
 from watcher.domain.contract import EVENT_TYPES
 from watcher.domain.diff import Decision, WatchRules, decide
 from watcher.domain.job import Job
-from watcher.domain.model import JobState, LabelingJob, Notification, OutboxEntry
+from watcher.domain.model import AnyJob, JobState, Notification, OutboxEntry
 from watcher.domain.mute_rules import Mute, silenced
 from watcher.domain.outbox import after_delivery, due_channels, entry_for, releases
 from watcher.domain.ports import ItemConflict, JobSource, JobStateStore, MuteReader, Publisher, RunRecord
@@ -50,6 +50,7 @@ class RunReport:
     """What one run (of a region, or of one event) did; the handlers log it and turn it into metrics."""
 
     region: str
+    kind: str = "labeling"
     baseline: bool = False
     jobs_seen: int = 0
     states_written: int = 0
@@ -68,6 +69,7 @@ class RunReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "region": self.region,
+            "kind": self.kind,
             "baseline": self.baseline,
             "jobs_seen": self.jobs_seen,
             "states_written": self.states_written,
@@ -102,7 +104,7 @@ def watch_job(
     previous: JobState | None,
     *,
     name: str,
-    observed: LabelingJob | None,
+    observed: AnyJob | None,
     source: JobSource,
     report: RunReport,
     mute: Mute | None = None,
@@ -115,7 +117,7 @@ def watch_job(
         # so a finished job whose news is held for quiet hours costs no DescribeLabelingJob call per run.
         _deliver_outbox(watcher, previous, report, mute)
         return True
-    job = observed or source.describe(name)
+    job = observed or source.describe(name, previous.arn if previous else None)
     if job is None:
         if previous is not None and previous.outbox:  # Gone with notifications still to deliver: deliver them.
             _deliver_outbox(watcher, previous, report, mute)
@@ -123,7 +125,22 @@ def watch_job(
             logger.warning("Remembered job no longer exists; forgetting it", extra={"job": name})
             _forget(watcher.store, previous, report)
         return False
-    decision = decide(
+    decision = _decide(watcher, record, previous, job, mute)
+    if decision.notifications and not job.detailed:
+        # A list summary says too little to tell people (a training job's metrics, a pipeline's failed step): the
+        # job is described once, when it owes a notification, and decided again on what the describe says.
+        described = source.describe(name, job.arn)
+        if described is not None:
+            job = described
+            decision = _decide(watcher, record, previous, job, mute)
+    state = _remember(watcher, previous, decision, report)
+    if state is not None:
+        _deliver_outbox(watcher, state, report, mute)
+    return True
+
+
+def _decide(watcher: Watcher, record: RunRecord, previous: JobState | None, job: AnyJob, mute: Mute | None) -> Decision:
+    return decide(
         previous,
         job,
         watcher.run.now,
@@ -131,10 +148,6 @@ def watch_job(
         baseline=already_over(previous, job, record),
         muted=silenced(mute, watcher.run.now),
     )
-    state = _remember(watcher, previous, decision, report)
-    if state is not None:
-        _deliver_outbox(watcher, state, report, mute)
-    return True
 
 
 def already_over(previous: JobState | None, job: Job, record: RunRecord) -> bool:
@@ -249,7 +262,7 @@ def _clear_outbox(watcher: Watcher, state: JobState, delivered: dict[str, frozen
                 now=watcher.run.now,
             )
         except ItemConflict:
-            current = watcher.store.get_state(state.region, state.name)
+            current = watcher.store.get_state(state.scope, state.name)
             if current is None or current.lease_owner != watcher.run.run_id:
                 logger.warning("Outbox taken over by another run", extra={"job": state.name})
                 return
