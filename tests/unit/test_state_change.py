@@ -9,15 +9,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from watcher.domain.contract import KIND_DETAIL_TYPES
+from watcher.domain import state_change
+from watcher.domain.contract import JOB_KINDS, KIND_DETAIL_TYPES
 from watcher.domain.job import JobKind, StatusClass
 from watcher.domain.kinds import PipelineFacts, TrainingFacts, TuningFacts
-from watcher.domain.state_change import MalformedEvent, StateChange, parse
+from watcher.domain.state_change import MalformedEvent, StateChange, UnwatchedKind
 
 ACCOUNT = "111122223333"
 ARN = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}"
 PIPELINE_ARN = f"{ARN}:pipeline/myPipeline-123"
 EXECUTION_ARN = f"{PIPELINE_ARN}/execution/p4jn9xou8a8s"
+
+
+def parse(event: Any) -> StateChange:
+    """The events of a watcher that watches every kind."""
+    return state_change.parse(event, JOB_KINDS)
 
 
 def event(kind: str, resources: list[str], detail: dict[str, Any]) -> dict[str, Any]:
@@ -330,3 +336,18 @@ def test_a_hostile_display_name_is_not_taken_as_the_name() -> None:
     raw["detail"]["pipelineExecutionDisplayName"] = "<!channel> *boo*"
 
     assert parse(raw).name == "p4jn9xou8a8s"
+
+
+@pytest.mark.parametrize("kind", ["training", "processing", "transform", "tuning", "pipeline"])
+def test_an_event_of_a_kind_not_watched_is_refused_naming_its_detail_type(kind: str) -> None:
+    with pytest.raises(UnwatchedKind, match=r"^detail-type: .* not watched"):
+        state_change.parse(copy.deepcopy(EVENTS[kind]), ["labeling"])
+    # Labeling alone is watched unless told otherwise (GTWATCH_KINDS defaults to labeling).
+    with pytest.raises(UnwatchedKind):
+        state_change.parse(copy.deepcopy(EVENTS[kind]))
+
+
+def test_a_labeling_event_is_refused_when_labeling_is_not_watched() -> None:
+    assert state_change.parse(copy.deepcopy(EVENTS["labeling"])).kind is JobKind.LABELING
+    with pytest.raises(UnwatchedKind):
+        state_change.parse(copy.deepcopy(EVENTS["labeling"]), [JobKind.TRAINING])

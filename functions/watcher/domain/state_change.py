@@ -10,12 +10,12 @@ the execution in `resources` and carries camelCase fields (currentPipelineExecut
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from watcher.domain import kinds
-from watcher.domain.contract import KIND_ARN_TYPES, KIND_DETAIL_TYPES, STATE_CHANGE_SOURCE
+from watcher.domain.contract import DEFAULT_KINDS, KIND_ARN_TYPES, KIND_DETAIL_TYPES, STATE_CHANGE_SOURCE
 from watcher.domain.job import JobKind
 from watcher.domain.kinds import KindJob
 
@@ -77,6 +77,10 @@ class MalformedEvent(ValueError):
     """Not a SageMaker state change this watcher can act on; the message names the field."""
 
 
+class UnwatchedKind(MalformedEvent):
+    """A state change of a kind the watcher does not watch (GTWATCH_KINDS)."""
+
+
 @dataclass(frozen=True)
 class StateChange:
     region: str
@@ -93,7 +97,9 @@ class StateChange:
     job: KindJob | None = None
 
 
-def parse(event: Any) -> StateChange:
+def parse(event: Any, kinds_watched: Collection[str] = DEFAULT_KINDS) -> StateChange:
+    """The state change an event names; refused (MalformedEvent, naming the field) when it is not one, or not of a
+    kind in `kinds_watched` (UnwatchedKind)."""
     if not isinstance(event, dict):
         raise MalformedEvent(f"event: expected an object, got {type(event).__name__}")
     if event.get("source") != STATE_CHANGE_SOURCE:
@@ -103,6 +109,8 @@ def parse(event: Any) -> StateChange:
     if kind is None:
         expected = ", ".join(repr(detail_type) for detail_type in KIND_DETAIL_TYPES.values())
         raise MalformedEvent(f"detail-type: expected one of {expected}, got {detail_type!r}")
+    if kind.value not in kinds_watched:
+        raise UnwatchedKind(f"detail-type: {detail_type!r} is about {_noun(kind)}s, which are not watched")
     detail = event.get("detail")
     if detail is None and kind is JobKind.LABELING:
         detail = {}  # A labeling event's detail only adds its status.
