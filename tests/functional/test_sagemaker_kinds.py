@@ -7,6 +7,7 @@ validated against the service model): moto has no ListPipelineExecutionSteps, an
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from watcher.adapters import job_logs, sagemaker_kinds
 from watcher.adapters.job_logs import JobLogs
 from watcher.adapters.sagemaker_kinds import (
     MAX_PAGES,
@@ -292,9 +292,8 @@ def test_a_steady_run_costs_one_listing_and_two_log_reads_per_single_instance_jo
 
 
 def test_past_the_runs_budget_of_log_reads_a_job_has_no_log_time_and_the_run_says_so_once(
-    account: Account, monkeypatch: pytest.MonkeyPatch
+    account: Account, caplog: pytest.LogCaptureFixture
 ) -> None:
-    warnings = record_warnings(monkeypatch)
     for name in ("a", "b", "c"):
         account.create(JobKind.TRANSFORM, name)
         account.write_log(JobKind.TRANSFORM, f"{name}/i-0123", NOW)
@@ -303,7 +302,9 @@ def test_past_the_runs_budget_of_log_reads_a_job_has_no_log_time_and_the_run_say
 
     assert [(job.name, job.last_log_at) for job in jobs] == [("a", NOW), ("b", NOW), ("c", None)]
     assert account.logs.counts == Counter({"describe_log_streams": 2, "get_log_events": 2})
-    assert [extra["jobs"] for extra in warnings] == [1]
+    assert warnings(caplog, "job_logs") == [
+        {"scope": "us-east-1 transform", "jobs": 1, "reason": "log read budget spent"}
+    ]
 
 
 def test_each_run_has_its_own_budget(account: Account) -> None:
@@ -320,16 +321,19 @@ def test_each_run_has_its_own_budget(account: Account) -> None:
 # ---- CloudWatch Logs faults (Stubber on a real CloudWatch Logs client)
 
 
-def record_warnings(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    warnings: list[dict[str, Any]] = []
-    monkeypatch.setattr(job_logs.logger, "warning", lambda message, extra: warnings.append(extra))
-    return warnings
+def warnings(caplog: pytest.LogCaptureFixture, module: str) -> list[dict[str, Any]]:
+    """The warnings a module logged, by their extra fields."""
+    fields = ("scope", "jobs", "reason", "action", "pages")
+    return [
+        {field: getattr(record, field) for field in fields if hasattr(record, field)}
+        for record in caplog.records
+        if record.levelno == logging.WARNING and record.name.endswith(f"watcher.adapters.{module}")
+    ]
 
 
 def test_while_cloudwatch_logs_throttles_jobs_have_no_log_time_and_the_run_goes_on(
-    account: Account, monkeypatch: pytest.MonkeyPatch
+    account: Account, caplog: pytest.LogCaptureFixture
 ) -> None:
-    warnings = record_warnings(monkeypatch)
     for name in ("a", "b", "c"):
         account.create(JobKind.TRAINING, name)
     logs = boto3.client("logs", region_name=REGION)
@@ -344,7 +348,7 @@ def test_while_cloudwatch_logs_throttles_jobs_have_no_log_time_and_the_run_goes_
 
         stub.assert_no_pending_responses()
     assert [(job.name, job.last_log_at) for job in jobs] == [("a", None), ("b", None), ("c", None)]
-    assert warnings == [{"scope": "us-east-1 training", "jobs": 3, "reason": "ThrottlingException"}]
+    assert warnings(caplog, "job_logs") == [{"scope": "us-east-1 training", "jobs": 3, "reason": "ThrottlingException"}]
 
 
 def test_a_log_read_that_fails_midway_leaves_the_jobs_read_before_it_alone() -> None:
@@ -398,10 +402,8 @@ def test_a_job_on_many_instances_is_judged_by_its_newest_streams() -> None:
 
 
 def test_a_listing_whose_next_token_never_ends_stops_after_its_maximum_of_pages(
-    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    warnings: list[dict[str, Any]] = []
-    monkeypatch.setattr(sagemaker_kinds.logger, "warning", lambda message, extra: warnings.append(extra))
     sagemaker = boto3.client("sagemaker", region_name=REGION)
     with Stubber(sagemaker) as stub:
         for page in range(MAX_PAGES):
@@ -419,7 +421,9 @@ def test_a_listing_whose_next_token_never_ends_stops_after_its_maximum_of_pages(
 
         assert list(source.list_recent(modified_after=NOW)) == []
         stub.assert_no_pending_responses()
-    assert warnings == [{"scope": "us-east-1 training", "action": "list_training_jobs", "pages": MAX_PAGES}]
+    assert warnings(caplog, "sagemaker_kinds") == [
+        {"scope": "us-east-1 training", "action": "list_training_jobs", "pages": MAX_PAGES}
+    ]
 
 
 # ---- Pipeline executions (Stubber on a real SageMaker client: moto has no ListPipelineExecutionSteps)
@@ -584,13 +588,16 @@ def test_describe_of_an_execution_sagemaker_does_not_know_is_none(
 
 
 def test_a_search_whose_next_token_never_ends_stops_after_its_maximum_of_pages(
-    pipelines: tuple[Stubber, PipelineExecutionSource],
+    pipelines: tuple[Stubber, PipelineExecutionSource], caplog: pytest.LogCaptureFixture
 ) -> None:
     stub, source = pipelines
     for page in range(MAX_PAGES):
         stub.add_response("search", {"Results": [], "NextToken": f"token-{page + 1}"})
 
     assert list(source.list_recent(modified_after=NOW)) == []
+    assert warnings(caplog, "sagemaker_kinds") == [
+        {"scope": "us-east-1 pipeline", "action": "search", "pages": MAX_PAGES}
+    ]
 
 
 def test_search_times_are_utc_to_the_second() -> None:
