@@ -307,6 +307,20 @@ def test_past_the_runs_budget_of_log_reads_a_job_has_no_log_time_and_the_run_say
     ]
 
 
+def test_a_job_whose_streams_outnumber_the_budget_left_is_not_judged_by_some_of_them(
+    account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    account.create(JobKind.TRANSFORM, "batch")
+    account.write_log(JobKind.TRANSFORM, "batch/i-0123", NOW - timedelta(minutes=30))
+    account.write_log(JobKind.TRANSFORM, "batch/i-0123/data-log", NOW)
+
+    [job] = account.source(JobKind.TRANSFORM, log_budget=2).list_active(name_contains=None, every_status=False)
+
+    assert job.last_log_at is None  # Not the older line of one stream: that could start a stall the other ends.
+    assert account.logs.counts == Counter({"describe_log_streams": 1})
+    assert [warning["jobs"] for warning in warnings(caplog, "job_logs")] == [1]
+
+
 def test_each_run_has_its_own_budget(account: Account) -> None:
     account.create(JobKind.TRAINING, "a")
     account.write_log(JobKind.TRAINING, "a/algo-1", NOW)
@@ -375,15 +389,17 @@ def test_a_log_read_that_fails_midway_leaves_the_jobs_read_before_it_alone() -> 
     assert (reader.unread, reader.fault) == (2, "ServiceUnavailableException")
 
 
-def test_a_job_on_many_instances_is_judged_by_its_newest_streams() -> None:
+def test_a_job_on_many_instances_is_judged_by_the_newest_line_of_its_few_newest_streams() -> None:
     logs = boto3.client("logs", region_name=REGION)
+    # lastEventTimestamp lags (up to an hour): it picks the streams to read, never the time.
     streams = [{"logStreamName": f"big/algo-{n}", "lastEventTimestamp": n} for n in range(1, 9)]
+    newest_lines = {8: 5, 7: 7, 6: 6, 5: 1}  # seconds since the epoch, by stream
     with Stubber(logs) as stub:
         stub.add_response("describe_log_streams", {"logStreams": streams})
-        for n in (8, 7, 6, 5):
+        for n, second in newest_lines.items():
             stub.add_response(
                 "get_log_events",
-                {"events": [{"timestamp": n * 1000, "message": "x"}]},
+                {"events": [{"timestamp": second * 1000, "message": "x"}]},
                 {
                     "logGroupName": GROUPS[JobKind.TRAINING],
                     "logStreamName": f"big/algo-{n}",
@@ -395,7 +411,7 @@ def test_a_job_on_many_instances_is_judged_by_its_newest_streams() -> None:
         newest = JobLogs(logs, JobKind.TRAINING).last_log_at("big")
 
         stub.assert_no_pending_responses()
-    assert newest == datetime.fromtimestamp(8, UTC)
+    assert newest == datetime.fromtimestamp(7, UTC)
 
 
 # ---- Bounded pagination (Stubber on a real SageMaker client)
