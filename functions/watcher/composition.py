@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, TypeVar
 from watcher.adapters import aws
 from watcher.adapters.mute import MuteStore
 from watcher.adapters.publisher import publish, publish_digest
-from watcher.adapters.sagemaker_jobs import job_source as kind_source
+from watcher.adapters.sagemaker_kinds import job_source as kind_source
 from watcher.adapters.state_store import StateStore
-from watcher.domain.job import Scope
+from watcher.domain.job import LOG_KINDS, Scope
 from watcher.domain.ports import DigestPublisher, JobSource, JobStateStore, MuteReader, Publisher, QueueDepth
 from watcher.usecases.watch import Run, Watcher
 
@@ -84,11 +84,8 @@ def publisher(topic_arn: str) -> Publisher:
 
 def job_source(scope: Scope) -> JobSource:
     """The source of the scope's kind of job in its region (sagemaker_kinds.job_source)."""
-    source = kind_source(
-        aws.client("sagemaker", scope.region),
-        scope,
-        logs=lambda: aws.client("logs", scope.region),
-    )
+    logs = aws.client("logs", scope.region) if scope.kind in LOG_KINDS else None
+    source = kind_source(aws.client("sagemaker", scope.region), logs, scope)
     return _overrides.source(source) if _overrides.source else source
 
 

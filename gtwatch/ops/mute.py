@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from watcher import clock
 from watcher.adapters.aws import RETRY_CONFIG
 from watcher.adapters.mute import MuteStore
-from watcher.adapters.sagemaker_jobs import job_source
+from watcher.adapters.sagemaker_kinds import job_source
 from watcher.domain.contract import EVENT_TYPES, JOB_KINDS, OUTPUT_CONFIG, OUTPUT_STATE_TABLE
 from watcher.domain.job import JobKind, Scope
 from watcher.domain.model import from_iso
@@ -164,7 +164,7 @@ def _known_job_notice(session: boto3.session.Session, scope: Scope, name: str) -
     """A line for the person when SageMaker does not know the job (yet), or could not be asked; None when it does."""
     region = scope.region
     sagemaker = session.client("sagemaker", region_name=region, config=RETRY_CONFIG)
-    source = job_source(sagemaker, scope, logs=lambda: None)
+    source = job_source(sagemaker, None, scope)
     try:
         if source.describe(name) is not None:
             return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,6 @@ from botocore.exceptions import ClientError
 
 from watcher.domain.job import JobKind, Scope
 from watcher.domain.model import ACTIVE_STATUSES, STEADY_STATUSES, AnyJob, JobStatus, LabelingJob
-from watcher.domain.ports import JobSource
 
 PAGE_SIZE = 100  # The API's maximum: fewest calls per job.
 
@@ -82,11 +81,3 @@ class LabelingJobSource:
 
     def describe(self, name: str, arn: str | None = None) -> AnyJob | None:
         return describe_job(self._sagemaker, self._region, name)
-
-
-def job_source(sagemaker: Any, scope: Scope, *, logs: Callable[[], Any]) -> JobSource:
-    """The source of the scope's kind of job: labeling jobs here; the other kinds in sagemaker_kinds. `logs` makes
-    the CloudWatch Logs client of the scope's region, for the kinds whose log lines are progress."""
-    if scope.kind is JobKind.LABELING:
-        return LabelingJobSource(sagemaker, scope.region)
-    raise NotImplementedError(f"kind {scope.kind.value}: its source is not built yet")

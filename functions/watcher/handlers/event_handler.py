@@ -23,7 +23,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
     config = settings(PollerSettings)
     try:
-        change = parse(event)
+        change = parse(event, config.watched_kinds)
     except MalformedEvent as error:
         # Retrying cannot make it well-formed: log it and let it go (no error, so no retry loop).
         logger.warning("Ignoring an event that is not a job state change", extra={"error": str(error)})
