@@ -8,17 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from watcher.domain.formatting import (
-    ENDING_EVENTS,
-    clock_time,
-    console_link,
-    details,
-    facts,
-    headline,
-    progress_text,
-    ran_for_text,
-    stalled_since_text,
-)
+from watcher.domain.formatting import Link, clock_time, details, facts, headline, links, notes, summary
 from watcher.domain.model import EventType, Notification
 from watcher.domain.text import one_line
 
@@ -34,6 +24,7 @@ EMOJI = {
 # Block Kit limits (docs.slack.dev/reference/block-kit): a section's text 3000, a field's text 2000, ten fields.
 SECTION_TEXT_LIMIT = 3000
 FIELD_TEXT_LIMIT = 2000
+FIELD_COUNT_LIMIT = 10
 # The fallback `text` is what mobile notifications show: the headline and one short line of what matters.
 FALLBACK_DETAIL_LIMIT = 200
 HEADLINE_LIMIT = 300
@@ -72,16 +63,15 @@ def escaped_within(text: str, limit: int) -> str:
 def payload(notification: Notification) -> dict[str, Any]:
     """The incoming-webhook body: a fallback `text` for notifications, the Block Kit `blocks`, and `metadata`
     carrying the notification id (event_payload.notification_id) for machines."""
-    job = notification.job
     title = f"{EMOJI[notification.event_type]} *{escaped_within(headline(notification), HEADLINE_LIMIT)}*"
     blocks: list[dict[str, Any]] = [
-        _section(f"{title}\n{_console_link(console_link(job))}"),
+        _section(f"{title}\n{' · '.join(_link(link) for link in links(notification.job))}"),
         {"type": "section", "fields": [_mrkdwn(text) for text in _fields(notification)]},
     ]
-    if job.failure_reason:
-        prefix = "*Failure reason*\n> "
-        reason = escaped_within(one_line(job.failure_reason), SECTION_TEXT_LIMIT - len(prefix))
-        blocks.append(_section(prefix + reason))
+    for label, text in notes(notification):
+        if text and one_line(text):
+            prefix = f"*{label}*\n> "
+            blocks.append(_section(prefix + escaped_within(one_line(text), SECTION_TEXT_LIMIT - len(prefix))))
     details = _details(notification)
     if details:
         blocks.append(_section(details))
@@ -90,18 +80,10 @@ def payload(notification: Notification) -> dict[str, Any]:
 
 
 def _fallback_text(notification: Notification) -> str:
-    """What a phone shows: the headline, the region, and the one thing to know (the reason a job failed)."""
-    job = notification.job
-    if notification.event_type is EventType.FAILED and job.failure_reason:
-        detail = job.failure_reason
-    elif notification.event_type is EventType.STALLED:
-        detail = stalled_since_text(notification) or progress_text(notification.progress)
-    elif notification.event_type in ENDING_EVENTS:
-        detail = f"{progress_text(notification.progress)} after {ran_for_text(notification)}"
-    else:
-        detail = progress_text(notification.progress)
-    lead = escaped_within(f"{headline(notification)} ({one_line(job.id.region)})", HEADLINE_LIMIT)
-    return f"{lead}: {escaped_within(one_line(detail), FALLBACK_DETAIL_LIMIT)}"
+    """What a phone shows: the headline, the region, and the one thing to know (formatting.summary: the reason a
+    job failed, since when it is stalled, how far it got)."""
+    lead = escaped_within(f"{headline(notification)} ({one_line(notification.job.id.region)})", HEADLINE_LIMIT)
+    return f"{lead}: {escaped_within(one_line(summary(notification)), FALLBACK_DETAIL_LIMIT)}"
 
 
 def _metadata(notification: Notification) -> dict[str, Any]:
@@ -118,11 +100,12 @@ def _metadata(notification: Notification) -> dict[str, Any]:
 
 
 def _fields(notification: Notification) -> list[str]:
-    return [
+    shown = [
         f"*{label}*\n{escaped_within(one_line(value), FIELD_TEXT_LIMIT - len(label) - 3)}"
         for label, value in facts(notification)
-        if value
+        if value and one_line(value)
     ]
+    return shown[:FIELD_COUNT_LIMIT]
 
 
 def _details(notification: Notification) -> str:
@@ -141,12 +124,13 @@ def _context_text(notification: Notification) -> str:
     return f"Job created {created} · sent by gtwatch at {occurred}"
 
 
-def _console_link(url: str) -> str:
-    # Inside <url|label> a raw `|` would end the URL early; the console URL is built by us, but its parts are not.
-    target = escape(one_line(url).replace("|", "%7C").replace(" ", "%20"))
+def _link(link: Link) -> str:
+    # Inside <url|text> a raw `|` would end the URL early; the URLs are built by us, but their parts are not. The
+    # text (a job's name, for a pipeline step's job) is escaped, so it can neither mention anyone nor nest a link.
+    target = escape(one_line(link.url).replace("|", "%7C").replace(" ", "%20"))
     if len(target) > LINK_TARGET_LIMIT:
-        return "(console link too long to show)"
-    return f"<{target}|View in SageMaker console>"
+        return f"({escape(link.label.lower())} link too long to show)"
+    return f"<{target}|{escaped_within(one_line(link.text), HEADLINE_LIMIT)}>"
 
 
 def _section(text: str) -> dict[str, Any]:
