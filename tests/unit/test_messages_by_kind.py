@@ -613,6 +613,22 @@ def test_the_longest_facts_of_every_kind_stay_within_slacks_limits(kind: JobKind
     assert slack_length(message["text"]) <= 600
     assert not re.search(r"&(?!amp;|lt;|gt;)", all_text(message))
     assert len(subject(notification)) <= SUBJECT_LIMIT
+    # Well below the undocumented total of block text at which Slack refuses a message (msg_blocks_too_long).
+    assert sum(slack_length(text) for text in texts(message)) <= 8000
+
+
+def test_a_long_text_takes_only_the_room_the_short_facts_beside_it_leave() -> None:
+    notification = make_notification(
+        JobKind.TRAINING, EventType.STALLED, facts=training_facts(status_message="x" * 9000)
+    )
+
+    shown = fields_shown(payload(notification))
+
+    assert shown["Status"] == "InProgress"
+    assert shown["Stalled"] == "No new log line and no status change since 10:05 UTC (1 h 55 min)"
+    assert shown["Run time"] == "Running 2 h 50 min of 10 h max"
+    assert shown["Status message"].endswith("x…")
+    assert 1500 < len(shown["Status message"]) < 2000
 
 
 @pytest.mark.parametrize(("kind", "event_type"), KIND_EVENTS)

@@ -6,9 +6,10 @@ mention anyone nor make a link. The notification id is not shown: it travels in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from watcher.domain.formatting import Link, clock_time, details, facts, headline, links, notes, summary
+from watcher.domain.formatting import Link, Rows, clock_time, details, facts, headline, links, notes, summary
 from watcher.domain.model import EventType, Notification
 from watcher.domain.text import one_line
 
@@ -32,6 +33,13 @@ HEADLINE_LIMIT = 300
 METADATA_EVENT_TYPE = "gtwatch_notification"
 LINK_TARGET_LIMIT = 2000
 ELLIPSIS = "…"
+# Slack also refuses a message whose blocks hold too much text in all (msg_blocks_too_long), at an undocumented
+# total met from about 11,000 characters (see digest.py). The job's own text shares these budgets, so that a message
+# stays within about 8,000 characters of block text however long the job's facts are: the facts' fields, the quoted
+# notes (failure reason, exit message, step failure reason), and the details' section.
+FIELDS_BUDGET = 2000
+NOTES_BUDGET = 2400
+DETAILS_BUDGET = 2400
 
 
 def escape(text: str) -> str:
@@ -68,10 +76,7 @@ def payload(notification: Notification) -> dict[str, Any]:
         _section(f"{title}\n{' · '.join(_link(link) for link in links(notification.job))}"),
         {"type": "section", "fields": [_mrkdwn(text) for text in _fields(notification)]},
     ]
-    for label, text in notes(notification):
-        if text and one_line(text):
-            prefix = f"*{label}*\n> "
-            blocks.append(_section(prefix + escaped_within(one_line(text), SECTION_TEXT_LIMIT - len(prefix))))
+    blocks += [_section(text) for text in _notes(notification)]
     details = _details(notification)
     if details:
         blocks.append(_section(details))
@@ -100,22 +105,37 @@ def _metadata(notification: Notification) -> dict[str, Any]:
 
 
 def _fields(notification: Notification) -> list[str]:
-    shown = [
-        f"*{label}*\n{escaped_within(one_line(value), FIELD_TEXT_LIMIT - len(label) - 3)}"
-        for label, value in facts(notification)
-        if value and one_line(value)
-    ]
-    return shown[:FIELD_COUNT_LIMIT]
+    return _shared(
+        facts(notification), lambda label: f"*{label}*\n", FIELDS_BUDGET, FIELD_TEXT_LIMIT, FIELD_COUNT_LIMIT
+    )
+
+
+def _notes(notification: Notification) -> list[str]:
+    return _shared(notes(notification), lambda label: f"*{label}*\n> ", NOTES_BUDGET, SECTION_TEXT_LIMIT)
 
 
 def _details(notification: Notification) -> str:
-    rows = [(label, value) for label, value in details(notification.job) if value]
-    if not rows:
-        return ""
-    # Share the section's room between the rows so that one very long URI cannot push the others out.
-    overhead = sum(len(f"*{label}:* \n") for label, _ in rows)
-    room = (SECTION_TEXT_LIMIT - overhead) // len(rows)
-    return "\n".join(f"*{label}:* {escaped_within(one_line(value), room)}" for label, value in rows)
+    # One section: the rows share its room, so that one very long URI cannot push the others out.
+    return "\n".join(
+        _shared(details(notification.job), lambda label: f"*{label}:* ", DETAILS_BUDGET, SECTION_TEXT_LIMIT)
+    )
+
+
+def _shared(rows: Rows, head: Callable[[str], str], budget: int, limit: int, most: int | None = None) -> list[str]:
+    """The rows that have a value (at most `most`), each as `head(label)` and its value escaped, sharing `budget`
+    and each within `limit`: a row shorter than an even share takes what it needs, and leaves the rest to the
+    longer ones."""
+    shown = [(head(label), one_line(value)) for label, value in rows if value and one_line(value)][:most]
+    needs = [slack_length(lead) + slack_length(escape(value)) for lead, value in shown]
+    rooms = [0] * len(shown)
+    left = budget
+    for count, index in enumerate(sorted(range(len(shown)), key=needs.__getitem__)):
+        rooms[index] = min(needs[index], left // (len(shown) - count), limit)
+        left -= rooms[index]
+    return [
+        lead + escaped_within(value, room - slack_length(lead))
+        for (lead, value), room in zip(shown, rooms, strict=True)
+    ]
 
 
 def _context_text(notification: Notification) -> str:
