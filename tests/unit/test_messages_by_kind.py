@@ -645,3 +645,17 @@ def test_every_kinds_message_passes_slacks_checks_and_links_its_console_page(
     assert links_shown(message)["View in SageMaker console"] == console_url(kind, REGION, NAMES[kind])
     assert rows(body(notification))["Console"] == console_url(kind, REGION, NAMES[kind])
     assert "objects" not in all_text(message)  # a labeling job's words, not another kind's
+
+
+@pytest.mark.parametrize("kind", [kind for kind in JobKind if kind is not JobKind.LABELING])
+def test_the_metadata_names_the_jobs_kind_and_region_for_machines(kind: JobKind) -> None:
+    notification = make_notification(kind, EventType.FAILED)
+
+    assert payload(notification)["metadata"]["event_payload"] == {
+        "notification_id": f"us-east-1:{kind.value}:{NAMES[kind]}:failed",
+        "job": NAMES[kind],
+        "kind": kind.value,
+        "region": "us-east-1",
+        "event": "failed",
+        "status": "Failed",
+    }

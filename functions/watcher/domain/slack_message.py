@@ -92,12 +92,16 @@ def _fallback_text(notification: Notification) -> str:
 
 
 def _metadata(notification: Notification) -> dict[str, Any]:
-    # Not escaped or cut: machines match posts to notifications by this exact id.
+    # Not escaped or cut: machines match posts to notifications by this exact id. The job is known by its kind,
+    # region and name (two kinds may share a name).
+    job = notification.job.id
     return {
         "event_type": METADATA_EVENT_TYPE,
         "event_payload": {
             "notification_id": notification.id,
-            "job": one_line(notification.job.id.name),
+            "job": one_line(job.name),
+            "kind": job.kind.value,
+            "region": one_line(job.region),
             "event": notification.event_type.value,
             "status": str(notification.job.status),
         },
