@@ -353,7 +353,7 @@ def test_the_notification_id_travels_in_metadata_not_in_the_text(event_type: Eve
             "kind": "labeling",
             "region": "us-east-1",
             "event": event_type.value,
-            "status": notification.job.status.value,
+            "status": str(notification.job.status),
         },
     }
     assert ":final" not in all_text(message)
