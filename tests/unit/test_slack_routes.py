@@ -6,6 +6,7 @@ import json
 
 import pytest
 from watcher.domain.contract import JOB_KINDS
+from watcher.domain.job import JobKind
 from watcher.domain.slack_routes import Route, parse_routes, routes_to_json
 
 ONCALL = {"channel": "#prod-ml", "events": ["failed", "stalled"], "kinds": ["training", "pipeline"]}
@@ -20,6 +21,8 @@ def test_a_route_with_kinds_takes_only_jobs_of_those_kinds() -> None:
     assert not route.takes("failed", "cats", "labeling")
     assert not route.takes("failed", "prep-9", "processing")
     assert not route.takes("completed", "bert-3", "training")  # its events still apply
+    assert route.takes("failed", "bert-3", JobKind.TRAINING)  # as the notifier passes a job's kind
+    assert not route.takes("failed", "cats", JobKind.LABELING)
 
 
 def test_a_route_without_kinds_takes_every_kind() -> None:
