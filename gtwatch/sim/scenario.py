@@ -277,9 +277,10 @@ class SlackRoute:
     name_contains: Annotated[str | None, Field(pattern=NAME_PATTERN)] = None
     mention: SlackMention | None = None
 
-    def matches(self, event_type: str, job_name: str) -> bool:
+    def matches(self, event_type: str, job_name: str, kind: str = "labeling") -> bool:
         """Whether the notifier's route takes this notification: the product's own rule, never a copy of it."""
-        return Route(self.channel, frozenset(self.events), self.name_contains, self.mention).takes(event_type, job_name)
+        route = Route(self.channel, frozenset(self.events), self.name_contains, self.mention)
+        return route.takes(event_type, job_name, kind)
 
     def to_config(self) -> dict[str, Any]:
         """The route as the stack's config and the notifier's GTWATCH_SLACK_ROUTES write it."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from watcher.domain.diff import WatchRules
-from watcher.domain.digest import Health, build, email_body, email_subject, slack_messages
+from watcher.domain.digest import Digest, Health, build, email_body, email_subject, slack_messages
+from watcher.domain.job import JobKind
 from watcher.domain.model import JobState, JobStatus, LabelCounters
 from watcher.domain.mute_rules import Mute
 
@@ -149,3 +150,79 @@ def test_a_day_with_more_endings_than_a_group_names_names_the_latest_in_the_orde
         block["text"]["text"] for payload in slack_messages(digest) for block in payload["blocks"] if "text" in block
     )
     assert [f"done-{index:02d}" in slack for index in range(70)] == [index >= 20 for index in range(70)]
+
+
+# Jobs of every kind ----------------------------------------------------------------------------------------------
+
+
+def kind_state(name: str, kind: JobKind, status: JobStatus = JobStatus.IN_PROGRESS, **changes: object) -> JobState:
+    """A job of another kind than labeling, as the state table remembers it: its status, no objects."""
+    return state(name, status, kind=kind, counters=LabelCounters(), **changes)
+
+
+def slack_text(digest: Digest) -> str:
+    return "\n".join(
+        block["text"]["text"] for payload in slack_messages(digest) for block in payload["blocks"] if "text" in block
+    )
+
+
+def test_a_digest_of_several_kinds_names_each_jobs_kind_and_its_status_instead_of_objects() -> None:
+    stuck = kind_state(
+        "bert-3",
+        JobKind.TRAINING,
+        stall_notified_at=NOW - timedelta(minutes=5),
+        unchanged_since=NOW - timedelta(hours=2),
+    )
+    tuning = kind_state("hpo-1", JobKind.TUNING)
+    scored = kind_state("score-2", JobKind.TRANSFORM, JobStatus.FAILED, ended_at=NOW - timedelta(hours=1))
+    cats = state("cats")
+    digest = build(
+        NOW, local_label="t", active=[stuck, tuning, cats], ended=[scored], mutes={}, health=HEALTH, rules=RULES
+    )
+    assert digest is not None
+
+    body = email_body(digest)
+    assert (
+        "Stalled (1)\n"
+        "  Job     Kind      Region     Progress    No progress since\n"
+        "  bert-3  training  us-east-1  InProgress  2026-05-04 07:00 UTC (2 h)\n"
+    ) in body
+    assert (
+        "Active (2)\n"
+        "  Job    Kind      Region     Progress                        Rate              ETA\n"
+        "  cats   labeling  us-east-1  40.0% done (40 of 100 objects)  not measured yet  unknown\n"
+        "  hpo-1  tuning    us-east-1  InProgress                      -                 -\n"
+    ) in body
+    assert (
+        "Ended in the last 24 hours (1)\n"
+        "  Job      Kind       Region     Outcome  Ended                 Progress\n"
+        "  score-2  transform  us-east-1  Failed   2026-05-04 08:00 UTC  -\n"
+    ) in body
+    slack = slack_text(digest)
+    assert "*bert-3* (training, us-east-1): InProgress · no progress since 2026-05-04 07:00 UTC (2 h)" in slack
+    assert "*hpo-1* (tuning, us-east-1): InProgress\n" in slack + "\n"
+    assert "*cats* (labeling, us-east-1): 40.0% done (40 of 100 objects) · not measured yet; ETA unknown" in slack
+    assert "*score-2* (transform, us-east-1): Failed 2026-05-04 08:00 UTC\n" in slack + "\n"
+    assert "objects" not in "".join(line for line in slack.splitlines() if "labeling" not in line)
+
+
+def test_a_digest_of_labeling_jobs_alone_reads_as_before_without_kinds() -> None:
+    digest = build(NOW, local_label="t", active=[state("cats")], ended=[], mutes={}, health=HEALTH, rules=RULES)
+    assert digest is not None
+
+    assert "  Job   Region     Progress                        Rate              ETA\n" in email_body(digest)
+    assert "*cats* (us-east-1): 40.0% done (40 of 100 objects) · not measured yet; ETA unknown" in slack_text(digest)
+    assert "labeling" not in email_body(digest) + slack_text(digest)
+
+
+def test_a_digest_of_many_jobs_of_every_kind_stays_within_slacks_limits() -> None:
+    kinds = [kind for kind in JobKind if kind is not JobKind.PIPELINE]  # JobState.status is a JobStatus for now
+    active = [kind_state(f"{kind.value}-{index:03d}", kind) for kind in kinds for index in range(60)]
+    digest = build(NOW, local_label="busy", active=active, ended=[], mutes={}, health=HEALTH, rules=RULES)
+    assert digest is not None
+
+    for payload in slack_messages(digest):
+        assert validate_payload(payload) is None
+        assert len(payload["blocks"]) <= 50
+        assert all(len(block["text"]["text"]) <= 3000 for block in payload["blocks"] if "text" in block)
+    assert f"+{len(active) - 50} more" in slack_text(digest)

@@ -350,6 +350,8 @@ def test_the_notification_id_travels_in_metadata_not_in_the_text(event_type: Eve
         "event_payload": {
             "notification_id": "us-east-1:cats-vs-dogs-7:failed:final",
             "job": "cats-vs-dogs-7",
+            "kind": "labeling",
+            "region": "us-east-1",
             "event": event_type.value,
             "status": str(notification.job.status),
         },

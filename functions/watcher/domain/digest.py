@@ -1,7 +1,11 @@
 """The daily digest: what is running, what has stopped moving, what ended in the last day, and whether the watcher
 itself is well. Pure: built from the state table's records and rendered for email (plain-text tables) and Slack
 (Block Kit messages, each within Slack's limits). Each group names at most GROUP_LIMIT jobs and says how many more,
-so a digest has the same bounded size at any scale. A day with nothing to report gives no digest."""
+so a digest has the same bounded size at any scale. A day with nothing to report gives no digest.
+
+A labeling job's line gives its objects' progress, rate and ETA; a job of another kind its status. A digest that
+names only labeling jobs reads as it did before other kinds were watched; one that names other kinds names each
+job's kind."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from typing import Any
 from watcher.domain.contract import DIGEST_EVENT_TYPE, POLLER_TIMEOUT_SECONDS
 from watcher.domain.diff import WatchRules, progress
 from watcher.domain.formatting import clock_time, duration, per_hour, progress_text
+from watcher.domain.job import JobKind
 from watcher.domain.model import JobState, Progress, from_iso, to_iso
 from watcher.domain.mute_rules import Mute, mute_job_key
 from watcher.domain.slack_message import escaped_within, slack_length
@@ -88,6 +93,11 @@ class Digest:
         return f"digest#{to_iso(self.now)}"
 
     @property
+    def names_kinds(self) -> bool:
+        """Whether the digest names a job of a kind other than labeling: then every line names its job's kind."""
+        return any(j.state.kind is not JobKind.LABELING for j in [*self.stalled, *self.active, *self.ended])
+
+    @property
     def counts(self) -> str:
         return f"{len(self.stalled)} stalled, {len(self.active)} active, {len(self.ended)} ended in 24 h"
 
@@ -147,12 +157,13 @@ def email_subject(digest: Digest) -> str:
 
 def email_body(digest: Digest) -> str:
     lines = [f"gtwatch daily digest, {digest.local_label}", ""]
+    kinds = digest.names_kinds
     if digest.stalled:
         lines += _table(
             f"Stalled ({len(digest.stalled)})",
-            ["Job", "Region", "Progress", "No progress since"],
+            _header(["Job", "Region", "Progress", "No progress since"], kinds),
             [
-                [_name(j), j.state.region, progress_text(j.progress), _since(j, digest.now)]
+                _row([_name(j), j.state.region, _progress(j), _since(j, digest.now)], j, kinds)
                 for j in _named(digest.stalled)
             ],
             more=_more(digest.stalled),
@@ -160,9 +171,9 @@ def email_body(digest: Digest) -> str:
     if digest.active:
         lines += _table(
             f"Active ({len(digest.active)})",
-            ["Job", "Region", "Progress", "Rate", "ETA"],
+            _header(["Job", "Region", "Progress", "Rate", "ETA"], kinds),
             [
-                [_name(j), j.state.region, progress_text(j.progress), _rate(j), _eta(j, digest.now)]
+                _row([_name(j), j.state.region, _progress(j), _rate(j), _eta(j, digest.now)], j, kinds)
                 for j in _named(digest.active)
             ],
             more=_more(digest.active),
@@ -170,9 +181,9 @@ def email_body(digest: Digest) -> str:
     if digest.ended:
         lines += _table(
             f"Ended in the last 24 hours ({len(digest.ended)})",
-            ["Job", "Region", "Outcome", "Ended", "Progress"],
+            _header(["Job", "Region", "Outcome", "Ended", "Progress"], kinds),
             [
-                [_name(j), j.state.region, str(j.state.status), _ended(j), progress_text(j.progress)]
+                _row([_name(j), j.state.region, str(j.state.status), _ended(j), _ended_progress(j)], j, kinds)
                 for j in _named(digest.ended, latest=True)
             ],
             more=_more(digest.ended),
@@ -180,6 +191,14 @@ def email_body(digest: Digest) -> str:
     lines += ["Watcher health", *(f"  {text}" for text in _health_lines(digest)), ""]
     lines.append(f"Sent by gtwatch at {clock_time(digest.now)}.")
     return "\n".join(lines)
+
+
+def _header(columns: list[str], kinds: bool) -> list[str]:
+    return [columns[0], "Kind", *columns[1:]] if kinds else columns
+
+
+def _row(cells: list[str], job: JobLine, kinds: bool) -> list[str]:
+    return [cells[0], job.state.kind.value, *cells[1:]] if kinds else cells
 
 
 def _table(title: str, header: list[str], rows: list[list[str]], *, more: int) -> list[str]:
@@ -205,13 +224,18 @@ def slack_messages(digest: Digest) -> list[dict[str, Any]]:
     group names at most GROUP_LIMIT jobs, so there are a few at most). Each carries the digest's id and its part in
     its metadata, so that a message whose answer was lost is found instead of posted twice."""
     body: list[dict[str, Any]] = []
-    groups: list[tuple[str, list[JobLine], Callable[[JobLine], str], bool]] = [
+    groups: list[tuple[str, list[JobLine], Callable[[JobLine], str | None], bool]] = [
         (":hourglass: *Stalled*", digest.stalled, lambda j: f"no progress since {_since(j, digest.now)}", False),
-        (":arrow_forward: *Active*", digest.active, lambda j: f"{_rate(j)}; ETA {_eta(j, digest.now)}", False),
+        (
+            ":arrow_forward: *Active*",
+            digest.active,
+            lambda j: f"{_rate(j)}; ETA {_eta(j, digest.now)}" if _labeling(j) else None,
+            False,
+        ),
         (
             ":checkered_flag: *Ended in the last 24 hours*",
             digest.ended,
-            lambda j: f"{j.state.status!s} {_ended(j)}",
+            lambda j: f"{j.state.status} {_ended(j)}",
             True,
         ),
     ]
@@ -220,7 +244,8 @@ def slack_messages(digest: Digest) -> list[dict[str, Any]]:
             continue
         body.append(_section(f"{title} ({len(jobs)})"))
         named = _named(jobs, latest=latest)
-        body += [_section(text) for text in _packed([_slack_line(job, detail(job)) for job in named])]
+        lines = [_slack_line(job, detail(job), kinds=digest.names_kinds) for job in named]
+        body += [_section(text) for text in _packed(lines)]
         if more := _more(jobs):
             body.append(_section(f"+{more} more"))
     health = escaped_within("\n".join(_health_lines(digest)), SLACK_SECTION_BUDGET)
@@ -229,10 +254,15 @@ def slack_messages(digest: Digest) -> list[dict[str, Any]]:
     return [_slack_message(digest, blocks, number, len(parts)) for number, blocks in enumerate(parts, start=1)]
 
 
-def _slack_line(job: JobLine, detail: str) -> str:
+def _slack_line(job: JobLine, detail: str | None, *, kinds: bool) -> str:
+    """ "*name* (region): progress · detail" for a labeling job; "*name* (kind, region): status · detail" when the
+    digest names kinds. An ended job of another kind gives its outcome once (the detail), not as its status too."""
     muted = f" · muted until {clock_time(job.muted_until)}" if job.muted_until else ""
+    where = f"{job.state.kind.value}, {job.state.region}" if kinds else job.state.region
+    ended = job.state.status_class.is_terminal and not _labeling(job)
+    parts = [part for part in (None if ended else _progress(job), detail) if part]
     # Escaped and cut piece by piece (never escaped twice): at most 2 + 90 + 1 + 300 characters.
-    facts = escaped_within(f"({job.state.region}): {progress_text(job.progress)} · {detail}{muted}", 300)
+    facts = escaped_within(f"({where}): {' · '.join(parts)}{muted}", 300)
     return f"*{escaped_within(_name(job), 90)}* {facts}"
 
 
@@ -351,17 +381,34 @@ def _name(job: JobLine) -> str:
     return f"{name} (muted)" if job.muted_until else name
 
 
+def _labeling(job: JobLine) -> bool:
+    return job.state.kind is JobKind.LABELING
+
+
+def _progress(job: JobLine) -> str:
+    """How far the job is: a labeling job's objects; a job of another kind its status (the state keeps no more)."""
+    return progress_text(job.progress) if _labeling(job) else str(job.state.status)
+
+
+def _ended_progress(job: JobLine) -> str:
+    return progress_text(job.progress) if _labeling(job) else "-"
+
+
 def _since(job: JobLine, now: datetime) -> str:
     minutes = max(0, int((now - job.state.unchanged_since).total_seconds() // 60))
     return f"{clock_time(job.state.unchanged_since)} ({duration(minutes)})"
 
 
 def _rate(job: JobLine) -> str:
+    if not _labeling(job):
+        return "-"
     rate = job.progress.rate_per_hour
     return "not measured yet" if rate is None else ("none" if rate == 0 else per_hour(rate))
 
 
 def _eta(job: JobLine, now: datetime) -> str:
+    if not _labeling(job):
+        return "-"
     if job.progress.eta is None:
         return "unknown"
     minutes = max(0, round((job.progress.eta - now).total_seconds() / 60))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from watcher.domain.formatting import clock_time, console_link, details, facts, headline
+from watcher.domain.formatting import clock_time, details, facts, headline, links, notes
+from watcher.domain.job import KIND_NOUNS, JobKind
 from watcher.domain.model import Notification
 from watcher.domain.text import one_line
 
@@ -16,7 +17,9 @@ _NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]+")
 
 def subject(notification: Notification) -> str:
     job = notification.job.id
-    text = f"[gtwatch] {notification.event_type.value.capitalize()}: {job.name} ({job.region})"
+    # A labeling job is named alone, as before other kinds were watched (mail filters may match it).
+    noun = "" if job.kind is JobKind.LABELING else f"{KIND_NOUNS[job.kind]} "
+    text = f"[gtwatch] {notification.event_type.value.capitalize()}: {noun}{job.name} ({job.region})"
     text = " ".join(_NOT_PRINTABLE_ASCII.sub(" ", text).split())
     return text if len(text) <= SUBJECT_LIMIT else text[: SUBJECT_LIMIT - 3] + "..."
 
@@ -26,10 +29,10 @@ def body(notification: Notification) -> str:
     job = notification.job
     rows: list[tuple[str, str | None]] = [
         *facts(notification),
-        ("Failure reason", job.failure_reason),
+        *notes(notification),
         *details(job),
         ("Created", clock_time(job.creation_time)),
-        ("Console", console_link(job)),
+        *((link.label, link.url) for link in links(job)),
     ]
     shown = [(label, one_line(value)) for label, value in rows if value and one_line(value)]
     width = max(len(label) for label, _ in shown) + 2

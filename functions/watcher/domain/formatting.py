@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from watcher.domain.job import KIND_NOUNS, JobKind
-from watcher.domain.kinds import KindJob
+from watcher.domain.job import KIND_NOUNS, LOG_KINDS, JobKind, StatusClass
+from watcher.domain.kinds import (
+    KindFacts,
+    KindJob,
+    PipelineFacts,
+    PipelineStep,
+    ProcessingFacts,
+    TrainingFacts,
+    TransformFacts,
+    TuningFacts,
+    log_url,
+)
 from watcher.domain.kinds import console_url as kind_console_url
 from watcher.domain.model import (
     TERMINAL_EVENTS,
@@ -28,6 +40,23 @@ HEADLINES = {
     EventType.TEST: "(TEST: gtwatch can reach this channel; no job changed)",
 }
 ENDING_EVENTS = frozenset(TERMINAL_EVENTS.values())
+# A training job's final metrics shown (sorted by name); the rest are counted.
+METRICS_SHOWN = 10
+# What a stalled job has not done since its clock started, by kind (job.JobKind: each kind's progress signal). A
+# job being stopped of any kind has only its status to change.
+STALL_SIGNALS = {
+    JobKind.LABELING: "No progress",
+    JobKind.TRAINING: "No new log line and no status change",
+    JobKind.PROCESSING: "No new log line",
+    JobKind.TRANSFORM: "No new log line",
+    JobKind.TUNING: "No change in its training jobs",
+    JobKind.PIPELINE: "No progress",
+}
+STOPPING_SIGNAL = "Still stopping: no status change"
+
+# (label, text) rows of a message; a row whose text is None or empty is not shown.
+Rows = list[tuple[str, str | None]]
+F = TypeVar("F", bound=KindFacts)
 
 
 def headline(notification: Notification) -> str:
@@ -90,12 +119,16 @@ def stall_text(progress: Progress) -> str | None:
 
 
 def stalled_since_text(notification: Notification) -> str | None:
-    """Since when a stalled job has not moved, for example "No progress since 10:05 UTC (1 h 5 min)"."""
+    """Since when a stalled job has not moved, and what did not move: "No progress since 10:05 UTC (1 h 5 min)" for
+    a labeling job, "No new log line and no status change since 10:05 UTC (1 h 5 min)" for a training job."""
     minutes = notification.progress.minutes_since_progress
     if minutes is None:
         return None
+    job = notification.job
     since = notification.occurred_at - timedelta(minutes=minutes)
-    return f"No progress since {clock_time_near(since, notification.occurred_at)} ({duration(minutes)})"
+    stopping = job.kind is not JobKind.LABELING and job.status_class is StatusClass.STOPPING
+    signal = STOPPING_SIGNAL if stopping else STALL_SIGNALS[job.kind]
+    return f"{signal} since {clock_time_near(since, notification.occurred_at)} ({duration(minutes)})"
 
 
 def ended_at(notification: Notification) -> datetime:
@@ -125,27 +158,27 @@ def throughput_text(notification: Notification) -> str | None:
     return f"{per_hour(notification.progress.done / hours)} over its life"
 
 
-def facts(notification: Notification) -> list[tuple[str, str | None]]:
+def facts(notification: Notification) -> Rows:
     """Where the job stands, as (label, text) rows every channel shows; None where there is nothing to say. Each
     kind of job has its own facts (KIND_FACTS)."""
     return KIND_FACTS[notification.job.kind](notification)
 
 
-def details(job: AnyJob) -> list[tuple[str, str | None]]:
+def details(job: AnyJob) -> Rows:
     """What the job reads and writes, below its facts: each kind has its own (KIND_DETAILS)."""
     if isinstance(job, LabelingJob):
         return labeling_details(job)
     return KIND_DETAILS[job.kind](job)
 
 
-def labeling_facts(notification: Notification) -> list[tuple[str, str | None]]:
+def labeling_facts(notification: Notification) -> Rows:
     """A labeling job's facts: its objects (done, labeled by whom, failed, remaining) and its labeling rate.
 
     A job that ended says when and after how long instead of what remains and how fast it went lately; a stalled
     job says since when it has not moved, and no rate or ETA.
     """
     job, progress = notification.job, notification.progress
-    rows: list[tuple[str, str | None]] = [
+    rows: Rows = [
         ("Status", job.status),
         ("Region", one_line(job.id.region)),
         ("Progress", progress_text(progress)),
@@ -169,7 +202,7 @@ def labeling_facts(notification: Notification) -> list[tuple[str, str | None]]:
     ]
 
 
-def labeling_details(job: LabelingJob) -> list[tuple[str, str | None]]:
+def labeling_details(job: LabelingJob) -> Rows:
     """A labeling job's output manifest, active-learning model, input and work team."""
     return [
         ("Output", job.output_uri),
@@ -179,9 +212,239 @@ def labeling_details(job: LabelingJob) -> list[tuple[str, str | None]]:
     ]
 
 
+def kind_facts(notification: Notification, middle: Rows, *, ran_for: bool = True) -> Rows:
+    """The facts every kind after labeling shows around its own (`middle`): its status and region first; when it
+    ended, when and (`ran_for`) after how long; when it is stalled, since when and by which signal."""
+    job = notification.job
+    rows: Rows = [("Status", job.status), ("Region", one_line(job.id.region)), *middle]
+    if notification.event_type in ENDING_EVENTS:
+        rows += [("Ended", clock_time(ended_at(notification)))]
+        rows += [("Ran for", ran_for_text(notification))] if ran_for else []
+    if notification.event_type is EventType.STALLED:
+        rows += [("Stalled", stalled_since_text(notification))]
+    return rows
+
+
+def training_facts(notification: Notification) -> Rows:
+    """A training job's secondary status and its newest status message, how long it trained out of its maximum,
+    and, once it ended, the time billed (and what managed spot training saved)."""
+    facts = facts_of(notification.job, TrainingFacts)
+    return kind_facts(
+        notification,
+        [
+            ("Secondary status", facts.secondary_status),
+            ("Status message", facts.status_message),
+            ("Run time", training_time_text(notification, facts)),
+            ("Billable", billable_text(facts) if notification.event_type in ENDING_EVENTS else None),
+        ],
+        ran_for=False,
+    )
+
+
+def status_facts(notification: Notification) -> Rows:
+    """The facts of a processing or transform job: its status and times (its outputs are details)."""
+    return kind_facts(notification, [])
+
+
+def tuning_facts(notification: Notification) -> Rows:
+    """A tuning job's training jobs: how many are done out of its maximum, running, failed; and its best so far."""
+    facts = facts_of(notification.job, TuningFacts)
+    retryable = facts.count("RetryableError")
+    failed = facts.count("NonRetryableError") + retryable
+    return kind_facts(
+        notification,
+        [
+            ("Progress", tuning_progress_text(facts)),
+            ("In progress", f"{facts.count('InProgress'):,}"),
+            ("Failed", f"{failed:,}" + (f" ({retryable:,} can be retried)" if retryable else "")),
+            ("Best job", best_job_text(facts)),
+        ],
+    )
+
+
+def pipeline_facts(notification: Notification) -> Rows:
+    """A pipeline execution's pipeline and, when a step failed, which one and the job it ran (its reason is a
+    note, the job's page a link)."""
+    facts = facts_of(notification.job, PipelineFacts)
+    step = facts.failed_step
+    return kind_facts(
+        notification,
+        [
+            ("Pipeline", facts.pipeline),
+            ("Failed step", step.name if step else None),
+            ("Step's job", step_job_text(step) if step else None),
+        ],
+    )
+
+
+def training_details(job: KindJob) -> Rows:
+    facts = facts_of(job, TrainingFacts)
+    return [("Final metrics", metrics_text(facts.final_metrics)), ("Model", facts.model_uri)]
+
+
+def processing_details(job: KindJob) -> Rows:
+    facts = facts_of(job, ProcessingFacts)
+    return [("Output", ", ".join(facts.output_uris) or None)]
+
+
+def transform_details(job: KindJob) -> Rows:
+    facts = facts_of(job, TransformFacts)
+    return [("Output", facts.output_uri), ("Model", facts.model_name)]
+
+
+def no_details(job: KindJob) -> Rows:
+    return []
+
+
 # The kinds' facts and details (job.JobKind); a labeling job's details are labeling_details.
-KIND_FACTS: dict[JobKind, Callable[[Notification], list[tuple[str, str | None]]]] = {JobKind.LABELING: labeling_facts}
-KIND_DETAILS: dict[JobKind, Callable[[KindJob], list[tuple[str, str | None]]]] = {}
+KIND_FACTS: dict[JobKind, Callable[[Notification], Rows]] = {
+    JobKind.LABELING: labeling_facts,
+    JobKind.TRAINING: training_facts,
+    JobKind.PROCESSING: status_facts,
+    JobKind.TRANSFORM: status_facts,
+    JobKind.TUNING: tuning_facts,
+    JobKind.PIPELINE: pipeline_facts,
+}
+KIND_DETAILS: dict[JobKind, Callable[[KindJob], Rows]] = {
+    JobKind.TRAINING: training_details,
+    JobKind.PROCESSING: processing_details,
+    JobKind.TRANSFORM: transform_details,
+    JobKind.TUNING: no_details,
+    JobKind.PIPELINE: no_details,
+}
+
+
+def notes(notification: Notification) -> Rows:
+    """Free text from the service, each quoted on its own: why the job failed, and what else its kind says in its
+    own words (a processing job's exit message, a pipeline's failed step's reason)."""
+    job = notification.job
+    rows: Rows = [("Failure reason", job.failure_reason)]
+    if isinstance(job, KindJob) and isinstance(job.facts, ProcessingFacts):
+        rows.append(("Exit message", job.facts.exit_message))
+    if isinstance(job, KindJob) and isinstance(job.facts, PipelineFacts) and job.facts.failed_step:
+        rows.append(("Step failure reason", job.facts.failed_step.failure_reason))
+    return rows
+
+
+@dataclass(frozen=True)
+class Link:
+    """A page about the job: `label` names it in an email's rows, `text` is what a Slack link shows."""
+
+    label: str
+    text: str
+    url: str
+
+
+def links(job: AnyJob) -> list[Link]:
+    """The job's page in the console; its logs for the kinds that write them; a failed pipeline step's job."""
+    found = [Link("Console", "View in SageMaker console", console_link(job))]
+    if isinstance(job, KindJob) and job.kind in LOG_KINDS:
+        found.append(
+            Link("Logs", "View logs in CloudWatch", log_url(job.kind, one_line(job.region), one_line(job.name)))
+        )
+    step = job.facts.failed_step if isinstance(job, KindJob) and isinstance(job.facts, PipelineFacts) else None
+    if step and step.job_kind and step.job_name:
+        url = kind_console_url(step.job_kind, one_line(job.region), one_line(step.job_name))
+        found.append(Link("Step's job page", f"View {step_job_text(step, lower=True)}", url))
+    return found
+
+
+def summary(notification: Notification) -> str:
+    """The one thing to know about a job, after its headline (a phone's notification): how far it got, and when it
+    ended, after how long; the reason it failed; since when it is stalled."""
+    job, event_type = notification.job, notification.event_type
+    if event_type is EventType.FAILED and (reason := failure_text(job)):
+        return reason
+    if event_type is EventType.STALLED and (since := stalled_since_text(notification)):
+        return since
+    if isinstance(job, LabelingJob):
+        objects = progress_text(notification.progress)
+        return f"{objects} after {ran_for_text(notification)}" if event_type in ENDING_EVENTS else objects
+    if isinstance(job.facts, TrainingFacts):
+        if event_type in ENDING_EVENTS:
+            return training_time_text(notification, job.facts) or f"Ran {ran_for_text(notification)}"
+        return job.facts.secondary_status or job.status
+    how_far = tuning_progress_text(job.facts) if isinstance(job.facts, TuningFacts) else None
+    if event_type in ENDING_EVENTS:
+        return f"{how_far} after {ran_for_text(notification)}" if how_far else f"Ran {ran_for_text(notification)}"
+    return how_far or job.status
+
+
+def failure_text(job: AnyJob) -> str | None:
+    """Why the job failed, in one line: for a pipeline, its failed step's reason when it gives one (the execution's
+    own is mostly "Step failure: One or multiple steps failed."); otherwise the job's failure reason."""
+    step = job.facts.failed_step if isinstance(job, KindJob) and isinstance(job.facts, PipelineFacts) else None
+    if step and step.failure_reason:
+        return f"Step {step.name} failed: {step.failure_reason}"
+    return job.failure_reason
+
+
+def facts_of(job: AnyJob, kind: type[F]) -> F:
+    """The job's facts of the given kind; empty ones when the job is of another kind (never shown then)."""
+    return job.facts if isinstance(job, KindJob) and isinstance(job.facts, kind) else kind()
+
+
+def seconds_text(seconds: float) -> str:
+    return "under a minute" if seconds < 60 else duration(int(seconds // 60))
+
+
+def training_time_text(notification: Notification, facts: TrainingFacts) -> str | None:
+    """How long the job has trained, out of its maximum: "Ran 2 h 10 min of 10 h max" once it ended (SageMaker's
+    training time when it says), "Running 1 h 5 min of 10 h max" before."""
+    job = notification.job
+    start = facts.started_at or job.creation_time
+    ending = notification.event_type in ENDING_EVENTS
+    end = ended_at(notification) if ending else notification.occurred_at
+    seconds = facts.training_seconds if ending and facts.training_seconds is not None else (end - start).total_seconds()
+    if seconds < 0:
+        return None
+    text = f"{'Ran' if ending else 'Running'} {seconds_text(seconds)}"
+    if facts.max_runtime_seconds:
+        text += f" of {seconds_text(facts.max_runtime_seconds)} max"
+    return text
+
+
+def billable_text(facts: TrainingFacts) -> str | None:
+    """The time billed, and what managed spot training saved: "2 h 30 min (spot: saved 58%)"."""
+    if facts.billable_seconds is None:
+        return None
+    savings = facts.spot_savings_percent
+    spot = f" (spot: saved {savings:.0f}%)" if savings is not None else ""
+    return seconds_text(facts.billable_seconds) + spot
+
+
+def metrics_text(metrics: tuple[tuple[str, float], ...]) -> str | None:
+    """Final metrics as "name = value", sorted by name, at most METRICS_SHOWN of them, saying how many more."""
+    if not metrics:
+        return None
+    ordered = sorted(metrics, key=lambda metric: metric[0])
+    shown = ", ".join(f"{one_line(name)} = {value:.6g}" for name, value in ordered[:METRICS_SHOWN])
+    more = len(ordered) - METRICS_SHOWN
+    return shown + (f" (and {more} more)" if more > 0 else "")
+
+
+def tuning_progress_text(facts: TuningFacts) -> str:
+    """How many training jobs are done (completed, failed for good, or stopped) out of the job's maximum: "12 of 50
+    training jobs done"."""
+    out_of = f" of {facts.max_jobs:,}" if facts.max_jobs else ""
+    return f"{facts.finished:,}{out_of} training jobs done"
+
+
+def best_job_text(facts: TuningFacts) -> str | None:
+    """The best training job so far, with its objective metric: "hpo-1-007 (validation:accuracy = 0.9312)"."""
+    if not facts.best_job:
+        return None
+    if facts.best_metric is None or facts.best_value is None:
+        return facts.best_job
+    return f"{facts.best_job} ({facts.best_metric} = {facts.best_value:.6g})"
+
+
+def step_job_text(step: PipelineStep, *, lower: bool = False) -> str | None:
+    """The job a pipeline step ran, as messages name a job: "Training job bert-3" ("training job bert-3")."""
+    if not (step.job_kind and step.job_name):
+        return None
+    noun = KIND_NOUNS[step.job_kind]
+    return f"{noun.lower() if lower else noun} {one_line(step.job_name)}"
 
 
 def console_link(job: AnyJob) -> str:

@@ -6,19 +6,10 @@ mention anyone nor make a link. The notification id is not shown: it travels in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from watcher.domain.formatting import (
-    ENDING_EVENTS,
-    clock_time,
-    console_link,
-    details,
-    facts,
-    headline,
-    progress_text,
-    ran_for_text,
-    stalled_since_text,
-)
+from watcher.domain.formatting import Link, Rows, clock_time, details, facts, headline, links, notes, summary
 from watcher.domain.model import EventType, Notification
 from watcher.domain.text import one_line
 
@@ -34,6 +25,7 @@ EMOJI = {
 # Block Kit limits (docs.slack.dev/reference/block-kit): a section's text 3000, a field's text 2000, ten fields.
 SECTION_TEXT_LIMIT = 3000
 FIELD_TEXT_LIMIT = 2000
+FIELD_COUNT_LIMIT = 10
 # The fallback `text` is what mobile notifications show: the headline and one short line of what matters.
 FALLBACK_DETAIL_LIMIT = 200
 HEADLINE_LIMIT = 300
@@ -41,6 +33,13 @@ HEADLINE_LIMIT = 300
 METADATA_EVENT_TYPE = "gtwatch_notification"
 LINK_TARGET_LIMIT = 2000
 ELLIPSIS = "…"
+# Slack also refuses a message whose blocks hold too much text in all (msg_blocks_too_long), at an undocumented
+# total met from about 11,000 characters (see digest.py). The job's own text shares these budgets, so that a message
+# stays within about 8,000 characters of block text however long the job's facts are: the facts' fields, the quoted
+# notes (failure reason, exit message, step failure reason), and the details' section.
+FIELDS_BUDGET = 2000
+NOTES_BUDGET = 2400
+DETAILS_BUDGET = 2400
 
 
 def escape(text: str) -> str:
@@ -72,16 +71,12 @@ def escaped_within(text: str, limit: int) -> str:
 def payload(notification: Notification) -> dict[str, Any]:
     """The incoming-webhook body: a fallback `text` for notifications, the Block Kit `blocks`, and `metadata`
     carrying the notification id (event_payload.notification_id) for machines."""
-    job = notification.job
     title = f"{EMOJI[notification.event_type]} *{escaped_within(headline(notification), HEADLINE_LIMIT)}*"
     blocks: list[dict[str, Any]] = [
-        _section(f"{title}\n{_console_link(console_link(job))}"),
+        _section(f"{title}\n{' · '.join(_link(link) for link in links(notification.job))}"),
         {"type": "section", "fields": [_mrkdwn(text) for text in _fields(notification)]},
     ]
-    if job.failure_reason:
-        prefix = "*Failure reason*\n> "
-        reason = escaped_within(one_line(job.failure_reason), SECTION_TEXT_LIMIT - len(prefix))
-        blocks.append(_section(prefix + reason))
+    blocks += [_section(text) for text in _notes(notification)]
     details = _details(notification)
     if details:
         blocks.append(_section(details))
@@ -90,27 +85,23 @@ def payload(notification: Notification) -> dict[str, Any]:
 
 
 def _fallback_text(notification: Notification) -> str:
-    """What a phone shows: the headline, the region, and the one thing to know (the reason a job failed)."""
-    job = notification.job
-    if notification.event_type is EventType.FAILED and job.failure_reason:
-        detail = job.failure_reason
-    elif notification.event_type is EventType.STALLED:
-        detail = stalled_since_text(notification) or progress_text(notification.progress)
-    elif notification.event_type in ENDING_EVENTS:
-        detail = f"{progress_text(notification.progress)} after {ran_for_text(notification)}"
-    else:
-        detail = progress_text(notification.progress)
-    lead = escaped_within(f"{headline(notification)} ({one_line(job.id.region)})", HEADLINE_LIMIT)
-    return f"{lead}: {escaped_within(one_line(detail), FALLBACK_DETAIL_LIMIT)}"
+    """What a phone shows: the headline, the region, and the one thing to know (formatting.summary: the reason a
+    job failed, since when it is stalled, how far it got)."""
+    lead = escaped_within(f"{headline(notification)} ({one_line(notification.job.id.region)})", HEADLINE_LIMIT)
+    return f"{lead}: {escaped_within(one_line(summary(notification)), FALLBACK_DETAIL_LIMIT)}"
 
 
 def _metadata(notification: Notification) -> dict[str, Any]:
-    # Not escaped or cut: machines match posts to notifications by this exact id.
+    # Not escaped or cut: machines match posts to notifications by this exact id. The job is known by its kind,
+    # region and name (two kinds may share a name).
+    job = notification.job.id
     return {
         "event_type": METADATA_EVENT_TYPE,
         "event_payload": {
             "notification_id": notification.id,
-            "job": one_line(notification.job.id.name),
+            "job": one_line(job.name),
+            "kind": job.kind.value,
+            "region": one_line(job.region),
             "event": notification.event_type.value,
             "status": str(notification.job.status),
         },
@@ -118,21 +109,37 @@ def _metadata(notification: Notification) -> dict[str, Any]:
 
 
 def _fields(notification: Notification) -> list[str]:
-    return [
-        f"*{label}*\n{escaped_within(one_line(value), FIELD_TEXT_LIMIT - len(label) - 3)}"
-        for label, value in facts(notification)
-        if value
-    ]
+    return _shared(
+        facts(notification), lambda label: f"*{label}*\n", FIELDS_BUDGET, FIELD_TEXT_LIMIT, FIELD_COUNT_LIMIT
+    )
+
+
+def _notes(notification: Notification) -> list[str]:
+    return _shared(notes(notification), lambda label: f"*{label}*\n> ", NOTES_BUDGET, SECTION_TEXT_LIMIT)
 
 
 def _details(notification: Notification) -> str:
-    rows = [(label, value) for label, value in details(notification.job) if value]
-    if not rows:
-        return ""
-    # Share the section's room between the rows so that one very long URI cannot push the others out.
-    overhead = sum(len(f"*{label}:* \n") for label, _ in rows)
-    room = (SECTION_TEXT_LIMIT - overhead) // len(rows)
-    return "\n".join(f"*{label}:* {escaped_within(one_line(value), room)}" for label, value in rows)
+    # One section: the rows share its room, so that one very long URI cannot push the others out.
+    return "\n".join(
+        _shared(details(notification.job), lambda label: f"*{label}:* ", DETAILS_BUDGET, SECTION_TEXT_LIMIT)
+    )
+
+
+def _shared(rows: Rows, head: Callable[[str], str], budget: int, limit: int, most: int | None = None) -> list[str]:
+    """The rows that have a value (at most `most`), each as `head(label)` and its value escaped, sharing `budget`
+    and each within `limit`: a row shorter than an even share takes what it needs, and leaves the rest to the
+    longer ones."""
+    shown = [(head(label), one_line(value)) for label, value in rows if value and one_line(value)][:most]
+    needs = [slack_length(lead) + slack_length(escape(value)) for lead, value in shown]
+    rooms = [0] * len(shown)
+    left = budget
+    for count, index in enumerate(sorted(range(len(shown)), key=needs.__getitem__)):
+        rooms[index] = min(needs[index], left // (len(shown) - count), limit)
+        left -= rooms[index]
+    return [
+        lead + escaped_within(value, room - slack_length(lead))
+        for (lead, value), room in zip(shown, rooms, strict=True)
+    ]
 
 
 def _context_text(notification: Notification) -> str:
@@ -141,12 +148,13 @@ def _context_text(notification: Notification) -> str:
     return f"Job created {created} · sent by gtwatch at {occurred}"
 
 
-def _console_link(url: str) -> str:
-    # Inside <url|label> a raw `|` would end the URL early; the console URL is built by us, but its parts are not.
-    target = escape(one_line(url).replace("|", "%7C").replace(" ", "%20"))
+def _link(link: Link) -> str:
+    # Inside <url|text> a raw `|` would end the URL early; the URLs are built by us, but their parts are not. The
+    # text (a job's name, for a pipeline step's job) is escaped, so it can neither mention anyone nor nest a link.
+    target = escape(one_line(link.url).replace("|", "%7C").replace(" ", "%20"))
     if len(target) > LINK_TARGET_LIMIT:
-        return "(console link too long to show)"
-    return f"<{target}|View in SageMaker console>"
+        return f"({escape(link.label.lower())} link too long to show)"
+    return f"<{target}|{escaped_within(one_line(link.text), HEADLINE_LIMIT)}>"
 
 
 def _section(text: str) -> dict[str, Any]:

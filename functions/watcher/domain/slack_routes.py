@@ -1,9 +1,10 @@
-"""Where a notification goes in Slack: routes (channel, events, name filter, mention) and the syntax checks of
-their values, shared by the notifier, the stack's config and the scenario loader. Standard library only.
+"""Where a notification goes in Slack: routes (channel, events, kinds, name filter, mention) and the syntax checks
+of their values, shared by the notifier, the stack's config and the scenario loader. Standard library only.
 
 In webhook mode there is one destination, the incoming webhook, for the configured `slack_events`. In app mode a
-notification goes to every route whose `events` hold its type and whose `name_contains` (case-insensitive) matches
-the job; a route's `mention` is the only way a message pings anyone.
+notification goes to every route whose `events` hold its type, whose `kinds` (when given) hold its job's kind, and
+whose `name_contains` (case-insensitive) matches the job, of any kind; a route's `mention` is the only way a message
+pings anyone.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from watcher.domain.contract import EVENT_TYPES, TEST_EVENT_TYPE
+from watcher.domain.contract import EVENT_TYPES, JOB_KINDS, TEST_EVENT_TYPE
 from watcher.domain.vocabulary import NAME_PATTERN
 
 WEBHOOK_DESTINATION = "webhook"
@@ -22,6 +23,8 @@ NAME_CONTAINS_PATTERN = re.compile(NAME_PATTERN)
 _SLACK_MENTION = re.compile(r"<!(?:here|channel|everyone)>|<@[UW][A-Z0-9]+>|<!subteam\^S[A-Z0-9]+(?:\|[a-z0-9._-]+)?>")
 _SLACK_CHANNEL_NAME = re.compile(r"#[a-z0-9_-]{1,80}")
 _SLACK_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
+# A route's keys in its JSON form (config, scenario and the GTWATCH_SLACK_ROUTES the stack passes the notifier).
+ROUTE_SETTINGS = ("channel", "events", "kinds", "name_contains", "mention")
 
 
 def validate_slack_mention(value: str) -> str:
@@ -46,18 +49,23 @@ def validate_slack_channel(value: str) -> str:
 
 @dataclass(frozen=True)
 class Route:
-    """One destination in Slack and what it takes. `channel` is WEBHOOK_DESTINATION in webhook mode."""
+    """One destination in Slack and what it takes. `channel` is WEBHOOK_DESTINATION in webhook mode. `kinds`: the
+    job kinds (contract.JOB_KINDS) it takes; None takes every kind."""
 
     channel: str
     events: frozenset[str]
     name_contains: str | None = None
     mention: str | None = None
+    kinds: frozenset[str] | None = None
 
-    def takes(self, event_type: str, job_name: str) -> bool:
+    def takes(self, event_type: str, job_name: str, kind: str) -> bool:
+        """Whether a notification of `event_type` about the job `job_name` of `kind` goes to this destination."""
         if event_type == TEST_EVENT_TYPE:
             return True  # `gtwatch test-notify` proves every destination works.
-        return event_type in self.events and (
-            self.name_contains is None or self.name_contains.lower() in job_name.lower()
+        return (
+            event_type in self.events
+            and (self.kinds is None or kind in self.kinds)
+            and (self.name_contains is None or self.name_contains.lower() in job_name.lower())
         )
 
 
@@ -66,7 +74,8 @@ def webhook_route(slack_events: Iterable[str]) -> Route:
 
 
 def parse_routes(raw: Any, *, where: str = "routes") -> tuple[Route, ...]:
-    """Routes from their JSON form (a list of {channel, events, name_contains?, mention?}); ValueError names the key."""
+    """Routes from their JSON form (a list of {channel, events, kinds?, name_contains?, mention?}); ValueError names
+    the key."""
     if not isinstance(raw, list) or not raw:
         raise ValueError(f"{where}: expected a non-empty list of routes, got {raw!r}")
     routes: list[Route] = []
@@ -74,11 +83,9 @@ def parse_routes(raw: Any, *, where: str = "routes") -> tuple[Route, ...]:
         at = f"{where}[{index}]"
         if not isinstance(item, Mapping):
             raise ValueError(f"{at}: expected an object with channel and events, got {item!r}")
-        unknown = set(item) - {"channel", "events", "name_contains", "mention"}
+        unknown = set(item) - set(ROUTE_SETTINGS)
         if unknown:
-            raise ValueError(
-                f"{at}.{sorted(unknown)[0]}: not a route setting (channel, events, name_contains, mention)"
-            )
+            raise ValueError(f"{at}.{sorted(unknown)[0]}: not a route setting ({', '.join(ROUTE_SETTINGS)})")
         route = _route(item, at)
         earlier = next((index for index, other in enumerate(routes) if other.channel == route.channel), None)
         if earlier is not None:
@@ -111,7 +118,28 @@ def _route(item: Mapping[str, Any], at: str) -> Route:
         if not isinstance(mention, str):
             raise ValueError(f"{at}.mention: expected a Slack mention such as <!here>, got {mention!r}")
         _checked(validate_slack_mention, mention, f"{at}.mention")
-    return Route(channel=channel, events=frozenset(events), name_contains=name_contains, mention=mention)
+    return Route(
+        channel=channel,
+        events=frozenset(events),
+        name_contains=name_contains,
+        mention=mention,
+        kinds=_kinds(item, at),
+    )
+
+
+def _kinds(item: Mapping[str, Any], at: str) -> frozenset[str] | None:
+    """The route's `kinds`: absent (or null) takes every kind; otherwise a non-empty list of kinds, each once."""
+    kinds = item.get("kinds")
+    if kinds is None:
+        return None
+    if not isinstance(kinds, Sequence) or isinstance(kinds, str) or not kinds:
+        raise ValueError(f"{at}.kinds: expected a non-empty list of job kinds from {', '.join(JOB_KINDS)}")
+    for position, kind in enumerate(kinds):
+        if kind not in JOB_KINDS:
+            raise ValueError(f"{at}.kinds[{position}]: {kind!r} is not one of {', '.join(JOB_KINDS)}")
+    if len(set(kinds)) != len(kinds):
+        raise ValueError(f"{at}.kinds: a kind is listed twice")
+    return frozenset(kinds)
 
 
 def _checked(validate: Any, value: str, at: str) -> None:
@@ -128,6 +156,7 @@ def routes_to_json(routes: Iterable[Route]) -> str:
             {
                 "channel": route.channel,
                 "events": sorted(route.events, key=EVENT_TYPES.index),
+                **({"kinds": sorted(route.kinds, key=JOB_KINDS.index)} if route.kinds is not None else {}),
                 **({"name_contains": route.name_contains} if route.name_contains else {}),
                 **({"mention": route.mention} if route.mention else {}),
             }

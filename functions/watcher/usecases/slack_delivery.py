@@ -276,7 +276,9 @@ def deliver(
     routes, ledgers, silenced = notifier.routes, notifier.ledgers, notifier.silenced
     if not notification.stream:  # Decided before notifications were numbered (an outbox kept over an upgrade).
         for route in routes:
-            if not notification.muted and route.takes(notification.event_type.value, notification.job.name):
+            if not notification.muted and route.takes(
+                notification.event_type.value, notification.job.name, notification.job.kind
+            ):
                 _post_alone(notification, route, slack)
         return
     ledger = ledgers.get(notification.stream)
@@ -313,7 +315,9 @@ def deliver(
         for route in routes:
             if route.channel in session.ledger.done:
                 continue
-            if not notification.muted and route.takes(notification.event_type.value, notification.job.name):
+            if not notification.muted and route.takes(
+                notification.event_type.value, notification.job.name, notification.job.kind
+            ):
                 if not released(notification, route, attempt.now):
                     logger.info("Held for quiet hours in this channel", extra={"destination": route.channel})
                     owing = session.ledger.owing(route.channel, notification.sequence)
@@ -493,7 +497,9 @@ def released(notification: Notification, route: Route, now: datetime) -> bool:
     a later notification of its job that goes out now, not held, reaches that channel too."""
     if notification.held_until is None or now >= notification.held_until:
         return True
-    return any(route.takes(event_type, notification.job.name) for event_type in notification.released_by)
+    return any(
+        route.takes(event_type, notification.job.name, notification.job.kind) for event_type in notification.released_by
+    )
 
 
 def _deliver_owed(
