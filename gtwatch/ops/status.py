@@ -201,6 +201,9 @@ def gather(session: boto3.session.Session, stack: StackInfo, now: datetime) -> S
     regions = (config.regions if config else ()) or (stack.region,)
     report = StatusReport(stack=stack, now=now, config=config, regions=tuple(regions))
     rules = config.rules if config else WatchRules()
+    # The state table's jobs are labeling jobs; a stack whose config leaves labeling out of its stall thresholds
+    # never announces their stalls.
+    stalls = config is None or config.stalls("labeling")
 
     dynamodb = session.client("dynamodb", region_name=stack.region, config=RETRY_CONFIG)
     store = StateStore(dynamodb, stack.output(OUTPUT_STATE_TABLE))
@@ -208,7 +211,7 @@ def gather(session: boto3.session.Session, stack: StackInfo, now: datetime) -> S
     for region in report.regions:
         report.runs[region] = store.load_run(region)
         for state in sorted(store.active_states(region).values(), key=lambda state: state.name):
-            report.jobs.append(_active_job(state, now, rules))
+            report.jobs.append(_active_job(state, now, rules, stalls=stalls))
         report.mutes.extend(mute for mute in mutes.in_region(region).values() if mute.until > now)
     report.mutes.sort(key=lambda mute: (mute.until, mute.region, mute.name))
 
@@ -222,15 +225,18 @@ def gather(session: boto3.session.Session, stack: StackInfo, now: datetime) -> S
     return report
 
 
-def _active_job(state: JobState, now: datetime, rules: WatchRules) -> ActiveJob:
-    return ActiveJob(state=state, progress=progress(state, state.counters, now, rules), stall=_stall(state, now, rules))
+def _active_job(state: JobState, now: datetime, rules: WatchRules, *, stalls: bool = True) -> ActiveJob:
+    stall = _stall(state, now, rules, stalls=stalls)
+    return ActiveJob(state=state, progress=progress(state, state.counters, now, rules), stall=stall)
 
 
-def _stall(state: JobState, now: datetime, rules: WatchRules) -> str:
+def _stall(state: JobState, now: datetime, rules: WatchRules, *, stalls: bool = True) -> str:
     if state.status.is_terminal:
         return "finished"
     if state.stall_notified_at is not None:
         return "stalled"
+    if not stalls:
+        return "no"
     # Whether a run now would announce a stall, by the watcher's own rule: decide() on the job as remembered.
     job = LabelingJob(
         region=state.region,
@@ -321,6 +327,7 @@ def _print_config(report: StatusReport, out: TextIO) -> None:
         _config_row(out, "Regions", ", ".join(report.regions))
         return
     _config_row(out, "Regions", ", ".join(report.regions) + ("" if config.regions else " (the stack's region)"))
+    _config_row(out, "Kinds", _kinds_text(config))
     _config_row(out, "Jobs", f"names containing {config.name_contains!r}" if config.name_contains else "every job")
     _print_slack(config, out)
     _config_row(out, "Email", ", ".join(config.email_events) or "nothing")
@@ -330,7 +337,24 @@ def _print_config(report: StatusReport, out: TextIO) -> None:
     repeat = config.stall_repeat_minutes
     again = f"again every {duration(repeat)}" if repeat else "once per stall"
     _config_row(out, "Schedule", f"every {duration(config.schedule_minutes)}")
-    _config_row(out, "Stalls", f"after {duration(config.stall_after_minutes)} without progress, announced {again}")
+    _config_row(out, "Stalls", _stalls_text(config, again))
+
+
+def _kinds_text(config: WatcherConfig) -> str:
+    """Each watched kind with its stall threshold: "labeling (stall after 1 h), pipeline (never stalls)"."""
+    return ", ".join(
+        f"{kind} (never stalls)" if minutes is None else f"{kind} (stall after {duration(minutes)})"
+        for kind, minutes in config.stall_thresholds.items()
+    )
+
+
+def _stalls_text(config: WatcherConfig, again: str) -> str:
+    thresholds = {minutes for minutes in config.stall_thresholds.values() if minutes is not None}
+    if not thresholds:
+        return "never: no watched kind stalls"
+    if len(thresholds) == 1:
+        return f"after {duration(thresholds.pop())} without progress, announced {again}"
+    return f"after each kind's time without progress (see Kinds), announced {again}"
 
 
 def _config_row(out: TextIO, label: str, text: str) -> None:
@@ -346,6 +370,8 @@ def _print_slack(config: WatcherConfig, out: TextIO) -> None:
     _config_row(out, "Slack", f"app mode, {len(routes)} route(s); a notification goes to every route that takes it")
     for route in routes:
         text = ", ".join(route.events)
+        if route.kinds:
+            text += f"; {', '.join(route.kinds)} only"
         if route.name_contains:
             text += f"; names containing {route.name_contains!r}"
         if route.mention:
