@@ -110,7 +110,7 @@ class Digest(Construct):
             layers=layers,
             handler=DIGEST_HANDLER,
             name="digest",
-            description=f"Sends the daily gtwatch digest of labeling jobs ({digest.at} {digest.timezone}).",
+            description=f"Sends the daily gtwatch digest of the watched jobs ({digest.at} {digest.timezone}).",
             timeout=DIGEST_TIMEOUT,
             log_level=config.log_level,
             key=state.key,

@@ -659,6 +659,4 @@ def test_the_template_says_which_gtwatch_release_it_is(default: Template) -> Non
     version = pyproject["project"]["version"]
     # The installed metadata is what the stack reads; an install older than pyproject.toml would misname the release.
     assert metadata.version("gtwatch") == version, "reinstall gtwatch (make .venv/bin/gtwatch)"
-    assert default.to_json()["Description"] == (
-        f"gtwatch {version} — watches SageMaker Ground Truth labeling jobs and tells Slack and email"
-    )
+    assert default.to_json()["Description"] == (f"gtwatch {version} — watches SageMaker jobs and tells Slack and email")
