@@ -317,6 +317,11 @@ def test_every_key_has_its_bad_values_tested() -> None:
     assert {next(iter(raw)) for raw, _ in BAD_VALUES} == set(GtwatchConfig.model_fields)
 
 
+def test_watching_other_accounts_is_refused_naming_the_key_until_it_is_supported() -> None:
+    with pytest.raises(ConfigError, match=r"gtwatch\.accounts: unknown key; the keys are schedule_minutes, kinds, "):
+        parse_config({"accounts": [{"id": "111111111111", "regions": ["us-east-1"]}]})
+
+
 def test_an_unknown_key_is_refused_and_the_keys_listed() -> None:
     with pytest.raises(ConfigError, match=r"gtwatch\.schedule: unknown key; the keys are schedule_minutes, "):
         parse_config({"schedule": 5})
