@@ -21,6 +21,7 @@ from watcher.domain.contract import (
     KindName,
 )
 from watcher.domain.env import Env
+from watcher.domain.job import KIND_NOUNS, JobKind
 
 from gtwatch.ops.kinds import kinds_env, stall_after_env
 from infra.config import GtwatchConfig
@@ -207,35 +208,24 @@ class Polling(Construct):
                 [stack.format_arn(service="sagemaker", region=region, resource=resource) for region in regions],
             )
             for region in regions:
-                # The rendered ARN cdk-nag reports: a literal region, or the stack's own as a pseudo parameter.
-                shown = "<AWS::Region>" if region == stack.region else region
                 acknowledge(
                     function.role.node.find_child("DefaultPolicy"),
-                    f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:{shown}:<AWS::AccountId>:{resource}]",
-                    f"{kind.capitalize()} jobs are started by people after deployment, under names the stack cannot "
-                    f"know; the watcher must describe any of them, and only this kind's resource type, read-only.",
+                    f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:{self._shown(region)}:"
+                    f"<AWS::AccountId>:{resource}]",
+                    f"{KIND_NOUNS[JobKind(kind)]}s are started by people after deployment, under names the stack "
+                    "cannot know; the watcher must describe any of them, and only this kind's resource type, "
+                    "read-only.",
                 )
 
     def _allow_reading_logs(self, function: WatcherFunction, kinds: Sequence[KindName], regions: Sequence[str]) -> None:
-        stack = Stack.of(self)
-        groups = [KIND_LOG_GROUPS[kind] for kind in kinds if kind in KIND_LOG_GROUPS]
-        for group in groups:
-
-            def arn(region: str, name: str) -> str:
-                return stack.format_arn(
-                    service="logs",
-                    region=region,
-                    resource="log-group",
-                    resource_name=name,
-                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                )
-
-            # The log group's ARN as IAM takes it for actions on the group (with ":*"), and its streams'.
-            function.allow(DESCRIBE_LOG_STREAMS_ACTIONS, [arn(region, f"{group}:*") for region in regions])
-            function.allow(GET_LOG_EVENTS_ACTIONS, [arn(region, f"{group}:log-stream:*") for region in regions])
+        for group in (KIND_LOG_GROUPS[kind] for kind in kinds if kind in KIND_LOG_GROUPS):
+            # A log group's ARN as IAM takes it for actions on the group ends in ":*"; its streams' name the stream.
+            groups = [self._log_group_arn(region, f"{group}:*") for region in regions]
+            streams = [self._log_group_arn(region, f"{group}:log-stream:*") for region in regions]
+            function.allow(DESCRIBE_LOG_STREAMS_ACTIONS, groups)
+            function.allow(GET_LOG_EVENTS_ACTIONS, streams)
             for region in regions:
-                shown = "<AWS::Region>" if region == stack.region else region
-                prefix = f"arn:<AWS::Partition>:logs:{shown}:<AWS::AccountId>:log-group:{group}"
+                prefix = f"arn:<AWS::Partition>:logs:{self._shown(region)}:<AWS::AccountId>:log-group:{group}"
                 for resource in (f"{prefix}:*", f"{prefix}:log-stream:*"):
                     acknowledge(
                         function.role.node.find_child("DefaultPolicy"),
@@ -244,6 +234,19 @@ class Polling(Construct):
                         "the poller reads the streams of the jobs it watches, whose names the stack cannot know, "
                         "read-only.",
                     )
+
+    def _log_group_arn(self, region: str, name: str) -> str:
+        return Stack.of(self).format_arn(
+            service="logs",
+            region=region,
+            resource="log-group",
+            resource_name=name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+
+    def _shown(self, region: str) -> str:
+        """A region as cdk-nag renders it in a finding: a literal region, or the stack's own as a pseudo parameter."""
+        return "<AWS::Region>" if region == Stack.of(self).region else region
 
     def _build_schedule(self, minutes: int) -> events.Rule:
         return events.Rule(
