@@ -10,8 +10,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import botocore
 import botocore.session
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
+from watcher.domain.contract import DEFAULT_KINDS, KindName
 from watcher.domain.env import Env
 from watcher.domain.quiet import QuietHours, parse_quiet_hours, quiet_hours_to_json
 from watcher.domain.slack_routes import Route, parse_routes, routes_to_json, validate_slack_channel
@@ -31,6 +41,18 @@ from watcher.domain.vocabulary import (
     slack_mode_problems,
 )
 
+from gtwatch.ops.kinds import (
+    DEFAULT_STALL_AFTER_MINUTES,
+    KINDS_ALLOWED,
+    STALL_AFTER_ALLOWED,
+    StallAfter,
+    parse_kinds,
+    parse_stall_after,
+    split_route_kinds,
+    stall_thresholds,
+    unwatched_route_kinds,
+    with_route_kinds,
+)
 from infra.requirements import powertools_version
 
 if TYPE_CHECKING:
@@ -65,7 +87,8 @@ _EVENTS = ", ".join(EVENT_TYPES)
 # What each setting allows, said to the user when a value is refused: "<key>: <value> is not <allowed>".
 _ALLOWED: dict[str, str] = {
     "schedule_minutes": "a whole number of minutes from 1 to 1440",
-    "stall_after_minutes": "a whole number of minutes, at least 5",
+    "kinds": KINDS_ALLOWED,
+    "stall_after_minutes": STALL_AFTER_ALLOWED,
     "stall_repeat_minutes": "a whole number of minutes, at least 5 (or null to announce a stall once)",
     "name_contains": (
         "1 to 63 letters, digits or hyphens, starting and ending with a letter or digit (or null for all jobs)"
@@ -152,21 +175,37 @@ class SlackConfig(BaseModel):
     @classmethod
     def _check_routes(cls, raw: Any) -> Any:
         if raw is not None:
+            where = f"{CONTEXT_KEY}.slack.routes"
             try:
-                parse_routes(raw, where=f"{CONTEXT_KEY}.slack.routes")
+                # A route's `kinds` is checked here (which kinds are watched: GtwatchConfig), the rest by the notifier.
+                routes, _ = split_route_kinds(raw, where)
+                parse_routes(routes, where=where)
             except ValueError as error:
                 raise _problem(str(error)) from None
         return raw
 
     @cached_property
+    def _routes_and_kinds(self) -> tuple[tuple[Route, ...], tuple[tuple[KindName, ...] | None, ...]]:
+        if self.routes is None:
+            return (), ()
+        routes, kinds = split_route_kinds(self.routes, f"{CONTEXT_KEY}.slack.routes")
+        return parse_routes(routes), kinds
+
+    @property
     def parsed_routes(self) -> tuple[Route, ...]:
         """The routes as the notifier reads them (none in webhook mode); parsed once."""
-        return () if self.routes is None else parse_routes(self.routes)
+        return self._routes_and_kinds[0]
+
+    @property
+    def route_kinds(self) -> tuple[tuple[KindName, ...] | None, ...]:
+        """Each route's `kinds` (None: the route takes every watched kind), in the routes' order."""
+        return self._routes_and_kinds[1]
 
     @property
     def routes_json(self) -> str:
-        """The routes as the notifier's GTWATCH_SLACK_ROUTES: compact, events in the contract's order."""
-        return routes_to_json(self.parsed_routes)
+        """The routes as the notifier's GTWATCH_SLACK_ROUTES: compact, events and kinds in the contract's order; a
+        route narrowed by kinds carries `"kinds": [...]`."""
+        return with_route_kinds(routes_to_json(self.parsed_routes), self.route_kinds)
 
 
 # Files in some zone databases that name no place: the machine's own zone, a POSIX default, a placeholder.
@@ -254,7 +293,10 @@ class GtwatchConfig(BaseModel):
 
     # Strict: cdk.json is JSON, so "5" or true where a number belongs is a mistake worth reporting.
     schedule_minutes: Annotated[int, Strict(), Field(ge=1, le=1440)] = 5
-    stall_after_minutes: Annotated[int, Strict(), Field(ge=5)] = 60
+    # The SageMaker job kinds watched; checked by gtwatch.ops.kinds, as the operator commands check them.
+    kinds: tuple[KindName, ...] = DEFAULT_KINDS
+    # A number for every kind that can stall, or minutes by kind (a kind left out never stalls).
+    stall_after_minutes: int | dict[KindName, int] = DEFAULT_STALL_AFTER_MINUTES
     stall_repeat_minutes: Annotated[int | None, Strict(), Field(ge=5)] = None
     name_contains: Annotated[str | None, Field(pattern=NAME_PATTERN)] = None
     slack_events: Annotated[tuple[EventName, ...], Field(min_length=1)] = EVENT_TYPES
@@ -281,6 +323,31 @@ class GtwatchConfig(BaseModel):
     quiet_hours: Any = None
     # A daily summary (see DigestConfig); none by default.
     digest: DigestConfig | None = None
+
+    @field_validator("kinds", mode="before")
+    @classmethod
+    def _check_kinds(cls, raw: Any) -> tuple[KindName, ...]:
+        try:
+            return parse_kinds(raw, f"{CONTEXT_KEY}.kinds")
+        except ValueError as error:
+            raise _problem(str(error)) from None
+
+    @field_validator("stall_after_minutes", mode="before")
+    @classmethod
+    def _check_stall_after_minutes(cls, raw: Any, info: ValidationInfo) -> StallAfter:
+        # `kinds` comes first: absent from info.data when it was refused (its own message says why).
+        kinds = info.data.get("kinds")
+        try:
+            return parse_stall_after(
+                raw, f"{CONTEXT_KEY}.stall_after_minutes", kinds=kinds, kinds_where=f"{CONTEXT_KEY}.kinds"
+            )
+        except ValueError as error:
+            raise _problem(str(error)) from None
+
+    @property
+    def stall_thresholds(self) -> dict[KindName, int | None]:
+        """Each watched kind's minutes without progress before a stall; None: it never stalls."""
+        return stall_thresholds(self.kinds, self.stall_after_minutes)
 
     @field_validator("quiet_hours")
     @classmethod
@@ -322,10 +389,13 @@ class GtwatchConfig(BaseModel):
         """What the watcher watches and sends, as `gtwatch status` reads it from the WatcherConfig output."""
         return {
             "regions": list(self.regions) or [home_region],
+            "kinds": list(self.kinds),
             "name_contains": self.name_contains,
             "slack_events": list(self.events_to_slack),
             "email_events": list(self.email_events),
+            # As configured (a number, as before kinds, or minutes by kind), and resolved for every watched kind.
             "stall_after_minutes": self.stall_after_minutes,
+            "stall_after_minutes_by_kind": self.stall_thresholds,
             "stall_repeat_minutes": self.stall_repeat_minutes,
             "schedule_minutes": self.schedule_minutes,
             "slack": {
@@ -349,6 +419,9 @@ class GtwatchConfig(BaseModel):
             digest_slack_channel=digest is not None and digest.slack_channel is not None,
         )
         problems = slack_mode_problems(choice, _SLACK_NAMES)
+        problems += unwatched_route_kinds(
+            slack.route_kinds, self.kinds, f"{CONTEXT_KEY}.slack.routes", f"{CONTEXT_KEY}.kinds"
+        )
         size = len(slack.routes_json.encode()) if self.slack_app and slack.routes is not None else 0
         if size > MAX_ROUTES_JSON_BYTES:
             problems.append(

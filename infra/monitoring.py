@@ -160,7 +160,7 @@ class Monitoring(Construct):
                 "PollerNotRunning",
                 "poller-not-running",
                 f"No gtwatch run completed in the last {MISSED_RUNS} schedule periods ({MISSED_RUNS * minutes} min): "
-                "nobody is told about labeling jobs. A run counts only if it listed every region and published or "
+                "nobody is told about the watched jobs. A run counts only if it listed every region and published or "
                 "kept every notification. Look at the poller's log and its Errors/Throttles metrics; check that "
                 "the schedule rule is enabled. Runbook: docs/deploy.md#alarms.",
                 self.watcher_metric(METRIC_POLL_SUCCEEDED, statistic="Sum"),
@@ -196,7 +196,7 @@ class Monitoring(Construct):
             self._alarm(
                 "JobErrors",
                 "job-errors",
-                f"Some labeling job failed in each of the last {FAILING_RUNS} gtwatch runs: its news may be stuck. "
+                f"Some job failed in each of the last {FAILING_RUNS} gtwatch runs: its news may be stuck. "
                 "The poller's log names the job and the error. Runbook: docs/deploy.md#alarms.",
                 self.watcher_metric(METRIC_JOB_ERRORS, statistic="Sum"),
                 periods=FAILING_RUNS,

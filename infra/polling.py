@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Aws, CustomResource, Duration, Stack
+from aws_cdk import ArnFormat, Aws, CustomResource, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
-from watcher.domain.contract import POLLER_TIMEOUT_SECONDS, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.domain.contract import (
+    KIND_ARN_TYPES,
+    KIND_DESCRIBE_ACTIONS,
+    KIND_DETAIL_TYPES,
+    KIND_LIST_ACTIONS,
+    KIND_LOG_GROUPS,
+    POLLER_TIMEOUT_SECONDS,
+    STATE_CHANGE_SOURCE,
+    KindName,
+)
 from watcher.domain.env import Env
+from watcher.domain.job import KIND_NOUNS, JobKind
 
+from gtwatch.ops.kinds import kinds_env, stall_after_env
 from infra.config import GtwatchConfig
 from infra.function import WatcherFunction, acknowledge
 from infra.notifications import Notifications
@@ -24,8 +35,24 @@ WATCH_START_HANDLER = "watcher.handlers.deployment_handler.lambda_handler"
 WATCH_START_TIMEOUT = Duration.seconds(60)
 POLLER_TIMEOUT = Duration.seconds(POLLER_TIMEOUT_SECONDS)
 EVENT_HANDLER_TIMEOUT = Duration.seconds(60)
-# What SageMaker sends to the default event bus when a labeling job changes status.
-STATE_CHANGE_PATTERN = events.EventPattern(source=[STATE_CHANGE_SOURCE], detail_type=[STATE_CHANGE_DETAIL_TYPE])
+# What a job's log stream needs (the stall signal of the kinds with logs): its streams listed in its kind's log group
+# (DescribeLogStreams: resource type log-group), then read (GetLogEvents: resource type log-stream).
+DESCRIBE_LOG_STREAMS_ACTIONS = ("logs:DescribeLogStreams",)
+GET_LOG_EVENTS_ACTIONS = ("logs:GetLogEvents",)
+
+
+def state_change_pattern(kinds: Sequence[KindName]) -> events.EventPattern:
+    """What SageMaker sends to the default event bus when a job of one of `kinds` changes status."""
+    return events.EventPattern(source=[STATE_CHANGE_SOURCE], detail_type=[KIND_DETAIL_TYPES[kind] for kind in kinds])
+
+
+def describe_resource(kind: KindName) -> str:
+    """The resource part of the ARNs a kind's describe actions are allowed on (after "<region>:<account>:"): the
+    kind's resource type and any name. A pipeline execution's ARN is pipeline/<pipeline>/execution/<id> (resource type
+    pipeline-execution in the Service Authorization Reference)."""
+    if kind == "pipeline":
+        return f"{KIND_ARN_TYPES[kind]}/*/execution/*"
+    return f"{KIND_ARN_TYPES[kind]}/*"
 
 
 class Polling(Construct):
@@ -49,10 +76,12 @@ class Polling(Construct):
         self.poller = self._build_poller()
         self.event_handler = self._build_event_handler()
         watched_regions = config.regions or (Stack.of(self).region,)
-        self._allow_listing(self.poller)
-        self._allow_describing(self.poller, watched_regions)
+        self._allow_listing(self.poller, config.kinds)
+        self._allow_describing(self.poller, config.kinds, watched_regions)
+        # Only the poller judges stalls, so only it reads the logs of the kinds whose log lines are progress.
+        self._allow_reading_logs(self.poller, config.kinds, watched_regions)
         # The event handler describes the one job an event names; events arrive from this region only.
-        self._allow_describing(self.event_handler, (Stack.of(self).region,))
+        self._allow_describing(self.event_handler, config.kinds, (Stack.of(self).region,))
         state.grant_poll(self.poller.function)
         state.grant_watch_jobs(self.event_handler.function)
         for function in (self.poller, self.event_handler):
@@ -67,7 +96,8 @@ class Polling(Construct):
             Env.TABLE_NAME: state.table.table_name,
             Env.TOPIC_ARN: notifications.topic.topic_arn,
             Env.REGIONS: ",".join(config.regions) or Aws.REGION,
-            Env.STALL_AFTER_MINUTES: str(config.stall_after_minutes),
+            Env.KINDS: kinds_env(config.kinds),
+            Env.STALL_AFTER_MINUTES: stall_after_env(config.stall_after_minutes),
             Env.SCHEDULE_MINUTES: str(config.schedule_minutes),
         }
         if config.name_contains is not None:
@@ -112,7 +142,7 @@ class Polling(Construct):
             "Poller",
             handler=POLLER_HANDLER,
             name="poller",
-            description="Polls SageMaker Ground Truth labeling jobs and publishes their changes.",
+            description="Polls SageMaker jobs and publishes their changes.",
             timeout=POLLER_TIMEOUT,
             # The next scheduled poll is the retry; an immediate one would only overlap it.
             retry_attempts=0,
@@ -125,7 +155,7 @@ class Polling(Construct):
             "EventHandler",
             handler=EVENT_HANDLER,
             name="event-handler",
-            description="Looks at one labeling job as soon as SageMaker reports its state changed.",
+            description="Looks at one SageMaker job as soon as SageMaker reports its state changed.",
             timeout=EVENT_HANDLER_TIMEOUT,
         )
 
@@ -151,12 +181,13 @@ class Polling(Construct):
         resource.node.add_dependency(state.table)
         return resource
 
-    def _allow_listing(self, function: WatcherFunction) -> None:
+    def _allow_listing(self, function: WatcherFunction, kinds: Sequence[KindName]) -> None:
+        listing = sorted({action for kind in kinds for action in KIND_LIST_ACTIONS[kind]})
         # A policy of its own, so that its one acknowledged wildcard covers this statement alone.
         policy = iam.Policy(
             self,
-            "ListLabelingJobsPolicy",
-            statements=[iam.PolicyStatement(actions=["sagemaker:ListLabelingJobs"], resources=["*"])],
+            "ListJobsPolicy",
+            statements=[iam.PolicyStatement(actions=listing, resources=["*"])],
             roles=[function.role],
         )
         # Attached before the function exists, so that its first scheduled run may already list.
@@ -164,28 +195,58 @@ class Polling(Construct):
         acknowledge(
             policy,
             "AwsSolutions-IAM5[Resource::*]",
-            "sagemaker:ListLabelingJobs has no resource type in the Service Authorization Reference, so it can "
-            "only be allowed on '*'; it reads job summaries and changes nothing.",
+            f"{', '.join(listing)} support no resource type in the Service Authorization Reference (they list, or "
+            "search, every job of a kind), so they can only be allowed on '*'; they read summaries and change nothing.",
         )
 
-    def _allow_describing(self, function: WatcherFunction, regions: Sequence[str]) -> None:
+    def _allow_describing(self, function: WatcherFunction, kinds: Sequence[KindName], regions: Sequence[str]) -> None:
         stack = Stack.of(self)
-        function.allow(
-            ["sagemaker:DescribeLabelingJob"],
-            [
-                stack.format_arn(service="sagemaker", region=region, resource="labeling-job", resource_name="*")
-                for region in regions
-            ],
-        )
-        for region in regions:
-            # The rendered ARN cdk-nag reports: a literal region, or the stack's own as a pseudo parameter.
-            shown = "<AWS::Region>" if region == stack.region else region
-            acknowledge(
-                function.role.node.find_child("DefaultPolicy"),
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:{shown}:<AWS::AccountId>:labeling-job/*]",
-                "Labeling jobs are created by people after deployment, under names the stack cannot know; the "
-                "watcher must describe any of them, and only labeling jobs, read-only.",
+        for kind in kinds:
+            resource = describe_resource(kind)
+            function.allow(
+                KIND_DESCRIBE_ACTIONS[kind],
+                [stack.format_arn(service="sagemaker", region=region, resource=resource) for region in regions],
             )
+            for region in regions:
+                acknowledge(
+                    function.role.node.find_child("DefaultPolicy"),
+                    f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:{self._shown(region)}:"
+                    f"<AWS::AccountId>:{resource}]",
+                    f"{KIND_NOUNS[JobKind(kind)]}s are started by people after deployment, under names the stack "
+                    "cannot know; the watcher must describe any of them, and only this kind's resource type, "
+                    "read-only.",
+                )
+
+    def _allow_reading_logs(self, function: WatcherFunction, kinds: Sequence[KindName], regions: Sequence[str]) -> None:
+        for group in (KIND_LOG_GROUPS[kind] for kind in kinds if kind in KIND_LOG_GROUPS):
+            # A log group's ARN as IAM takes it for actions on the group ends in ":*"; its streams' name the stream.
+            groups = [self._log_group_arn(region, f"{group}:*") for region in regions]
+            streams = [self._log_group_arn(region, f"{group}:log-stream:*") for region in regions]
+            function.allow(DESCRIBE_LOG_STREAMS_ACTIONS, groups)
+            function.allow(GET_LOG_EVENTS_ACTIONS, streams)
+            for region in regions:
+                prefix = f"arn:<AWS::Partition>:logs:{self._shown(region)}:<AWS::AccountId>:log-group:{group}"
+                for resource in (f"{prefix}:*", f"{prefix}:log-stream:*"):
+                    acknowledge(
+                        function.role.node.find_child("DefaultPolicy"),
+                        f"AwsSolutions-IAM5[Resource::{resource}]",
+                        "SageMaker writes each job's log lines to streams named after the job in this log group; "
+                        "the poller reads the streams of the jobs it watches, whose names the stack cannot know, "
+                        "read-only.",
+                    )
+
+    def _log_group_arn(self, region: str, name: str) -> str:
+        return Stack.of(self).format_arn(
+            service="logs",
+            region=region,
+            resource="log-group",
+            resource_name=name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+
+    def _shown(self, region: str) -> str:
+        """A region as cdk-nag renders it in a finding: a literal region, or the stack's own as a pseudo parameter."""
+        return "<AWS::Region>" if region == Stack.of(self).region else region
 
     def _build_schedule(self, minutes: int) -> events.Rule:
         return events.Rule(
@@ -200,7 +261,7 @@ class Polling(Construct):
         return events.Rule(
             self,
             "StateChanges",
-            description="Hands each SageMaker Ground Truth labeling job state change to the gtwatch event handler.",
-            event_pattern=STATE_CHANGE_PATTERN,
+            description="Hands each watched SageMaker job's state change to the gtwatch event handler.",
+            event_pattern=state_change_pattern(self._config.kinds),
             targets=[targets.LambdaFunction(self.event_handler.function)],
         )

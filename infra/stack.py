@@ -32,7 +32,7 @@ from infra.polling import Polling
 from infra.state import JobState
 
 # What `aws cloudformation describe-stacks` and the console say the stack is, with the release it was deployed from.
-DESCRIPTION = "gtwatch {version} — watches SageMaker Ground Truth labeling jobs and tells Slack and email"
+DESCRIPTION = "gtwatch {version} — watches SageMaker jobs and tells Slack and email"
 
 
 class GtwatchStack(Stack):

@@ -51,6 +51,7 @@ from .common import OpsError as OpsError
 from .common import default_region, known_region, resolve_region
 from .common import run_guarded as run_guarded
 from .config import Loaded, load_local_config
+from .kinds import split_route_kinds, unwatched_route_kinds
 from .stack import read_stack
 
 if TYPE_CHECKING:
@@ -250,6 +251,9 @@ def run_check(args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextIO
         print_check(report, name_contains=name_contains, out=out)
         if local.path is not None and (not args.regions or args.name_contains is None):
             print(f"(Regions and name filter not given as flags come from {local.path}.)", file=out)
+        others = [kind for kind in local.config.kinds if kind != "labeling"]
+        if others:
+            print(f"(gtwatch check lists labeling jobs only; {local.path} also watches {', '.join(others)}.)", file=out)
         if local.config.slack.mode == "app":
             check_slack_mentions(session, local, stack_name_or_default(args.stack_name), out=out)
 
@@ -260,10 +264,16 @@ def check_slack_mentions(session: boto3.session.Session, local: Loaded, stack_na
     """Each route's mention (cdk.json's routes) looked up with the bot token; OpsError if one would ping no one or
     none could be looked up."""
     slack = local.config.slack
+    where = f"{local.path}: context.gtwatch.slack.routes"
     try:
-        routes = parse_routes(slack.routes, where=f"{local.path}: context.gtwatch.slack.routes")
+        # A route's `kinds` narrows what it takes, not whom it mentions: checked as `cdk synth` does, then left out.
+        without_kinds, route_kinds = split_route_kinds(slack.routes, where)
+        routes = parse_routes(without_kinds, where=where)
     except ValueError as error:
         raise OpsError(str(error)) from None
+    unwatched = unwatched_route_kinds(route_kinds, local.config.kinds, where, f"{local.path}: context.gtwatch.kinds")
+    if unwatched:
+        raise OpsError("; ".join(unwatched))
     region = default_region(session)
     secret_name = mentions.bot_token_secret(session, slack.token_secret_name, stack_name, region)
     print("", file=out)

@@ -3,7 +3,8 @@ WatcherConfig output.
 
 cdk.json is read here with the standard library and pydantic, not through infra/ (the CDK is a development
 dependency, and the operator commands need only the runtime's). Only the keys the commands use are read; `cdk
-synth` remains the one full check of the file.
+synth` remains the one full check of the file. The kinds and their stall thresholds are checked by the same rules
+as at `cdk synth` (gtwatch.ops.kinds, which infra/ uses too).
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+from watcher.domain.contract import DEFAULT_KINDS, KindName
 from watcher.domain.diff import WatchRules
+from watcher.domain.job import JobKind
 from watcher.domain.text import value_text
 from watcher.domain.vocabulary import (
     CONTEXT_KEY,
@@ -27,6 +31,7 @@ from watcher.domain.vocabulary import (
 )
 
 from .common import OpsError
+from .kinds import DEFAULT_STALL_AFTER_MINUTES, StallAfter, parse_kinds, parse_stall_after, stall_thresholds
 
 CDK_JSON = "cdk.json"
 
@@ -55,12 +60,36 @@ class LocalConfig(BaseModel):
     # What `gtwatch emulator` deploys with; `cdk synth` checks them fully.
     slack_events: tuple[EventName, ...] = EVENT_TYPES
     email_events: tuple[EventName, ...] = EVENT_TYPES
-    stall_after_minutes: Annotated[int, Strict(), Field(ge=1)] = 60
+    # Checked as `cdk synth` checks them (gtwatch.ops.kinds); `kinds` first, as the thresholds name watched kinds.
+    kinds: tuple[KindName, ...] = DEFAULT_KINDS
+    stall_after_minutes: int | dict[KindName, int] = DEFAULT_STALL_AFTER_MINUTES
     stall_repeat_minutes: Annotated[int | None, Strict(), Field(ge=1)] = None
+
+    @field_validator("kinds", mode="before")
+    @classmethod
+    def _check_kinds(cls, raw: Any) -> tuple[KindName, ...]:
+        try:
+            return parse_kinds(raw, "kinds")
+        except ValueError as error:
+            raise _named(error) from None
+
+    @field_validator("stall_after_minutes", mode="before")
+    @classmethod
+    def _check_stall_after_minutes(cls, raw: Any, info: ValidationInfo) -> StallAfter:
+        try:
+            return parse_stall_after(raw, "stall_after_minutes", kinds=info.data.get("kinds"))
+        except ValueError as error:
+            raise _named(error) from None
+
+    @property
+    def stall_thresholds(self) -> dict[KindName, int | None]:
+        """Each watched kind's minutes without progress before a stall; None: it never stalls."""
+        return stall_thresholds(self.kinds, self.stall_after_minutes)
 
 
 class RouteSettings(BaseModel):
-    """One Slack route of an app-mode stack: `channel` gets `events` for jobs whose name holds `name_contains`."""
+    """One Slack route of an app-mode stack: `channel` gets `events` for jobs whose name holds `name_contains`, of
+    `kinds` (None: every watched kind)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -68,6 +97,7 @@ class RouteSettings(BaseModel):
     events: tuple[str, ...]
     name_contains: str | None = None
     mention: str | None = None
+    kinds: tuple[str, ...] | None = None
 
 
 class SlackSettings(BaseModel):
@@ -107,10 +137,16 @@ class WatcherConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     regions: tuple[str, ...] = ()
+    # Text, not KindName: a stack deployed by a newer gtwatch may watch a kind this one does not know (shown as is).
+    # A stack deployed before kinds watched labeling jobs only.
+    kinds: tuple[str, ...] = DEFAULT_KINDS
     name_contains: str | None = None
     slack_events: tuple[str, ...] = EVENT_TYPES
     email_events: tuple[str, ...] = EVENT_TYPES
-    stall_after_minutes: int = 60
+    # As configured: a number, or minutes by kind.
+    stall_after_minutes: int | dict[str, int] = DEFAULT_STALL_AFTER_MINUTES
+    # Each watched kind's threshold, None for one that never stalls (absent from a stack deployed before kinds).
+    stall_after_minutes_by_kind: dict[str, int | None] | None = None
     stall_repeat_minutes: int | None = None
     schedule_minutes: int = 5
     # None: the stack was deployed by a gtwatch older than Slack app mode, quiet hours and the digest.
@@ -119,13 +155,31 @@ class WatcherConfig(BaseModel):
     digest: DigestSettings | None = None
 
     @property
+    def stall_thresholds(self) -> dict[str, int | None]:
+        """Each watched kind's minutes without progress before a stall; None: it never stalls."""
+        if self.stall_after_minutes_by_kind is not None:
+            return {kind: self.stall_after_minutes_by_kind.get(kind) for kind in self.kinds}
+        # A stack deployed before kinds: labeling jobs, stalling after the one number.
+        if isinstance(self.stall_after_minutes, dict):
+            return {kind: self.stall_after_minutes.get(kind) for kind in self.kinds}
+        return {kind: self.stall_after_minutes if kind != "pipeline" else None for kind in self.kinds}
+
+    def stalls(self, kind: str) -> bool:
+        return self.stall_thresholds.get(kind) is not None
+
+    @property
     def rules(self) -> WatchRules:
-        """The stall and filter rules as the poller applies them."""
+        """The stall and filter rules as the poller applies them, kind by kind."""
         repeat = self.stall_repeat_minutes
         return WatchRules(
-            stall_after=timedelta(minutes=self.stall_after_minutes),
+            stall_after=timedelta(minutes=DEFAULT_STALL_AFTER_MINUTES),
             stall_repeat=None if repeat is None else timedelta(minutes=repeat),
             name_contains=self.name_contains,
+            stall_after_by_kind={
+                JobKind(kind): timedelta(minutes=minutes)
+                for kind, minutes in self.stall_thresholds.items()
+                if minutes is not None
+            },
         )
 
 
@@ -166,10 +220,20 @@ def _validate(model: type[_Model], raw: Any, where: str) -> _Model:
         return model.model_validate(raw)
     except ValidationError as error:
         problems = "; ".join(
-            f"{_field(item['loc'])}: {value_text(item['input'])} is not valid ({item['msg']})"
+            str(item["msg"])
+            if item["type"] == _NAMED
+            else f"{_field(item['loc'])}: {value_text(item['input'])} is not valid ({item['msg']})"
             for item in error.errors()
         )
         raise OpsError(f"{where}: {problems}") from None
+
+
+# A mistake whose message already names its key (`kinds[1]: 'trainng' is not a job kind; ...`).
+_NAMED = "gtwatch_named"
+
+
+def _named(error: ValueError) -> PydanticCustomError:
+    return PydanticCustomError(_NAMED, "{message}", {"message": str(error)})
 
 
 def _field(loc: tuple[int | str, ...]) -> str:

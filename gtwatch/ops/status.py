@@ -318,6 +318,7 @@ def _print_config(report: StatusReport, out: TextIO) -> None:
         _config_row(out, "Regions", ", ".join(report.regions))
         return
     _config_row(out, "Regions", ", ".join(report.regions) + ("" if config.regions else " (the stack's region)"))
+    _config_row(out, "Kinds", _kinds_text(config))
     _config_row(out, "Jobs", f"names containing {config.name_contains!r}" if config.name_contains else "every job")
     _print_slack(config, out)
     _config_row(out, "Email", ", ".join(config.email_events) or "nothing")
@@ -327,7 +328,24 @@ def _print_config(report: StatusReport, out: TextIO) -> None:
     repeat = config.stall_repeat_minutes
     again = f"again every {duration(repeat)}" if repeat else "once per stall"
     _config_row(out, "Schedule", f"every {duration(config.schedule_minutes)}")
-    _config_row(out, "Stalls", f"after {duration(config.stall_after_minutes)} without progress, announced {again}")
+    _config_row(out, "Stalls", _stalls_text(config, again))
+
+
+def _kinds_text(config: WatcherConfig) -> str:
+    """Each watched kind with its stall threshold: "labeling (stall after 1 h), pipeline (never stalls)"."""
+    return ", ".join(
+        f"{kind} (never stalls)" if minutes is None else f"{kind} (stall after {duration(minutes)})"
+        for kind, minutes in config.stall_thresholds.items()
+    )
+
+
+def _stalls_text(config: WatcherConfig, again: str) -> str:
+    thresholds = {minutes for minutes in config.stall_thresholds.values() if minutes is not None}
+    if not thresholds:
+        return "never: no watched kind stalls"
+    if len(thresholds) == 1:
+        return f"after {duration(thresholds.pop())} without progress, announced {again}"
+    return f"after each kind's time without progress (see Kinds), announced {again}"
 
 
 def _config_row(out: TextIO, label: str, text: str) -> None:
@@ -343,6 +361,8 @@ def _print_slack(config: WatcherConfig, out: TextIO) -> None:
     _config_row(out, "Slack", f"app mode, {len(routes)} route(s); a notification goes to every route that takes it")
     for route in routes:
         text = ", ".join(route.events)
+        if route.kinds:
+            text += f"; {', '.join(route.kinds)} only"
         if route.name_contains:
             text += f"; names containing {route.name_contains!r}"
         if route.mention:

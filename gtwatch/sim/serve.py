@@ -39,6 +39,7 @@ from watcher.domain.env import Env
 from watcher.handlers import poller_handler, slack_handler
 
 from gtwatch.ops.config import LocalConfig, load_local_config
+from gtwatch.ops.kinds import kinds_env, stall_after_env
 
 from .emulator import deployment, email, labeling_jobs
 from .emulator.deployment import FakeLambdaContext, Resources, Routing
@@ -183,7 +184,8 @@ def _handler_env(config: LocalConfig, schedule_minutes: int) -> dict[str, str]:
     return {
         Env.REGIONS: deployment.REGION,
         Env.NAME_CONTAINS: config.name_contains or "",
-        Env.STALL_AFTER_MINUTES: str(config.stall_after_minutes),
+        Env.KINDS: kinds_env(config.kinds),
+        Env.STALL_AFTER_MINUTES: stall_after_env(config.stall_after_minutes),
         Env.STALL_REPEAT_MINUTES: str(config.stall_repeat_minutes or ""),
         Env.SCHEDULE_MINUTES: str(schedule_minutes),
         "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -194,10 +196,12 @@ def create_stack(stack_name: str, resources: Resources, config: LocalConfig, sch
     """The stack as CloudFormation knows it: its outputs (as the CDK stack declares them) and its alarm topic."""
     watcher_config = {
         "regions": [deployment.REGION],
+        "kinds": list(config.kinds),
         "name_contains": config.name_contains,
         "slack_events": list(config.slack_events),
         "email_events": list(config.email_events),
         "stall_after_minutes": config.stall_after_minutes,
+        "stall_after_minutes_by_kind": config.stall_thresholds,
         "stall_repeat_minutes": config.stall_repeat_minutes,
         "schedule_minutes": schedule_minutes,
         "slack": {"mode": "webhook", "routes": None},

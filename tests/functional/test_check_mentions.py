@@ -135,3 +135,21 @@ def test_check_without_a_bot_token_yet_says_where_to_put_it(workspace: Workspace
         "gtwatch: Slack mentions not checked: the secret 'gtwatch/not-there-yet' holds no bot token yet "
         "(docs/slack.md, step 5)\n"
     )
+
+
+def test_a_route_narrowed_by_kinds_has_its_mention_checked_all_the_same(workspace: Workspace) -> None:
+    slack = {"mode": "app", "routes": [{**ROUTES[0], "kinds": ["training"]}], "token_secret_name": TOKEN_SECRET}
+    gtwatch = {"kinds": ["labeling", "training"], "slack": slack}
+    (workspace.directory / "cdk.json").write_text(json.dumps({"context": {"gtwatch": gtwatch}}))
+
+    assert workspace.check() == 0
+
+    assert workspace.mention_lines() == [f"#ml-oncall {ONCALL} ok: pings user group @ml-oncall"]
+
+
+def test_a_route_narrowed_to_a_kind_not_watched_is_refused_as_cdk_synth_refuses_it(workspace: Workspace) -> None:
+    workspace.configure([{**ROUTES[0], "kinds": ["training"]}])
+
+    assert workspace.check() == 2
+
+    assert "context.gtwatch.slack.routes[0].kinds: 'training' is not watched" in workspace.err.getvalue()

@@ -440,3 +440,51 @@ def test_a_topic_arn_that_is_not_one_is_refused(emulated: Emulated) -> None:
     assert emulated.gtwatch("test-notify", "--topic-arn", "gtwatch-notifications") == 2
     assert "'gtwatch-notifications' is not an SNS topic ARN" in emulated.err.getvalue()
     assert emulated.calls.made == []
+
+
+def test_check_reads_cdk_json_watching_several_kinds_and_says_it_lists_labeling_jobs_only(emulated: Emulated) -> None:
+    write_cdk_json({"kinds": ["labeling", "training", "pipeline"], "stall_after_minutes": {"training": 30}})
+    put_job("cats", status="InProgress", counters=HALF, created=timedelta(hours=3))
+
+    assert emulated.gtwatch("check") == 0
+
+    out = emulated.out.getvalue()
+    assert "us-east-1 InProgress 40.0% done (4 of 10 objects) cats" in lines(out)
+    cdk_json = Path.cwd() / "cdk.json"
+    assert f"(gtwatch check lists labeling jobs only; {cdk_json} also watches training, pipeline.)" in out
+
+
+@pytest.mark.parametrize(
+    ("gtwatch", "message"),
+    [
+        (
+            {"kinds": ["labeling", "trainng"]},
+            "cdk.json: context.gtwatch: kinds[1]: 'trainng' is not a job kind; the kinds are labeling, training, "
+            "processing, transform, tuning, pipeline; did you mean training?",
+        ),
+        ({"kinds": []}, "cdk.json: context.gtwatch: kinds: [] is not a non-empty list of job kinds from labeling"),
+        ({"kinds": ["tuning", "tuning"]}, "cdk.json: context.gtwatch: kinds: 'tuning' is listed twice"),
+        (
+            {"kinds": ["training", "pipeline"], "stall_after_minutes": {"pipeline": 30}},
+            "cdk.json: context.gtwatch: stall_after_minutes.pipeline: a pipeline execution never stalls",
+        ),
+        (
+            {"stall_after_minutes": {"training": 30}},
+            "cdk.json: context.gtwatch: stall_after_minutes.training: 'training' is not watched (kinds is labeling)",
+        ),
+        (
+            {"stall_after_minutes": 4},
+            "cdk.json: context.gtwatch: stall_after_minutes: 4 is not a whole number of minutes, at least 5",
+        ),
+    ],
+    ids=["unknown-kind", "no-kinds", "kind-twice", "pipeline-stall", "unwatched-stall", "too-soon"],
+)
+def test_check_refuses_a_kinds_mistake_in_cdk_json_as_cdk_synth_does(
+    emulated: Emulated, gtwatch: dict[str, Any], message: str
+) -> None:
+    write_cdk_json(gtwatch)
+
+    assert emulated.gtwatch("check") == 2
+
+    assert message in emulated.err.getvalue()
+    assert emulated.err.getvalue().count("\n") == 1

@@ -519,8 +519,9 @@ def test_status_json_in_slack_app_mode_gives_scripts_the_routes_quiet_hours_the_
                 "events": ["failed", "stalled"],
                 "name_contains": "prod",
                 "mention": "<!subteam^S0ONCALL|ml-oncall>",
+                "kinds": None,
             },
-            {"channel": "#labeling", "events": list(ALL), "name_contains": None, "mention": None},
+            {"channel": "#labeling", "events": list(ALL), "name_contains": None, "mention": None, "kinds": None},
         ],
     }
     assert document["config"]["quiet_hours"] == {
@@ -572,3 +573,75 @@ def test_a_region_that_does_not_exist_is_named_as_such(watched):
     assert watched.gtwatch("status", "--region", "us-east-7") == 2
 
     assert watched.err.getvalue().startswith("gtwatch: --region: 'us-east-7' is not an AWS region that botocore ")
+
+
+# --- kinds and their stall thresholds --------------------------------------------------------------------------
+
+
+def kinds_config(**settings: Any) -> dict[str, Any]:
+    """The WatcherConfig output of a stack with these settings, as the stack itself writes it."""
+    from infra.config import parse_config
+
+    effective: dict[str, Any] = parse_config(settings).effective("us-east-1")
+    return effective
+
+
+def test_status_shows_each_watched_kind_with_its_stall_threshold(watched):
+    config = kinds_config(
+        kinds=["pipeline", "training", "labeling"], stall_after_minutes={"labeling": 60, "training": 30}
+    )
+
+    shown = lines(watched.status(config=config))
+
+    assert "Kinds: labeling (stall after 1 h), training (stall after 30 min), pipeline (never stalls)" in shown
+    assert "Stalls: after each kind's time without progress (see Kinds), announced once per stall" in shown
+
+
+def test_status_of_a_stack_stalling_every_kind_alike_keeps_the_one_threshold(watched):
+    shown = lines(watched.status(config=kinds_config(kinds=["labeling", "tuning", "pipeline"], stall_after_minutes=45)))
+
+    assert "Kinds: labeling (stall after 45 min), tuning (stall after 45 min), pipeline (never stalls)" in shown
+    assert "Stalls: after 45 min without progress, announced once per stall" in shown
+
+
+def test_status_of_a_stack_deployed_before_kinds_shows_labeling_jobs(watched):
+    # CONFIG has neither kinds nor the thresholds by kind: an older stack watched labeling jobs only.
+    shown = lines(watched.status())
+
+    assert "Kinds: labeling (stall after 1 h)" in shown
+    assert json.loads(watched.status(as_json=True))["config"]["kinds"] == ["labeling"]
+
+
+def test_status_json_adds_the_kinds_and_each_kinds_threshold(watched):
+    config = kinds_config(kinds=["labeling", "training", "pipeline"], stall_after_minutes={"training": 30})
+
+    document = json.loads(watched.status(as_json=True, config=config))
+
+    assert document["config"]["kinds"] == ["labeling", "training", "pipeline"]
+    assert document["config"]["stall_after_minutes"] == {"training": 30}
+    assert document["config"]["stall_after_minutes_by_kind"] == {"labeling": None, "training": 30, "pipeline": None}
+
+
+def test_status_shows_a_routes_kinds(watched):
+    routes = [
+        {"channel": "#ml-failures", "events": ["failed"], "kinds": ["training", "pipeline"]},
+        {"channel": "#labeling", "events": ["completed"]},
+    ]
+    config = kinds_config(kinds=["labeling", "training", "pipeline"], slack={"mode": "app", "routes": routes})
+
+    shown = lines(watched.status(config=config))
+
+    slack = shown.index("Slack: app mode, 2 route(s); a notification goes to every route that takes it")
+    assert shown[slack + 1 : slack + 3] == ["#ml-failures: failed; training, pipeline only", "#labeling: completed"]
+
+
+def test_a_labeling_job_of_a_stack_where_labeling_never_stalls_is_never_due(watched):
+    watched.create("dogs-batch-1", labeled=5, unlabeled=10)
+    watched.run_poller()
+    watched.at(61)  # Still for an hour: due where labeling stalls after an hour.
+    config = kinds_config(kinds=["labeling", "training"], stall_after_minutes={"training": 30})
+
+    shown = lines(watched.status(config=config))
+
+    assert "Stall: no (last change 1 h 1 min ago)" in shown
+    assert "Kinds: labeling (never stalls), training (stall after 30 min)" in shown

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from tests.infra.stacks import APP, DIGEST, DIGEST_APP, Synthesized, synth
+from tests.infra.stacks import ALL_KINDS, APP, DIGEST, DIGEST_APP, Synthesized, synth
 
 # Every setting changed from its default, but the stack's name (OTHER_NAME's stack tests that one) and the digest
 # (DIGEST's and DIGEST_APP's stacks test that one).
@@ -71,6 +71,16 @@ def app_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 @pytest.fixture(scope="session")
 def app(app_synth: Synthesized) -> Template:
     return app_synth.template
+
+
+@pytest.fixture(scope="session")
+def all_kinds_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synth(tmp_path_factory.mktemp("all-kinds"), ALL_KINDS)
+
+
+@pytest.fixture(scope="session")
+def all_kinds(all_kinds_synth: Synthesized) -> Template:
+    return all_kinds_synth.template
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,18 @@ APP_ROUTES: list[dict[str, Any]] = [
     {"channel": "C0123ABCD", "events": ["stalled", "failed"], "name_contains": "prod", "mention": "<!here>"},
 ]
 APP: dict[str, Any] = {"slack": {"mode": "app", "routes": APP_ROUTES}, "email_events": ["failed"]}
+# Every job kind, in two regions, each kind that can stall with its own threshold but tuning (which never stalls
+# then), and app mode with a route narrowed to two kinds.
+ALL_KINDS_ROUTES: list[dict[str, Any]] = [
+    {"channel": "#ml-failures", "events": ["failed", "stalled"], "kinds": ["pipeline", "training"]},
+    {"channel": "#labeling", "events": ["completed", "failed"]},
+]
+ALL_KINDS: dict[str, Any] = {
+    "kinds": ["labeling", "training", "processing", "transform", "tuning", "pipeline"],
+    "stall_after_minutes": {"labeling": 60, "training": 30, "processing": 45, "transform": 30},
+    "regions": ["us-east-1", "eu-west-1"],
+    "slack": {"mode": "app", "routes": ALL_KINDS_ROUTES},
+}
 # A daily digest to both channels in webhook mode (Slack: the webhook's channel), to two addresses.
 DIGEST: dict[str, Any] = {
     "digest": {"at": "07:05", "timezone": "America/New_York"},

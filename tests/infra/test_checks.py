@@ -19,7 +19,7 @@ from tests.infra.stacks import NO_BUNDLING, Synthesized, build
 # cdk-nag findings the default stack accepts, and where: each acknowledged on the narrowest construct it concerns.
 ACKNOWLEDGED = {
     ("AwsSolutions-SMG4", "Gtwatch/Notifications/SlackWebhookSecret"),
-    ("AwsSolutions-IAM5[Resource::*]", "Gtwatch/Polling/ListLabelingJobsPolicy"),
+    ("AwsSolutions-IAM5[Resource::*]", "Gtwatch/Polling/ListJobsPolicy"),
     (
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:labeling-job/*]",
         "Gtwatch/Polling/Poller/Role/DefaultPolicy",
@@ -46,7 +46,7 @@ def nag_report(synthesized: Synthesized) -> dict[str, Any]:
     return report
 
 
-@pytest.mark.parametrize("synthesized_name", ["default_synth", "custom_synth", "app_synth"])
+@pytest.mark.parametrize("synthesized_name", ["default_synth", "custom_synth", "app_synth", "all_kinds_synth"])
 def test_cdk_nag_leaves_no_finding_unacknowledged(request: pytest.FixtureRequest, synthesized_name: str) -> None:
     report = nag_report(request.getfixturevalue(synthesized_name))
     assert report["conclusion"] == "success"
@@ -82,6 +82,68 @@ def test_a_configured_region_gets_its_own_acknowledged_describe_finding(custom_s
             f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:{region}:<AWS::AccountId>:labeling-job/*]"
             in rules
         )
+
+
+def test_each_watched_kind_gets_its_own_acknowledged_findings(all_kinds_synth: Synthesized) -> None:
+    suppressed = nag_report(all_kinds_synth)["suppressedViolations"]
+    found = {(s["ruleName"], s["acknowledgedAt"]) for s in suppressed}
+    poller, handler = "Gtwatch/Polling/Poller/Role/DefaultPolicy", "Gtwatch/Polling/EventHandler/Role/DefaultPolicy"
+    resources = (
+        "labeling-job/*",
+        "training-job/*",
+        "processing-job/*",
+        "transform-job/*",
+        "hyper-parameter-tuning-job/*",
+        "pipeline/*/execution/*",
+    )
+    for resource in resources:
+        for region in ("us-east-1", "eu-west-1"):
+            arn = f"arn:<AWS::Partition>:sagemaker:{region}:<AWS::AccountId>:{resource}"
+            assert (f"AwsSolutions-IAM5[Resource::{arn}]", poller) in found
+        arn = f"arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:{resource}"
+        assert (f"AwsSolutions-IAM5[Resource::{arn}]", handler) in found
+    for group in ("TrainingJobs", "ProcessingJobs", "TransformJobs"):
+        for region in ("us-east-1", "eu-west-1"):
+            prefix = f"arn:<AWS::Partition>:logs:{region}:<AWS::AccountId>:log-group:/aws/sagemaker/{group}"
+            assert (f"AwsSolutions-IAM5[Resource::{prefix}:*]", poller) in found
+            assert (f"AwsSolutions-IAM5[Resource::{prefix}:log-stream:*]", poller) in found
+    assert ("AwsSolutions-IAM5[Resource::*]", "Gtwatch/Polling/ListJobsPolicy") in found
+    for finding in suppressed:
+        assert [c["constructPath"] for c in finding["violatingConstructs"]] == [f"{finding['acknowledgedAt']}/Resource"]
+        assert len(finding["reason"]) > 60, finding
+
+
+@pytest.mark.parametrize(
+    ("gtwatch", "message"),
+    [
+        (
+            {"kinds": ["labeling", "trainng"]},
+            "gtwatch: invalid gtwatch configuration: gtwatch.kinds[1]: 'trainng' is not a job kind; the kinds are "
+            "labeling, training, processing, transform, tuning, pipeline; did you mean training?",
+        ),
+        (
+            {"kinds": ["training", "pipeline"], "stall_after_minutes": {"training": 30, "pipeline": 60}},
+            "gtwatch: invalid gtwatch configuration: gtwatch.stall_after_minutes.pipeline: a pipeline execution never "
+            "stalls (its steps' jobs can, as jobs of their own kind, with their own kind's stall_after_minutes); "
+            "leave pipeline out",
+        ),
+        (
+            {"slack": {"mode": "app", "routes": [{"channel": "#ml", "events": ["failed"], "kinds": ["training"]}]}},
+            "gtwatch: invalid gtwatch configuration: gtwatch.slack.routes[0].kinds: 'training' is not watched "
+            "(gtwatch.kinds is labeling); add it to gtwatch.kinds or leave it out here",
+        ),
+    ],
+    ids=["kind", "pipeline-stall", "route-kind"],
+)
+def test_a_kinds_mistake_stops_the_app_at_synthesis_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, gtwatch: dict[str, Any], message: str
+) -> None:
+    monkeypatch.delenv("CDK_CONTEXT_JSON", raising=False)
+    monkeypatch.setenv("CDK_OUTDIR", str(tmp_path))
+    monkeypatch.setattr(gtwatch_app, "cdk_json_context", lambda: {"gtwatch": gtwatch, **NO_BUNDLING})
+    with pytest.raises(SystemExit) as stopped:
+        gtwatch_app.main()
+    assert str(stopped.value) == message
 
 
 def test_an_unacknowledged_finding_fails_synthesis(tmp_path: Path) -> None:

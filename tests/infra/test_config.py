@@ -22,7 +22,9 @@ def test_no_settings_means_every_default() -> None:
     config = parse_config(None)
     assert config == parse_config({})
     assert config.schedule_minutes == 5
+    assert config.kinds == ("labeling",)
     assert config.stall_after_minutes == 60
+    assert config.stall_thresholds == {"labeling": 60}
     assert config.stall_repeat_minutes is None
     assert config.name_contains is None
     assert config.slack_events == EVENT_TYPES
@@ -56,10 +58,12 @@ def test_cdk_json_spells_out_the_defaults() -> None:
 def test_the_effective_configuration_names_the_home_region_when_none_is_configured() -> None:
     assert GtwatchConfig().effective("eu-west-1") == {
         "regions": ["eu-west-1"],
+        "kinds": ["labeling"],
         "name_contains": None,
         "slack_events": list(EVENT_TYPES),
         "email_events": list(EVENT_TYPES),
         "stall_after_minutes": 60,
+        "stall_after_minutes_by_kind": {"labeling": 60},
         "stall_repeat_minutes": None,
         "schedule_minutes": 5,
         "slack": {"mode": "webhook", "routes": None},
@@ -87,7 +91,8 @@ def test_a_cdk_json_whose_context_is_not_an_object_is_refused(tmp_path: Path) ->
 def test_every_setting_can_be_changed() -> None:
     raw = {
         "schedule_minutes": 1440,
-        "stall_after_minutes": 5,
+        "kinds": ["labeling", "training", "pipeline"],
+        "stall_after_minutes": {"labeling": 5, "training": 30},
         "stall_repeat_minutes": 30,
         "name_contains": "a-b-1",
         "slack_events": ["stalled"],
@@ -126,8 +131,56 @@ BAD_VALUES: list[tuple[dict[str, Any], str]] = [
     ({"schedule_minutes": 0}, "gtwatch.schedule_minutes: 0 is not a whole number of minutes from 1 to 1440"),
     ({"schedule_minutes": 1441}, "gtwatch.schedule_minutes: 1441 is not a whole number of minutes from 1 to 1440"),
     ({"schedule_minutes": "5"}, "gtwatch.schedule_minutes: '5' is not a whole number of minutes from 1 to 1440"),
+    (
+        {"kinds": ["labeling", "trainng"]},
+        "gtwatch.kinds[1]: 'trainng' is not a job kind; the kinds are labeling, training, processing, transform, "
+        "tuning, pipeline; did you mean training?",
+    ),
+    ({"kinds": ["Pipelines"]}, "gtwatch.kinds[0]: 'Pipelines' is not a job kind; the kinds are labeling, training, "),
+    ({"kinds": ["hpo"]}, "gtwatch.kinds[0]: 'hpo' is not a job kind; the kinds are labeling, training, processing, "),
+    ({"kinds": [7]}, "gtwatch.kinds[0]: 7 is not a job kind; the kinds are labeling"),
+    ({"kinds": ["training", "training"]}, "gtwatch.kinds: 'training' is listed twice"),
+    (
+        {"kinds": []},
+        "gtwatch.kinds: [] is not a non-empty list of job kinds from labeling, training, processing, transform, "
+        "tuning, pipeline",
+    ),
+    ({"kinds": "training"}, "gtwatch.kinds: 'training' is not a non-empty list of job kinds from labeling"),
+    ({"kinds": None}, "gtwatch.kinds: null is not a non-empty list of job kinds"),
     ({"stall_after_minutes": 4}, "gtwatch.stall_after_minutes: 4 is not a whole number of minutes, at least 5"),
     ({"stall_after_minutes": True}, "gtwatch.stall_after_minutes: true is not a whole number of minutes"),
+    (
+        {"stall_after_minutes": "60"},
+        "gtwatch.stall_after_minutes: '60' is not a whole number of minutes, at least 5 (or an object of such numbers "
+        'by job kind, like {"training": 30})',
+    ),
+    (
+        {"kinds": ["training"], "stall_after_minutes": {"training": 4}},
+        "gtwatch.stall_after_minutes.training: 4 is not a whole number of minutes, at least 5",
+    ),
+    (
+        {"kinds": ["training"], "stall_after_minutes": {"training": 30.5}},
+        "gtwatch.stall_after_minutes.training: 30.5 is not a whole number of minutes, at least 5",
+    ),
+    (
+        {"kinds": ["training"], "stall_after_minutes": {"training": None}},
+        "gtwatch.stall_after_minutes.training: null is not a whole number of minutes",
+    ),
+    (
+        {"kinds": ["training", "pipeline"], "stall_after_minutes": {"pipeline": 30}},
+        "gtwatch.stall_after_minutes.pipeline: a pipeline execution never stalls (its steps' jobs can, as jobs of "
+        "their own kind",
+    ),
+    (
+        {"stall_after_minutes": {"training": 30}},
+        "gtwatch.stall_after_minutes.training: 'training' is not watched (gtwatch.kinds is labeling); add it to "
+        "gtwatch.kinds or leave it out here",
+    ),
+    (
+        {"kinds": ["training"], "stall_after_minutes": {"trianing": 30}},
+        "gtwatch.stall_after_minutes.trianing: 'trianing' is not a job kind; the kinds are labeling, training, "
+        "processing, transform, tuning, pipeline; did you mean training?",
+    ),
     (
         {"stall_repeat_minutes": 4},
         "gtwatch.stall_repeat_minutes: 4 is not a whole number of minutes, at least 5 (or null to announce a "
@@ -264,6 +317,11 @@ def test_every_key_has_its_bad_values_tested() -> None:
     assert {next(iter(raw)) for raw, _ in BAD_VALUES} == set(GtwatchConfig.model_fields)
 
 
+def test_watching_other_accounts_is_refused_naming_the_key_until_it_is_supported() -> None:
+    with pytest.raises(ConfigError, match=r"gtwatch\.accounts: unknown key; the keys are schedule_minutes, kinds, "):
+        parse_config({"accounts": [{"id": "111111111111", "regions": ["us-east-1"]}]})
+
+
 def test_an_unknown_key_is_refused_and_the_keys_listed() -> None:
     with pytest.raises(ConfigError, match=r"gtwatch\.schedule: unknown key; the keys are schedule_minutes, "):
         parse_config({"schedule": 5})
@@ -379,6 +437,105 @@ def test_a_bad_route_is_refused_at_synthesis_naming_its_key(routes: Any, message
         parse_config({"slack": {"mode": "app", "routes": routes}})
     assert str(raised.value).startswith(f"invalid gtwatch configuration: {message}")
     assert "\n" not in str(raised.value)
+
+
+def test_a_route_may_be_narrowed_to_watched_kinds_and_the_notifier_gets_them() -> None:
+    routes = [
+        {**ROUTE, "kinds": ["pipeline", "training"]},
+        {"channel": "C0123ABCD", "events": ["failed"], "name_contains": "prod", "mention": "<!here>"},
+    ]
+    config = parse_config({"kinds": ["training", "pipeline"], "slack": {"mode": "app", "routes": routes}})
+    # The contract's order; a route without kinds takes every watched kind and says nothing of kinds.
+    assert config.slack.route_kinds == (("training", "pipeline"), None)
+    assert json.loads(config.slack.routes_json) == [
+        {"channel": "#labeling", "events": ["completed", "failed"], "kinds": ["training", "pipeline"]},
+        {"channel": "C0123ABCD", "events": ["failed"], "name_contains": "prod", "mention": "<!here>"},
+    ]
+    assert config.effective("eu-west-1")["slack"]["routes"] == json.loads(config.slack.routes_json)
+
+
+# A route's kinds: known kinds, listed once, and watched (a route could never take another).
+ROUTE_KIND_MISTAKES: list[tuple[dict[str, Any], str]] = [
+    (
+        {"slack": {"mode": "app", "routes": [ROUTE, {**ROUTE, "channel": "#b", "kinds": ["trainig"]}]}},
+        "gtwatch.slack.routes[1].kinds[0]: 'trainig' is not a job kind; the kinds are labeling, training, processing, "
+        "transform, tuning, pipeline; did you mean training?",
+    ),
+    (
+        {"slack": {"mode": "app", "routes": [{**ROUTE, "kinds": []}]}},
+        "gtwatch.slack.routes[0].kinds: [] is not a non-empty list of job kinds from labeling",
+    ),
+    (
+        {"slack": {"mode": "app", "routes": [{**ROUTE, "kinds": "labeling"}]}},
+        "gtwatch.slack.routes[0].kinds: 'labeling' is not a non-empty list of job kinds",
+    ),
+    (
+        {"slack": {"mode": "app", "routes": [{**ROUTE, "kinds": ["labeling", "labeling"]}]}},
+        "gtwatch.slack.routes[0].kinds: 'labeling' is listed twice",
+    ),
+    (
+        {"kinds": ["labeling", "training"], "slack": {"mode": "app", "routes": [{**ROUTE, "kinds": ["pipeline"]}]}},
+        "gtwatch.slack.routes[0].kinds: 'pipeline' is not watched (gtwatch.kinds is labeling, training); add it to "
+        "gtwatch.kinds or leave it out here",
+    ),
+    (
+        {"slack": {"mode": "app", "routes": [{**ROUTE, "kinds": ["training"]}]}},
+        "gtwatch.slack.routes[0].kinds: 'training' is not watched (gtwatch.kinds is labeling)",
+    ),
+    # Watching other accounts is a later version's: a route's accounts are refused, naming the key.
+    (
+        {"slack": {"mode": "app", "routes": [{**ROUTE, "accounts": ["prod"]}]}},
+        "gtwatch.slack.routes[0].accounts: not a route setting (channel, events, kinds, name_contains, mention)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("raw", "message"), ROUTE_KIND_MISTAKES)
+def test_a_routes_kinds_mistake_is_refused_at_synthesis_in_one_line(raw: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(raw)
+    assert str(raised.value).startswith(f"invalid gtwatch configuration: {message}")
+    assert "\n" not in str(raised.value)
+
+
+# --- kinds and their stall thresholds ----------------------------------------------------------------------
+
+
+def test_kinds_are_kept_in_the_contracts_order() -> None:
+    assert parse_config({"kinds": ["pipeline", "labeling", "tuning"]}).kinds == ("labeling", "tuning", "pipeline")
+
+
+def test_a_number_of_minutes_stalls_every_watched_kind_that_can_stall() -> None:
+    config = parse_config({"kinds": list(contract.JOB_KINDS), "stall_after_minutes": 45})
+    assert config.stall_thresholds == {
+        "labeling": 45,
+        "training": 45,
+        "processing": 45,
+        "transform": 45,
+        "tuning": 45,
+        "pipeline": None,
+    }
+
+
+def test_minutes_by_kind_leave_the_kinds_left_out_never_stalling() -> None:
+    config = parse_config({"kinds": ["labeling", "training", "pipeline"], "stall_after_minutes": {"training": 30}})
+    assert config.stall_after_minutes == {"training": 30}
+    assert config.stall_thresholds == {"labeling": None, "training": 30, "pipeline": None}
+    effective = config.effective("eu-west-1")
+    assert effective["kinds"] == ["labeling", "training", "pipeline"]
+    assert effective["stall_after_minutes"] == {"training": 30}
+    assert effective["stall_after_minutes_by_kind"] == {"labeling": None, "training": 30, "pipeline": None}
+
+
+def test_no_kind_may_stall_at_all() -> None:
+    assert parse_config({"stall_after_minutes": {}}).stall_thresholds == {"labeling": None}
+
+
+def test_a_refused_kind_does_not_also_refuse_its_stall_threshold() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config({"kinds": ["trainng"], "stall_after_minutes": {"training": 30}})
+    assert "gtwatch.kinds[0]: 'trainng' is not a job kind" in str(raised.value)
+    assert "stall_after_minutes" not in str(raised.value)
 
 
 MODE_MISTAKES: list[tuple[dict[str, Any], str]] = [

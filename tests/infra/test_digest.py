@@ -164,6 +164,7 @@ def test_the_digest_reads_the_watchers_settings_and_nothing_of_slack_but_its_que
         Env.TABLE_NAME: ref(digest, "AWS::DynamoDB::Table", STATE_TABLE),
         Env.TOPIC_ARN: ref(digest, "AWS::SNS::Topic", {"TopicName": "Gtwatch-notifications"}),
         Env.REGIONS: {"Ref": "AWS::Region"},
+        Env.KINDS: "labeling",
         Env.STALL_AFTER_MINUTES: "60",
         Env.SCHEDULE_MINUTES: "5",
         Env.DIGEST_CHANNELS: "slack,email",
@@ -176,7 +177,7 @@ def test_the_digest_reads_the_watchers_settings_and_nothing_of_slack_but_its_que
         "POWERTOOLS_METRICS_NAMESPACE": "Gtwatch",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
-    for shared in (Env.TABLE_NAME, Env.TOPIC_ARN, Env.REGIONS, Env.STALL_AFTER_MINUTES):
+    for shared in (Env.TABLE_NAME, Env.TOPIC_ARN, Env.REGIONS, Env.KINDS, Env.STALL_AFTER_MINUTES):
         assert env[shared] == poller[shared]
 
 

@@ -16,14 +16,14 @@ from gtwatch.sim.emulator.deployment import Routing
 from infra.config import parse_config
 
 
-def _emulated_stack() -> tuple[dict[str, str], set[str]]:
+def _emulated_stack(config: LocalConfig | None = None) -> tuple[dict[str, str], set[str]]:
     with deployment.deployed(
         mode="inprocess",
         routing=Routing(slack_events=EVENT_TYPES, email_events=EVENT_TYPES),
         slack_webhook_url="http://127.0.0.1:9/unused",
         handler_env={},
     ) as resources:
-        serve.create_stack("Gtwatch", resources, LocalConfig(), schedule_minutes=5)
+        serve.create_stack("Gtwatch", resources, config or LocalConfig(), schedule_minutes=5)
         stack = deployment.client("cloudformation").describe_stacks(StackName="Gtwatch")["Stacks"][0]
         alarms = deployment.client("cloudwatch").describe_alarms()["MetricAlarms"]
     return {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}, {a["AlarmName"] for a in alarms}
@@ -46,3 +46,9 @@ def test_the_emulated_stack_has_the_default_stacks_outputs_and_config(default: T
     assert set(outputs) == set(default.to_json()["Outputs"])
     assert json.loads(outputs["WatcherConfig"]) == parse_config({}).effective(deployment.REGION)
     assert alarms and alarms <= _alarm_names(default)
+
+
+def test_the_emulated_stack_says_what_kinds_it_watches_as_the_stack_does() -> None:
+    settings = {"kinds": ["labeling", "training", "pipeline"], "stall_after_minutes": {"training": 30}}
+    outputs, _ = _emulated_stack(LocalConfig.model_validate(settings))
+    assert json.loads(outputs["WatcherConfig"]) == parse_config(settings).effective(deployment.REGION)

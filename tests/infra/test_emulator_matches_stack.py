@@ -13,14 +13,19 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 from watcher.domain.contract import EVENT_TYPES
+from watcher.domain.env import Env
 from watcher.domain.slack_routes import parse_routes, routes_to_json
 
+from gtwatch.ops.kinds import kinds_env, stall_after_env
 from gtwatch.sim.emulator import deployment
 from gtwatch.sim.emulator.deployment import Routing
+from infra.config import parse_config
 from tests.infra.conftest import CUSTOM
 from tests.infra.queries import (
     DEAD_LETTER_QUEUE,
+    EVENT_HANDLER,
     HANDLERS,
+    POLLER_HANDLER,
     SLACK_HANDLER,
     SLACK_QUEUE,
     STATE_TABLE,
@@ -28,7 +33,7 @@ from tests.infra.queries import (
     only,
     ref,
 )
-from tests.infra.stacks import APP_ROUTES
+from tests.infra.stacks import ALL_KINDS, APP_ROUTES
 
 
 @dataclass(frozen=True)
@@ -43,12 +48,12 @@ class Emulated:
     environ: dict[str, str]
 
 
-def _emulate(routing: Routing) -> Emulated:
+def _emulate(routing: Routing, handler_env: dict[str, str] | None = None) -> Emulated:
     with deployment.deployed(
         mode="inprocess",
         routing=routing,
         slack_webhook_url="https://hooks.slack.com/services/T000/B000/XXXX",
-        handler_env={},
+        handler_env=handler_env or {},
         slack_api_url="http://127.0.0.1:9/api/",
         slack_bot_token="xoxb-emulated",
     ) as resources:
@@ -81,6 +86,22 @@ def webhook() -> Emulated:
 def app_mode() -> Emulated:
     routes = routes_to_json(parse_routes(APP_ROUTES))
     return _emulate(Routing(slack_events=(), email_events=(), slack_mode="app", slack_routes_json=routes))
+
+
+@pytest.fixture(scope="module")
+def every_kind() -> Emulated:
+    """The emulator with ALL_KINDS's kinds and thresholds, as the replay and `gtwatch emulator` give them (the
+    variables the stack's config writes, through the same functions)."""
+    config = parse_config(ALL_KINDS)
+    handler_env: dict[str, str] = {
+        Env.REGIONS: ",".join(config.regions),
+        Env.KINDS: kinds_env(config.kinds),
+        Env.STALL_AFTER_MINUTES: stall_after_env(config.stall_after_minutes),
+    }
+    return _emulate(
+        Routing(slack_events=(), email_events=(), slack_mode="app", slack_routes_json=config.slack.routes_json),
+        handler_env,
+    )
 
 
 def table_props(template: Template) -> Any:
@@ -162,6 +183,8 @@ def test_the_email_filter_policy_matches_for_the_same_events(custom: Template, w
 DEPLOYMENTS = [
     *(("default", "webhook", handler) for handler in HANDLERS),
     ("app", "app_mode", SLACK_HANDLER),
+    # Every kind: GTWATCH_KINDS, the thresholds by kind, and the routes with a route's kinds.
+    *(("all_kinds", "every_kind", handler) for handler in (POLLER_HANDLER, EVENT_HANDLER, SLACK_HANDLER)),
 ]
 IDS = [f"{name}-{handler.split('.')[1]}" for name, _, handler in DEPLOYMENTS]
 

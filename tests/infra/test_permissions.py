@@ -40,6 +40,7 @@ from tests.infra.queries import (
     role_id,
     statements_of,
 )
+from tests.infra.stacks import synth
 
 XRAY = (("xray:PutTelemetryRecords", "xray:PutTraceSegments"), "*")
 # What watching one job calls on the state table (by key: the job, the region's run record, the job's mute; conditional
@@ -97,6 +98,98 @@ def test_poller_may_list_and_describe_jobs_use_its_state_and_publish_nothing_els
 def test_poller_may_describe_labeling_jobs_in_each_configured_region(custom: Template) -> None:
     # The custom configuration turns tracing on, which adds X-Ray's two actions.
     assert grants(custom, POLLER_HANDLER) == {*poller_grants(custom, ["us-east-1", "eu-west-1"]), XRAY}
+
+
+# --- by kind: a stack watching every kind (ALL_KINDS: two regions) ------------------------------------------------
+
+ALL_KINDS_REGIONS = ["us-east-1", "eu-west-1"]
+# Each kind's describe actions on its own resource type only (a pipeline execution: pipeline/<name>/execution/<id>).
+DESCRIBE_BY_KIND = {
+    "labeling": (("sagemaker:DescribeLabelingJob",), "labeling-job/*"),
+    "training": (("sagemaker:DescribeTrainingJob",), "training-job/*"),
+    "processing": (("sagemaker:DescribeProcessingJob",), "processing-job/*"),
+    "transform": (("sagemaker:DescribeTransformJob",), "transform-job/*"),
+    "tuning": (("sagemaker:DescribeHyperParameterTuningJob",), "hyper-parameter-tuning-job/*"),
+    "pipeline": (
+        ("sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps"),
+        "pipeline/*/execution/*",
+    ),
+}
+# Listing supports no resource type: one statement on "*" with every enabled kind's listing (pipelines: Search).
+LIST_EVERY_KIND = (
+    (
+        "sagemaker:ListHyperParameterTuningJobs",
+        "sagemaker:ListLabelingJobs",
+        "sagemaker:ListProcessingJobs",
+        "sagemaker:ListTrainingJobs",
+        "sagemaker:ListTransformJobs",
+        "sagemaker:Search",
+    ),
+    "*",
+)
+LOG_GROUPS = ("/aws/sagemaker/TrainingJobs", "/aws/sagemaker/ProcessingJobs", "/aws/sagemaker/TransformJobs")
+
+
+def describe_every_kind(regions: list[str]) -> set[tuple[tuple[str, ...], str]]:
+    return {
+        (granted, rendered_arn("sagemaker", resource, region))
+        for granted, resource in DESCRIBE_BY_KIND.values()
+        for region in regions
+    }
+
+
+def read_job_logs(regions: list[str]) -> set[tuple[tuple[str, ...], str]]:
+    """Listing a log group's streams (resource type log-group, its ARN ending ":*") and reading a stream's events
+    (resource type log-stream), in SageMaker's log groups of the kinds with logs only."""
+    return {
+        grant
+        for group in LOG_GROUPS
+        for region in regions
+        for grant in (
+            (("logs:DescribeLogStreams",), rendered_arn("logs", f"log-group:{group}:*", region)),
+            (("logs:GetLogEvents",), rendered_arn("logs", f"log-group:{group}:log-stream:*", region)),
+        )
+    }
+
+
+def test_watching_every_kind_the_poller_may_list_describe_and_read_the_logs_of_those_kinds_only(
+    all_kinds: Template,
+) -> None:
+    table = named(all_kinds, "AWS::DynamoDB::Table", STATE_TABLE)
+    shared = watcher_grants(all_kinds, POLLER_HANDLER, [], items=POLL_ITEMS)
+    assert grants(all_kinds, POLLER_HANDLER) == {
+        *shared,
+        (("dynamodb:Query",), f"${{{table}.Arn}}/index/active"),
+        LIST_EVERY_KIND,
+        *describe_every_kind(ALL_KINDS_REGIONS),
+        *read_job_logs(ALL_KINDS_REGIONS),
+    }
+
+
+def test_watching_every_kind_the_event_handler_may_describe_each_kind_in_the_stacks_region_and_read_no_logs(
+    all_kinds: Template,
+) -> None:
+    assert grants(all_kinds, EVENT_HANDLER) == {
+        *watcher_grants(all_kinds, EVENT_HANDLER, []),
+        *describe_every_kind(["${AWS::Region}"]),
+    }
+
+
+def test_watching_labeling_jobs_only_no_role_may_read_sagemakers_logs_or_other_kinds(default: Template) -> None:
+    granted = {action for handler in HANDLERS for acts, _ in grants(default, handler) for action in acts}
+    sagemaker = {action for action in granted if action.startswith("sagemaker:")}
+    assert sagemaker == {"sagemaker:ListLabelingJobs", "sagemaker:DescribeLabelingJob"}
+    assert not granted & {"logs:DescribeLogStreams", "logs:GetLogEvents"}
+
+
+def test_a_kind_without_logs_adds_no_log_reading(tmp_path_factory: pytest.TempPathFactory) -> None:
+    template = synth(tmp_path_factory.mktemp("tuning-pipeline"), {"kinds": ["tuning", "pipeline"]}).template
+    assert grants(template, POLLER_HANDLER) - watcher_grants(template, POLLER_HANDLER, [], items=POLL_ITEMS) == {
+        (("dynamodb:Query",), f"${{{named(template, 'AWS::DynamoDB::Table', STATE_TABLE)}.Arn}}/index/active"),
+        (("sagemaker:ListHyperParameterTuningJobs", "sagemaker:Search"), "*"),
+        (DESCRIBE_BY_KIND["tuning"][0], rendered_arn("sagemaker", DESCRIBE_BY_KIND["tuning"][1])),
+        (DESCRIBE_BY_KIND["pipeline"][0], rendered_arn("sagemaker", DESCRIBE_BY_KIND["pipeline"][1])),
+    }
 
 
 @pytest.mark.parametrize("handler", HANDLERS)
@@ -328,7 +421,7 @@ def test_the_slack_queue_trigger_keeps_the_logical_id_of_earlier_releases(defaul
     assert properties["ScalingConfig"] == {"MaximumConcurrency": 2}
 
 
-@pytest.mark.parametrize("template_name", ["default", "custom", "app"])
+@pytest.mark.parametrize("template_name", ["default", "custom", "app", "all_kinds"])
 def test_no_statement_allows_a_wildcard_action(request: pytest.FixtureRequest, template_name: str) -> None:
     template: Template = request.getfixturevalue(template_name)
     for handler in HANDLERS:

@@ -407,6 +407,7 @@ def test_poller_runs_the_poller_handler_with_default_settings(default: Template)
         Env.TABLE_NAME: ref(default, "AWS::DynamoDB::Table", STATE_TABLE),
         Env.TOPIC_ARN: ref(default, "AWS::SNS::Topic", {"TopicName": "Gtwatch-notifications"}),
         Env.REGIONS: {"Ref": "AWS::Region"},
+        Env.KINDS: "labeling",
         Env.STALL_AFTER_MINUTES: "60",
         Env.SCHEDULE_MINUTES: "5",
         "POWERTOOLS_SERVICE_NAME": "gtwatch",
@@ -424,6 +425,22 @@ def test_poller_gets_the_configured_settings(custom: Template) -> None:
     assert env[Env.SCHEDULE_MINUTES] == "10"
     for handler in HANDLERS:
         assert function_props(custom, handler)["Environment"]["Variables"]["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
+
+
+@pytest.mark.parametrize("handler", [POLLER_HANDLER, EVENT_HANDLER, WATCH_START_HANDLER])
+def test_the_watching_functions_get_the_kinds_and_each_kinds_stall_threshold(all_kinds: Template, handler: str) -> None:
+    env = function_props(all_kinds, handler)["Environment"]["Variables"]
+    assert env[Env.KINDS] == "labeling,training,processing,transform,tuning,pipeline"
+    # Minutes by kind as compact JSON in the contract's order; tuning, left out, never stalls.
+    assert env[Env.STALL_AFTER_MINUTES] == '{"labeling":60,"training":30,"processing":45,"transform":30}'
+
+
+def test_the_notifier_gets_a_routes_kinds(all_kinds: Template) -> None:
+    env = function_props(all_kinds, SLACK_HANDLER)["Environment"]["Variables"]
+    assert json.loads(env[Env.SLACK_ROUTES]) == [
+        {"channel": "#ml-failures", "events": ["failed", "stalled"], "kinds": ["training", "pipeline"]},
+        {"channel": "#labeling", "events": ["completed", "failed"]},
+    ]
 
 
 @pytest.mark.parametrize("handler", [POLLER_HANDLER, EVENT_HANDLER])
@@ -483,6 +500,33 @@ def test_poller_runs_on_the_configured_schedule(
     ]
 
 
+def test_a_stack_watching_every_kind_hands_each_kinds_state_changes_to_the_event_handler(all_kinds: Template) -> None:
+    rule = only(all_kinds, "AWS::Events::Rule", {"EventPattern": Match.any_value()})["Properties"]
+    assert rule["EventPattern"] == {
+        "source": ["aws.sagemaker"],
+        "detail-type": [
+            "SageMaker Ground Truth Labeling Job State Change",
+            "SageMaker Training Job State Change",
+            "SageMaker Processing Job State Change",
+            "SageMaker Transform Job State Change",
+            "SageMaker HyperParameter Tuning Job State Change",
+            "SageMaker Model Building Pipeline Execution Status Change",
+        ],
+    }
+
+
+def test_the_rule_takes_the_events_of_the_watched_kinds_only(tmp_path_factory: pytest.TempPathFactory) -> None:
+    template = synth(tmp_path_factory.mktemp("training-pipeline"), {"kinds": ["pipeline", "training"]}).template
+    rule = only(template, "AWS::Events::Rule", {"EventPattern": Match.any_value()})["Properties"]
+    assert rule["EventPattern"] == {
+        "source": ["aws.sagemaker"],
+        "detail-type": [
+            "SageMaker Training Job State Change",
+            "SageMaker Model Building Pipeline Execution Status Change",
+        ],
+    }
+
+
 def test_labeling_job_state_changes_go_to_the_event_handler(default: Template) -> None:
     rule = only(default, "AWS::Events::Rule", {"EventPattern": Match.any_value()})["Properties"]
     assert rule["EventPattern"] == {
@@ -538,10 +582,12 @@ def watcher_config(template: Template, region: str) -> Any:
 def test_the_watcher_config_output_holds_the_effective_defaults(default: Template) -> None:
     assert watcher_config(default, "eu-central-1") == {
         "regions": ["eu-central-1"],
+        "kinds": ["labeling"],
         "name_contains": None,
         "slack_events": list(EVENT_TYPES),
         "email_events": list(EVENT_TYPES),
         "stall_after_minutes": 60,
+        "stall_after_minutes_by_kind": {"labeling": 60},
         "stall_repeat_minutes": None,
         "schedule_minutes": 5,
         "slack": {"mode": "webhook", "routes": None},
@@ -566,10 +612,12 @@ def test_the_watcher_config_output_holds_the_app_mode_and_its_routes(app: Templa
 def test_the_watcher_config_output_holds_the_configured_settings(custom: Template) -> None:
     assert watcher_config(custom, "unused") == {
         "regions": ["us-east-1", "eu-west-1"],
+        "kinds": ["labeling"],
         "name_contains": "prod-batch",
         "slack_events": ["completed", "failed"],
         "email_events": ["failed", "stalled"],
         "stall_after_minutes": 90,
+        "stall_after_minutes_by_kind": {"labeling": 90},
         "stall_repeat_minutes": 120,
         "schedule_minutes": 10,
         "slack": {"mode": "webhook", "routes": None},
@@ -584,6 +632,21 @@ def test_the_watcher_config_output_holds_the_configured_settings(custom: Templat
     }
 
 
+def test_the_watcher_config_output_holds_the_kinds_and_each_kinds_stall_threshold(all_kinds: Template) -> None:
+    config = watcher_config(all_kinds, "unused")
+    assert config["kinds"] == ["labeling", "training", "processing", "transform", "tuning", "pipeline"]
+    assert config["stall_after_minutes"] == {"labeling": 60, "training": 30, "processing": 45, "transform": 30}
+    assert config["stall_after_minutes_by_kind"] == {
+        "labeling": 60,
+        "training": 30,
+        "processing": 45,
+        "transform": 30,
+        "tuning": None,
+        "pipeline": None,
+    }
+    assert config["slack"]["routes"][0]["kinds"] == ["training", "pipeline"]
+
+
 def test_the_default_stack_has_44_resources(default: Template, app: Template) -> None:
     # Reported in the deploy docs; a change here is worth a look at what was added.
     assert len(default.to_json()["Resources"]) == 44
@@ -596,6 +659,4 @@ def test_the_template_says_which_gtwatch_release_it_is(default: Template) -> Non
     version = pyproject["project"]["version"]
     # The installed metadata is what the stack reads; an install older than pyproject.toml would misname the release.
     assert metadata.version("gtwatch") == version, "reinstall gtwatch (make .venv/bin/gtwatch)"
-    assert default.to_json()["Description"] == (
-        f"gtwatch {version} — watches SageMaker Ground Truth labeling jobs and tells Slack and email"
-    )
+    assert default.to_json()["Description"] == (f"gtwatch {version} — watches SageMaker jobs and tells Slack and email")

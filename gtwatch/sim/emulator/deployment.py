@@ -25,6 +25,7 @@ from watcher.domain.contract import (
     ACTIVE_INDEX_NAME,
     ALL_CHANNELS,
     CHANNEL_ATTRIBUTE,
+    DEFAULT_KINDS,
     EVENT_TYPE_ATTRIBUTE,
     EVENT_TYPES,
     SLACK_DEAD_LETTER_RETENTION_SECONDS,
@@ -142,6 +143,7 @@ def deployed(
             {
                 # The stack's defaults; the scenario or the test may override them in `handler_env`.
                 Env.REGIONS: REGION,
+                Env.KINDS: ",".join(DEFAULT_KINDS),
                 Env.STALL_AFTER_MINUTES: "60",
                 Env.SCHEDULE_MINUTES: "5",
                 Env.SLACK_TIMEOUT_SECONDS: str(SLACK_HTTP_TIMEOUT_SECONDS),
