@@ -615,7 +615,8 @@ def _change_training(job: KindJob, at: datetime, new_status: str | None, values:
     if job.status in _TERMINAL:
         facts["SecondaryStatusTransitions"][-1].setdefault("EndTime", at)
         facts["TrainingEndTime"] = job.end_time
-        seconds = int(((job.end_time or at) - facts["TrainingStartTime"]).total_seconds())
+        # At least a second: the service's model counts whole seconds from 1.
+        seconds = max(1, int(((job.end_time or at) - facts["TrainingStartTime"]).total_seconds()))
         facts["TrainingTimeInSeconds"] = seconds
         facts.setdefault("BillableTimeInSeconds", seconds)
     if "max_runtime_minutes" in values:
