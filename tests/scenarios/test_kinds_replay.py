@@ -15,7 +15,6 @@ import pytest
 from botocore.exceptions import ClientError
 from watcher.domain.contract import KIND_DETAIL_TYPES, STATE_CHANGE_SOURCE
 from watcher.domain.env import Env
-from watcher.handlers import event_handler
 
 from gtwatch.cli import main
 from gtwatch.sim import job_steps, replay, scenario
@@ -30,16 +29,17 @@ def run(path: Path, mode: str = "inprocess", **options: Any) -> replay.ReplayRes
 
 
 @pytest.fixture
-def delivered_events(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """The events EventBridge hands the event handler, in order (the handler still runs on each)."""
+def sent_events(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The events the replay raises for its state_change_event steps, in order (each sent `duplicate` times)."""
     events: list[dict[str, Any]] = []
-    handle = event_handler.lambda_handler
+    build = job_steps.state_change_event
 
-    def recording(event: dict[str, Any], context: Any) -> Any:
+    def recording(step: scenario.StateChangeEvent, at: Any) -> dict[str, Any]:
+        event = build(step, at)
         events.append(event)
-        return handle(event, context)
+        return event
 
-    monkeypatch.setattr(event_handler, "lambda_handler", recording)
+    monkeypatch.setattr(job_steps, "state_change_event", recording)
     return events
 
 
@@ -101,22 +101,20 @@ def test_where_a_notification_s_job_lives_is_read_from_the_published_document() 
     assert job_steps.job_whereabouts(None) == {"kind": None, "account": None, "region": None}
 
 
-def test_each_kind_s_event_is_shaped_as_sagemaker_sends_it(delivered_events: list[dict[str, Any]]) -> None:
-    run(PLUMBING)
+def test_each_kind_s_event_is_shaped_as_sagemaker_sends_it(sent_events: list[dict[str, Any]]) -> None:
+    result = run(PLUMBING)
 
-    assert [event["detail-type"] for event in delivered_events] == [
-        KIND_DETAIL_TYPES["transform"],
+    assert result.events_delivered == 6  # the transform job's `duplicate: 2` sends its event twice
+    assert [event["detail-type"] for event in sent_events] == [
         KIND_DETAIL_TYPES["transform"],
         KIND_DETAIL_TYPES["training"],
         KIND_DETAIL_TYPES["pipeline"],
         KIND_DETAIL_TYPES["tuning"],
         KIND_DETAIL_TYPES["labeling"],
     ]
-    for event in delivered_events:
+    for event in sent_events:
         assert (event["source"], event["account"], event["region"]) == (STATE_CHANGE_SOURCE, ACCOUNT, "us-east-1")
-    transform, duplicate, training, pipeline, tuning, _ = delivered_events
-    # `duplicate: 2` sends the same event twice.
-    assert duplicate == transform
+    transform, training, pipeline, tuning, _ = sent_events
     assert transform["time"] == "2026-04-14T08:41:00Z"
     assert transform["resources"] == [f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:transform-job/score-all"]
     detail = transform["detail"]
@@ -151,13 +149,13 @@ def test_each_kind_s_event_is_shaped_as_sagemaker_sends_it(delivered_events: lis
     assert best["FinalHyperParameterTuningJobObjectiveMetric"]["MetricName"] == "validation:auc"
 
 
-def test_a_pipeline_execution_s_arn_is_the_same_in_every_replay(delivered_events: list[dict[str, Any]]) -> None:
+def test_a_pipeline_execution_s_arn_is_the_same_in_every_replay(sent_events: list[dict[str, Any]]) -> None:
     run(PLUMBING)
-    first = [event["resources"] for event in delivered_events]
-    delivered_events.clear()
+    first = [event["resources"] for event in sent_events]
+    sent_events.clear()
     run(PLUMBING)
 
-    assert [event["resources"] for event in delivered_events] == first
+    assert [event["resources"] for event in sent_events] == first
 
 
 def test_the_handlers_are_given_the_kinds_and_the_stall_rule(tmp_path: Path) -> None:
