@@ -26,9 +26,11 @@ from moto.core.botocore_stubber import MockRawResponse
 from .slack_endpoint import SlackEndpoint
 
 # target -> the service names botocore uses for it
-SERVICES = {"sagemaker": "sagemaker", "sns": "sns", "dynamodb": "dynamodb"}
+SERVICES = {"sagemaker": "sagemaker", "sns": "sns", "dynamodb": "dynamodb", "logs": "logs"}
 ERRORS = {
     ("sagemaker", "throttle"): (400, "ThrottlingException", "Rate exceeded"),
+    # CloudWatch Logs' own throttling answer (its API reference lists ThrottlingException, HTTP 400).
+    ("logs", "throttle"): (400, "ThrottlingException", "Rate exceeded"),
     ("sns", "error"): (500, "InternalFailure", "We encountered an internal error. Please try again."),
     ("dynamodb", "error"): (500, "InternalServerError", "Internal server error"),
 }

@@ -12,7 +12,6 @@ import os
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from moto.core.utils import unix_time_millis
 from moto.sqs.models import sqs_backends
 from watcher import clock, container
 from watcher.adapters.mute import MuteStore
-from watcher.domain.contract import SLACK_BATCH_SIZE, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.domain.contract import SLACK_BATCH_SIZE
 from watcher.domain.env import Env
 from watcher.domain.quiet import quiet_hours_to_json
 from watcher.domain.slack_routes import parse_routes, routes_to_json
@@ -32,12 +31,16 @@ from watcher.handlers import digest_handler, event_handler, poller_handler, slac
 
 from gtwatch.ops.mute import mute_job
 
+from . import job_steps
 from .emulator import deployment, email, labeling_jobs
 from .emulator.deployment import EmulatorMode, FakeLambdaContext, Resources, Routing
 from .faults import Faults
 from .scenario import Scenario, Step
 from .slack_endpoint import SlackAction, SlackEndpoint
 
+# The kinds watched (config `kinds`), comma-separated: Env.KINDS once the watcher reads it (functions/ is not the
+# replay's to change).
+KINDS_VARIABLE = "GTWATCH_KINDS"
 # How much of the handlers' logs `gtwatch replay` shows on standard error (WARNING unless set).
 LOG_LEVEL_VARIABLE = "GTWATCH_REPLAY_LOG_LEVEL"
 DYNAMODB_READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
@@ -107,7 +110,9 @@ def run(
     # Slack's clock: the scenario's, plus the Retry-After waits slack_sdk made (simulated, within the minute).
     slack_clock = _SlackClock()
     handler_env = {
-        Env.STALL_AFTER_MINUTES: str(scenario.config.stall_after_minutes),
+        # A number, or JSON by kind (Version 3), as the stack passes config `stall_after_minutes`.
+        Env.STALL_AFTER_MINUTES: scenario.config.stall_after_setting(),
+        KINDS_VARIABLE: ",".join(scenario.config.kinds),
         Env.SCHEDULE_MINUTES: str(scenario.tick_minutes),
         Env.NAME_CONTAINS: scenario.config.name_contains or "",
         Env.STALL_REPEAT_MINUTES: str(scenario.config.stall_repeat_minutes or ""),
@@ -193,6 +198,7 @@ def _carried_notification(payload: dict[str, Any]) -> dict[str, Any]:
 def _simulated_clock(scenario: Scenario) -> Iterator[Callable[[int], None]]:
     current = {"minute": 0}
     clock.set_clock(lambda: scenario.moment(current["minute"]))
+    # One clock for every kind's API-made changes (sagemaker_jobs reads labeling_jobs' clock).
     labeling_jobs.set_clock(lambda: scenario.moment(current["minute"]))
     try:
         yield lambda minute: current.__setitem__("minute", minute)
@@ -238,6 +244,9 @@ class _Replay:
         self.events: list[_PendingEvent] = []
         self.sqs = deployment.client("sqs")
         self.visibility_minutes = max(1, deployment.VISIBILITY_TIMEOUT_SECONDS // 60)
+        # Notification id -> the document the watcher published (read from the Slack queue and the email deliveries):
+        # each output line says from it where the notification's job lives.
+        self.documents: dict[str, dict[str, Any]] = {}
 
     def run(self, *, redrive_at_end: bool) -> ReplayResult:
         steps = self.scenario.ordered_steps()
@@ -292,28 +301,11 @@ class _Replay:
     def _apply(self, step: Step, minute: int) -> None:
         at = self.scenario.moment(minute)
         if step.create is not None:
-            job = step.create
-            labeling_jobs.put_labeling_job(
-                region=deployment.REGION,
-                name=job.name,
-                status=job.status.value,
-                counters=job.counters.to_api(),
-                failure_reason=job.failure_reason,
-                output_uri=job.output,
-                workteam_arn=job.workteam_arn,
-                at=at,
-            )
+            job_steps.apply_create(step.create, at)
         elif step.update is not None:
-            change = step.update
-            labeling_jobs.update_labeling_job(
-                region=deployment.REGION,
-                name=change.name,
-                at=at,
-                status=None if change.status is None else change.status.value,
-                counters=None if change.counters is None else change.counters.to_api(),
-                failure_reason=change.failure_reason,
-                output_uri=change.output,
-            )
+            job_steps.apply_update(step.update, at)
+        elif step.log is not None:
+            job_steps.apply_log(step.log, at)
         elif step.fault is not None:
             fault = step.fault
             self.faults.arm(fault.target, fault.mode, fault.count, until_minute=fault.until_minute)
@@ -329,25 +321,8 @@ class _Replay:
                 now=at,
             )
         elif step.state_change_event is not None:
-            event = self._state_change_event(step.state_change_event.name, step.state_change_event.arn, minute)
+            event = job_steps.state_change_event(step.state_change_event, at)
             self.events.extend(_PendingEvent(event=event, due=minute) for _ in range(step.state_change_event.duplicate))
-
-    def _state_change_event(self, name: str | None, arn: str | None, minute: int) -> dict[str, Any]:
-        status = "InProgress"
-        if name is not None:
-            described = labeling_jobs.describe_labeling_job(labeling_jobs.labeling_job_backend(), name)
-            arn, status = described["LabelingJobArn"], described["LabelingJobStatus"]
-        return {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": STATE_CHANGE_DETAIL_TYPE,
-            "source": STATE_CHANGE_SOURCE,
-            "account": deployment.ACCOUNT_ID,
-            "time": self.scenario.moment(minute).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": deployment.REGION,
-            "resources": [arn],
-            "detail": {"LabelingJobStatus": status},
-        }
 
     def _deliver_events(self, minute: int) -> int:
         """The event handler, invoked asynchronously: a failed invocation is retried twice, then dropped."""
@@ -403,6 +378,7 @@ class _Replay:
                     "job": delivery.attributes.get("job_name"),
                     "status": delivery.attributes.get("status"),
                     "id": delivery.attributes.get("notification_id"),
+                    **job_steps.job_whereabouts(delivery.document),
                     "subject": delivery.subject,
                     "message": delivery.message,
                 }
@@ -427,7 +403,22 @@ class _Replay:
             messages = response.get("Messages", [])
             if not messages:
                 return
+            for message in messages:
+                self._remember_document(message["Body"])
             self.in_flight.extend(_InFlight(message=message, visible_at=minute) for message in messages)
+
+    def _remember_document(self, body: str) -> None:
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return
+        if isinstance(document, dict) and isinstance(document.get("id"), str):
+            self.documents[document["id"]] = document
+
+    def _whereabouts(self, notification_id: object) -> dict[str, str | None]:
+        return job_steps.job_whereabouts(
+            self.documents.get(notification_id) if isinstance(notification_id, str) else None
+        )
 
     def _invoke_notifier(self, batch: list[_InFlight], minute: int) -> None:
         for entry in batch:
@@ -489,7 +480,10 @@ class _Replay:
         """Webhook posts, each matched to its notification by the id it carries in its metadata."""
         for payload in payloads:
             carried = _carried_notification(payload)
-            self.result.notifications.append({"minute": minute, "channel": "slack", **carried, "payload": payload})
+            where = self._whereabouts(carried["id"])
+            self.result.notifications.append(
+                {"minute": minute, "channel": "slack", **carried, **where, "payload": payload}
+            )
 
     def _record_app_actions(self, actions: list[SlackAction], minute: int) -> None:
         """What Slack carried out in app mode: posts, thread replies and edits of a root, one line each."""
@@ -499,6 +493,7 @@ class _Replay:
                 "minute": minute,
                 "channel": "slack",
                 **carried,
+                **self._whereabouts(carried["id"]),
                 "destination": self.destinations.get(action.channel_id, action.channel_name),
                 "action": action.action,
                 "ts": action.ts,

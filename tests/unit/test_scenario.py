@@ -19,8 +19,10 @@ from gtwatch.sim.scenario import (
     S3_URI_MAX_LENGTH,
     WORKTEAM_ARN_MAX_LENGTH,
     WORKTEAM_ARN_PATTERN,
+    PipelineChange,
     ScenarioError,
     SlackRoute,
+    TrainingChange,
     load,
     parse,
     validate_clock_time,
@@ -442,3 +444,234 @@ def test_a_mute_without_events_mutes_every_type() -> None:
 
     assert loaded.steps[1].mute is not None and loaded.steps[1].mute.events == ALL_EVENTS
     assert loaded.v2_features() == ["steps[1].mute"]
+
+
+# --- Version 3: job kinds -------------------------------------------------------------------------------
+
+
+def kind_create(minute: int, kind: str, name: str = "job-1", **fields: Any) -> dict[str, Any]:
+    return {"at_minute": minute, "create": {"name": name, "kind": kind, **fields}}
+
+
+def test_the_version_3_kinds_example_reads_as_written() -> None:
+    loaded = load(DATA / "version3" / "v3-kinds.json")
+
+    assert loaded.config.kinds == ("training", "processing", "pipeline")
+    assert loaded.config.stall_after_minutes == {"training": 30, "processing": 45}
+    assert loaded.config.stall_after_setting() == '{"training":30,"processing":45}'
+    first = loaded.steps[0].create
+    assert isinstance(first, TrainingChange)
+    assert (first.secondary_status, first.max_runtime_minutes, first.spot) == ("Starting", 600, True)
+    assert [step.action for step in loaded.steps[:4]] == ["create", "update", "update", "log"]
+    assert {step.job_kind for step in loaded.steps} == {"training", "processing", "pipeline"}
+    failed = loaded.steps[-1].update
+    assert isinstance(failed, PipelineChange) and failed.steps is not None
+    assert [(state.name, state.status) for state in failed.steps][-1] == ("Evaluate", "Failed")
+    assert failed.steps[1].job is not None and failed.steps[1].job.name == "bert-finetune-3"
+    assert loaded.v2_features() == []
+
+
+def test_a_version_1_scenario_watches_labeling_jobs_only_and_stalls_after_a_number() -> None:
+    loaded = load(DATA / "faults.json")
+
+    assert loaded.config.kinds == ("labeling",)
+    assert loaded.config.stall_after_setting() == str(loaded.config.stall_after_minutes)
+    assert all(step.job_kind == "labeling" for step in loaded.steps)
+
+
+def test_the_home_account_and_region_said_out_loud_are_accepted() -> None:
+    loaded = parse(scenario(create(0, account="123456789012", region="us-east-1")))
+
+    assert loaded.steps[0].create is not None and loaded.steps[0].create.account == "123456789012"
+
+
+def test_two_kinds_may_share_a_job_name() -> None:
+    loaded = parse(
+        scenario(create(0, "resnet"), kind_create(0, "training", "resnet"), kind_create(0, "tuning", "resnet"))
+    )
+
+    assert [step.job_kind for step in loaded.steps] == ["labeling", "training", "tuning"]
+
+
+def test_a_route_narrowed_by_kinds_is_accepted() -> None:
+    routes = [{"channel": "#ml", "events": ["failed"], "kinds": ["training", "pipeline"]}]
+
+    loaded = parse(scenario(slack={"mode": "app", "routes": routes}))
+
+    assert loaded.config.slack.routes[0].kinds == ("training", "pipeline")
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        # Kinds that do not exist, wherever a kind is named.
+        (scenario(kind_create(0, "robot")), "steps[0].create.kind: 'robot' is not a job kind (labeling, training, "),
+        (scenario(create(0), update(5, kind="robot")), "steps[1].update.kind: 'robot' is not a job kind"),
+        (scenario(kinds=["labeling", "robot"]), "config.kinds[1]: Input should be 'labeling', 'training'"),
+        (scenario(kinds=[]), "config.kinds: list at least one"),
+        (scenario(kinds=["training", "training"]), "config.kinds: 'training' is listed twice"),
+        (
+            scenario({"at_minute": 0, "state_change_event": {"name": "x", "kind": "robot"}}),
+            "steps[0].state_change_event.kind: Input should be 'labeling'",
+        ),
+        # stall_after_minutes: a number or an object by the kinds that can stall.
+        (scenario(stall_after_minutes={"robot": 5}), "config.stall_after_minutes: 'robot' is not a job kind"),
+        (
+            scenario(stall_after_minutes={"pipeline": 30}),
+            "config.stall_after_minutes: pipeline: a pipeline execution never stalls",
+        ),
+        (scenario(stall_after_minutes={"training": 0}), "config.stall_after_minutes: training: 0 is not a whole"),
+        (scenario(stall_after_minutes={"training": "30"}), "config.stall_after_minutes: training: '30' is not"),
+        (scenario(stall_after_minutes=0), "config.stall_after_minutes: 0 is not a whole number of minutes"),
+        (scenario(stall_after_minutes="60"), "config.stall_after_minutes: '60' is neither a whole number"),
+        # Each kind's own statuses and fields.
+        (
+            scenario(kind_create(0, "training", status="Executing")),
+            "steps[0].create.status: Input should be 'InProgress'",
+        ),
+        (scenario(kind_create(0, "pipeline", pipeline="p", status="InProgress")), "steps[0].create.status: "),
+        (scenario(kind_create(0, "training", secondary_status="Sleeping")), "steps[0].create.secondary_status: "),
+        (
+            scenario(kind_create(0, "training", final_metrics={"f1": "high"})),
+            "steps[0].create.final_metrics.f1: 'high'",
+        ),
+        (scenario(kind_create(0, "training", spot="yes")), "steps[0].create.spot: "),
+        (scenario(kind_create(0, "training", max_runtime_minutes=0)), "steps[0].create.max_runtime_minutes: "),
+        (
+            scenario(kind_create(0, "processing", secondary_status="Training")),
+            "steps[0].create.secondary_status: is not a",
+        ),
+        (
+            scenario(kind_create(0, "tuning", counters={"TotalLabeled": 3})),
+            "steps[0].create.counters.TotalLabeled: is not",
+        ),
+        (scenario(kind_create(0, "tuning", best={"job": "j", "metric": "auc"})), "steps[0].create.best.value: Field"),
+        (scenario(kind_create(0, "transform", exit_message="x")), "steps[0].create.exit_message: is not a known field"),
+        (scenario(create(0, secondary_status="Training")), "steps[0].create.secondary_status: is not a known field"),
+        (scenario(kind_create(0, "pipeline")), "steps[0].create.pipeline: give the name of the pipeline"),
+        (
+            scenario(kind_create(0, "pipeline", pipeline="p", steps=[{"name": "Train", "status": "Running"}])),
+            "steps[0].create.steps[0].status: ",
+        ),
+        (
+            scenario(
+                kind_create(0, "pipeline", "exec-1", pipeline="nightly"),
+                {"at_minute": 5, "update": {"name": "exec-1", "kind": "pipeline", "pipeline": "weekly"}},
+            ),
+            "steps[1].update.pipeline: 'weekly' is not the pipeline 'exec-1' runs ('nightly')",
+        ),
+        # A log step is for the kinds that write log lines.
+        (
+            scenario(create(0), {"at_minute": 5, "log": {"name": "cats"}}),
+            "steps[1].log.kind: a log step without kind names a labeling job, which writes no log lines",
+        ),
+        (
+            scenario(kind_create(0, "tuning"), {"at_minute": 5, "log": {"name": "job-1", "kind": "tuning"}}),
+            "steps[1].log.kind: 'tuning' jobs write no log lines",
+        ),
+        (
+            scenario(
+                kind_create(0, "pipeline", pipeline="p"), {"at_minute": 5, "log": {"name": "job-1", "kind": "pipeline"}}
+            ),
+            "steps[1].log.kind: 'pipeline' jobs write no log lines",
+        ),
+        # A step names a job of its kind that an earlier step created.
+        (scenario(create(0), update(5, kind="training")), "steps[1].update.name: 'cats' is not a training job created"),
+        (
+            scenario(create(0, "resnet"), {"at_minute": 5, "log": {"name": "resnet", "kind": "training"}}),
+            "steps[1].log.name: 'resnet' is not a training job created by an earlier step",
+        ),
+        (
+            scenario(kind_create(5, "training"), {"at_minute": 1, "log": {"name": "job-1", "kind": "training"}}),
+            "steps[1].log.name: 'job-1' is not a training job created by an earlier step",
+        ),
+        (
+            scenario(
+                kind_create(0, "training"), {"at_minute": 5, "state_change_event": {"name": "job-1", "kind": "tuning"}}
+            ),
+            "steps[1].state_change_event.name: 'job-1' is not a tuning job created by an earlier step",
+        ),
+        (
+            scenario({"at_minute": 5, "update": {"name": "exec-1", "kind": "pipeline", "status": "Failed"}}),
+            "steps[0].update.name: 'exec-1' is not a pipeline execution created by an earlier step",
+        ),
+        (
+            scenario(
+                kind_create(0, "processing", "prep"),
+                kind_create(
+                    1,
+                    "pipeline",
+                    "exec-1",
+                    pipeline="p",
+                    steps=[{"name": "Train", "status": "Executing", "job": {"kind": "training", "name": "prep"}}],
+                ),
+            ),
+            "steps[1].create.steps[0].job.name: 'prep' is not a training job created by an earlier step",
+        ),
+        (
+            scenario(
+                kind_create(
+                    0,
+                    "pipeline",
+                    pipeline="p",
+                    steps=[{"name": "Label", "status": "Executing", "job": {"kind": "labeling", "name": "x"}}],
+                )
+            ),
+            "steps[0].create.steps[0].job.kind: Input should be 'training', 'processing', 'transform' or 'tuning'",
+        ),
+        (
+            scenario(kind_create(0, "training", "a"), kind_create(0, "training", "A")),
+            "steps[1].create.name: 'A' is already created by steps[0]",
+        ),
+        # Faults on CloudWatch Logs.
+        (
+            scenario({"at_minute": 0, "fault": {"target": "logs", "mode": "error"}}),
+            "steps[0].fault: mode 'error' does not apply to target 'logs' (allowed: throttle)",
+        ),
+    ],
+)
+def test_a_version_3_kinds_scenario_that_is_not_valid_is_refused_naming_the_field(
+    raw: dict[str, Any], message: str
+) -> None:
+    assert message in refusal(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (scenario(accounts=[{"id": "123456789012"}]), "config.accounts: is not a known field"),
+        (
+            scenario(create(0, account="111111111111")),
+            "steps[0].create.account: '111111111111': only the home account 123456789012",
+        ),
+        (
+            scenario(kind_create(0, "training", region="eu-west-1")),
+            "steps[0].create.region: 'eu-west-1': only us-east-1",
+        ),
+        (
+            scenario(
+                kind_create(0, "training"),
+                {"at_minute": 1, "log": {"name": "job-1", "kind": "training", "account": "222222222222"}},
+            ),
+            "steps[1].log.account: '222222222222': only the home account",
+        ),
+        (
+            scenario({"at_minute": 0, "fault": {"target": "sts", "mode": "access_denied"}}),
+            "steps[0].fault.target: 'sts' faults are not supported yet",
+        ),
+        (
+            scenario({"at_minute": 0, "fault": {"target": "sagemaker", "mode": "throttle", "region": "eu-west-1"}}),
+            "steps[0].fault.region: 'eu-west-1': only us-east-1",
+        ),
+        (
+            scenario(slack={"mode": "app", "routes": [{"channel": "#ml", "events": ["failed"], "accounts": ["prod"]}]}),
+            "config.slack.routes[0].accounts: is not a known field",
+        ),
+        (
+            scenario(create(0), {"at_minute": 5, "mute": {"name": "cats", "until_minute": 60, "kind": "training"}}),
+            "steps[1].mute.kind: is not a known field",
+        ),
+    ],
+)
+def test_version_3_accounts_and_regions_stay_refused_naming_the_field(raw: dict[str, Any], message: str) -> None:
+    assert message in refusal(raw)

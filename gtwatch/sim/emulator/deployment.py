@@ -40,7 +40,7 @@ from watcher.domain.contract import (
 )
 from watcher.domain.env import LAMBDA_REGION, Env
 
-from . import cloudformation, email, labeling_jobs
+from . import cloudformation, email, sagemaker_jobs
 from .labeling_jobs import DEFAULT_ACCOUNT_ID
 
 EmulatorMode = Literal["inprocess", "server"]
@@ -110,7 +110,7 @@ def deployed(
     """Start the emulator, create the stack's resources and point the handlers at them, for the block's span.
 
     In server mode the emulator listens on loopback at `port` (default: a free one); OSError when it cannot."""
-    labeling_jobs.install()
+    sagemaker_jobs.install()  # labeling jobs and the other kinds
     email.install()
     base_env = {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -129,7 +129,7 @@ def deployed(
         if mode == "inprocess":
             stack.enter_context(mock_aws())
         else:
-            server = labeling_jobs.serve(port=free_port() if port is None else port)
+            server = sagemaker_jobs.serve(port=free_port() if port is None else port)
             stack.callback(server.stop)
             host, port = server.get_host_and_port()
             os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"

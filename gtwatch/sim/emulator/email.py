@@ -6,6 +6,7 @@ the inbox is exactly what an email subscription with that filter policy would re
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,9 @@ class EmailDelivery:
     subject: str | None
     message: str
     attributes: dict[str, str]
+    # The notification's own document, when the publish carried one for the Slack queue ("sqs"): the replay reads
+    # where the job lives from it.
+    document: dict[str, Any] | None = None
 
 
 _inbox: list[EmailDelivery] = []
@@ -41,19 +45,30 @@ def install() -> None:
         attributes = kwargs.get("message_attributes") or {}
         if self._filter_policy_matcher is not None and not self._filter_policy_matcher.matches(attributes, message):
             return None
+        document = None
         if kwargs.get("message_structure") == "json":
+            document = _queue_document(message)
             message = self._parse_message_structure(message, self.protocol)
         delivery = EmailDelivery(
             address=self.endpoint,
             subject=subject,
             message=message,
             attributes={name: str(value.get("Value")) for name, value in attributes.items()},
+            document=document,
         )
         with _lock:
             _inbox.append(delivery)
         return None
 
     Subscription.publish = publish  # type: ignore[method-assign,assignment]
+
+
+def _queue_document(message: str) -> dict[str, Any] | None:
+    try:
+        raw = json.loads(json.loads(message).get("sqs", "null"))
+    except (ValueError, AttributeError, TypeError):
+        return None
+    return raw if isinstance(raw, dict) else None
 
 
 def take() -> list[EmailDelivery]:

@@ -39,6 +39,7 @@ __all__ = [
     "EXPECTED_MOTO_VERSION",
     "LABELING_JOB_STATUSES",
     "LABEL_COUNTER_FIELDS",
+    "add_checked_operations",
     "install",
     "java_pattern",
     "labeling_job_backend",
@@ -198,6 +199,8 @@ def _filter_time(value: datetime | None) -> datetime | None:
 # HTTP 500 (or raise, in-process).
 
 _OPERATIONS: Final = frozenset({"CreateLabelingJob", "DescribeLabelingJob", "ListLabelingJobs", "StopLabelingJob"})
+# Every operation checked before moto parses it: these, and those other extensions add (sagemaker_jobs.py).
+_checked_operations: set[str] = set(_OPERATIONS)
 # The JSON types a member of each model type arrives as. JSON true/false are Python bools, which are
 # also ints: shape_errors tells them apart.
 _WIRE_TYPES: Final[Mapping[str, tuple[type, ...]]] = {
@@ -564,7 +567,7 @@ def _parse_checked_parameters(parse_parameters: Callable[..., None]) -> Callable
 
     def parse_checked_parameters(response: SageMakerResponse, request: Any) -> None:
         operation = response._get_action()
-        if operation in _OPERATIONS:
+        if operation in _checked_operations:
             try:
                 _raise_validation(request_errors(operation, request.data))
             except SagemakerClientError as error:
@@ -672,6 +675,12 @@ def install() -> None:
         if not getattr(SageMakerResponse.parse_parameters, _EXTENSION_MARK, False):
             parse_parameters = _parse_checked_parameters(SageMakerResponse.parse_parameters)
             SageMakerResponse.parse_parameters = parse_parameters  # type: ignore[method-assign]
+
+
+def add_checked_operations(operations: frozenset[str]) -> None:
+    """Check these operations' requests against the model too (ValidationException, never moto's 500)."""
+    with _lock:
+        _checked_operations.update(operations)
 
 
 def serve(host: str = "127.0.0.1", port: int = 5000) -> ThreadedMotoServer:
