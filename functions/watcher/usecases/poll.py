@@ -20,18 +20,17 @@ never holds up the others: the region's run goes on, and the next run looks at t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from watcher.domain.job import Scope
-from watcher.domain.kinds import KindJob
 from watcher.domain.model import AnyJob
 from watcher.domain.mute_rules import mute_job_key
 from watcher.domain.ports import JobSource, JobStateStore, RunRecord
-from watcher.usecases.watch import RunReport, Watcher, watch_job
+from watcher.usecases.watch import RunReport, Watcher, watch_job, with_log_of
 
 logger = Logger(child=True)
 
@@ -144,11 +143,5 @@ def _observe_scope(
     for job in source.list_recent(created_after=created_after, name_contains=name_contains):
         listed = observed.get(job.name)
         # Listed last, so its view of a job is the freshest; the active listing's log read stays with it.
-        observed[job.name] = job if listed is None or listed.last_log_at is None else _with_log(job, listed)
+        observed[job.name] = job if listed is None else with_log_of(job, listed)
     return observed
-
-
-def _with_log(job: AnyJob, listed: AnyJob) -> AnyJob:
-    if isinstance(job, KindJob) and job.status == listed.status:
-        return replace(job, last_log_at=listed.last_log_at)
-    return job

@@ -20,6 +20,7 @@ from watcher import container
 from watcher.domain.contract import EVENT_TYPES
 from watcher.domain.diff import Decision, WatchRules, decide
 from watcher.domain.job import Job
+from watcher.domain.kinds import KindJob
 from watcher.domain.model import AnyJob, JobState, Notification, OutboxEntry
 from watcher.domain.mute_rules import Mute, silenced
 from watcher.domain.outbox import after_delivery, due_channels, entry_for, releases
@@ -131,7 +132,8 @@ def watch_job(
         # job is described once, when it owes a notification, and decided again on what the describe says.
         described = source.describe(name, job.arn)
         if described is not None:
-            job = described
+            # A describe reads no logs: the newest log line this run read stays part of what was observed.
+            job = with_log_of(described, job)
             decision = _decide(watcher, record, previous, job, mute)
     state = _remember(watcher, previous, decision, report)
     if state is not None:
@@ -148,6 +150,13 @@ def _decide(watcher: Watcher, record: RunRecord, previous: JobState | None, job:
         baseline=already_over(previous, job, record),
         muted=silenced(mute, watcher.run.now),
     )
+
+
+def with_log_of(job: AnyJob, listed: AnyJob) -> AnyJob:
+    """`job` (a describe, or a later listing) with the log line `listed` was read with, if in the same status."""
+    if isinstance(job, KindJob) and listed.last_log_at is not None and job.status == listed.status:
+        return replace(job, last_log_at=listed.last_log_at)
+    return job
 
 
 def already_over(previous: JobState | None, job: Job, record: RunRecord) -> bool:
