@@ -27,6 +27,8 @@ from watcher.adapters.sagemaker_kinds import (
 from watcher.domain.job import JobKind, Scope, StatusClass
 from watcher.domain.kinds import KindJob, PipelineFacts
 
+from gtwatch.sim.emulator import sagemaker_jobs as emulated
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/sagemaker"
@@ -95,63 +97,24 @@ class Account:
     def create(
         self, kind: JobKind, name: str, status: str = "InProgress", created: datetime = NOW, modified: datetime = NOW
     ) -> None:
-        client = self.sagemaker
-        resources = {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10}
-        algorithm = {"TrainingImage": "image", "TrainingInputMode": "File"}
-        output = {"S3OutputPath": f"s3://bucket/{name}"}
-        stopping = {"MaxRuntimeInSeconds": 3600}
-        if kind is JobKind.TRAINING:
-            client.create_training_job(
-                TrainingJobName=name,
-                AlgorithmSpecification=algorithm,
-                RoleArn=ROLE,
-                OutputDataConfig=output,
-                ResourceConfig=resources,
-                StoppingCondition=stopping,
-            )
-        elif kind is JobKind.PROCESSING:
-            client.create_processing_job(
-                ProcessingJobName=name,
-                ProcessingResources={"ClusterConfig": resources},
-                AppSpecification={"ImageUri": "image"},
-                RoleArn=ROLE,
-            )
-        elif kind is JobKind.TRANSFORM:
-            client.create_transform_job(
-                TransformJobName=name,
-                ModelName="model",
-                TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://bucket/in"}}},
-                TransformOutput=output,
-                TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1},
-            )
-        else:
-            client.create_hyper_parameter_tuning_job(
-                HyperParameterTuningJobName=name,
-                HyperParameterTuningJobConfig={
-                    "Strategy": "Bayesian",
-                    "ResourceLimits": {"MaxNumberOfTrainingJobs": 10, "MaxParallelTrainingJobs": 2},
-                },
-                TrainingJobDefinition={
-                    "AlgorithmSpecification": algorithm,
-                    "RoleArn": ROLE,
-                    "OutputDataConfig": output,
-                    "ResourceConfig": resources,
-                    "StoppingCondition": stopping,
-                },
-            )
-        client.counts.clear()
-        collection, status_attribute = BACKEND[kind]
-        job = getattr(self.backend(), collection)[name]
-        setattr(job, status_attribute, status)
-        # moto keeps naive UTC times.
-        job.creation_time = created.astimezone(UTC).replace(tzinfo=None)
-        job.last_modified_time = modified.astimezone(UTC).replace(tzinfo=None)
+        """A job as the emulator holds it (moto alone cannot change a job's status): created at `created`, its status
+        (if not InProgress) reached at `modified`."""
+        emulated.put_job(kind=kind.value, name=name, at=created)
+        if status != "InProgress" or modified != created:
+            emulated.update_job(kind=kind.value, name=name, at=modified, status=status)
+        if kind in GROUPS:  # The emulator opens the job's log stream as SageMaker does; each test lays out its own.
+            found = self.logs.describe_log_streams(logGroupName=GROUPS[kind], logStreamNamePrefix=f"{name}/")
+            for stream in found["logStreams"]:
+                self.logs.delete_log_stream(logGroupName=GROUPS[kind], logStreamName=stream["logStreamName"])
+        self.sagemaker.counts.clear()
+        self.logs.counts.clear()
 
     def write_log(self, kind: JobKind, stream: str, *stamps: datetime) -> None:
         group = GROUPS[kind]
         if not any(g["logGroupName"] == group for g in self.logs.describe_log_groups()["logGroups"]):
             self.logs.create_log_group(logGroupName=group)
-        if not self.logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=stream)["logStreams"]:
+        streams = self.logs.describe_log_streams(logGroupName=group, logStreamNamePrefix=stream)["logStreams"]
+        if stream not in {found["logStreamName"] for found in streams}:
             self.logs.create_log_stream(logGroupName=group, logStreamName=stream)
         self.logs.put_log_events(
             logGroupName=group,
@@ -166,6 +129,7 @@ class Account:
 
 @pytest.fixture
 def account(mocked_aws: None) -> Account:
+    emulated.install()
     return Account()
 
 

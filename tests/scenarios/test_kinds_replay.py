@@ -64,16 +64,22 @@ def test_a_scenario_with_every_kind_replays_to_exit_0_without_an_error(capsys: p
 def test_each_line_says_the_kind_account_and_region_of_its_job(mode: str) -> None:
     result = run(PLUMBING, mode)
 
-    assert [(n["minute"], n["channel"], n["type"], n["job"]) for n in result.notifications] == [
-        (30, "email", "completed", "cats"),
-        (30, "slack", "completed", "cats"),
+    # Stall after 30 for every kind that can stall. The logs fault (10-20) keeps the lines of minutes 8 and 9 out until
+    # minute 20, which then restarts those jobs' clocks; the tuning job's counters last moved at 20 (stall at 50).
+    expected = [
+        (25, "completed", "processing", "resnet-7"),
+        (30, "completed", "labeling", "cats"),
+        (40, "failed", "transform", "score-all"),
+        (50, "failed", "training", "resnet-7"),
+        (50, "stalled", "tuning", "sweep-1"),
+        (55, "failed", "pipeline", "nightly-exec-1"),
+        (60, "completed", "tuning", "sweep-1"),
     ]
+    for channel in ("email", "slack"):
+        lines = [n for n in result.notifications if n["channel"] == channel]
+        assert [(n["minute"], n["type"], n["kind"], n["job"]) for n in lines] == expected
     for notification in result.notifications:
-        assert (notification["kind"], notification["account"], notification["region"]) == (
-            "labeling",
-            ACCOUNT,
-            "us-east-1",
-        )
+        assert (notification["account"], notification["region"]) == (ACCOUNT, "us-east-1")
 
 
 def test_where_a_notification_s_job_lives_is_read_from_the_published_document() -> None:
@@ -177,13 +183,25 @@ def test_the_handlers_are_given_the_kinds_and_the_stall_rule(tmp_path: Path) -> 
     assert seen == {("45", "training,tuning")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the watcher's settings read GTWATCH_STALL_AFTER_MINUTES as a number only until the core of issue 17 "
-    "lands; the replay passes the object form as JSON, as the stack will",
-)
-def test_the_version_3_kinds_example_replays_to_exit_0() -> None:
-    assert main(["replay", str(DATA / "v3-kinds.json")]) == 0
+def test_the_version_3_kinds_example_holds() -> None:
+    """The public example: a training job that stalls (no log line from 117 to 150, after 30 minutes), resumes with a
+    line at 190, stalls again 30 minutes after its last line (197, read at 200) and completes; a processing job that
+    fails before its 45 minutes; a pipeline execution that fails at its Evaluate step (it never stalls)."""
+    result = run(DATA / "v3-kinds.json", "inprocess")
+
+    expected = [
+        (70, "failed", "processing", "features-2026-04-14"),
+        (150, "stalled", "training", "bert-finetune-3"),
+        (190, "resumed", "training", "bert-finetune-3"),
+        (230, "stalled", "training", "bert-finetune-3"),
+        (240, "completed", "training", "bert-finetune-3"),
+        (300, "failed", "pipeline", "nightly-retrain-exec-7"),
+    ]
+    for channel in ("email", "slack"):
+        lines = [n for n in result.notifications if n["channel"] == channel]
+        assert [(n["minute"], n["type"], n["kind"], n["job"]) for n in lines] == expected
+    failed = next(n for n in result.notifications if n["channel"] == "email" and n["kind"] == "pipeline")
+    assert "Evaluate" in failed["message"] and "eval_f1 0.873 below threshold 0.9" in failed["message"]
 
 
 def test_a_logs_throttle_fault_fails_cloudwatch_logs_calls_until_its_minute(tmp_path: Path) -> None:
