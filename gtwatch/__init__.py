@@ -1,4 +1,4 @@
-"""gtwatch: watch Amazon SageMaker Ground Truth labeling jobs and notify Slack and email.
+"""gtwatch: watch Amazon SageMaker jobs (training, processing, transform, tuning, pipelines, labeling) and notify.
 
 `__version__` is the installed distribution's version; pyproject.toml is its one source (the CLI's --version and
 anything else that shows the version read it here)."""
