@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
-from watcher.domain.job import KIND_ACTIVE_STATUSES, KIND_STEADY_STATUSES, JobKind, Scope
+from watcher.domain.job import KIND_ACTIVE_STATUSES, KIND_STEADY_STATUSES, LOG_KINDS, JobKind, Scope
 from watcher.domain.model import AnyJob
 from watcher.domain.ports import JobSource
 
@@ -15,6 +15,13 @@ class InMemoryJobSource:
         self._scope = Scope(region, kind)
         self.jobs: dict[str, AnyJob] = {}
         self.describes: list[str] = []
+        # The time of each job's newest log line (kinds with logs); a job absent here has written none.
+        self.log_lines: dict[str, datetime] = {}
+        # Jobs whose logs cannot be read (as if CloudWatch Logs throttled them).
+        self.unreadable_logs: set[str] = set()
+        self.log_reads: list[str] = []
+        # At most this many jobs' logs read per run (as the CloudWatch Logs adapter's budget); None: every job's.
+        self.log_budget: int | None = None
 
     @property
     def scope(self) -> Scope:
@@ -45,6 +52,13 @@ class InMemoryJobSource:
                 and _named(job, name_contains)
             ]
         )
+
+    def newest_log_lines(self, names: Sequence[str]) -> dict[str, datetime | None]:
+        if self._scope.kind not in LOG_KINDS:
+            return {}
+        read = list(names)[: self.log_budget]
+        self.log_reads.extend(read)
+        return {name: self.log_lines.get(name) for name in read if name not in self.unreadable_logs}
 
     def describe(self, name: str, arn: str | None = None) -> AnyJob | None:
         self.describes.append(name)
@@ -81,6 +95,9 @@ class WrappedSource:
 
     def describe(self, name: str, arn: str | None = None) -> AnyJob | None:
         return self.source.describe(name, arn)
+
+    def newest_log_lines(self, names: Sequence[str]) -> Mapping[str, datetime | None]:
+        return self.source.newest_log_lines(names)
 
 
 class ThrottledListing(WrappedSource):

@@ -7,6 +7,7 @@ validated against the service model): moto has no ListPipelineExecutionSteps, an
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Iterator
@@ -127,6 +128,14 @@ class Account:
         return job_source(self.sagemaker, self.logs, Scope(REGION, kind), **kwargs)
 
 
+def listed_with_logs(source: Any, *, every_status: bool = False) -> list[KindJob]:
+    """The active jobs as the watch reads them: listed, then the newest log line of each running one, in the order
+    of the listing (the watch orders them by need; usecases/poll.py)."""
+    jobs = list(source.list_active(name_contains=None, every_status=every_status))
+    lines = source.newest_log_lines([job.name for job in jobs if job.status == "InProgress"])
+    return [dataclasses.replace(job, last_log_at=lines.get(job.name)) for job in jobs]
+
+
 @pytest.fixture
 def account(mocked_aws: None) -> Account:
     emulated.install()
@@ -214,7 +223,7 @@ def test_an_active_job_carries_the_time_of_its_newest_log_line_across_its_stream
     # Another job's stream whose name starts the same is not this job's.
     account.write_log(kind, "bert-2/algo-1-1700000000", NOW)
 
-    [job] = account.source(kind).list_active(name_contains=None, every_status=False)
+    [job] = listed_with_logs(account.source(kind), every_status=False)
 
     assert job.last_log_at == NOW - timedelta(minutes=2)
 
@@ -223,9 +232,9 @@ def test_a_job_without_a_log_stream_or_log_group_has_no_log_time(account: Accoun
     account.create(JobKind.PROCESSING, "quiet")
     source = account.source(JobKind.PROCESSING)
 
-    [before_any_group] = source.list_active(name_contains=None, every_status=False)
+    [before_any_group] = listed_with_logs(source, every_status=False)
     account.write_log(JobKind.PROCESSING, "other/algo-1", NOW)
-    [without_stream] = source.list_active(name_contains=None, every_status=False)
+    [without_stream] = listed_with_logs(source, every_status=False)
 
     assert before_any_group.last_log_at is None and without_stream.last_log_at is None
 
@@ -235,8 +244,8 @@ def test_logs_are_read_neither_for_a_stopping_job_nor_for_tuning_jobs(account: A
     account.write_log(JobKind.TRAINING, "stopping/algo-1", NOW)
     account.create(JobKind.TUNING, "tune")
 
-    [stopping] = account.source(JobKind.TRAINING).list_active(name_contains=None, every_status=True)
-    [tune] = account.source(JobKind.TUNING).list_active(name_contains=None, every_status=True)
+    [stopping] = listed_with_logs(account.source(JobKind.TRAINING), every_status=True)
+    [tune] = listed_with_logs(account.source(JobKind.TUNING), every_status=True)
 
     assert stopping.last_log_at is None and tune.last_log_at is None
     assert account.logs.counts == Counter()
@@ -248,7 +257,7 @@ def test_a_steady_run_costs_one_listing_and_two_log_reads_per_single_instance_jo
         account.write_log(JobKind.TRAINING, f"{name}/algo-1-1", NOW)
     account.create(JobKind.TRAINING, "stopping", status="Stopping")
 
-    jobs = list(account.source(JobKind.TRAINING).list_active(name_contains=None, every_status=False))
+    jobs = listed_with_logs(account.source(JobKind.TRAINING), every_status=False)
 
     assert [job.last_log_at for job in jobs] == [NOW, NOW, NOW]
     assert account.sagemaker.counts == Counter({"list_training_jobs": 1})
@@ -262,7 +271,7 @@ def test_past_the_runs_budget_of_log_reads_a_job_has_no_log_time_and_the_run_say
         account.create(JobKind.TRANSFORM, name)
         account.write_log(JobKind.TRANSFORM, f"{name}/i-0123", NOW)
 
-    jobs = list(account.source(JobKind.TRANSFORM, log_budget=4).list_active(name_contains=None, every_status=False))
+    jobs = listed_with_logs(account.source(JobKind.TRANSFORM, log_budget=4))
 
     assert [(job.name, job.last_log_at) for job in jobs] == [("a", NOW), ("b", NOW), ("c", None)]
     assert account.logs.counts == Counter({"describe_log_streams": 2, "get_log_events": 2})
@@ -278,7 +287,7 @@ def test_a_job_whose_streams_outnumber_the_budget_left_is_not_judged_by_some_of_
     account.write_log(JobKind.TRANSFORM, "batch/i-0123", NOW - timedelta(minutes=30))
     account.write_log(JobKind.TRANSFORM, "batch/i-0123/data-log", NOW)
 
-    [job] = account.source(JobKind.TRANSFORM, log_budget=2).list_active(name_contains=None, every_status=False)
+    [job] = listed_with_logs(account.source(JobKind.TRANSFORM, log_budget=2))
 
     assert job.last_log_at is None  # Not the older line of one stream: that could start a stall the other ends.
     assert account.logs.counts == Counter({"describe_log_streams": 1})
@@ -290,8 +299,8 @@ def test_each_run_has_its_own_budget(account: Account) -> None:
     account.write_log(JobKind.TRAINING, "a/algo-1", NOW)
     source = account.source(JobKind.TRAINING, log_budget=2)
 
-    first = list(source.list_active(name_contains=None, every_status=False))
-    second = list(source.list_active(name_contains=None, every_status=False))
+    first = listed_with_logs(source, every_status=False)
+    second = listed_with_logs(source, every_status=False)
 
     assert first[0].last_log_at == second[0].last_log_at == NOW
 
@@ -322,7 +331,7 @@ def test_while_cloudwatch_logs_throttles_jobs_have_no_log_time_and_the_run_goes_
         )
         source = job_source(account.sagemaker, logs, Scope(REGION, JobKind.TRAINING))
 
-        jobs = list(source.list_active(name_contains=None, every_status=False))
+        jobs = listed_with_logs(source, every_status=False)
 
         stub.assert_no_pending_responses()
     assert [(job.name, job.last_log_at) for job in jobs] == [("a", None), ("b", None), ("c", None)]

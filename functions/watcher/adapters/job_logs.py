@@ -21,12 +21,14 @@ from watcher.domain.job import LOG_KINDS, JobKind
 
 logger = Logger(child=True)
 
-# Log reads (DescribeLogStreams and GetLogEvents calls) per job source per run. A single-instance job costs two, so a
-# run reads the logs of about 30 active jobs of a kind; the jobs beyond are read as if CloudWatch Logs were down (their
-# log lines neither start nor end a stall this run). Kept low because CloudWatch Logs throttles these reads per account
-# and region across every caller (DescribeLogStreams has a much lower rate than GetLogEvents), and the poller's run is
-# bounded (contract.POLLER_TIMEOUT_SECONDS) across all its regions and kinds.
-LOG_READS_PER_RUN = 60
+# Log reads (DescribeLogStreams and GetLogEvents calls) per kind and region per run. A single-instance job costs two,
+# so a run reads the logs of about 50 active jobs of a kind. The watch asks for them round the running jobs, from
+# where the last run stopped (usecases/poll.py), so the jobs left out this run are read at the next; a job that keeps
+# writing is read at least once per stall window while a kind and region has up to about
+# stall_after / schedule * 50 running jobs (300 at the defaults). Bounded because CloudWatch Logs throttles
+# these reads per account and region across every caller (DescribeLogStreams is documented at 5 transactions per
+# second), and the poller's run is bounded (contract.POLLER_TIMEOUT_SECONDS) across all its regions and kinds.
+LOG_READS_PER_RUN = 100
 # Streams read per job: one per instance, newest first. A job on more instances is judged by the newest few; its
 # instances write together, so the newest line of a few is, in practice, the newest line.
 STREAMS_PER_JOB = 4
@@ -49,6 +51,8 @@ class JobLogs:
         self._fault: str | None = None
         # Jobs whose log time is unknown this run (not read: budget spent, throttled or failed).
         self.unread = 0
+        # Whether the last job asked for could not be read (its log time is unknown, not "no line yet").
+        self.unread_last = False
 
     @property
     def fault(self) -> str | None:
@@ -56,15 +60,19 @@ class JobLogs:
         return self._fault
 
     def last_log_at(self, name: str) -> datetime | None:
-        if self._fault is not None or self._budget < 2:
-            self.unread += 1
-            return None
+        unread = self.unread
         try:
-            return self._newest_line(name)
-        except Exception as error:  # A logs fault must never fail the run or the job.
-            self._fault = _error_code(error)
-            self.unread += 1
-            return None
+            if self._fault is not None or self._budget < 2:
+                self.unread += 1
+                return None
+            try:
+                return self._newest_line(name)
+            except Exception as error:  # A logs fault must never fail the run or the job.
+                self._fault = _error_code(error)
+                self.unread += 1
+                return None
+        finally:
+            self.unread_last = self.unread > unread
 
     def log_unread(self, scope: object) -> None:
         """One warning per run when some jobs' logs could not be read."""

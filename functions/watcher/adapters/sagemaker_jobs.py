@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -81,3 +81,6 @@ class LabelingJobSource:
 
     def describe(self, name: str, arn: str | None = None) -> AnyJob | None:
         return describe_job(self._sagemaker, self._region, name)
+
+    def newest_log_lines(self, names: Sequence[str]) -> dict[str, datetime | None]:
+        return {}  # Labeling jobs write no log lines the watcher reads.

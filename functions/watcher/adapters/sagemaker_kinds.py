@@ -8,8 +8,7 @@ that can answer empty pages that still carry a NextToken, so a listing stops aft
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -102,16 +101,20 @@ class KindJobSource:
 
     def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[KindJob]:
         statuses = KIND_ACTIVE_STATUSES if every_status else KIND_STEADY_STATUSES
-        reader = JobLogs(self._logs, self._scope.kind, budget=self._log_budget) if self._logs is not None else None
-        try:
-            for status in statuses[self._scope.kind]:
-                for job in self._list(status=status, name_contains=name_contains):
-                    if reader is not None and job.status == "InProgress":
-                        job = dataclasses.replace(job, last_log_at=reader.last_log_at(job.name))
-                    yield job
-        finally:
-            if reader is not None:
-                reader.log_unread(self._scope)
+        for status in statuses[self._scope.kind]:
+            yield from self._list(status=status, name_contains=name_contains)
+
+    def newest_log_lines(self, names: Sequence[str]) -> dict[str, datetime | None]:
+        if self._logs is None or not names:
+            return {}
+        reader = JobLogs(self._logs, self._scope.kind, budget=self._log_budget)
+        read: dict[str, datetime | None] = {}
+        for name in names:
+            newest = reader.last_log_at(name)
+            if newest is not None or not reader.unread_last:
+                read[name] = newest
+        reader.log_unread(self._scope)
+        return read
 
     def list_recent(
         self,
@@ -187,6 +190,9 @@ class PipelineExecutionSource:
         if modified_after is not None:
             filters.append(_filter("LastModifiedTime", "GreaterThan", search_time(modified_after)))
         return self._search(filters, name_contains=name_contains)
+
+    def newest_log_lines(self, names: Sequence[str]) -> dict[str, datetime | None]:
+        return {}  # A pipeline execution writes no log of its own; its steps' jobs do, as jobs of their kind.
 
     def describe(self, name: str, arn: str | None = None) -> KindJob | None:
         """The execution with its steps; found by display name (the newest changed of that name) when no ARN is

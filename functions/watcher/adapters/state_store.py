@@ -62,6 +62,7 @@ class StateStore:
             started_at=from_iso(item["started_at"]),
             listed_at=from_iso(item["listed_at"]) if item.get("listed_at") else None,
             retry=tuple(item.get("retry", ())),
+            log_cursor=item.get("log_cursor"),
         )
 
     def start_watching(self, scope: Scope, now: datetime) -> RunRecord:
@@ -81,6 +82,7 @@ class StateStore:
                 "started_at": to_iso(run.started_at),
                 "listed_at": None if run.listed_at is None else to_iso(run.listed_at),
                 "retry": list(run.retry) or None,
+                "log_cursor": run.log_cursor,
             }
         )
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -29,6 +29,9 @@ class RunRecord:
     listed_at: datetime | None = None
     # Jobs the last run could not watch (an error of that job alone): the next run describes them by name.
     retry: tuple[str, ...] = ()
+    # The last job whose log the last run read: the next run reads on from the one after it, round the jobs in name
+    # order, so that a budget of log reads reaches every running job in turn.
+    log_cursor: str | None = None
 
     @property
     def baseline_done(self) -> bool:
@@ -44,8 +47,13 @@ class JobSource(Protocol):
     def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[AnyJob]:
         """The active jobs: with `every_status`, in each active status, listed in the order of the kind's lifecycle
         (so that a job moving on between two listings is seen at least once); otherwise only in the status where
-        nearly all of them are (InProgress, Executing), since the watch describes the others by name. Jobs of a kind
-        with logs come with the newest log line read (`last_log_at`), within the run's budget of log reads."""
+        nearly all of them are (InProgress, Executing), since the watch describes the others by name."""
+        ...
+
+    def newest_log_lines(self, names: Sequence[str]) -> Mapping[str, datetime | None]:
+        """The time of each named job's newest log line (None: it has written none), read in the order given within
+        the run's budget of log reads; a job left out could not be read (budget spent, CloudWatch Logs throttled or
+        failed). Empty for the kinds without logs."""
         ...
 
     def list_recent(

@@ -19,15 +19,17 @@ never holds up the others: the region's run goes on, and the next run looks at t
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
-from watcher.domain.job import Scope
-from watcher.domain.model import AnyJob
+from watcher.domain.job import LOG_KINDS, Scope, StatusClass
+from watcher.domain.kinds import KindJob
+from watcher.domain.model import AnyJob, JobState
 from watcher.domain.mute_rules import mute_job_key
 from watcher.domain.ports import JobSource, JobStateStore, RunRecord
 from watcher.usecases.watch import RunReport, Watcher, watch_job, with_log_of
@@ -91,6 +93,7 @@ def poll_scope(scope: Scope, *, source: JobSource, watcher: Watcher) -> RunRepor
 
     states = store.active_states(scope)
     states |= store.get_states(scope, (observed.keys() | set(record.retry)) - states.keys())
+    observed, log_cursor = _with_newest_log_lines(source, observed, states, record.log_cursor)
     mutes = watcher.mutes.in_scope(scope)
     for name in sorted(observed.keys() | states.keys() | set(record.retry)):
         try:
@@ -113,7 +116,13 @@ def poll_scope(scope: Scope, *, source: JobSource, watcher: Watcher) -> RunRepor
     # Only a run that listed everything moves the creation window forward; a failed run is redone in full. Jobs
     # that failed here are named, so the next run describes them even if no listing shows them again.
     store.save_run(
-        RunRecord(scope=scope, started_at=record.started_at, listed_at=run.now, retry=tuple(report.failed_jobs))
+        RunRecord(
+            scope=scope,
+            started_at=record.started_at,
+            listed_at=run.now,
+            retry=tuple(report.failed_jobs),
+            log_cursor=log_cursor,
+        )
     )
     return report
 
@@ -145,3 +154,27 @@ def _observe_scope(
         # Listed last, so its view of a job is the freshest; the active listing's log read stays with it.
         observed[job.name] = job if listed is None else with_log_of(job, listed)
     return observed
+
+
+def _with_newest_log_lines(
+    source: JobSource, observed: dict[str, AnyJob], states: dict[str, JobState], cursor: str | None
+) -> tuple[dict[str, AnyJob], str | None]:
+    """The running jobs with the newest log line of each, and the new log cursor. A run may read only some jobs' logs
+    (a budget of reads: CloudWatch Logs throttles per account and region), so it reads on from where the last run
+    stopped, round the jobs in name order: each running job is read in turn, every run or every few, whatever the
+    others do (an order by need would let the jobs that never write take every read). A job seen for the first time
+    needs no read: no line can be progress since a clock that starts now."""
+    running = sorted(
+        name
+        for name, job in observed.items()
+        if job.id.kind in LOG_KINDS and job.status_class is StatusClass.ACTIVE and name in states
+    )
+    start = bisect.bisect_right(running, cursor) if cursor is not None else 0
+    ordered = running[start:] + running[:start]
+    lines = source.newest_log_lines(ordered)
+    read = [name for name in ordered if name in lines]
+    with_lines = {
+        name: replace(job, last_log_at=lines[name]) if isinstance(job, KindJob) and name in lines else job
+        for name, job in observed.items()
+    }
+    return with_lines, read[-1] if read else cursor
