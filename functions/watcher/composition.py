@@ -14,16 +14,18 @@ from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from watcher.adapters import aws
+from watcher.adapters.accounts import InAccount
 from watcher.adapters.mute import MuteStore
 from watcher.adapters.publisher import publish, publish_digest
 from watcher.adapters.sagemaker_kinds import job_source as kind_source
 from watcher.adapters.state_store import StateStore
+from watcher.domain.accounts import Accounts
 from watcher.domain.job import LOG_KINDS, Scope
 from watcher.domain.ports import DigestPublisher, JobSource, JobStateStore, MuteReader, Publisher, QueueDepth
 from watcher.usecases.watch import Run, Watcher
 
 if TYPE_CHECKING:
-    from watcher.settings import PollerSettings
+    from watcher.settings import PollerSettings, WatchSettings
 
 T = TypeVar("T")
 
@@ -82,11 +84,23 @@ def publisher(topic_arn: str) -> Publisher:
     return _overrides.publisher(send) if _overrides.publisher else send
 
 
-def job_source(scope: Scope) -> JobSource:
-    """The source of the scope's kind of job in its region (sagemaker_kinds.job_source)."""
-    logs = aws.client("logs", scope.region) if scope.kind in LOG_KINDS else None
-    source = kind_source(aws.client("sagemaker", scope.region), logs, scope)
+def job_source(scope: Scope, accounts: Accounts | None = None, *, external_id: str | None = None) -> JobSource:
+    """The source of the scope's kind of job in its region and account (sagemaker_kinds.job_source): a spoke's
+    through its role (raising AccountUnreadable when that cannot be assumed), its jobs named by account and alias."""
+    account = accounts.by_id(scope.account) if accounts is not None else None
+    if account is None or account.is_home:
+        logs = aws.client("logs", scope.region) if scope.kind in LOG_KINDS else None
+        source = kind_source(aws.client("sagemaker", scope.region), logs, scope)
+    else:
+        spoke_logs = aws.spoke_client("logs", scope.region, account, external_id=external_id)
+        spoke = aws.spoke_client("sagemaker", scope.region, account, external_id=external_id)
+        source = InAccount(kind_source(spoke, spoke_logs if scope.kind in LOG_KINDS else None, scope), account)
     return _overrides.source(source) if _overrides.source else source
+
+
+def job_sources(config: WatchSettings) -> Callable[[Scope], JobSource]:
+    """The source of each scope the settings watch, in whichever account it is."""
+    return partial(job_source, accounts=config.watched_accounts, external_id=config.spoke_external_id)
 
 
 def digest_publisher(topic_arn: str) -> DigestPublisher:

@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from watcher import container
+from watcher.domain.accounts import Accounts, WatchedAccount
 from watcher.domain.contract import (
     DEFAULT_KINDS,
     JOB_KINDS,
@@ -164,7 +165,42 @@ def _stall_after(value: object) -> object:
     return value
 
 
+def _accounts(value: object) -> Accounts | None:
+    """GTWATCH_ACCOUNTS: JSON, [{"id", "alias"?, "regions", "role_arn"?}], the home account first (no role_arn)."""
+    if value is None or isinstance(value, Accounts):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected the accounts as JSON text")
+    try:
+        raw = json.loads(value)
+    except ValueError as error:
+        raise ValueError(f"not JSON: {error}") from None
+    if not isinstance(raw, list) or not raw:
+        raise ValueError("expected a non-empty list of accounts")
+    accounts = []
+    for position, entry in enumerate(raw):
+        where = f"[{position}]"
+        if not isinstance(entry, dict) or not re.fullmatch(r"\d{12}", str(entry.get("id", ""))):
+            raise ValueError(f"{where}.id: a 12-digit account id is required")
+        regions = entry.get("regions")
+        if not isinstance(regions, list) or not regions:
+            raise ValueError(f"{where}.regions: a non-empty list of regions is required")
+        _regions(tuple(regions))
+        role_arn = entry.get("role_arn")
+        if (position == 0) != (role_arn is None):
+            raise ValueError(f"{where}.role_arn: " + ("the home account has none" if position == 0 else "required"))
+        if role_arn is not None and not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", role_arn):
+            raise ValueError(f"{where}.role_arn: {role_arn!r} is not an IAM role ARN")
+        accounts.append(
+            WatchedAccount(id=entry["id"], regions=tuple(regions), alias=entry.get("alias"), role_arn=role_arn)
+        )
+    if len({account.id for account in accounts}) != len(accounts):
+        raise ValueError("an account is listed twice")
+    return Accounts(tuple(accounts))
+
+
 # The values of list variables ("a, b,c"), checked item by item; a URL the settings call.
+AccountList = Annotated[Accounts | None, PlainValidator(_accounts)]
 KindList = Annotated[tuple[JobKind, ...], BeforeValidator(comma_list), AfterValidator(_kinds)]
 StallAfter = Annotated[
     Annotated[int, Field(ge=1)] | dict[str, Annotated[int, Field(ge=1)]], BeforeValidator(_stall_after)
@@ -185,6 +221,8 @@ class WatchSettings(_EnvSettings):
         "topic_arn": Env.TOPIC_ARN,
         "regions": Env.REGIONS,
         "kinds": Env.KINDS,
+        "accounts": Env.ACCOUNTS,
+        "spoke_external_id": Env.SPOKE_EXTERNAL_ID,
         "stall_after_minutes": Env.STALL_AFTER_MINUTES,
         "stall_repeat_minutes": Env.STALL_REPEAT_MINUTES,
         "schedule_minutes": Env.SCHEDULE_MINUTES,
@@ -196,6 +234,8 @@ class WatchSettings(_EnvSettings):
     home_region: Annotated[str, Field(pattern=REGION_PATTERN)]
     regions: RegionList = ()
     kinds: KindList = tuple(JobKind(kind) for kind in DEFAULT_KINDS)
+    accounts: AccountList = None
+    spoke_external_id: Annotated[str | None, Field(min_length=2, max_length=1224)] = None
     stall_after_minutes: StallAfter = 60
     stall_repeat_minutes: Annotated[int | None, Field(ge=1)] = None
     schedule_minutes: Annotated[int, Field(ge=1, le=1440)] = 5
@@ -209,9 +249,16 @@ class WatchSettings(_EnvSettings):
         return self.kinds
 
     @property
+    def watched_accounts(self) -> Accounts:
+        """The home account (GTWATCH_ACCOUNTS' first, else this one, watching GTWATCH_REGIONS) and the spokes."""
+        if self.accounts is not None:
+            return self.accounts
+        return Accounts((WatchedAccount(id="", regions=self.watched_regions),))
+
+    @property
     def watched_scopes(self) -> tuple[Scope, ...]:
-        """Each watched kind in each watched region: what a run lists, region by region."""
-        return tuple(Scope(region, kind) for region in self.watched_regions for kind in self.kinds)
+        """Each watched kind in each watched region of each watched account: what a run lists."""
+        return self.watched_accounts.scopes(self.kinds)
 
     @property
     def rules(self) -> WatchRules:

@@ -9,6 +9,8 @@ import botocore.session
 from botocore.config import Config
 
 from watcher import container
+from watcher.adapters.accounts import spoke_session
+from watcher.domain.accounts import WatchedAccount
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sts import STSClient
 
 # botocore's standard retry mode backs off on throttling and transient 5xx errors; no hand-written loops.
 RETRY_CONFIG = Config(
@@ -42,11 +45,29 @@ def client(service: Literal["sqs"], region: str | None = None) -> SQSClient: ...
 def client(service: Literal["secretsmanager"], region: str | None = None) -> SecretsManagerClient: ...
 @overload
 def client(service: Literal["logs"], region: str | None = None) -> CloudWatchLogsClient: ...
+@overload
+def client(service: Literal["sts"], region: str | None = None) -> STSClient: ...
 def client(service: str, region: str | None = None) -> Any:
     """The container's client for `service` in `region` (the function's own region when None)."""
     return container.keep(
         f"client:{service}:{region}",
         lambda: _session().client(service, region_name=region, config=RETRY_CONFIG),  # type: ignore[call-overload]
+    )
+
+
+def spoke_client(service: str, region: str, account: WatchedAccount, *, external_id: str | None) -> Any:
+    """The container's client for `service` in `region` of a spoke account, with the spoke role's credentials
+    (accounts.spoke_session; one session per account and container). Raises AccountUnreadable when the role cannot be
+    assumed."""
+
+    def session() -> boto3.session.Session:
+        _session()  # Loads the service models once; the spoke sessions share them.
+        return spoke_session(client("sts"), account, external_id=external_id, data_loader=_service_models)
+
+    spoke = container.keep(f"session:{account.id}", session)
+    return container.keep(
+        f"client:{service}:{region}:{account.id}",
+        lambda: spoke.client(service, region_name=region, config=RETRY_CONFIG),  # type: ignore[call-overload]
     )
 
 

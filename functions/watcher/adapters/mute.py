@@ -38,6 +38,7 @@ class MuteStore:
                 ACTIVE_INDEX_KEY: f"{MUTE_KEY_PREFIX}{mute.scope.key}",
                 "region": mute.region,
                 "kind": None if mute.kind is JobKind.LABELING else mute.kind.value,
+                "account": mute.account,
                 "name": mute.name,
                 "until": to_iso(mute.until),
                 "events": sorted(mute.events, key=EVENT_TYPES.index),
@@ -65,6 +66,7 @@ def _mute_from(item: Item) -> Mute:
     return Mute(
         region=item["region"],
         kind=JobKind(item.get("kind") or JobKind.LABELING),
+        account=item.get("account"),
         name=item["name"],
         until=from_iso(item["until"]),
         events=frozenset(item.get("events") or EVENT_TYPES),

@@ -135,6 +135,7 @@ def _state_to_item(state: JobState, now: datetime) -> Item:
         "name": state.name,
         # Absent for labeling jobs, whose items are as they were before other kinds existed.
         "kind": None if state.kind is JobKind.LABELING else state.kind.value,
+        "account": state.account,
         "arn": state.arn,
         "signal": None if state.signal is None else list(state.signal),
         ACTIVE_INDEX_KEY: index_key,
@@ -162,6 +163,7 @@ def _state_from_item(item: Item) -> JobState:
         name=item["name"],
         kind=kind,
         arn=item.get("arn"),
+        account=item.get("account"),
         signal=None if signal is None else tuple(str(part) for part in signal),
         status=JobStatus(item["status"]) if kind is JobKind.LABELING else str(item["status"]),
         counters=LabelCounters.from_api(item["counters"]),
@@ -174,7 +176,7 @@ def _state_from_item(item: Item) -> JobState:
         lease_until=from_iso(item["lease_until"]) if item.get("lease_until") else None,
         version=int(item[VERSION]),
         # Items stored before streams existed get a stream of their own, stable from then on.
-        stream=str(item.get("stream") or f"{Scope(item['region'], kind).key}#{item['name']}"),
+        stream=str(item.get("stream") or f"{Scope(item['region'], kind, item.get('account')).key}#{item['name']}"),
         sequence=int(item.get("sequence", 0)),
         ended_at=from_iso(item["ended_at"]) if item.get("ended_at") else None,
     )

@@ -112,6 +112,8 @@ METRIC_POLL_SUCCEEDED: Final = "PollSucceeded"
 METRIC_PUBLISH_FAILURES: Final = "PublishFailures"
 # Jobs whose describe, decision, store or delivery raised; each is retried by the next run.
 METRIC_JOB_ERRORS: Final = "JobErrors"
+# Spoke accounts whose read-only role could not be assumed this run (their jobs wait; the others were read).
+METRIC_ACCOUNTS_UNREADABLE: Final = "AccountsUnreadable"
 # Age in seconds of the oldest notification still waiting in an outbox after the run (0 when none waits).
 METRIC_OUTBOX_AGE: Final = "OutboxOldestAgeSeconds"
 

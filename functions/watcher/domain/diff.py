@@ -154,6 +154,7 @@ def _observe(previous: JobState | None, job: AnyJob, now: datetime, rules: Watch
             stream=stream_of(job.scope, job.name, now),
             kind=job.kind,
             arn=None if isinstance(job, LabelingJob) else job.arn,
+            account=job.account,
             observed_signal=signal,
             signal=stored_signal,
         )
@@ -219,11 +220,12 @@ def _notify(
 
 
 def notification_prefix(job: JobId) -> str:
-    """What every notification id of a job starts with: its region, kind and name (a labeling job's leaves out its
-    kind, as ids were before other kinds existed)."""
+    """What every notification id of a job starts with: its account, region, kind and name (a job of the home account
+    leaves out its account, and a labeling job its kind, as ids were before accounts and other kinds existed)."""
+    where = job.region if job.account is None else f"{job.account}:{job.region}"
     if job.kind is JobKind.LABELING:
-        return f"{job.region}:{job.name}"
-    return f"{job.region}:{job.kind.value}:{job.name}"
+        return f"{where}:{job.name}"
+    return f"{where}:{job.kind.value}:{job.name}"
 
 
 def _rate_per_hour(history: tuple[Sample, ...], now: datetime, window: timedelta) -> float | None:

@@ -9,7 +9,7 @@ facts differ by kind (TrainingFacts, ProcessingFacts, ...). A list summary carri
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -139,11 +139,13 @@ class KindJob:
     # The newest log line the watcher read this run; None when none was read (the job writes no logs yet, its kind
     # has none, or CloudWatch Logs could not be read: then log lines neither start nor end a stall).
     last_log_at: datetime | None = None
-    account: str | None = field(default=None, compare=False)
+    # A spoke account's id and alias (people read the alias); None for the home account.
+    account: str | None = None
+    account_alias: str | None = None
 
     @property
     def id(self) -> JobId:
-        return JobId(self.kind, self.region, self.name)
+        return JobId(self.kind, self.region, self.name, self.account)
 
     @property
     def status_class(self) -> StatusClass:
@@ -151,7 +153,7 @@ class KindJob:
 
     @property
     def scope(self) -> Scope:
-        return Scope(self.region, self.kind)
+        return Scope(self.region, self.kind, self.account)
 
     @property
     def progress_signal(self) -> ProgressSignal:
@@ -190,6 +192,7 @@ class KindJob:
             "facts": facts_to_document(self.facts),
             "console_url": self.console_url,
             **({"last_log_at": to_iso(self.last_log_at)} if self.last_log_at else {}),
+            **({"account": self.account, "account_alias": self.account_alias} if self.account else {}),
         }
 
     @classmethod
@@ -207,6 +210,8 @@ class KindJob:
             facts=facts_from_document(kind, doc.get("facts") or {}),
             detailed=True,
             last_log_at=from_iso(doc["last_log_at"]) if doc.get("last_log_at") else None,
+            account=doc.get("account"),
+            account_alias=doc.get("account_alias"),
         )
 
 

@@ -124,14 +124,16 @@ class _LabelingSeam:
     region: str
     name: str
     status: str
+    # The watched account the job runs in: None for the home account (where gtwatch is deployed).
+    account: str | None
 
     @property
     def id(self) -> JobId:
-        return JobId(self.kind, self.region, self.name)
+        return JobId(self.kind, self.region, self.name, self.account)
 
     @property
     def scope(self) -> Scope:
-        return Scope(self.region, self.kind)
+        return Scope(self.region, self.kind, self.account)
 
     @property
     def status_class(self) -> StatusClass:
@@ -155,6 +157,9 @@ class LabelingJob(_LabelingSeam):
     workteam_arn: str | None = None
     input_manifest_uri: str | None = None
     input_sns_topic_arn: str | None = None
+    # A spoke account's id and alias (people read the alias); None for the home account.
+    account: str | None = None
+    account_alias: str | None = None
 
     @classmethod
     def from_api(cls, region: str, raw: dict[str, Any]) -> LabelingJob:
@@ -212,6 +217,7 @@ class LabelingJob(_LabelingSeam):
             "input_manifest_uri": self.input_manifest_uri,
             "input_sns_topic_arn": self.input_sns_topic_arn,
             "console_url": self.console_url,
+            **({"account": self.account, "account_alias": self.account_alias} if self.account else {}),
         }
 
     @classmethod
@@ -230,6 +236,8 @@ class LabelingJob(_LabelingSeam):
             workteam_arn=doc.get("workteam_arn"),
             input_manifest_uri=doc.get("input_manifest_uri"),
             input_sns_topic_arn=doc.get("input_sns_topic_arn"),
+            account=doc.get("account"),
+            account_alias=doc.get("account_alias"),
         )
 
 
@@ -430,6 +438,8 @@ class JobState(_LabelingSeam):
     kind: JobKind = JobKind.LABELING
     # The job's ARN, for the kinds described by it (a pipeline execution's name is only a display name).
     arn: str | None = None
+    # The spoke account it runs in (None: the home account).
+    account: str | None = None
     # The progress signal last observed (job.ProgressSignal: None or a tuple of strings), set by the diff. A labeling
     # job's is not stored (a state read back derives it from the remembered status and counters); the other kinds'
     # is stored with the state (`signal`).

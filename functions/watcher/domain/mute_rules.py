@@ -21,10 +21,12 @@ class Mute:
     by: str = ""
     at: datetime | None = None
     kind: JobKind = JobKind.LABELING
+    # A spoke account's id; None for the home account.
+    account: str | None = None
 
     @property
     def scope(self) -> Scope:
-        return Scope(self.region, self.kind)
+        return Scope(self.region, self.kind, self.account)
 
     def silences(self, event_type: str, now: datetime) -> bool:
         return now < self.until and event_type in self.events

@@ -29,14 +29,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.warning("Ignoring an event that is not a job state change", extra={"error": str(error)})
         return {"ignored": str(error)}
     logger.append_keys(job=change.name, kind=change.kind.value, region=change.region, event_status=change.status)
-    watched = change.region in config.watched_regions and change.kind in config.watched_kinds
+    accounts = config.watched_accounts
+    watched = accounts.watches(change.account, change.region) and change.kind in config.watched_kinds
     if not watched or not is_watched(change.name, config.name_contains):
         logger.info("Event for a job this deployment does not watch")
         return {"ignored": "not watched"}
     run = Run.starting(clock.now(), seconds_left=context.get_remaining_time_in_millis() / 1000)
     outcome = watch_changed_job(
         change,
-        source=composition.job_source(Scope(change.region, change.kind)),
+        source=composition.job_sources(config)(
+            Scope(change.region, change.kind, accounts.scope_account(change.account))
+        ),
         watcher=composition.watcher(config, run),
     )
     if isinstance(outcome, str):

@@ -10,7 +10,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from watcher import clock, composition
-from watcher.domain.contract import METRIC_JOB_ERRORS, METRIC_OUTBOX_AGE, METRIC_POLL_SUCCEEDED, METRIC_PUBLISH_FAILURES
+from watcher.domain.contract import (
+    METRIC_ACCOUNTS_UNREADABLE,
+    METRIC_JOB_ERRORS,
+    METRIC_OUTBOX_AGE,
+    METRIC_POLL_SUCCEEDED,
+    METRIC_PUBLISH_FAILURES,
+)
 from watcher.usecases.poll import poll_scopes
 from watcher.usecases.watch import Run, RunReport
 
@@ -26,13 +32,18 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     config = settings(PollerSettings)
     run = Run.starting(clock.now(), seconds_left=context.get_remaining_time_in_millis() / 1000)
     watcher = composition.watcher(config, run)
-    outcome = poll_scopes(config.watched_scopes, sources=composition.job_source, watcher=watcher)
+    outcome = poll_scopes(config.watched_scopes, sources=composition.job_sources(config), watcher=watcher)
     for scope, error in outcome.errors.items():
         logger.error("Run failed", extra={"scope": scope}, exc_info=error)
+    for account_id, unreadable in outcome.unreadable.items():
+        logger.error("Account cannot be read", extra={"account": account_id, "reason": unreadable.reason})
     for report in outcome.reports:
         logger.info("Run done", extra=report.to_dict())
     reports, failed = outcome.reports, outcome.failed
     _record_metrics(reports, failed, run)
+    if outcome.unreadable:
+        # An unreadable spoke is its own alarm; it does not fail the run (nor mark the others as not running).
+        metrics.add_metric(name=METRIC_ACCOUNTS_UNREADABLE, unit=MetricUnit.Count, value=len(outcome.unreadable))
     if failed:
         raise RuntimeError(f"watcher run failed in {', '.join(failed)}; see the log for each")
     return {"regions": [report.to_dict() for report in reports]}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from watcher.domain.job import Scope
 from watcher.domain.ports import JobSource
 from watcher.domain.state_change import StateChange
 from watcher.usecases.watch import RunReport, Watcher, watch_job
@@ -14,8 +13,9 @@ logger = Logger(service="gtwatch")
 
 
 def watch_changed_job(change: StateChange, *, source: JobSource, watcher: Watcher) -> RunReport | str:
-    """Watch the job the event names. Returns the run's report, or why the event was let go."""
-    scope = Scope(change.region, change.kind)
+    """Watch the job the event names, in the source's scope (its kind, region and account). Returns the run's report,
+    or why the event was let go."""
+    scope = source.scope
     record = watcher.store.load_run(scope)
     if record is None:
         logger.info("No run has started watching this kind in this region yet; the first scheduled run will see it")

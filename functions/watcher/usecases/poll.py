@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
+from watcher.domain.accounts import AccountUnreadable
 from watcher.domain.job import LOG_KINDS, Scope, StatusClass
 from watcher.domain.kinds import KindJob
 from watcher.domain.model import AnyJob, JobState
@@ -44,10 +45,12 @@ THROTTLING_CODES = frozenset({"ProvisionedThroughputExceededException", "Request
 
 @dataclass
 class PollOutcome:
-    """One scheduled run over every watched region: each region's report, and why each failed region failed."""
+    """One scheduled run over every watched scope: each scope's report, why each failed scope failed, and the spoke
+    accounts whose role could not be assumed (by id: why), whose scopes were not read this run."""
 
     reports: list[RunReport] = field(default_factory=list)
     errors: dict[str, Exception] = field(default_factory=dict)
+    unreadable: dict[str, AccountUnreadable] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[str]:
@@ -58,8 +61,14 @@ def poll_scopes(scopes: tuple[Scope, ...], *, sources: Callable[[Scope], JobSour
     """Run the watch over each scope; one scope's outage does not hide the others."""
     outcome = PollOutcome()
     for scope in scopes:
+        if scope.account is not None and scope.account in outcome.unreadable:
+            continue  # Its role could not be assumed a moment ago: its other scopes wait for the next run too.
         try:
             outcome.reports.append(poll_scope(scope, source=sources(scope), watcher=watcher))
+        except AccountUnreadable as unreadable:
+            # Only this account's jobs wait (its run records keep their last listing, so the next run that can read
+            # it catches up on everything since); the other accounts are read now.
+            outcome.unreadable[unreadable.account.id] = unreadable
         except Exception as error:
             outcome.errors[str(scope)] = error  # The run still fails afterwards (the handler), so that alarms see it.
     return outcome
