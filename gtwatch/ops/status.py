@@ -37,6 +37,7 @@ from watcher.domain.job import KIND_NOUNS, JobKind, Scope
 from watcher.domain.model import JobState, Notification, Progress, to_iso
 from watcher.domain.mute_rules import Mute
 from watcher.domain.ports import RunRecord
+from watcher.domain.text import one_line
 
 from gtwatch import __version__
 
@@ -78,6 +79,13 @@ class ActiveJob:
         """Whether the job has object counters and a labeling rate (only a labeling job has)."""
         return self.state.kind is JobKind.LABELING
 
+    @property
+    def secondary_status(self) -> str | None:
+        """A training job's SecondaryStatus as last observed (its progress signal, with its log lines)."""
+        if self.state.kind is not JobKind.TRAINING or not self.state.signal:
+            return None
+        return self.state.signal[0] or None
+
     def to_document(self, now: datetime) -> dict[str, Any]:
         state = self.state
         return {
@@ -88,6 +96,7 @@ class ActiveJob:
             # A labeling job's objects; None for the other kinds, which count none.
             "counters": state.counters.to_api() if self.counts_objects else None,
             "progress": self.progress.to_document() if self.counts_objects else None,
+            "secondary_status": self.secondary_status,
             "stall_after_minutes": self.stall_after_minutes,
             "unchanged_since": to_iso(state.unchanged_since),
             "minutes_without_change": _minutes(now - state.unchanged_since),
@@ -433,6 +442,8 @@ def _print_jobs(report: StatusReport, out: TextIO) -> None:
     for job in report.jobs:
         state = job.state
         print(f"  {state.name} ({_where(state.kind, state.region)}): {state.status}", file=out)
+        if job.secondary_status:
+            _row(out, "Secondary", one_line(job.secondary_status), indent=4)
         if job.counts_objects:
             _row(out, "Progress", progress_text(job.progress), indent=4)
         if job.counts_objects and not state.status_class.is_terminal:

@@ -699,8 +699,11 @@ def test_status_shows_a_training_job_and_a_pipeline_execution_by_kind_with_the_k
     assert shown[cats + 2].startswith("Rate: ")
     assert shown[cats + 3] == "Stall: no (last change 31 min ago)"
     training = shown.index("bert-3 (training, us-east-1): InProgress")
-    # No labeling progress rows: a training job counts no objects.
-    assert shown[training + 1] == "Stall: due: last change 31 min ago; the next run announces a stall"
+    # No labeling progress rows: a training job counts no objects. Its secondary status is what it says of itself.
+    assert shown[training + 1 : training + 3] == [
+        "Secondary: Training",
+        "Stall: due: last change 31 min ago; the next run announces a stall",
+    ]
     pipeline = shown.index("nightly-42 (pipeline, us-east-1): Executing")
     assert shown[pipeline + 1] == "Stall: never: a pipeline execution never stalls (last change 31 min ago)"
     assert [line for line in shown if line.startswith(("Progress:", "Rate:"))] == shown[cats + 1 : cats + 3]
@@ -715,7 +718,7 @@ def test_status_shows_an_announced_stall_of_a_training_job(watched_kinds):
     shown = lines(watched_kinds.status(config=config))
 
     training = shown.index("bert-3 (training, us-east-1): InProgress")
-    assert shown[training + 1] == "Stall: STALLED, no progress for 40 min (announced 2026-11-28 09:30 UTC)"
+    assert shown[training + 2] == "Stall: STALLED, no progress for 40 min (announced 2026-11-28 09:30 UTC)"
 
 
 def test_status_json_gives_a_training_job_and_a_pipeline_execution_by_kind(watched_kinds):
@@ -730,6 +733,8 @@ def test_status_json_gives_a_training_job_and_a_pipeline_execution_by_kind(watch
     assert (training["status"], training["stall"], training["stall_after_minutes"]) == ("InProgress", "due", 30)
     assert (pipeline["status"], pipeline["stall"], pipeline["stall_after_minutes"]) == ("Executing", "never", None)
     assert (cats["stall"], cats["stall_after_minutes"]) == ("no", 60)
+    secondary = [job["secondary_status"] for job in (training, pipeline, cats)]
+    assert secondary == ["Training", None, None]
     # Object counts are the labeling job's alone.
     assert training["counters"] is None and training["progress"] is None
     assert pipeline["counters"] is None and pipeline["progress"] is None
