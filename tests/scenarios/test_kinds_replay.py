@@ -277,3 +277,15 @@ def test_a_mute_step_names_its_job_as_other_steps_do_and_is_refused_naming_the_f
 
     assert str(refused.value).startswith(message)
     assert "is not a known field" not in str(refused.value)
+
+
+def test_the_demo_tells_a_mute_step_of_a_kind_as_the_command_that_mutes_that_kind() -> None:
+    from gtwatch.sim import demo
+
+    day = scenario.load(DATA / "v3-kinds-mute.json")
+    mute = day.steps[2].mute
+    assert mute is not None
+
+    assert demo._mute_command(day, mute) == (
+        "gtwatch mute cats --kind training --until 2026-04-14T09:40Z --events stalled,resumed"
+    )
