@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from watcher import clock
 from watcher.adapters.mute import MuteStore
+from watcher.domain.contract import KindName
 from watcher.domain.env import Env
 from watcher.domain.job import JobKind, Scope
 from watcher.handlers import poller_handler
@@ -275,7 +276,7 @@ def test_an_unknown_kind_is_one_clear_error_naming_kind(resources: Resources, co
     )
 
 
-KIND_NOUNS_IN_NOTICES = [
+KIND_NOUNS_IN_NOTICES: list[tuple[KindName, str]] = [
     ("training", "training job"),
     ("processing", "processing job"),
     ("transform", "transform job"),
@@ -285,7 +286,9 @@ KIND_NOUNS_IN_NOTICES = [
 
 
 @pytest.mark.parametrize(("kind", "noun"), KIND_NOUNS_IN_NOTICES)
-def test_a_job_of_any_kind_not_known_yet_is_muted_and_the_command_says_so(at_t0: None, kind: str, noun: str) -> None:
+def test_a_job_of_any_kind_not_known_yet_is_muted_and_the_command_says_so(
+    at_t0: None, kind: KindName, noun: str
+) -> None:
     code, out, err = gtwatch("mute", "tonight-7", "--kind", kind, "--for", "12h")
 
     assert (code, err) == (0, "")
@@ -295,7 +298,7 @@ def test_a_job_of_any_kind_not_known_yet_is_muted_and_the_command_says_so(at_t0:
 
 
 @pytest.mark.parametrize(("kind", "noun"), KIND_NOUNS_IN_NOTICES)
-def test_a_known_job_of_any_kind_is_muted_without_a_word_about_it(at_t0: None, kind: str, noun: str) -> None:
+def test_a_known_job_of_any_kind_is_muted_without_a_word_about_it(at_t0: None, kind: KindName, noun: str) -> None:
     if kind == "pipeline":
         sagemaker_jobs.put_pipeline_execution(pipeline="nightly", name="tonight-7", at=T0)
     else:

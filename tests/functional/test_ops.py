@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+from watcher.domain.contract import KindName
 from watcher.domain.model import EventType
 from watcher.handlers import slack_handler
 
@@ -443,11 +444,11 @@ def test_a_topic_arn_that_is_not_one_is_refused(emulated: Emulated) -> None:
     assert emulated.calls.made == []
 
 
-def put_kind_job(kind: str, name: str, *, created: timedelta, **changes: Any) -> None:
+def put_kind_job(kind: KindName, name: str, *, created: timedelta, **changes: Any) -> None:
     sagemaker_jobs.put_job(kind=kind, name=name, at=NOW - created, **changes)
 
 
-def end_kind_job(kind: str, name: str, *, status: str, ago: timedelta, **changes: Any) -> None:
+def end_kind_job(kind: KindName, name: str, *, status: str, ago: timedelta, **changes: Any) -> None:
     sagemaker_jobs.update_job(kind=kind, name=name, at=NOW - ago, status=status, **changes)
 
 

@@ -653,7 +653,10 @@ def test_a_labeling_job_of_a_stack_where_labeling_never_stalls_is_never_due(watc
 
 # --- kinds: the active jobs of every kind, as the state table holds them -------------------------------------
 
-KINDS_ENV = {Env.KINDS: "labeling,training,pipeline", Env.STALL_AFTER_MINUTES: '{"labeling":60,"training":30}'}
+KINDS_ENV: dict[str, str] = {
+    Env.KINDS: "labeling,training,pipeline",
+    Env.STALL_AFTER_MINUTES: '{"labeling":60,"training":30}',
+}
 
 
 @pytest.fixture
