@@ -1,7 +1,9 @@
 """`gtwatch check` and `gtwatch test-notify`: the watcher against a real account, with your own AWS credentials.
 
-`check` is one read-only look with the watcher's own logic: which labeling jobs a deployment would watch and which
-notifications it would send now. It calls SageMaker's ListLabelingJobs; no DynamoDB or SNS. In Slack app mode it also
+`check` is one read-only look with the watcher's own logic: which jobs of each kind the deployment watches (cdk.json's
+`kinds`, or --kind) it would watch, and which notifications it would send now. It reads SageMaker through the watcher's
+own job sources, with List, Describe and Search actions only (no CloudWatch Logs: the log lines that tell a training,
+processing or transform job's stall are the poller's to read); no DynamoDB or SNS. In Slack app mode it also
 looks up each route's mention in the workspace with the bot's token (mentions.py), pinging no one.
 `test-notify` publishes one clearly marked test notification through a deployed topic, so Slack (the webhook's channel,
 or in app mode every route's channel) and every confirmed email subscription show it (test notifications pass every
@@ -21,19 +23,21 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 import boto3
 from watcher import clock
 from watcher.adapters.aws import RETRY_CONFIG
 from watcher.adapters.publisher import publish
-from watcher.adapters.sagemaker_jobs import list_jobs
+from watcher.adapters.sagemaker_kinds import job_source
 from watcher.domain import email_message
-from watcher.domain.contract import OUTPUT_TOPIC_ARN
+from watcher.domain.contract import JOB_KINDS, OUTPUT_TOPIC_ARN
 from watcher.domain.diff import WatchRules, decide, progress
-from watcher.domain.formatting import progress_text
+from watcher.domain.formatting import progress_text, tuning_progress_text
+from watcher.domain.job import LOG_KINDS, JobKind, Scope
+from watcher.domain.kinds import KindJob, PipelineFacts, TrainingFacts, TuningFacts
 from watcher.domain.model import (
-    ACTIVE_STATUSES,
+    AnyJob,
     EventType,
     JobStatus,
     LabelCounters,
@@ -42,7 +46,9 @@ from watcher.domain.model import (
     Progress,
     to_iso,
 )
+from watcher.domain.ports import JobSource
 from watcher.domain.slack_routes import parse_routes
+from watcher.domain.text import clean
 
 from . import common, mentions
 
@@ -51,18 +57,13 @@ from .common import OpsError as OpsError
 from .common import default_region, known_region, resolve_region
 from .common import run_guarded as run_guarded
 from .config import Loaded, load_local_config
-from .kinds import split_route_kinds, unwatched_route_kinds
+from .kinds import is_kind, not_a_kind, split_route_kinds, unwatched_route_kinds
 from .stack import read_stack
-
-if TYPE_CHECKING:
-    from mypy_boto3_sagemaker import SageMakerClient
 
 DEFAULT_SINCE_HOURS = 24.0
 TOPIC_OUTPUT = OUTPUT_TOPIC_ARN
 TEST_JOB_NAME = "gtwatch-test-notification"
 _TOPIC_ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):sns:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):[\w.-]{1,256}$")
-# Listed in lifecycle order, finished ones last, so that a job moving on between two calls shows its later status.
-_TERMINAL_ORDER = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.STOPPED)
 
 
 def add_commands(subparsers: Any) -> None:
@@ -70,9 +71,10 @@ def add_commands(subparsers: Any) -> None:
     check_cmd = subparsers.add_parser(
         "check",
         help="show the jobs gtwatch would watch and the notifications it would send now (read-only)",
-        description="One read-only run of the watcher's logic with your AWS credentials: lists labeling jobs "
-        "(ListLabelingJobs) and prints what a deployment would watch and announce. Stalls need the "
-        "watcher's own history, so they are not shown. In Slack app mode (cdk.json) it also looks up each route's "
+        description="One read-only run of the watcher's logic with your AWS credentials: lists the jobs of each "
+        "kind the deployment watches (SageMaker's List, Describe and Search actions only) and prints what it would "
+        "watch and announce. Stalls need the watcher's own history (and, for training, processing and transform "
+        "jobs, their log lines), so they are not shown. In Slack app mode (cdk.json) it also looks up each route's "
         "mention with the bot token (users.info, usergroups.list), pinging no one, and exits 2 if one would ping "
         "no one.",
     )
@@ -86,6 +88,14 @@ def add_commands(subparsers: Any) -> None:
     check_cmd.add_argument(
         "--name-contains",
         help="only jobs whose name contains this (default: cdk.json's name_contains; '' for every job)",
+    )
+    check_cmd.add_argument(
+        "--kind",
+        action="append",
+        dest="kinds",
+        metavar="KIND",
+        help=f"a kind of job to look at ({', '.join(JOB_KINDS)}); repeat for several (default: cdk.json's kinds, "
+        "else labeling)",
     )
     check_cmd.add_argument(
         "--since-hours",
@@ -132,20 +142,25 @@ def _positive_hours(text: str) -> float:
 
 @dataclass(frozen=True)
 class WatchedJob:
-    job: LabelingJob
-    progress: Progress
+    job: AnyJob
+    # A labeling job's counters as the watcher reads them; None for the other kinds, which count no objects.
+    progress: Progress | None
 
 
 @dataclass
 class CheckReport:
     regions: tuple[str, ...]
     since: datetime
+    kinds: tuple[JobKind, ...] = (JobKind.LABELING,)
     jobs: list[WatchedJob] = field(default_factory=list)
     # What a deployment would send now: nothing, since its first run is the silent baseline. Kept as a list so that
     # the report says it in so many words.
     notifications: list[Notification] = field(default_factory=list)
     # How the jobs that ended since `since` were (or would have been) announced by a deployment running then.
     ended: list[Notification] = field(default_factory=list)
+
+    def count(self, kind: JobKind) -> int:
+        return sum(watched.job.id.kind is kind for watched in self.jobs)
 
 
 def check(
@@ -155,41 +170,54 @@ def check(
     name_contains: str | None,
     since: datetime,
     now: datetime,
+    kinds: Sequence[JobKind] = (JobKind.LABELING,),
 ) -> CheckReport:
-    """The jobs a deployment would watch and the notifications it would owe, decided by the watcher's diff.
+    """The jobs of `kinds` a deployment would watch and the notifications it would owe, decided by the watcher's diff.
 
     Every job is seen as a new deployment's first run sees it, the baseline: an active job is watched from now on,
     and a job that already ended stays silent. Its terminal notification is kept aside (`ended`) to show how it reads.
+    Jobs are read through the watcher's own sources (sagemaker_kinds.job_source) without a CloudWatch Logs client:
+    List, Describe and Search calls only.
     """
     rules = WatchRules(name_contains=name_contains)
-    report = CheckReport(regions=tuple(regions), since=since)
+    ordered = tuple(kind for kind in JobKind if kind in kinds)
+    report = CheckReport(regions=tuple(regions), since=since, kinds=ordered)
     for region in regions:
         sagemaker = session.client("sagemaker", region_name=region, config=RETRY_CONFIG)
-        for job in _observe(sagemaker, region, name_contains=name_contains, since=since):
-            decision = decide(None, job, now, rules, baseline=True)
-            if decision.state is None:
-                continue  # Outside the name filter (the listing already applies it; decide() is the rule).
-            report.jobs.append(WatchedJob(job, progress(decision.state, job.counters, now, rules)))
-            report.notifications.extend(decision.notifications)
-            if job.status.is_terminal:
-                report.ended.extend(decide(None, job, now, rules).notifications)
+        for kind in ordered:
+            source = job_source(sagemaker, None, Scope(region, kind))
+            for job in _observe(source, name_contains=name_contains, since=since):
+                decision = decide(None, job, now, rules, baseline=True)
+                if decision.state is None:
+                    continue  # Outside the name filter (the listing already applies it; decide() is the rule).
+                counted = progress(decision.state, job.counters, now, rules) if isinstance(job, LabelingJob) else None
+                report.jobs.append(WatchedJob(job, counted))
+                report.notifications.extend(decision.notifications)
+                if job.status_class.is_terminal:
+                    report.ended.extend(_ending(source, job, now, rules))
     return report
 
 
-def _observe(
-    sagemaker: SageMakerClient, region: str, *, name_contains: str | None, since: datetime
-) -> Iterator[LabelingJob]:
-    """Each active job, and each job that finished since `since`, once, in its latest listed state."""
-    observed: dict[str, LabelingJob] = {}
-    for status in ACTIVE_STATUSES:
-        for job in list_jobs(sagemaker, region, status=status, name_contains=name_contains):
-            observed[job.name] = job
-    for status in _TERMINAL_ORDER:
-        # LastModifiedTimeAfter, which the watcher itself never relies on (counters do not move it), is right here:
-        # reaching a terminal status does move it, and it keeps a one-off look from paging through all history.
-        for job in list_jobs(sagemaker, region, status=status, modified_after=since, name_contains=name_contains):
+def _observe(source: JobSource, *, name_contains: str | None, since: datetime) -> Iterator[AnyJob]:
+    """Each active job, and each job that changed (so each that finished) since `since`, once, in its latest listed
+    state: listed last, a job that moved on between the two listings shows its later status."""
+    observed: dict[str, AnyJob] = {}
+    for job in source.list_active(name_contains=name_contains, every_status=True):
+        observed[job.name] = job
+    # LastModifiedTimeAfter, which the watcher itself never relies on (counters do not move it), is right here:
+    # reaching a terminal status does move it, and it keeps a one-off look from paging through all history.
+    for job in source.list_recent(modified_after=since, name_contains=name_contains):
+        if job.name in observed or job.status_class.is_terminal:
             observed[job.name] = job
     yield from sorted(observed.values(), key=lambda job: (job.creation_time, job.name))
+
+
+def _ending(source: JobSource, job: AnyJob, now: datetime, rules: WatchRules) -> tuple[Notification, ...]:
+    """The terminal notification a deployment running when `job` ended sent. As the watch does, a list summary that
+    says too little to tell people (a training job's metrics, a pipeline's failed step) is described first."""
+    if not job.detailed:
+        job = source.describe(job.name, job.arn) or job
+    return decide(None, job, now, rules).notifications
 
 
 def print_check(report: CheckReport, *, name_contains: str | None, out: TextIO) -> None:
@@ -198,15 +226,23 @@ def print_check(report: CheckReport, *, name_contains: str | None, out: TextIO) 
         scope += f"; names containing {name_contains!r}"
     print(f"gtwatch check ({scope}; finished since {to_iso(report.since)})", file=out)
     print("", file=out)
+    kinds = [kind.value for kind in report.kinds]
     if not report.jobs:
-        print("No labeling jobs to watch.", file=out)
+        print(f"No {' or '.join(', '.join(kinds).rsplit(', ', 1))} jobs to watch.", file=out)
     else:
-        print(f"{len(report.jobs)} job(s) gtwatch would watch:", file=out)
-        rows = [("REGION", "STATUS", "PROGRESS", "JOB")]
-        rows += [(w.job.region, w.job.status.value, progress_text(w.progress), w.job.name) for w in report.jobs]
-        widths = [max(len(row[column]) for row in rows) for column in range(3)]
-        for region, status, done, name in rows:
-            print(f"  {region:<{widths[0]}}  {status:<{widths[1]}}  {done:<{widths[2]}}  {name}", file=out)
+        counts = ", ".join(f"{kind.value} {report.count(kind)}" for kind in report.kinds)
+        print(f"{len(report.jobs)} job(s) gtwatch would watch ({counts}):", file=out)
+        rows = [("KIND", "REGION", "STATUS", "PROGRESS", "JOB")]
+        rows += [
+            (w.job.id.kind.value, w.job.region, w.job.status, _progress_column(w), clean(w.job.name))
+            for w in report.jobs
+        ]
+        widths = [max(len(row[column]) for row in rows) for column in range(4)]
+        for kind, region, status, done, name in rows:
+            print(
+                f"  {kind:<{widths[0]}}  {region:<{widths[1]}}  {status:<{widths[2]}}  {done:<{widths[3]}}  {name}",
+                file=out,
+            )
     print("", file=out)
     if not report.notifications:
         print("No notification would be sent now.", file=out)
@@ -226,6 +262,33 @@ def print_check(report: CheckReport, *, name_contains: str | None, out: TextIO) 
         "Stalls are not shown: the watcher measures them against its own earlier runs (stall_after_minutes).",
         file=out,
     )
+    logged = [kind.value for kind in report.kinds if kind in LOG_KINDS]
+    if logged:
+        print(
+            f"The stalls of {' and '.join(', '.join(logged).rsplit(', ', 1))} jobs also need the poller's reads of "
+            "their CloudWatch log lines, which gtwatch check does not make.",
+            file=out,
+        )
+    if JobKind.PIPELINE in report.kinds:
+        print("A pipeline execution never stalls (its steps' jobs can, as jobs of their own kind).", file=out)
+
+
+def _progress_column(watched: WatchedJob) -> str:
+    """Where the job stands, in its kind's terms: a labeling job's objects, a training job's secondary status, a
+    tuning job's training jobs; "-" where the kind says nothing more than its status."""
+    job = watched.job
+    if watched.progress is not None:
+        return progress_text(watched.progress)
+    if not isinstance(job, KindJob):
+        return "-"
+    facts = job.facts
+    if isinstance(facts, TrainingFacts) and facts.secondary_status and facts.secondary_status != job.status:
+        return f"secondary status {clean(facts.secondary_status)}"  # Not when it repeats the status ("Failed").
+    if isinstance(facts, TuningFacts):
+        return tuning_progress_text(facts)
+    if isinstance(facts, PipelineFacts) and facts.pipeline:
+        return f"pipeline {clean(facts.pipeline)}"
+    return "-"
 
 
 def _print_messages(notifications: Sequence[Notification], out: TextIO) -> None:
@@ -245,19 +308,36 @@ def run_check(args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextIO
             regions = [known_region(region, f"{local.path}: regions") for region in local.config.regions]
         regions = list(dict.fromkeys(regions)) or [default_region(session)]
         name_contains = local.config.name_contains if args.name_contains is None else args.name_contains or None
+        kinds = _kinds(args.kinds) if args.kinds else tuple(JobKind(kind) for kind in local.config.kinds)
         now = clock.now()
         since = now - timedelta(hours=args.since_hours)
-        report = check(session, regions, name_contains=name_contains, since=since, now=now)
+        report = check(session, regions, name_contains=name_contains, since=since, now=now, kinds=kinds)
         print_check(report, name_contains=name_contains, out=out)
-        if local.path is not None and (not args.regions or args.name_contains is None):
-            print(f"(Regions and name filter not given as flags come from {local.path}.)", file=out)
-        others = [kind for kind in local.config.kinds if kind != "labeling"]
-        if others:
-            print(f"(gtwatch check lists labeling jobs only; {local.path} also watches {', '.join(others)}.)", file=out)
+        if local.path is not None:
+            taken = [
+                what
+                for what, from_file in (
+                    ("regions", not args.regions),
+                    ("kinds", not args.kinds and "kinds" in local.config.model_fields_set),
+                    ("name filter", args.name_contains is None),
+                )
+                if from_file
+            ]
+            if taken:
+                named = " and ".join(", ".join(taken).rsplit(", ", 1)).capitalize()
+                print(f"({named} not given as flags come from {local.path}.)", file=out)
         if local.config.slack.mode == "app":
             check_slack_mentions(session, local, stack_name_or_default(args.stack_name), out=out)
 
     return run_guarded(command, err)
+
+
+def _kinds(given: Sequence[str]) -> tuple[JobKind, ...]:
+    """--kind, each checked as cdk.json's kinds are; OpsError names --kind and the kind it does not know."""
+    unknown = [kind for kind in given if not is_kind(kind)]
+    if unknown:
+        raise OpsError(f"--kind: {not_a_kind(unknown[0])}")
+    return tuple(JobKind(kind) for kind in dict.fromkeys(given))
 
 
 def check_slack_mentions(session: boto3.session.Session, local: Loaded, stack_name: str, *, out: TextIO) -> None:

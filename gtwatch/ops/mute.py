@@ -1,4 +1,5 @@
-"""`gtwatch mute`, `gtwatch unmute` and `gtwatch mute --list`: a person's "not now" for one labeling job.
+"""`gtwatch mute`, `gtwatch unmute` and `gtwatch mute --list`: a person's "not now" for one job of one kind
+(--kind, default labeling; a training job and a labeling job of the same name are two jobs, muted apart).
 
 A mute is stored in the deployed stack's state table; the poller and the event handler drop the muted types of
 notifications for that job until it ends (the digest shows the job as muted). Who muted is recorded: the caller's
@@ -6,8 +7,8 @@ AWS identity.
 
 A job has one mute, the latest: muting it again replaces the earlier mute, and the command says so when that cuts a
 mute short. A mute may name a job SageMaker does not know yet (muting tonight's batch in advance); the command asks
-SageMaker (DescribeLabelingJob) and says so. It refuses a region the stack does not watch, where a mute would be
-stored and never read.
+SageMaker (the kind's Describe action; Search for a pipeline execution's display name) and says so. It refuses a
+region the stack does not watch, where a mute would be stored and never read.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from watcher.adapters.aws import RETRY_CONFIG
 from watcher.adapters.mute import MuteStore
 from watcher.adapters.sagemaker_kinds import job_source
 from watcher.domain.contract import EVENT_TYPES, JOB_KINDS, OUTPUT_CONFIG, OUTPUT_STATE_TABLE
-from watcher.domain.job import JobKind, Scope
+from watcher.domain.job import KIND_NOUNS, JobKind, Scope
 from watcher.domain.model import from_iso
 from watcher.domain.mute_rules import Mute
 from watcher.domain.vocabulary import NAME_PATTERN
@@ -33,6 +34,7 @@ from watcher.domain.vocabulary import NAME_PATTERN
 from . import common
 from .common import OpsError, known_region, resolve_region, run_guarded, utc_minute
 from .config import load_local_config, parse_watcher_config
+from .kinds import is_kind, not_a_kind
 from .stack import StackInfo, read_stack
 
 DEFAULT_FOR = timedelta(hours=4)
@@ -93,8 +95,8 @@ def add_commands(subparsers: Any) -> None:
     mute_cmd = subparsers.add_parser(
         "mute",
         help="stop notifications about one job for a while (or --list the mutes)",
-        description="Drops the named types of notifications for one labeling job, on every channel, until the "
-        "mute ends. The digest shows the job as muted.",
+        description="Drops the named types of notifications for one job of one kind (--kind), on every channel, "
+        "until the mute ends. The digest shows the job as muted.",
     )
     mute_cmd.add_argument("job", nargs="?", help="the job's name (a pipeline execution's display name)")
     span = mute_cmd.add_mutually_exclusive_group()
@@ -109,9 +111,7 @@ def add_commands(subparsers: Any) -> None:
         command.add_argument("--region", help="the stack's region (default: your configured region)")
         command.add_argument(
             "--kind",
-            type=JobKind,
-            choices=list(JobKind),
-            default=JobKind.LABELING,
+            default=JobKind.LABELING.value,
             metavar="KIND",
             help=f"the job's kind: {', '.join(JOB_KINDS)} (default labeling)",
         )
@@ -149,6 +149,13 @@ def _job_region(stack: StackInfo, args: argparse.Namespace) -> str:
     )
 
 
+def _kind(given: str) -> JobKind:
+    """--kind, checked as cdk.json's kinds are (one line naming the flag, and the kind meant for a near miss)."""
+    if not is_kind(given):
+        raise OpsError(f"--kind: {not_a_kind(given)}")
+    return JobKind(given)
+
+
 def _list_extras(args: argparse.Namespace) -> list[str]:
     """What was given with --list that --list does not take."""
     extras = [f"the job {args.job!r}"] if args.job else []
@@ -172,8 +179,17 @@ def _known_job_notice(session: boto3.session.Session, scope: Scope, name: str) -
         code = (
             error.response.get("Error", {}).get("Code", "?") if isinstance(error, ClientError) else type(error).__name__
         )
-        return f"Could not check that a job named {name} exists in {region} ({code}); the mute applies either way."
-    return f"No job named {name} is known in {region} yet; the mute applies when it appears."
+        return f"Could not check that a {_noun(scope.kind)} named {name} exists in {region} ({code}); the mute applies "
+        "either way."
+    return f"No {_noun(scope.kind)} named {name} is known in {region} yet; the mute applies when it appears."
+
+
+def _noun(kind: JobKind) -> str:
+    """How the notices name a job of `kind`: "job" for labeling (as before kinds), "training job", "pipeline
+    execution"."""
+    if kind is JobKind.LABELING:
+        return "job"
+    return KIND_NOUNS[kind].lower()
 
 
 def _replaced_notice(earlier: Mute | None, mute: Mute, now: datetime) -> str | None:
@@ -208,11 +224,12 @@ def run_mute(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO
             raise OpsError(f"--list takes no job, --for, --until or --events; drop {', '.join(extras)}")
         if not args.list and not args.job:
             raise OpsError("name the job to mute, or use --list")
+        kind = _kind(args.kind)
         session = common.make_session()
         stack = _stack(session, args)
         store = _store(session, stack)
         region = _job_region(stack, args)
-        scope = Scope(region, args.kind)
+        scope = Scope(region, kind)
         now = clock.now()
         if args.list:
             print_mutes(store, region, now, out)
@@ -221,7 +238,7 @@ def run_mute(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO
         events = args.events or frozenset(EVENT_TYPES)
         earlier = store.for_job(scope, args.job)
         mute = mute_job(
-            store, region=region, name=args.job, until=until, events=events, by=_who(session), now=now, kind=args.kind
+            store, region=region, name=args.job, until=until, events=events, by=_who(session), now=now, kind=kind
         )
         print(f"Muted {_named(mute)}: {_types(mute.events)} until {utc_minute(mute.until)}.", file=out)
         for notice in (_replaced_notice(earlier, mute, now), _known_job_notice(session, scope, mute.name)):
@@ -235,9 +252,10 @@ def run_unmute(args: argparse.Namespace, *, out: TextIO | None = None, err: Text
     out, err = out or sys.stdout, err or sys.stderr  # read now: the caller may have redirected them
 
     def command() -> None:
+        kind = _kind(args.kind)
         session = common.make_session()
         stack = _stack(session, args)
-        scope = Scope(_job_region(stack, args), args.kind)
+        scope = Scope(_job_region(stack, args), kind)
         where = _where(scope)
         if _store(session, stack).delete(scope, args.job):
             print(f"Unmuted {args.job} ({where}).", file=out)

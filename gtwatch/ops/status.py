@@ -33,10 +33,11 @@ from watcher.domain.contract import (
 )
 from watcher.domain.diff import WatchRules, progress, stall_due
 from watcher.domain.formatting import duration, progress_text, rate_text, stall_text
-from watcher.domain.job import JobKind, Scope
+from watcher.domain.job import KIND_NOUNS, JobKind, Scope
 from watcher.domain.model import JobState, Notification, Progress, to_iso
 from watcher.domain.mute_rules import Mute
 from watcher.domain.ports import RunRecord
+from watcher.domain.text import one_line
 
 from gtwatch import __version__
 
@@ -67,8 +68,23 @@ class ActiveJob:
     state: JobState
     progress: Progress
     # "stalled" (announced), "due" (the next run announces it), "finished" (only its notification is left),
+    # "never" (its kind never stalls: a pipeline execution, or a kind stall_after_minutes leaves out),
     # or "no" (moving, waiting, or not long enough without progress).
     stall: str
+    # The kind's minutes without progress before a stall (WatchRules.stall_after_for); None: it never stalls.
+    stall_after_minutes: int | None
+
+    @property
+    def counts_objects(self) -> bool:
+        """Whether the job has object counters and a labeling rate (only a labeling job has)."""
+        return self.state.kind is JobKind.LABELING
+
+    @property
+    def secondary_status(self) -> str | None:
+        """A training job's SecondaryStatus as last observed (its progress signal, with its log lines)."""
+        if self.state.kind is not JobKind.TRAINING or not self.state.signal:
+            return None
+        return self.state.signal[0] or None
 
     def to_document(self, now: datetime) -> dict[str, Any]:
         state = self.state
@@ -77,8 +93,11 @@ class ActiveJob:
             "name": state.name,
             "kind": state.kind.value,
             "status": str(state.status),
-            "counters": state.counters.to_api(),
-            "progress": self.progress.to_document(),
+            # A labeling job's objects; None for the other kinds, which count none.
+            "counters": state.counters.to_api() if self.counts_objects else None,
+            "progress": self.progress.to_document() if self.counts_objects else None,
+            "secondary_status": self.secondary_status,
+            "stall_after_minutes": self.stall_after_minutes,
             "unchanged_since": to_iso(state.unchanged_since),
             "minutes_without_change": _minutes(now - state.unchanged_since),
             "stall": self.stall,
@@ -159,6 +178,7 @@ class StatusReport:
                     {
                         "id": notification.id,
                         "event_type": notification.event_type.value,
+                        "kind": notification.job.id.kind.value,
                         "region": notification.job.region,
                         "job": notification.job.name,
                         "occurred_at": to_iso(notification.occurred_at),
@@ -172,6 +192,7 @@ class StatusReport:
             "mutes": [
                 {
                     "region": mute.region,
+                    "kind": mute.kind.value,
                     "job": mute.name,
                     "events": sorted(mute.events, key=EVENT_TYPES.index),
                     "until": to_iso(mute.until),
@@ -217,7 +238,7 @@ def gather(session: boto3.session.Session, stack: StackInfo, now: datetime) -> S
             for state in sorted(store.active_states(scope).values(), key=lambda state: state.name):
                 report.jobs.append(_active_job(state, now, rules))
             report.mutes.extend(mute for mute in mutes.in_scope(scope).values() if mute.until > now)
-    report.mutes.sort(key=lambda mute: (mute.until, mute.region, mute.name))
+    report.mutes.sort(key=lambda mute: (mute.until, mute.region, mute.name, list(JobKind).index(mute.kind)))
 
     sqs = session.client("sqs", region_name=stack.region, config=RETRY_CONFIG)
     cloudwatch = session.client("cloudwatch", region_name=stack.region, config=RETRY_CONFIG)
@@ -230,7 +251,13 @@ def gather(session: boto3.session.Session, stack: StackInfo, now: datetime) -> S
 
 
 def _active_job(state: JobState, now: datetime, rules: WatchRules) -> ActiveJob:
-    return ActiveJob(state=state, progress=progress(state, state.counters, now, rules), stall=_stall(state, now, rules))
+    threshold = rules.stall_after_for(state.kind)
+    return ActiveJob(
+        state=state,
+        progress=progress(state, state.counters, now, rules),
+        stall=_stall(state, now, rules),
+        stall_after_minutes=None if threshold is None else _minutes(threshold),
+    )
 
 
 def _stall(state: JobState, now: datetime, rules: WatchRules) -> str:
@@ -238,6 +265,8 @@ def _stall(state: JobState, now: datetime, rules: WatchRules) -> str:
         return "finished"
     if state.stall_notified_at is not None:
         return "stalled"
+    if rules.stall_after_for(state.kind) is None:
+        return "never"
     # Whether a run now would announce a stall, by the watcher's own rule (diff.stall_due).
     return "due" if stall_due(state, now, rules) else "no"
 
@@ -412,11 +441,12 @@ def _print_jobs(report: StatusReport, out: TextIO) -> None:
     print(f"Active jobs: {len(report.jobs)}", file=out)
     for job in report.jobs:
         state = job.state
-        kind = "" if state.kind is JobKind.LABELING else f"{state.kind.value}, "
-        print(f"  {state.name} ({kind}{state.region}): {state.status}", file=out)
-        if state.kind is JobKind.LABELING:
+        print(f"  {state.name} ({_where(state.kind, state.region)}): {state.status}", file=out)
+        if job.secondary_status:
+            _row(out, "Secondary", one_line(job.secondary_status), indent=4)
+        if job.counts_objects:
             _row(out, "Progress", progress_text(job.progress), indent=4)
-        if state.kind is JobKind.LABELING and not state.status_class.is_terminal:
+        if job.counts_objects and not state.status_class.is_terminal:
             _row(out, "Rate", rate_text(job.progress, report.now) or "not enough history yet", indent=4)
         _row(out, "Stall", _stall_line(job, report.now), indent=4)
 
@@ -430,7 +460,14 @@ def _print_mutes(report: StatusReport, out: TextIO) -> None:
     for mute in report.mutes:
         events = ", ".join(sorted(mute.events, key=EVENT_TYPES.index))
         by = f" by {mute.by}" if mute.by else ""
-        print(f"  {mute.name} ({mute.region}): {events} until {utc_minute(mute.until)}{by}", file=out)
+        print(
+            f"  {mute.name} ({_where(mute.kind, mute.region)}): {events} until {utc_minute(mute.until)}{by}", file=out
+        )
+
+
+def _where(kind: JobKind, region: str) -> str:
+    """A job's kind unless labeling, and its region: "training, us-east-1", "us-east-1" (as gtwatch mute says)."""
+    return region if kind is JobKind.LABELING else f"{kind.value}, {region}"
 
 
 def _stall_line(job: ActiveJob, now: datetime) -> str:
@@ -442,6 +479,10 @@ def _stall_line(job: ActiveJob, now: datetime) -> str:
         return f"due: {unchanged}; the next run announces a stall"
     if job.stall == "finished":
         return "finished; its notification waits in the outbox"
+    if job.stall == "never" and state.kind is JobKind.PIPELINE:
+        return f"never: a pipeline execution never stalls ({unchanged})"
+    if job.stall == "never":
+        return f"never: stall_after_minutes leaves {state.kind.value} out ({unchanged})"
     return f"no ({unchanged})"
 
 
@@ -456,7 +497,7 @@ def _print_deliveries(report: StatusReport, out: TextIO) -> None:
             out,
             "Outboxes",
             f"{len(outbox)} notification(s) waiting, oldest {_age(report.now - oldest.occurred_at)} "
-            f"({oldest.event_type.value}: {oldest.job.name} in {oldest.job.region}); the next run sends them",
+            f"({oldest.event_type.value}: {_job_named(oldest)} in {oldest.job.region}); the next run sends them",
             indent=0,
             width=14,
         )
@@ -466,6 +507,12 @@ def _print_deliveries(report: StatusReport, out: TextIO) -> None:
     if dead is not None and dead.waiting + dead.in_flight:
         text += f"; gtwatch redrive --stack-name {report.stack.name} --dry-run lists them"
     _row(out, "Dead letters", text, indent=0, width=14)
+
+
+def _job_named(notification: Notification) -> str:
+    """A job as a notification's subject names it: alone for labeling, "training job bert-3" otherwise."""
+    kind = notification.job.id.kind
+    return notification.job.name if kind is JobKind.LABELING else f"{KIND_NOUNS[kind].lower()} {notification.job.name}"
 
 
 def _queue_line(queue: QueueDepth | None, what: str) -> str:

@@ -219,7 +219,8 @@ def _timeline(day: scenario.Scenario, notifications: list[dict[str, Any]], notes
 def _mute_command(day: scenario.Scenario, mute: scenario.MuteJob) -> str:
     until = f"--until {day.moment(mute.until_minute):%Y-%m-%dT%H:%MZ}"
     events = f" --events {','.join(mute.events)}" if len(mute.events) < len(scenario.ALL_EVENTS) else ""
-    return f"gtwatch mute {mute.name} {until}{events}"
+    kind = f" --kind {mute.kind}" if mute.kind != "labeling" else ""
+    return f"gtwatch mute {mute.name}{kind} {until}{events}"
 
 
 def _timeline_line(notification: dict[str, Any], note: str | None = None) -> str:

@@ -25,6 +25,7 @@ from watcher import clock, container
 from watcher.adapters.mute import MuteStore
 from watcher.domain.contract import SLACK_BATCH_SIZE
 from watcher.domain.env import Env
+from watcher.domain.job import JobKind
 from watcher.domain.quiet import quiet_hours_to_json
 from watcher.domain.slack_routes import parse_routes, routes_to_json
 from watcher.handlers import digest_handler, event_handler, poller_handler, slack_handler
@@ -319,6 +320,7 @@ class _Replay:
                 events=frozenset(step.mute.events),
                 by="replay",
                 now=at,
+                kind=JobKind(step.mute.kind),
             )
         elif step.state_change_event is not None:
             event = job_steps.state_change_event(step.state_change_event, at)

@@ -426,11 +426,16 @@ _V2 = ConfigDict(extra="forbid")
 
 @dataclass(frozen=True, config=_V2)
 class MuteJob:
-    """What `gtwatch mute` does: drop a job's notifications of `events` until `until_minute`."""
+    """What `gtwatch mute` does: drop a job's notifications of `events` until `until_minute`. Version 3: the job is
+    named by `kind` (default labeling) as well, as `gtwatch mute --kind` names it; `account` and `region` are the home
+    ones until accounts come."""
 
     name: JobName
     until_minute: Annotated[Integer, Field(ge=0)]
     events: Events = ALL_EVENTS
+    kind: KindName = "labeling"
+    account: Account | None = None
+    region: Region | None = None
 
 
 class Step(_Strict):

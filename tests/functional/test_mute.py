@@ -10,11 +10,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from watcher import clock
 from watcher.adapters.mute import MuteStore
-from watcher.domain.job import Scope
+from watcher.domain.contract import KindName
+from watcher.domain.env import Env
+from watcher.domain.job import JobKind, Scope
 from watcher.handlers import poller_handler
 
 from gtwatch.cli import main
-from gtwatch.sim.emulator import deployment, email, labeling_jobs
+from gtwatch.sim.emulator import deployment, email, labeling_jobs, sagemaker_jobs
 from gtwatch.sim.emulator.deployment import Resources
 
 
@@ -224,3 +226,107 @@ def test_a_region_that_does_not_exist_is_named_as_such(resources: Resources) -> 
     assert code == 2
     assert err.startswith("gtwatch: --job-region: 'us-east-7' is not an AWS region that botocore ")
     assert "did you mean " in err and "us-east-1" in err and len(err.splitlines()) == 1
+
+
+# --- kinds: a mute names its job by kind (--kind), as the watcher keeps mutes by scope ----------------------
+
+
+def test_a_training_job_is_muted_apart_from_a_labeling_job_of_the_same_name(at_t0: None, resources: Resources) -> None:
+    code, out, err = gtwatch("mute", "cats", "--kind", "training", "--for", "2h", "--events", "stalled")
+
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == "Muted cats (training, us-east-1): stalled until 2026-12-04 20:00 UTC."
+    store = MuteStore(deployment.client("dynamodb"), resources.table_name)
+    training = store.for_job(Scope("us-east-1", JobKind.TRAINING), "cats")
+    assert training is not None and training.kind is JobKind.TRAINING and training.events == {"stalled"}
+    assert store.for_job(Scope("us-east-1"), "cats") is None  # The labeling job of that name is not muted.
+
+
+def test_mute_list_names_each_mutes_kind(at_t0: None) -> None:
+    assert gtwatch("mute", "cats", "--kind", "training", "--for", "2h")[0] == 0
+    assert gtwatch("mute", "cats", "--for", "1h", "--events", "failed")[0] == 0
+    assert gtwatch("mute", "nightly-42", "--kind", "pipeline", "--for", "3h", "--events", "failed")[0] == 0
+
+    code, out, _ = gtwatch("mute", "--list")
+
+    assert code == 0
+    assert [line.split(" by ")[0] for line in out.splitlines()] == [
+        "cats (us-east-1): failed until 2026-12-04 19:00 UTC",
+        "cats (training, us-east-1): completed, failed, stopped, stalled, resumed until 2026-12-04 20:00 UTC",
+        "nightly-42 (pipeline, us-east-1): failed until 2026-12-04 21:00 UTC",
+    ]
+
+
+def test_unmute_ends_only_the_mute_of_the_kind_named(at_t0: None) -> None:
+    assert gtwatch("mute", "cats", "--kind", "training", "--for", "2h")[0] == 0
+    assert gtwatch("mute", "cats", "--for", "2h")[0] == 0
+
+    assert gtwatch("unmute", "cats", "--kind", "training")[:2] == (0, "Unmuted cats (training, us-east-1).\n")
+    assert gtwatch("unmute", "cats", "--kind", "training")[:2] == (0, "cats (training, us-east-1) was not muted.\n")
+    assert gtwatch("mute", "--list")[1].startswith("cats (us-east-1): ")
+
+
+@pytest.mark.parametrize("command", [("mute", "cats"), ("unmute", "cats"), ("mute", "--list")])
+def test_an_unknown_kind_is_one_clear_error_naming_kind(resources: Resources, command: tuple[str, ...]) -> None:
+    assert gtwatch(*command, "--kind", "trainng") == (
+        2,
+        "",
+        "gtwatch: --kind: 'trainng' is not a job kind; the kinds are labeling, training, processing, transform, "
+        "tuning, pipeline; did you mean training?\n",
+    )
+
+
+KIND_NOUNS_IN_NOTICES: list[tuple[KindName, str]] = [
+    ("training", "training job"),
+    ("processing", "processing job"),
+    ("transform", "transform job"),
+    ("tuning", "tuning job"),
+    ("pipeline", "pipeline execution"),
+]
+
+
+@pytest.mark.parametrize(("kind", "noun"), KIND_NOUNS_IN_NOTICES)
+def test_a_job_of_any_kind_not_known_yet_is_muted_and_the_command_says_so(
+    at_t0: None, kind: KindName, noun: str
+) -> None:
+    code, out, err = gtwatch("mute", "tonight-7", "--kind", kind, "--for", "12h")
+
+    assert (code, err) == (0, "")
+    assert out.splitlines()[1:] == [
+        f"No {noun} named tonight-7 is known in us-east-1 yet; the mute applies when it appears."
+    ]
+
+
+@pytest.mark.parametrize(("kind", "noun"), KIND_NOUNS_IN_NOTICES)
+def test_a_known_job_of_any_kind_is_muted_without_a_word_about_it(at_t0: None, kind: KindName, noun: str) -> None:
+    if kind == "pipeline":
+        sagemaker_jobs.put_pipeline_execution(pipeline="nightly", name="tonight-7", at=T0)
+    else:
+        sagemaker_jobs.put_job(kind=kind, name="tonight-7", at=T0)
+    # A labeling job of that name is unknown; the job of the kind named is what is looked up.
+    code, out, _ = gtwatch("mute", "tonight-7", "--kind", kind, "--for", "1h")
+
+    assert code == 0
+    assert out.splitlines() == [
+        f"Muted tonight-7 ({kind}, us-east-1): completed, failed, stopped, stalled, resumed until 2026-12-04 19:00 UTC."
+    ]
+
+
+def test_the_poller_drops_a_muted_training_jobs_notification_and_not_the_labeling_jobs_of_its_name(
+    deploy: Callable[..., Resources], tmp_path, monkeypatch, lambda_context
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    create_stack(deploy(handler_env={Env.KINDS: "labeling,training"}))
+    labeling_jobs.put_labeling_job(
+        region="us-east-1", name="cats", status="InProgress", counters={"Unlabeled": 10}, at=clock.now()
+    )
+    sagemaker_jobs.put_job(kind="training", name="cats", at=clock.now(), secondary_status="Training")
+    poller_handler.lambda_handler({}, lambda_context("gtwatch-poller"))
+    assert gtwatch("mute", "cats", "--kind", "training", "--events", "completed")[0] == 0
+
+    labeling_jobs.update_labeling_job(region="us-east-1", name="cats", at=clock.now(), status="Completed")
+    sagemaker_jobs.update_job(kind="training", name="cats", at=clock.now(), status="Completed")
+    poller_handler.lambda_handler({}, lambda_context("gtwatch-poller"))
+    poller_handler.metrics.clear_metrics()
+
+    assert [mail.subject for mail in email.take()] == ["[gtwatch] Completed: cats (us-east-1)"]

@@ -17,12 +17,13 @@ from typing import Any
 
 import boto3
 import pytest
+from watcher.domain.contract import KindName
 from watcher.domain.model import EventType
 from watcher.handlers import slack_handler
 
 from gtwatch.ops import check as ops
 from gtwatch.ops import common
-from gtwatch.sim.emulator import deployment, email, labeling_jobs
+from gtwatch.sim.emulator import deployment, email, labeling_jobs, sagemaker_jobs
 from gtwatch.sim.emulator.deployment import FakeLambdaContext, Resources, Routing
 from gtwatch.sim.slack_endpoint import SlackEndpoint
 
@@ -119,10 +120,10 @@ def test_check_lists_active_and_recently_finished_jobs_and_how_their_endings_rea
     assert emulated.gtwatch("check") == 0
 
     out = emulated.out.getvalue()
-    assert "2 job(s) gtwatch would watch:" in out
-    assert "REGION STATUS PROGRESS JOB" in lines(out)
-    assert "us-east-1 InProgress 40.0% done (4 of 10 objects) cats-batch-1" in lines(out)
-    assert "us-east-1 Completed 100.0% done (10 of 10 objects) dogs-batch-1" in lines(out)
+    assert "2 job(s) gtwatch would watch (labeling 2):" in out
+    assert "KIND REGION STATUS PROGRESS JOB" in lines(out)
+    assert "labeling us-east-1 InProgress 40.0% done (4 of 10 objects) cats-batch-1" in lines(out)
+    assert "labeling us-east-1 Completed 100.0% done (10 of 10 objects) dogs-batch-1" in lines(out)
     assert "old-batch" not in out  # finished before the window: the watcher's baseline keeps it silent
     assert "No notification would be sent now." in out  # A new deployment's first run is a silent baseline.
     assert "1 job(s) ended since " in out
@@ -180,7 +181,7 @@ def test_check_looks_in_each_region_given_with_the_name_filter(emulated: Emulate
     out = emulated.out.getvalue()
     assert "us-east-1, eu-west-1; names containing 'prod'" in out
     assert "prod-cats" in out
-    assert "eu-west-1 Initializing no objects yet prod-dogs" in lines(out)
+    assert "labeling eu-west-1 Initializing no objects yet prod-dogs" in lines(out)
     assert "dev-cats" not in out
     assert "No notification would be sent now." in out
 
@@ -226,7 +227,8 @@ def test_check_finds_the_region_as_the_aws_cli_and_the_cdk_cli_do(
     assert emulated.gtwatch("check") == 0
 
     assert emulated.out.getvalue().startswith(f"gtwatch check ({looked_in}; finished since ")
-    assert f"{looked_in} InProgress 40.0% done (4 of 10 objects) cats-batch-1" in lines(emulated.out.getvalue())
+    expected = f"labeling {looked_in} InProgress 40.0% done (4 of 10 objects) cats-batch-1"
+    assert expected in lines(emulated.out.getvalue())
 
 
 def test_check_names_a_region_that_does_not_exist(emulated: Emulated) -> None:
@@ -269,7 +271,7 @@ def test_check_watches_the_regions_and_names_cdk_json_configures(emulated: Emula
 
     out = emulated.out.getvalue()
     assert "us-east-1, eu-west-1; names containing 'prod'" in out
-    assert "eu-west-1 Initializing no objects yet prod-dogs" in lines(out)
+    assert "labeling eu-west-1 Initializing no objects yet prod-dogs" in lines(out)
     assert "dev-cats" not in out
     assert f"(Regions and name filter not given as flags come from {Path.cwd() / 'cdk.json'}.)" in out
 
@@ -282,7 +284,7 @@ def test_check_flags_override_cdk_json(emulated: Emulated) -> None:
 
     out = emulated.out.getvalue()
     assert out.startswith("gtwatch check (us-east-1; finished since ")
-    assert "us-east-1 InProgress 40.0% done (4 of 10 objects) dev-cats" in lines(out)
+    assert "labeling us-east-1 InProgress 40.0% done (4 of 10 objects) dev-cats" in lines(out)
     assert "come from" not in out
 
 
@@ -442,16 +444,144 @@ def test_a_topic_arn_that_is_not_one_is_refused(emulated: Emulated) -> None:
     assert emulated.calls.made == []
 
 
-def test_check_reads_cdk_json_watching_several_kinds_and_says_it_lists_labeling_jobs_only(emulated: Emulated) -> None:
-    write_cdk_json({"kinds": ["labeling", "training", "pipeline"], "stall_after_minutes": {"training": 30}})
+def put_kind_job(kind: KindName, name: str, *, created: timedelta, **changes: Any) -> None:
+    sagemaker_jobs.put_job(kind=kind, name=name, at=NOW - created, **changes)
+
+
+def end_kind_job(kind: KindName, name: str, *, status: str, ago: timedelta, **changes: Any) -> None:
+    sagemaker_jobs.update_job(kind=kind, name=name, at=NOW - ago, status=status, **changes)
+
+
+def jobs_of_every_kind() -> None:
+    """One active job of each kind, a training job that failed an hour ago and a pipeline execution that failed at a
+    step; a labeling job and a training job share a name, as SageMaker allows."""
     put_job("cats", status="InProgress", counters=HALF, created=timedelta(hours=3))
+    put_kind_job("training", "cats", created=timedelta(hours=2), secondary_status="Training")
+    put_kind_job("training", "bert-3", created=timedelta(hours=4), secondary_status="Training")
+    end_kind_job("training", "bert-3", status="Failed", ago=timedelta(hours=1), failure_reason="CUDA out of memory")
+    put_kind_job("processing", "features-7", created=timedelta(minutes=50))
+    put_kind_job("transform", "scores-2", created=timedelta(minutes=40))
+    put_kind_job("tuning", "hpo-5", created=timedelta(hours=5), max_jobs=20, counters={"Completed": 6, "InProgress": 2})
+    sagemaker_jobs.put_pipeline_execution(pipeline="nightly", name="nightly-42", at=NOW - timedelta(minutes=30))
+    sagemaker_jobs.put_pipeline_execution(
+        pipeline="nightly",
+        name="nightly-41",
+        at=NOW - timedelta(hours=3),
+        status="Executing",
+        steps=[sagemaker_jobs.PipelineStep("Preprocess", "Executing")],
+    )
+    sagemaker_jobs.update_pipeline_execution(
+        name="nightly-41",
+        at=NOW - timedelta(hours=2),
+        status="Failed",
+        steps=[sagemaker_jobs.PipelineStep("Preprocess", "Failed", failure_reason="No space left on device")],
+    )
+
+
+EVERY_KIND = ["labeling", "training", "processing", "transform", "tuning", "pipeline"]
+
+
+@BOTH_MODES
+def test_check_lists_the_jobs_of_every_kind_cdk_json_watches_naming_each_jobs_kind(emulated: Emulated) -> None:
+    write_cdk_json({"kinds": EVERY_KIND})
+    jobs_of_every_kind()
 
     assert emulated.gtwatch("check") == 0
 
     out = emulated.out.getvalue()
-    assert "us-east-1 InProgress 40.0% done (4 of 10 objects) cats" in lines(out)
-    cdk_json = Path.cwd() / "cdk.json"
-    assert f"(gtwatch check lists labeling jobs only; {cdk_json} also watches training, pipeline.)" in out
+    assert (
+        "8 job(s) gtwatch would watch (labeling 1, training 2, processing 1, transform 1, tuning 1, pipeline 2):" in out
+    )
+    watched = lines(out)[lines(out).index("KIND REGION STATUS PROGRESS JOB") + 1 :][:8]
+    assert watched == [
+        "labeling us-east-1 InProgress 40.0% done (4 of 10 objects) cats",
+        "training us-east-1 Failed - bert-3",
+        "training us-east-1 InProgress secondary status Training cats",
+        "processing us-east-1 InProgress - features-7",
+        "transform us-east-1 InProgress - scores-2",
+        "tuning us-east-1 InProgress 6 of 20 training jobs done hpo-5",
+        "pipeline us-east-1 Failed pipeline nightly nightly-41",
+        "pipeline us-east-1 Executing pipeline nightly nightly-42",
+    ]
+    assert "No notification would be sent now." in out  # A new deployment's first run is a silent baseline.
+    # The endings, as a deployment running then sent them: described first, as the watch does.
+    ended = out[out.index("2 job(s) ended since ") :]
+    assert "--- [gtwatch] Failed: Training job bert-3 (us-east-1)" in ended
+    assert "CUDA out of memory" in ended
+    assert "--- [gtwatch] Failed: Pipeline execution nightly-41 (us-east-1)" in ended
+    assert "Preprocess" in ended and "No space left on device" in ended
+    assert (
+        "The stalls of training, processing and transform jobs also need the poller's reads of their CloudWatch log "
+        "lines, which gtwatch check does not make." in out
+    )
+    assert "A pipeline execution never stalls" in out
+    assert "lists labeling jobs only" not in out
+    assert f"(Regions, kinds and name filter not given as flags come from {Path.cwd() / 'cdk.json'}.)" in out
+    assert emulated.err.getvalue() == ""
+
+
+@BOTH_MODES
+def test_check_of_every_kind_only_lists_describes_and_searches(emulated: Emulated) -> None:
+    write_cdk_json({"kinds": EVERY_KIND})
+    jobs_of_every_kind()
+
+    assert emulated.gtwatch("check") == 0
+
+    assert emulated.calls.services == {"sagemaker"}  # No CloudWatch Logs read, no DynamoDB, no SNS.
+    operations = {operation for _, operation in emulated.calls.made}
+    assert all(operation.startswith(("List", "Describe", "Search")) for operation in operations), operations
+    assert {"ListTrainingJobs", "ListProcessingJobs", "ListTransformJobs", "ListHyperParameterTuningJobs"} <= operations
+    assert "Search" in operations
+    assert deployment.client("dynamodb").scan(TableName=emulated.resources.table_name)["Items"] == []
+    assert emulated.slack_queue() == []
+    assert email.take() == []
+
+
+def test_check_looks_only_at_the_kinds_cdk_json_watches(emulated: Emulated) -> None:
+    write_cdk_json({"kinds": ["training", "pipeline"]})
+    jobs_of_every_kind()
+
+    assert emulated.gtwatch("check") == 0
+
+    out = emulated.out.getvalue()
+    assert "4 job(s) gtwatch would watch (training 2, pipeline 2):" in out
+    assert not any(line.startswith(("labeling ", "processing ", "tuning ")) for line in lines(out))
+    assert {operation for _, operation in emulated.calls.made} <= {
+        "ListTrainingJobs",
+        "DescribeTrainingJob",
+        "Search",
+        "DescribePipelineExecution",
+        "ListPipelineExecutionSteps",
+    }
+    # Processing and transform are not watched: only training's log lines are named.
+    assert "The stalls of training jobs also need the poller's reads of their CloudWatch log lines" in out
+
+
+def test_check_kind_flags_override_cdk_json(emulated: Emulated) -> None:
+    write_cdk_json({"kinds": ["labeling"]})
+    jobs_of_every_kind()
+
+    assert emulated.gtwatch("check", "--kind", "tuning", "--kind", "processing") == 0
+
+    out = emulated.out.getvalue()
+    assert "2 job(s) gtwatch would watch (processing 1, tuning 1):" in out
+    assert "The stalls of processing jobs also need" in out
+
+
+def test_check_says_which_kinds_it_found_no_jobs_of(emulated: Emulated) -> None:
+    assert emulated.gtwatch("check", "--kind", "training", "--kind", "transform", "--kind", "pipeline") == 0
+
+    assert "No training, transform or pipeline jobs to watch." in emulated.out.getvalue()
+
+
+def test_check_refuses_an_unknown_kind_flag_naming_it(emulated: Emulated) -> None:
+    assert emulated.gtwatch("check", "--kind", "trainng") == 2
+
+    assert emulated.err.getvalue() == (
+        "gtwatch: --kind: 'trainng' is not a job kind; the kinds are labeling, training, processing, transform, "
+        "tuning, pipeline; did you mean training?\n"
+    )
+    assert emulated.calls.made == []
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from watcher import clock
+from watcher.adapters.mute import MuteStore
 from watcher.domain.contract import (
     EVENT_TYPES,
     OUTPUT_ALARM_TOPIC_ARN,
@@ -26,11 +27,13 @@ from watcher.domain.contract import (
     OUTPUT_TOPIC_ARN,
 )
 from watcher.domain.env import Env
+from watcher.domain.job import JobKind
 from watcher.handlers import poller_handler
 
 from gtwatch.ops import add_commands, status
+from gtwatch.ops.mute import mute_job
 from gtwatch.ops.stack import StackInfo, read_stack
-from gtwatch.sim.emulator import deployment, labeling_jobs
+from gtwatch.sim.emulator import deployment, labeling_jobs, sagemaker_jobs
 from gtwatch.sim.emulator.deployment import FakeLambdaContext, Resources, Routing
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -540,6 +543,7 @@ def test_status_json_in_slack_app_mode_gives_scripts_the_routes_quiet_hours_the_
     assert document["mutes"] == [
         {
             "region": "us-east-1",
+            "kind": "labeling",
             "job": "cats-batch-1",
             "events": ["stalled", "resumed"],
             "until": "2026-11-28T11:00:00.000Z",
@@ -643,5 +647,127 @@ def test_a_labeling_job_of_a_stack_where_labeling_never_stalls_is_never_due(watc
 
     shown = lines(watched.status(config=config))
 
-    assert "Stall: no (last change 1 h 1 min ago)" in shown
+    assert "Stall: never: stall_after_minutes leaves labeling out (last change 1 h 1 min ago)" in shown
     assert "Kinds: labeling (never stalls), training (stall after 30 min)" in shown
+
+
+# --- kinds: the active jobs of every kind, as the state table holds them -------------------------------------
+
+KINDS_ENV: dict[str, str] = {
+    Env.KINDS: "labeling,training,pipeline",
+    Env.STALL_AFTER_MINUTES: '{"labeling":60,"training":30}',
+}
+
+
+@pytest.fixture
+def watched_kinds() -> Iterator[Watched]:
+    """A deployment watching labeling jobs (stall after 1 h), training jobs (30 min) and pipeline executions."""
+    with deployment.deployed(
+        mode="inprocess",
+        routing=Routing(slack_events=ALL, email_events=("failed", "stalled")),
+        slack_webhook_url="http://127.0.0.1:9/unused",
+        handler_env=KINDS_ENV,
+    ) as resources:
+        alarm_topic = deployment.client("sns").create_topic(Name="gtwatch-alarms")["TopicArn"]
+        world = Watched(resources, alarm_topic)
+        clock.set_clock(lambda: world.now)
+        labeling_jobs.set_clock(lambda: world.now)
+        try:
+            yield world
+        finally:
+            clock.set_clock(None)
+            labeling_jobs.set_clock(None)
+
+
+def jobs_of_three_kinds(watched: Watched) -> dict[str, Any]:
+    """A labeling job, a training job and a pipeline execution, all still from minute 0; the stack's config."""
+    watched.create("cats", labeled=2, unlabeled=8)
+    sagemaker_jobs.put_job(kind="training", name="bert-3", at=watched.now, secondary_status="Training")
+    sagemaker_jobs.put_pipeline_execution(pipeline="nightly", name="nightly-42", at=watched.now)
+    watched.run_poller()  # The baseline.
+    return kinds_config(
+        kinds=["labeling", "training", "pipeline"], stall_after_minutes={"labeling": 60, "training": 30}
+    )
+
+
+def test_status_shows_a_training_job_and_a_pipeline_execution_by_kind_with_the_kinds_own_stall(watched_kinds):
+    config = jobs_of_three_kinds(watched_kinds)
+    watched_kinds.at(31)  # Still for 31 minutes: past training's 30, not labeling's hour; a pipeline never stalls.
+
+    shown = lines(watched_kinds.status(config=config))
+
+    assert "Active jobs: 3" in shown
+    cats = shown.index("cats (us-east-1): InProgress")
+    assert shown[cats + 1] == "Progress: 20.0% done (2 of 10 objects)"
+    assert shown[cats + 2].startswith("Rate: ")
+    assert shown[cats + 3] == "Stall: no (last change 31 min ago)"
+    training = shown.index("bert-3 (training, us-east-1): InProgress")
+    # No labeling progress rows: a training job counts no objects. Its secondary status is what it says of itself.
+    assert shown[training + 1 : training + 3] == [
+        "Secondary: Training",
+        "Stall: due: last change 31 min ago; the next run announces a stall",
+    ]
+    pipeline = shown.index("nightly-42 (pipeline, us-east-1): Executing")
+    assert shown[pipeline + 1] == "Stall: never: a pipeline execution never stalls (last change 31 min ago)"
+    assert [line for line in shown if line.startswith(("Progress:", "Rate:"))] == shown[cats + 1 : cats + 3]
+
+
+def test_status_shows_an_announced_stall_of_a_training_job(watched_kinds):
+    config = jobs_of_three_kinds(watched_kinds)
+    watched_kinds.at(30)
+    watched_kinds.run_poller()  # Training's stall is announced at 30.
+    watched_kinds.at(40)
+
+    shown = lines(watched_kinds.status(config=config))
+
+    training = shown.index("bert-3 (training, us-east-1): InProgress")
+    assert shown[training + 2] == "Stall: STALLED, no progress for 40 min (announced 2026-11-28 09:30 UTC)"
+
+
+def test_status_json_gives_a_training_job_and_a_pipeline_execution_by_kind(watched_kinds):
+    config = jobs_of_three_kinds(watched_kinds)
+    watched_kinds.at(31)
+
+    document = json.loads(watched_kinds.status(as_json=True, config=config))
+
+    jobs = {(job["kind"], job["name"]): job for job in document["jobs"]}
+    assert set(jobs) == {("labeling", "cats"), ("training", "bert-3"), ("pipeline", "nightly-42")}
+    training, pipeline, cats = jobs["training", "bert-3"], jobs["pipeline", "nightly-42"], jobs["labeling", "cats"]
+    assert (training["status"], training["stall"], training["stall_after_minutes"]) == ("InProgress", "due", 30)
+    assert (pipeline["status"], pipeline["stall"], pipeline["stall_after_minutes"]) == ("Executing", "never", None)
+    assert (cats["stall"], cats["stall_after_minutes"]) == ("no", 60)
+    secondary = [job["secondary_status"] for job in (training, pipeline, cats)]
+    assert secondary == ["Training", None, None]
+    # Object counts are the labeling job's alone.
+    assert training["counters"] is None and training["progress"] is None
+    assert pipeline["counters"] is None and pipeline["progress"] is None
+    assert cats["progress"]["percent"] == 20.0
+    assert {run["region"] for run in document["regions"]} == {"us-east-1", "us-east-1 training", "us-east-1 pipeline"}
+
+
+def test_status_names_the_kind_of_a_muted_job_and_of_a_notification_waiting(watched_kinds):
+    config = jobs_of_three_kinds(watched_kinds)
+    mute_job(
+        MuteStore(deployment.client("dynamodb"), watched_kinds.resources.table_name),
+        region="us-east-1",
+        name="bert-3",
+        until=T0 + timedelta(hours=2),
+        events=frozenset({"stalled"}),
+        by="arn:aws:iam::123456789012:user/ops",
+        now=T0,
+        kind=JobKind.TRAINING,
+    )
+    watched_kinds.at(30)
+    sagemaker_jobs.update_job(kind="training", name="bert-3", at=watched_kinds.now, status="Failed")
+    deployment.client("sns").delete_topic(TopicArn=watched_kinds.resources.topic_arn)  # Publishing now fails.
+    watched_kinds.run_poller()
+
+    shown = lines(watched_kinds.status(config=config))
+    document = json.loads(watched_kinds.status(as_json=True, config=config))
+
+    assert "Mutes in force: 1" in shown
+    assert any(line.startswith("bert-3 (training, us-east-1): stalled until ") for line in shown)
+    assert [(mute["kind"], mute["job"]) for mute in document["mutes"]] == [("training", "bert-3")]
+    assert any("(failed: training job bert-3 in us-east-1)" in line for line in shown)
+    [waiting] = document["outbox"]["notifications"]
+    assert (waiting["kind"], waiting["job"], waiting["event_type"]) == ("training", "bert-3", "failed")

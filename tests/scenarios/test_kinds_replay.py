@@ -232,3 +232,60 @@ def test_a_logs_throttle_fault_fails_cloudwatch_logs_calls_until_its_minute(tmp_
         "1 stream",
     ]
     assert result.faults_injected["logs"] > 0
+
+
+def test_a_muted_training_jobs_stall_is_dropped_while_the_labeling_job_of_its_name_still_stalls() -> None:
+    """A `mute` step names its job by kind (Version 3): the training job `cats` is muted for stalls, the labeling job
+    `cats` is not. Both stop moving from minute 0 and stall at 30; both complete at 70 (completions are not muted)."""
+    loaded = scenario.load(DATA / "v3-kinds-mute.json")
+    mute = loaded.steps[2].mute
+    assert mute is not None and (mute.kind, mute.name) == ("training", "cats")
+
+    result = replay.run(loaded, mode="inprocess")
+
+    expected = [
+        (30, "stalled", "labeling", "cats"),
+        (70, "completed", "labeling", "cats"),
+        (70, "completed", "training", "cats"),
+    ]
+    for channel in ("email", "slack"):
+        lines = [n for n in result.notifications if n["channel"] == channel]
+        assert [(n["minute"], n["type"], n["kind"], n["job"]) for n in lines] == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (
+            "kind",
+            "trainng",
+            "steps[2].mute.kind: Input should be 'labeling', 'training', 'processing', 'transform', 'tuning' or "
+            "'pipeline'",
+        ),
+        ("region", "eu-west-1", "steps[2].mute.region: "),
+        ("account", "111111111111", "steps[2].mute.account: "),
+    ],
+)
+def test_a_mute_step_names_its_job_as_other_steps_do_and_is_refused_naming_the_field(
+    field: str, value: str, message: str
+) -> None:
+    raw = json.loads((DATA / "v3-kinds-mute.json").read_text())
+    raw["steps"][2]["mute"][field] = value
+
+    with pytest.raises(scenario.ScenarioError) as refused:
+        scenario.parse(raw)
+
+    assert str(refused.value).startswith(message)
+    assert "is not a known field" not in str(refused.value)
+
+
+def test_the_demo_tells_a_mute_step_of_a_kind_as_the_command_that_mutes_that_kind() -> None:
+    from gtwatch.sim import demo
+
+    day = scenario.load(DATA / "v3-kinds-mute.json")
+    mute = day.steps[2].mute
+    assert mute is not None
+
+    assert demo._mute_command(day, mute) == (
+        "gtwatch mute cats --kind training --until 2026-04-14T09:40Z --events stalled,resumed"
+    )

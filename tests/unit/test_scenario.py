@@ -668,10 +668,30 @@ def test_a_version_3_kinds_scenario_that_is_not_valid_is_refused_naming_the_fiel
             "config.slack.routes[0].accounts: is not a known field",
         ),
         (
-            scenario(create(0), {"at_minute": 5, "mute": {"name": "cats", "until_minute": 60, "kind": "training"}}),
-            "steps[1].mute.kind: is not a known field",
+            scenario(
+                create(0),
+                {
+                    "at_minute": 5,
+                    "mute": {"name": "cats", "until_minute": 60, "kind": "training", "account": "111111111111"},
+                },
+            ),
+            "steps[1].mute.account: '111111111111': only the home account",
         ),
     ],
 )
 def test_version_3_accounts_and_regions_stay_refused_naming_the_field(raw: dict[str, Any], message: str) -> None:
     assert message in refusal(raw)
+
+
+def test_a_mute_step_names_its_job_by_kind() -> None:
+    # Version 3: "A `mute` step names its job by `kind`, `account` and `region` as well"; without kind, labeling.
+    parsed = parse(
+        scenario(
+            kind_create(0, "training"),
+            {"at_minute": 5, "mute": {"name": "job-1", "until_minute": 60, "kind": "training", "region": "us-east-1"}},
+            {"at_minute": 6, "mute": {"name": "job-1", "until_minute": 60}},
+        )
+    )
+    mutes = [step.mute for step in parsed.ordered_steps() if step.mute is not None]
+    assert [(mute.kind, mute.name) for mute in mutes] == [("training", "job-1"), ("labeling", "job-1")]
+    assert [step.job_kind for step in parsed.ordered_steps()] == ["training", "training", "labeling"]
