@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
+from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
 
 import app as gtwatch_app
 from infra.config import ConfigError, parse_config
@@ -28,7 +29,7 @@ from tests.infra.queries import (
     role_id,
 )
 from tests.infra.stacks import Synthesized, synth
-from tests.infra.test_checks import nag_report
+from tests.infra.test_checks import TOLERATED_CFN_LINT_RULES, nag_report
 
 HOME, RESEARCH, PROD = "123456789012", "111111111111", "222222222222"
 ACCOUNTS: list[dict[str, Any]] = [
@@ -347,3 +348,8 @@ def test_cdk_nag_passes_on_the_hub_with_every_finding_acknowledged_where_it_is(
         assert [c["constructPath"] for c in finding["violatingConstructs"]] == [f"{finding['acknowledgedAt']}/Resource"]
         assert len(finding["reason"]) > 60, finding
         assert not finding["acknowledgedAt"].startswith("Gtwatch/Hub"), finding
+
+
+def test_cfn_lint_finds_no_error_in_the_hub(hub: Template) -> None:
+    matches = lint(json.dumps(hub.to_json()), config=ManualArgs(regions=["us-east-1", "eu-west-1"]))
+    assert [str(m) for m in matches if m.rule.id not in TOLERATED_CFN_LINT_RULES] == []

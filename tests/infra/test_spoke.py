@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
 
 import spoke_app
 from infra.context import cdk_json_context
@@ -228,3 +229,9 @@ def test_the_spoke_app_without_accounts_stops_with_one_line(monkeypatch: pytest.
         "gtwatch: gtwatch.accounts: not set; a spoke forwards to the hub in the home account, the first of "
         "gtwatch.accounts"
     )
+
+
+@pytest.mark.parametrize("name", ["GtwatchSpoke", f"GtwatchSpoke-{RESEARCH}-us-east-1"])
+def test_cfn_lint_finds_no_error_in_a_spoke(spokes: Spokes, name: str) -> None:
+    matches = lint(json.dumps(spokes.templates[name]), config=ManualArgs(regions=["us-east-1", "eu-west-1"]))
+    assert [str(match) for match in matches] == []
