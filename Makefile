@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test test-fast lint typecheck soak bench synth lint-template bootstrap deploy destroy clean
+.PHONY: help demo test test-fast lint typecheck soak bench synth synth-spokes lint-template bootstrap deploy destroy clean
 
 help:
 	@echo "make demo          - run the watcher on the local emulator through a day and a night and show what people get"
@@ -19,6 +19,7 @@ help:
 	@echo "make soak          - the exactly-once property test with fresh randomness and 3000 schedules"
 	@echo "                     (make test runs 60 fixed ones; GTWATCH_PROPERTY_EXAMPLES=500 make test runs more)"
 	@echo "make synth         - synthesize the CloudFormation template into cdk.out/ (cdk-nag on)"
+	@echo "make synth-spokes  - synthesize the spoke stacks and the StackSet template into cdk.out.spokes/ (docs/deploy.md)"
 	@echo "make lint-template - make synth, then cfn-lint on the template"
 	@echo "make bootstrap     - once per account and region: the CDK's staging bucket and deployment roles"
 	@echo "make deploy        - deploy (or upgrade) the stack with the pinned CDK CLI (docs/deploy.md)"
@@ -40,7 +41,7 @@ lint: $(BIN)/gtwatch
 	$(BIN)/ruff format --check .
 	cd functions && ../$(BIN)/lint-imports --config ../pyproject.toml
 
-TYPED := functions/watcher gtwatch infra app.py tests
+TYPED := functions/watcher gtwatch infra app.py spoke_app.py tests
 # Both cores, with work stealing: a few tests (the property test's two halves, a synthesis) take far longer than
 # the rest, and a worker that finishes early takes over what is still queued on the other.
 PYTEST := $(BIN)/pytest -n 2 --dist worksteal
@@ -87,6 +88,10 @@ $(CDK): package.json package-lock.json
 synth: $(BIN)/gtwatch
 	$(BIN)/python app.py
 
+# Many accounts: a spoke stack per listed account and region, and GtwatchSpoke, the template for a StackSet.
+synth-spokes: $(BIN)/gtwatch
+	$(BIN)/python spoke_app.py
+
 # cfn-lint on the synthesized template. W3005 is CDK's own explicit DependsOn on each function's role.
 lint-template: synth
 	$(BIN)/cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
@@ -103,4 +108,4 @@ destroy: $(BIN)/gtwatch $(CDK)
 	$(CDK) destroy $(CDK_ARGS)
 
 clean:
-	rm -rf $(VENV) cdk.out node_modules
+	rm -rf $(VENV) cdk.out cdk.out.spokes node_modules

@@ -41,6 +41,15 @@ from watcher.domain.vocabulary import (
     slack_mode_problems,
 )
 
+from gtwatch.ops.accounts import (
+    ACCOUNTS_ALLOWED,
+    Account,
+    accounts_env,
+    parse_accounts,
+    parse_route_accounts,
+    split_route_accounts,
+    with_route_accounts,
+)
 from gtwatch.ops.kinds import (
     DEFAULT_STALL_AFTER_MINUTES,
     KINDS_ALLOWED,
@@ -80,6 +89,15 @@ MIN_SLACK_LAG_MINUTES = 10
 MAX_ROUTES_JSON_BYTES = 3000
 # A time of day on the 24-hour clock, as EventBridge Scheduler's cron takes its hour and minute.
 CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+# What STS takes as an external ID (AssumeRole's ExternalId: 2 to 1224 of these characters).
+EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9_+=,.@:/-]+$"
+# An AWS Organizations organization id.
+ORGANIZATION_ID_PATTERN = r"^o-[a-z0-9]{10,32}$"
+# GTWATCH_ACCOUNTS goes to the poller, the event handler, the watch start and the digest, whose other variables take
+# about 1 KB of Lambda's 4 KB; about 20 accounts of a few regions each fit (each spoke's entry carries its role ARN).
+MAX_ACCOUNTS_JSON_BYTES = 2800
+# The longest partition name: the size of GTWATCH_ACCOUNTS is checked as it would be there.
+_LONGEST_PARTITION = "aws-us-gov"
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 _EVENTS = ", ".join(EVENT_TYPES)
@@ -118,6 +136,11 @@ _ALLOWED: dict[str, str] = {
     "digest.timezone": "an IANA time zone name such as Europe/Berlin",
     "digest.channels": f"a non-empty list of channels from {', '.join(NOTIFICATION_CHANNELS)}",
     "digest.slack_channel": "a Slack channel like #labeling or C0123ABCD (or null)",
+    "accounts": ACCOUNTS_ALLOWED,
+    "spoke_external_id": (
+        "an external ID of 2 to 1224 letters, digits or +=,.@:/-_ that the spokes' roles require (or null for none)"
+    ),
+    "organization_id": "an AWS Organizations id like o-a1b2c3d4e5 (or null)",
 }
 # What one item of a list setting allows.
 _ALLOWED_ITEM: dict[str, str] = {
@@ -323,6 +346,72 @@ class GtwatchConfig(BaseModel):
     quiet_hours: Any = None
     # A daily summary (see DigestConfig); none by default.
     digest: DigestConfig | None = None
+    # The accounts watched, the home account (where the hub is deployed, in its first region) first; checked by
+    # gtwatch.ops.accounts. None: the home account alone, in `regions`.
+    accounts: Any = None
+    # Required by every spoke's role of the hub that assumes it (sts:ExternalId); none by default.
+    spoke_external_id: Annotated[
+        str | None, Strict(), Field(pattern=EXTERNAL_ID_PATTERN, min_length=2, max_length=1224)
+    ] = None
+    # The organization of the accounts: the spokes' roles and the hub's event bus also require it (aws:PrincipalOrgID).
+    organization_id: Annotated[str | None, Strict(), Field(pattern=ORGANIZATION_ID_PATTERN)] = None
+
+    @field_validator("accounts")
+    @classmethod
+    def _check_accounts(cls, raw: Any) -> Any:
+        if raw is not None:
+            try:
+                parse_accounts(raw, f"{CONTEXT_KEY}.accounts", known_regions=sagemaker_regions())
+            except ValueError as error:
+                raise _problem(str(error)) from None
+        return raw
+
+    @cached_property
+    def parsed_accounts(self) -> tuple[Account, ...]:
+        """The listed accounts, the home account first; none when `accounts` is not configured."""
+        return () if self.accounts is None else parse_accounts(self.accounts, f"{CONTEXT_KEY}.accounts")
+
+    @property
+    def home_account(self) -> Account | None:
+        return self.parsed_accounts[0] if self.parsed_accounts else None
+
+    @property
+    def spokes(self) -> tuple[Account, ...]:
+        """The accounts read through a spoke's role: every listed account but the home one."""
+        return self.parsed_accounts[1:]
+
+    @property
+    def home_regions(self) -> tuple[str, ...]:
+        """The regions watched in the home account (empty: the stack's region)."""
+        home = self.home_account
+        return self.regions if home is None else home.regions
+
+    @property
+    def hub_region(self) -> str | None:
+        """Where the hub is deployed when `accounts` is configured: the home account's first region."""
+        home = self.home_account
+        return None if home is None else home.regions[0]
+
+    def accounts_env(self, partition: str) -> str | None:
+        """GTWATCH_ACCOUNTS for the watching functions (None without `accounts`)."""
+        return None if self.home_account is None else accounts_env(self.parsed_accounts, partition)
+
+    @cached_property
+    def route_accounts(self) -> tuple[tuple[str, ...] | None, ...]:
+        """Each route's `accounts` as account ids (None: every account), in the routes' order."""
+        if not self.slack_app or self.slack.routes is None:
+            return ()
+        _, written = split_route_accounts(self.slack.routes)
+        where = f"{CONTEXT_KEY}.slack.routes"
+        return tuple(
+            parse_route_accounts(raw, f"{where}[{index}].accounts", self.parsed_accounts, f"{CONTEXT_KEY}.accounts")
+            for index, raw in enumerate(written)
+        )
+
+    @property
+    def slack_routes_json(self) -> str:
+        """The notifier's GTWATCH_SLACK_ROUTES: the routes with their kinds and their accounts (as ids)."""
+        return with_route_accounts(self.slack.routes_json, self.route_accounts)
 
     @field_validator("kinds", mode="before")
     @classmethod
@@ -388,7 +477,7 @@ class GtwatchConfig(BaseModel):
     def effective(self, home_region: str) -> dict[str, Any]:
         """What the watcher watches and sends, as `gtwatch status` reads it from the WatcherConfig output."""
         return {
-            "regions": list(self.regions) or [home_region],
+            "regions": list(self.home_regions) or [home_region],
             "kinds": list(self.kinds),
             "name_contains": self.name_contains,
             "slack_events": list(self.events_to_slack),
@@ -400,10 +489,20 @@ class GtwatchConfig(BaseModel):
             "schedule_minutes": self.schedule_minutes,
             "slack": {
                 "mode": self.slack.mode,
-                "routes": json.loads(self.slack.routes_json) if self.slack_app else None,
+                "routes": json.loads(self.slack_routes_json) if self.slack_app else None,
             },
             "quiet_hours": None if self.quiet_hours_json is None else json.loads(self.quiet_hours_json),
             "digest": None if self.digest is None else self.digest.to_document(),
+        } | self._effective_accounts()
+
+    def _effective_accounts(self) -> dict[str, Any]:
+        if self.home_account is None:
+            return {}
+        return {
+            "accounts": [
+                {"id": account.id, "alias": account.alias, "regions": list(account.regions)}
+                for account in self.parsed_accounts
+            ]
         }
 
     @model_validator(mode="after")
@@ -422,7 +521,10 @@ class GtwatchConfig(BaseModel):
         problems += unwatched_route_kinds(
             slack.route_kinds, self.kinds, f"{CONTEXT_KEY}.slack.routes", f"{CONTEXT_KEY}.kinds"
         )
-        size = len(slack.routes_json.encode()) if self.slack_app and slack.routes is not None else 0
+        problems += self._accounts_problems()
+        if problems:
+            raise _problem("; ".join(problems))
+        size = len(self.slack_routes_json.encode()) if self.slack_app and slack.routes is not None else 0
         if size > MAX_ROUTES_JSON_BYTES:
             problems.append(
                 f"{CONTEXT_KEY}.slack.routes: {size} bytes as the notifier's {Env.SLACK_ROUTES}, over "
@@ -432,6 +534,32 @@ class GtwatchConfig(BaseModel):
         if problems:
             raise _problem("; ".join(problems))
         return self
+
+    def _accounts_problems(self) -> list[str]:
+        problems: list[str] = []
+        if self.accounts is not None and self.regions:
+            problems.append(
+                f"{CONTEXT_KEY}.regions: not read when {CONTEXT_KEY}.accounts is set; list the home account's regions "
+                f"in {CONTEXT_KEY}.accounts[0].regions"
+            )
+        try:
+            self.route_accounts  # noqa: B018 - parsed here to be checked
+        except ValueError as error:
+            problems.append(str(error))
+        accounts = self.accounts_env(_LONGEST_PARTITION)
+        if accounts is not None and len(accounts.encode()) > MAX_ACCOUNTS_JSON_BYTES:
+            problems.append(
+                f"{CONTEXT_KEY}.accounts: {len(accounts.encode())} bytes as the watching functions' {Env.ACCOUNTS}, "
+                f"over {MAX_ACCOUNTS_JSON_BYTES} (Lambda allows 4 KB for all of a function's environment variables); "
+                "list fewer accounts or shorter aliases"
+            )
+        for name in ("spoke_external_id", "organization_id"):
+            if getattr(self, name) is not None and not self.spokes:
+                problems.append(
+                    f"{CONTEXT_KEY}.{name}: only for spokes, and {CONTEXT_KEY}.accounts lists no account but the home "
+                    "one; leave it out or list the accounts to watch"
+                )
+        return problems
 
     @field_validator("slack_events", "email_events", "email_addresses", "regions", "alarm_email_addresses")
     @classmethod

@@ -71,10 +71,11 @@ class WatcherFunction(Construct):
         tracing: bool = False,
         memory_size: int = 256,
         retry_attempts: int | None = None,
+        role_path: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = self._build_log_group(name, key)
-        self.role = self._build_role(description)
+        self.role = self._build_role(description, role_path)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -126,13 +127,14 @@ class WatcherFunction(Construct):
             removal_policy=RemovalPolicy.DESTROY,
         )
 
-    def _build_role(self, description: str) -> iam.Role:
+    def _build_role(self, description: str, path: str | None) -> iam.Role:
         # Not AWSLambdaBasicExecutionRole: it lets a function write to any log group in the account.
         role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Runs: {description}"[:1000],
+            path=path,
         )
         # The group's Arn attribute ends in ":*", which covers its log streams.
         role.add_to_principal_policy(

@@ -301,7 +301,7 @@ class Notifications(Construct):
             Env.SLACK_LAG_ALARM_SECONDS: str(config.slack_lag_alarm_minutes * 60),
         }
         if config.slack_app:
-            environment[Env.SLACK_ROUTES] = config.slack.routes_json
+            environment[Env.SLACK_ROUTES] = config.slack_routes_json
         else:
             environment[Env.SLACK_EVENTS] = ",".join(config.slack_events)
         return environment

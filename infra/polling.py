@@ -11,6 +11,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 from watcher.domain.contract import (
+    HUB_ROLE_PATH,
     KIND_ARN_TYPES,
     KIND_DESCRIBE_ACTIONS,
     KIND_DETAIL_TYPES,
@@ -23,6 +24,7 @@ from watcher.domain.contract import (
 from watcher.domain.env import Env
 from watcher.domain.job import KIND_NOUNS, JobKind
 
+from gtwatch.ops.accounts import spoke_role_arn
 from gtwatch.ops.kinds import kinds_env, stall_after_env
 from infra.config import GtwatchConfig
 from infra.function import WatcherFunction, acknowledge
@@ -39,6 +41,8 @@ EVENT_HANDLER_TIMEOUT = Duration.seconds(60)
 # (DescribeLogStreams: resource type log-group), then read (GetLogEvents: resource type log-stream).
 DESCRIBE_LOG_STREAMS_ACTIONS = ("logs:DescribeLogStreams",)
 GET_LOG_EVENTS_ACTIONS = ("logs:GetLogEvents",)
+# What reading a spoke takes on the hub's side: its role, assumed with the configured external ID.
+ASSUME_ROLE_ACTIONS = ("sts:AssumeRole",)
 
 
 def state_change_pattern(kinds: Sequence[KindName]) -> events.EventPattern:
@@ -53,6 +57,18 @@ def describe_resource(kind: KindName) -> str:
     if kind == "pipeline":
         return f"{KIND_ARN_TYPES[kind]}/*/execution/*"
     return f"{KIND_ARN_TYPES[kind]}/*"
+
+
+def log_group_arn(scope: Construct, region: str, name: str) -> str:
+    """A log group's ARN in `scope`'s account, as IAM takes it: `name` ends in ":*" for actions on the group, in
+    ":log-stream:*" for actions on its streams."""
+    return Stack.of(scope).format_arn(
+        service="logs",
+        region=region,
+        resource="log-group",
+        resource_name=name,
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
 
 
 class Polling(Construct):
@@ -75,13 +91,17 @@ class Polling(Construct):
         self._config, self._code, self._layers, self._key = config, code, layers, state.key
         self.poller = self._build_poller()
         self.event_handler = self._build_event_handler()
-        watched_regions = config.regions or (Stack.of(self).region,)
+        watched_regions = config.home_regions or (Stack.of(self).region,)
         self._allow_listing(self.poller, config.kinds)
         self._allow_describing(self.poller, config.kinds, watched_regions)
         # Only the poller judges stalls, so only it reads the logs of the kinds whose log lines are progress.
         self._allow_reading_logs(self.poller, config.kinds, watched_regions)
-        # The event handler describes the one job an event names; events arrive from this region only.
-        self._allow_describing(self.event_handler, config.kinds, (Stack.of(self).region,))
+        # The event handler describes the one job an event names. Without `accounts`, events arrive from this region
+        # only; with them, the home account's other regions forward theirs to the hub's event bus.
+        event_regions = watched_regions if config.home_account is not None else (Stack.of(self).region,)
+        self._allow_describing(self.event_handler, config.kinds, event_regions)
+        for function in (self.poller, self.event_handler):
+            self._allow_reading_spokes(function, config)
         state.grant_poll(self.poller.function)
         state.grant_watch_jobs(self.event_handler.function)
         for function in (self.poller, self.event_handler):
@@ -95,11 +115,16 @@ class Polling(Construct):
         environment: dict[str, str] = {
             Env.TABLE_NAME: state.table.table_name,
             Env.TOPIC_ARN: notifications.topic.topic_arn,
-            Env.REGIONS: ",".join(config.regions) or Aws.REGION,
+            Env.REGIONS: ",".join(config.home_regions) or Aws.REGION,
             Env.KINDS: kinds_env(config.kinds),
             Env.STALL_AFTER_MINUTES: stall_after_env(config.stall_after_minutes),
             Env.SCHEDULE_MINUTES: str(config.schedule_minutes),
         }
+        accounts = config.accounts_env(Aws.PARTITION)
+        if accounts is not None:
+            environment[Env.ACCOUNTS] = accounts
+        if config.spoke_external_id is not None:
+            environment[Env.SPOKE_EXTERNAL_ID] = config.spoke_external_id
         if config.name_contains is not None:
             environment[Env.NAME_CONTAINS] = config.name_contains
         if config.stall_repeat_minutes is not None:
@@ -119,8 +144,11 @@ class Polling(Construct):
         description: str,
         timeout: Duration,
         retry_attempts: int | None = None,
+        reads_spokes: bool = False,
     ) -> WatcherFunction:
-        """One of the watcher's functions: same code, layer, settings and key; its own role and log group."""
+        """One of the watcher's functions: same code, layer, settings and key; its own role and log group. A function
+        that `reads_spokes` gets its role under HUB_ROLE_PATH, the path the spokes' roles trust, when there are
+        spokes."""
         return WatcherFunction(
             self,
             construct_id,
@@ -135,6 +163,7 @@ class Polling(Construct):
             tracing=self._config.tracing,
             environment=self.environment,
             retry_attempts=retry_attempts,
+            role_path=HUB_ROLE_PATH if reads_spokes and self._config.spokes else None,
         )
 
     def _build_poller(self) -> WatcherFunction:
@@ -146,6 +175,7 @@ class Polling(Construct):
             timeout=POLLER_TIMEOUT,
             # The next scheduled poll is the retry; an immediate one would only overlap it.
             retry_attempts=0,
+            reads_spokes=True,
         )
 
     def _build_event_handler(self) -> WatcherFunction:
@@ -157,6 +187,7 @@ class Polling(Construct):
             name="event-handler",
             description="Looks at one SageMaker job as soon as SageMaker reports its state changed.",
             timeout=EVENT_HANDLER_TIMEOUT,
+            reads_spokes=True,
         )
 
     def _build_watch_start(self, config: GtwatchConfig, state: JobState) -> CustomResource:
@@ -170,13 +201,19 @@ class Polling(Construct):
             timeout=WATCH_START_TIMEOUT,
         )
         state.grant_run_records(function.function)
+        properties = {"Regions": ",".join(config.home_regions) or Aws.REGION}
+        accounts = config.accounts_env(Aws.PARTITION)
+        if accounts is not None:
+            # Likewise an account, or a region of an account: the baseline of every account is the deployment that
+            # listed it, even of a spoke whose role cannot be assumed yet.
+            properties["Accounts"] = accounts
         resource = CustomResource(
             self,
             "WatchStartRecord",
             service_token=function.function.function_arn,
             resource_type="Custom::GtwatchWatchStart",
             # Changing the regions re-runs it, so that a region added later starts being watched at that deployment.
-            properties={"Regions": ",".join(config.regions) or Aws.REGION},
+            properties=properties,
         )
         resource.node.add_dependency(state.table)
         return resource
@@ -217,6 +254,22 @@ class Polling(Construct):
                     "read-only.",
                 )
 
+    @staticmethod
+    def _allow_reading_spokes(function: WatcherFunction, config: GtwatchConfig) -> None:
+        """Let the function assume exactly the listed spokes' roles (and only with the external ID, if one is set)."""
+        if not config.spokes:
+            return
+        conditions = (
+            None if config.spoke_external_id is None else {"StringEquals": {"sts:ExternalId": config.spoke_external_id}}
+        )
+        function.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=list(ASSUME_ROLE_ACTIONS),
+                resources=[spoke_role_arn(account.id, Aws.PARTITION) for account in config.spokes],
+                conditions=conditions,
+            )
+        )
+
     def _allow_reading_logs(self, function: WatcherFunction, kinds: Sequence[KindName], regions: Sequence[str]) -> None:
         for group in (KIND_LOG_GROUPS[kind] for kind in kinds if kind in KIND_LOG_GROUPS):
             # A log group's ARN as IAM takes it for actions on the group ends in ":*"; its streams' name the stream.
@@ -236,13 +289,7 @@ class Polling(Construct):
                     )
 
     def _log_group_arn(self, region: str, name: str) -> str:
-        return Stack.of(self).format_arn(
-            service="logs",
-            region=region,
-            resource="log-group",
-            resource_name=name,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        return log_group_arn(self, region, name)
 
     def _shown(self, region: str) -> str:
         """A region as cdk-nag renders it in a finding: a literal region, or the stack's own as a pseudo parameter."""

@@ -26,6 +26,7 @@ from infra.config import GtwatchConfig
 from infra.digest import Digest
 from infra.encryption import DataKey
 from infra.function import log_group_prefix, powertools_layer
+from infra.hub import HubEvents
 from infra.monitoring import Monitoring
 from infra.notifications import Notifications
 from infra.polling import Polling
@@ -57,6 +58,12 @@ class GtwatchStack(Stack):
             layers=layers,
             state=self.state,
             notifications=self.notifications,
+        )
+        # With `accounts`, the events of the spokes and of the home account's other regions come on the hub's bus.
+        self.hub = (
+            None
+            if config.home_account is None
+            else HubEvents(self, "Hub", config=config, event_handler=self.polling.event_handler)
         )
         self.digest = (
             None

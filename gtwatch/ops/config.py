@@ -30,6 +30,7 @@ from watcher.domain.vocabulary import (
     SlackMode,
 )
 
+from .accounts import Account, parse_accounts
 from .common import OpsError
 from .kinds import DEFAULT_STALL_AFTER_MINUTES, StallAfter, parse_kinds, parse_stall_after, stall_thresholds
 
@@ -64,6 +65,18 @@ class LocalConfig(BaseModel):
     kinds: tuple[KindName, ...] = DEFAULT_KINDS
     stall_after_minutes: int | dict[KindName, int] = DEFAULT_STALL_AFTER_MINUTES
     stall_repeat_minutes: Annotated[int | None, Strict(), Field(ge=1)] = None
+    # Checked as `cdk synth` checks them (gtwatch.ops.accounts); empty: the home account alone, in `regions`.
+    accounts: tuple[Account, ...] = ()
+
+    @field_validator("accounts", mode="before")
+    @classmethod
+    def _check_accounts(cls, raw: Any) -> tuple[Account, ...]:
+        if raw is None:
+            return ()
+        try:
+            return parse_accounts(raw, "accounts")
+        except ValueError as error:
+            raise _named(error) from None
 
     @field_validator("kinds", mode="before")
     @classmethod

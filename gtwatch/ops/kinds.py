@@ -32,9 +32,12 @@ NEVER_STALLS = (
     "a pipeline execution never stalls (its steps' jobs can, as jobs of their own kind, with their own kind's "
     "stall_after_minutes); leave pipeline out"
 )
-# What a Slack route may hold: the notifier's own settings, and `kinds`, which this module checks and passes on.
-ROUTE_SETTINGS = ("channel", "events", "kinds", "name_contains", "mention")
+# What a Slack route may hold: the notifier's own settings, `kinds`, which this module checks and passes on, and
+# `accounts`, which gtwatch.ops.accounts checks and passes on.
+ROUTE_SETTINGS = ("channel", "events", "kinds", "accounts", "name_contains", "mention")
 ROUTE_KINDS_KEY = "kinds"
+# Left out of what the notifier's own parse_routes checks: each is checked where the deployment's settings are known.
+_CHECKED_ELSEWHERE = (ROUTE_KINDS_KEY, "accounts")
 
 
 def is_kind(value: object) -> TypeGuard[KindName]:
@@ -120,9 +123,10 @@ def stall_after_env(stall_after: StallAfter) -> str:
 
 
 def split_route_kinds(raw: object, where: str) -> tuple[object, tuple[tuple[KindName, ...] | None, ...]]:
-    """Slack routes as written (a list of objects) without their `kinds`, for the notifier's own parse_routes, and
-    each route's kinds (None: every watched kind). ValueError names the key of a bad `kinds` or of a setting no route
-    has. Anything that is not a list of objects is returned as it is, for parse_routes to refuse."""
+    """Slack routes as written (a list of objects) without their `kinds` and `accounts` (gtwatch.ops.accounts reads
+    those), for the notifier's own parse_routes, and each route's kinds (None: every watched kind). ValueError names
+    the key of a bad `kinds` or of a setting no route has. Anything that is not a list of objects is returned as it
+    is, for parse_routes to refuse."""
     if not isinstance(raw, list):
         return raw, ()
     routes: list[object] = []
@@ -135,7 +139,7 @@ def split_route_kinds(raw: object, where: str) -> tuple[object, tuple[tuple[Kind
         unknown = sorted(str(key) for key in item if key not in ROUTE_SETTINGS)
         if unknown:
             raise ValueError(f"{where}[{index}].{unknown[0]}: not a route setting ({', '.join(ROUTE_SETTINGS)})")
-        routes.append({key: value for key, value in item.items() if key != ROUTE_KINDS_KEY})
+        routes.append({key: value for key, value in item.items() if key not in _CHECKED_ELSEWHERE})
         narrowed = item.get(ROUTE_KINDS_KEY)
         kinds.append(None if narrowed is None else parse_kinds(narrowed, f"{where}[{index}].{ROUTE_KINDS_KEY}"))
     return routes, tuple(kinds)

@@ -16,6 +16,12 @@ from infra.context import CdkJsonError, cdk_json_context
 from infra.requirements import pinned_version
 
 ALL_EVENTS = "completed, failed, stopped, stalled, resumed"
+# The home account and two spokes, one with an alias.
+SPOKES: list[dict[str, Any]] = [
+    {"id": "123456789012", "regions": ["us-east-1"]},
+    {"id": "111111111111", "alias": "research", "regions": ["us-east-1", "eu-west-1"]},
+    {"id": "222222222222", "regions": ["us-west-2"]},
+]
 
 
 def test_no_settings_means_every_default() -> None:
@@ -115,6 +121,10 @@ def test_every_setting_can_be_changed() -> None:
         **raw,
         "slack_events": ["stalled"],
         "email_events": ["failed", "resumed"],
+        # Not with `regions` (the home account's regions are listed in `accounts`): tests/infra/test_accounts.py.
+        "accounts": None,
+        "spoke_external_id": None,
+        "organization_id": None,
     }
 
 
@@ -299,6 +309,18 @@ BAD_VALUES: list[tuple[dict[str, Any], str]] = [
         "gtwatch.digest.slack_channel: 'Labeling' is not a Slack channel: use #name",
     ),
     ({"digest": {**DIGEST, "hour": 7}}, "gtwatch.digest.hour: unknown key; the keys are at, timezone, channels, slack"),
+    (
+        {"accounts": [{"id": "12345", "regions": ["us-east-1"]}]},
+        "gtwatch.accounts[0].id: '12345' is not a 12-digit AWS account id",
+    ),
+    (
+        {"spoke_external_id": "x", "accounts": SPOKES},
+        "gtwatch.spoke_external_id: 'x' is not an external ID of 2 to 1224 letters",
+    ),
+    (
+        {"organization_id": "org-1", "accounts": SPOKES},
+        "gtwatch.organization_id: 'org-1' is not an AWS Organizations id like o-a1b2c3d4e5",
+    ),
 ]
 
 
@@ -317,9 +339,12 @@ def test_every_key_has_its_bad_values_tested() -> None:
     assert {next(iter(raw)) for raw, _ in BAD_VALUES} == set(GtwatchConfig.model_fields)
 
 
-def test_watching_other_accounts_is_refused_naming_the_key_until_it_is_supported() -> None:
-    with pytest.raises(ConfigError, match=r"gtwatch\.accounts: unknown key; the keys are schedule_minutes, kinds, "):
-        parse_config({"accounts": [{"id": "111111111111", "regions": ["us-east-1"]}]})
+def test_other_accounts_are_watched_the_first_being_the_home_account() -> None:
+    config = parse_config({"accounts": SPOKES})
+    assert config.home_account is not None and config.home_account.id == "123456789012"
+    assert [account.name for account in config.spokes] == ["research", "222222222222"]
+    assert config.home_regions == ("us-east-1",)
+    assert config.hub_region == "us-east-1"
 
 
 def test_an_unknown_key_is_refused_and_the_keys_listed() -> None:
@@ -482,10 +507,10 @@ ROUTE_KIND_MISTAKES: list[tuple[dict[str, Any], str]] = [
         {"slack": {"mode": "app", "routes": [{**ROUTE, "kinds": ["training"]}]}},
         "gtwatch.slack.routes[0].kinds: 'training' is not watched (gtwatch.kinds is labeling)",
     ),
-    # Watching other accounts is a later version's: a route's accounts are refused, naming the key.
+    # A route's accounts are listed accounts: with none listed, none can be named.
     (
         {"slack": {"mode": "app", "routes": [{**ROUTE, "accounts": ["prod"]}]}},
-        "gtwatch.slack.routes[0].accounts: not a route setting (channel, events, kinds, name_contains, mention)",
+        "gtwatch.slack.routes[0].accounts[0]: 'prod' is not a listed account (gtwatch.accounts lists none)",
     ),
 ]
 

@@ -64,6 +64,11 @@ def test_a_routes_kinds_are_taken_off_for_the_notifiers_parser_and_put_back_in_i
 
 def test_a_route_setting_no_route_has_is_named_with_the_settings_there_are() -> None:
     with pytest.raises(ValueError) as raised:
-        split_route_kinds([{"channel": "#a", "events": ["failed"], "accounts": ["prod"]}], "routes")
-    settings = "channel, events, kinds, name_contains, mention"
-    assert str(raised.value) == f"routes[0].accounts: not a route setting ({settings})"
+        split_route_kinds([{"channel": "#a", "events": ["failed"], "account": ["prod"]}], "routes")
+    settings = "channel, events, kinds, accounts, name_contains, mention"
+    assert str(raised.value) == f"routes[0].account: not a route setting ({settings})"
+
+
+def test_a_routes_accounts_are_left_to_the_accounts_check() -> None:
+    without, _ = split_route_kinds([{"channel": "#a", "events": ["failed"], "accounts": ["prod"]}], "routes")
+    assert without == [{"channel": "#a", "events": ["failed"]}]

@@ -74,6 +74,16 @@ KIND_DESCRIBE_ACTIONS: Final[dict[KindName, tuple[str, ...]]] = {
     "pipeline": ("sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps"),
 }
 
+# Many accounts (config `accounts`): the hub, in the home account, reads every other listed account (a spoke) through
+# a read-only role of this name that the spoke's own stack creates (arn:<partition>:iam::<account>:role/<name>).
+SPOKE_ROLE_NAME: Final = "gtwatch-spoke-reader"
+# The IAM path of the hub's roles that may assume a spoke's role (the poller's and the event handler's): a spoke's
+# role trusts the hub account's roles under this path only (aws:PrincipalArn), whatever their generated names.
+HUB_ROLE_PATH: Final = "/gtwatch-hub/"
+# The event bus in the hub's home region to which every spoke (and every other region of the home account) forwards
+# the watched kinds' SageMaker events; its policy lets only the listed accounts put events on it.
+HUB_EVENT_BUS_NAME: Final = "gtwatch-hub"
+
 # The state table: one item per job and one run record per region, keyed by `pk`; a sparse index of the jobs
 # that are still active, by region.
 TABLE_PARTITION_KEY: Final = "pk"

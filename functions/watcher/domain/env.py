@@ -26,6 +26,10 @@ class Env(StrEnum):
     SCHEDULE_MINUTES = "GTWATCH_SCHEDULE_MINUTES"
     QUIET_HOURS = "GTWATCH_QUIET_HOURS"
     EMAIL_EVENTS = "GTWATCH_EMAIL_EVENTS"
+    # Many accounts: the listed accounts as JSON ([{id, alias?, regions, role_arn?}], the home account first, without
+    # role_arn), and the external ID the hub passes when it assumes a spoke's role (only when one is configured).
+    ACCOUNTS = "GTWATCH_ACCOUNTS"
+    SPOKE_EXTERNAL_ID = "GTWATCH_SPOKE_EXTERNAL_ID"
     # The Slack notifier's.
     SLACK_MODE = "GTWATCH_SLACK_MODE"
     SLACK_WEBHOOK_SECRET = "GTWATCH_SLACK_WEBHOOK_SECRET"  # noqa: S105 - a variable's name
