@@ -91,6 +91,8 @@ def job_source(scope: Scope, accounts: Accounts | None = None, *, external_id: s
     if account is None or account.is_home:
         logs = aws.client("logs", scope.region) if scope.kind in LOG_KINDS else None
         source = kind_source(aws.client("sagemaker", scope.region), logs, scope)
+        if account is not None and account.id:  # The deployment lists its accounts: name the home one too.
+            source = InAccount(source, account)
     else:
         spoke_logs = aws.spoke_client("logs", scope.region, account, external_id=external_id)
         spoke = aws.spoke_client("sagemaker", scope.region, account, external_id=external_id)

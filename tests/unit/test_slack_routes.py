@@ -80,4 +80,6 @@ def test_an_unknown_route_setting_lists_kinds_among_the_settings() -> None:
     with pytest.raises(ValueError) as error:
         parse_routes([{**ONCALL, "kind": ["training"]}])
 
-    assert str(error.value) == "routes[0].kind: not a route setting (channel, events, kinds, name_contains, mention)"
+    assert str(error.value) == (
+        "routes[0].kind: not a route setting (channel, events, kinds, accounts, name_contains, mention)"
+    )

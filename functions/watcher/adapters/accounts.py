@@ -76,7 +76,8 @@ def spoke_session(
 
 
 class InAccount:
-    """A JobSource of a spoke account: every job it answers with names its account and the account's alias."""
+    """A JobSource of one listed account: every job it answers with names its account (a spoke's id as its scope
+    does; None for the home account), and the account's id and alias as people read them."""
 
     def __init__(self, source: JobSource, account: WatchedAccount) -> None:
         self._source = source
@@ -109,4 +110,7 @@ class InAccount:
         return self._source.newest_log_lines(names)
 
     def _stamp(self, job: AnyJob) -> AnyJob:
-        return dataclasses.replace(job, account=self._account.scope_account, account_alias=self._account.alias)
+        account = self._account
+        return dataclasses.replace(
+            job, account=account.scope_account, account_id=account.id, account_alias=account.alias
+        )

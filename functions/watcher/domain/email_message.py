@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from watcher.domain.formatting import clock_time, details, facts, headline, links, notes
+from watcher.domain.formatting import clock_time, details, facts, headline, links, notes, where
 from watcher.domain.job import KIND_NOUNS, JobKind
 from watcher.domain.model import Notification
 from watcher.domain.text import one_line
@@ -19,7 +19,7 @@ def subject(notification: Notification) -> str:
     job = notification.job.id
     # A labeling job is named alone, as before other kinds were watched (mail filters may match it).
     noun = "" if job.kind is JobKind.LABELING else f"{KIND_NOUNS[job.kind]} "
-    text = f"[gtwatch] {notification.event_type.value.capitalize()}: {noun}{job.name} ({job.region})"
+    text = f"[gtwatch] {notification.event_type.value.capitalize()}: {noun}{job.name} ({where(notification.job)})"
     text = " ".join(_NOT_PRINTABLE_ASCII.sub(" ", text).split())
     return text if len(text) <= SUBJECT_LIMIT else text[: SUBJECT_LIMIT - 3] + "..."
 

@@ -181,6 +181,7 @@ def labeling_facts(notification: Notification) -> Rows:
     rows: Rows = [
         ("Status", job.status),
         ("Region", one_line(job.id.region)),
+        ("Account", account_text(job)),
         ("Progress", progress_text(progress)),
         ("Labeled", labeled_text(progress)),
         ("Failed objects", f"{progress.failed:,}"),
@@ -216,7 +217,7 @@ def kind_facts(notification: Notification, middle: Rows, *, ran_for: bool = True
     """The facts every kind after labeling shows around its own (`middle`): its status and region first; when it
     ended, when and (`ran_for`) after how long; when it is stalled, since when and by which signal."""
     job = notification.job
-    rows: Rows = [("Status", job.status), ("Region", one_line(job.id.region)), *middle]
+    rows: Rows = [("Status", job.status), ("Region", one_line(job.id.region)), ("Account", account_text(job)), *middle]
     if notification.event_type in ENDING_EVENTS:
         rows += [("Ended", clock_time(ended_at(notification)))]
         rows += [("Ran for", ran_for_text(notification))] if ran_for else []
@@ -462,3 +463,18 @@ def work_team_name(arn: str) -> str:
     if kind != "workteam" or not name:
         return arn
     return "Amazon Mechanical Turk" if crowd == "public-crowd" else name
+
+
+def account_text(job: AnyJob) -> str | None:
+    """The job's account as people read it, "research (111111111111)"; None when the deployment lists no accounts."""
+    if job.account_id is None:
+        return None
+    return f"{one_line(job.account_alias)} ({job.account_id})" if job.account_alias else job.account_id
+
+
+def where(job: AnyJob) -> str:
+    """Where the job runs, short: "us-east-1", or with its account "research, us-east-1"."""
+    region = one_line(job.region)
+    if job.account_id is None:
+        return region
+    return f"{one_line(job.account_alias) if job.account_alias else job.account_id}, {region}"

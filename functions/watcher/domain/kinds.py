@@ -139,8 +139,11 @@ class KindJob:
     # The newest log line the watcher read this run; None when none was read (the job writes no logs yet, its kind
     # has none, or CloudWatch Logs could not be read: then log lines neither start nor end a stall).
     last_log_at: datetime | None = None
-    # A spoke account's id and alias (people read the alias); None for the home account.
+    # The spoke account it runs in (None: the home account): part of its identity, as its scope names it.
     account: str | None = None
+    # Its account's 12-digit id and alias, as people read them and routes choose (the home account's too, when the
+    # deployment lists its accounts); None when unknown.
+    account_id: str | None = None
     account_alias: str | None = None
 
     @property
@@ -192,7 +195,8 @@ class KindJob:
             "facts": facts_to_document(self.facts),
             "console_url": self.console_url,
             **({"last_log_at": to_iso(self.last_log_at)} if self.last_log_at else {}),
-            **({"account": self.account, "account_alias": self.account_alias} if self.account else {}),
+            **({"account": self.account} if self.account else {}),
+            **({"account_id": self.account_id, "account_alias": self.account_alias} if self.account_id else {}),
         }
 
     @classmethod
@@ -211,6 +215,7 @@ class KindJob:
             detailed=True,
             last_log_at=from_iso(doc["last_log_at"]) if doc.get("last_log_at") else None,
             account=doc.get("account"),
+            account_id=doc.get("account_id"),
             account_alias=doc.get("account_alias"),
         )
 

@@ -157,8 +157,11 @@ class LabelingJob(_LabelingSeam):
     workteam_arn: str | None = None
     input_manifest_uri: str | None = None
     input_sns_topic_arn: str | None = None
-    # A spoke account's id and alias (people read the alias); None for the home account.
+    # The spoke account it runs in (None: the home account): part of its identity, as its scope names it.
     account: str | None = None
+    # Its account's 12-digit id and alias, as people read them and routes choose (the home account's too, when the
+    # deployment lists its accounts); None when unknown.
+    account_id: str | None = None
     account_alias: str | None = None
 
     @classmethod
@@ -217,7 +220,8 @@ class LabelingJob(_LabelingSeam):
             "input_manifest_uri": self.input_manifest_uri,
             "input_sns_topic_arn": self.input_sns_topic_arn,
             "console_url": self.console_url,
-            **({"account": self.account, "account_alias": self.account_alias} if self.account else {}),
+            **({"account": self.account} if self.account else {}),
+            **({"account_id": self.account_id, "account_alias": self.account_alias} if self.account_id else {}),
         }
 
     @classmethod
@@ -237,6 +241,7 @@ class LabelingJob(_LabelingSeam):
             input_manifest_uri=doc.get("input_manifest_uri"),
             input_sns_topic_arn=doc.get("input_sns_topic_arn"),
             account=doc.get("account"),
+            account_id=doc.get("account_id"),
             account_alias=doc.get("account_alias"),
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from watcher.domain.formatting import Link, Rows, clock_time, details, facts, headline, links, notes, summary
+from watcher.domain.formatting import Link, Rows, clock_time, details, facts, headline, links, notes, summary, where
 from watcher.domain.model import EventType, Notification
 from watcher.domain.text import one_line
 
@@ -87,7 +87,7 @@ def payload(notification: Notification) -> dict[str, Any]:
 def _fallback_text(notification: Notification) -> str:
     """What a phone shows: the headline, the region, and the one thing to know (formatting.summary: the reason a
     job failed, since when it is stalled, how far it got)."""
-    lead = escaped_within(f"{headline(notification)} ({one_line(notification.job.id.region)})", HEADLINE_LIMIT)
+    lead = escaped_within(f"{headline(notification)} ({where(notification.job)})", HEADLINE_LIMIT)
     return f"{lead}: {escaped_within(one_line(summary(notification)), FALLBACK_DETAIL_LIMIT)}"
 
 

@@ -24,7 +24,8 @@ _SLACK_MENTION = re.compile(r"<!(?:here|channel|everyone)>|<@[UW][A-Z0-9]+>|<!su
 _SLACK_CHANNEL_NAME = re.compile(r"#[a-z0-9_-]{1,80}")
 _SLACK_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
 # A route's keys in its JSON form (config, scenario and the GTWATCH_SLACK_ROUTES the stack passes the notifier).
-ROUTE_SETTINGS = ("channel", "events", "kinds", "name_contains", "mention")
+ROUTE_SETTINGS = ("channel", "events", "kinds", "accounts", "name_contains", "mention")
+_ACCOUNT_ID = re.compile(r"\d{12}")
 
 
 def validate_slack_mention(value: str) -> str:
@@ -57,14 +58,18 @@ class Route:
     name_contains: str | None = None
     mention: str | None = None
     kinds: frozenset[str] | None = None
+    # The 12-digit ids of the accounts it takes (the stack writes a config's aliases as ids); None takes every one.
+    accounts: frozenset[str] | None = None
 
-    def takes(self, event_type: str, job_name: str, kind: str) -> bool:
-        """Whether a notification of `event_type` about the job `job_name` of `kind` goes to this destination."""
+    def takes(self, event_type: str, job_name: str, kind: str, account_id: str | None = None) -> bool:
+        """Whether a notification of `event_type` about the job `job_name` of `kind`, in the account `account_id`,
+        goes to this destination."""
         if event_type == TEST_EVENT_TYPE:
             return True  # `gtwatch test-notify` proves every destination works.
         return (
             event_type in self.events
             and (self.kinds is None or kind in self.kinds)
+            and (self.accounts is None or account_id in self.accounts)
             and (self.name_contains is None or self.name_contains.lower() in job_name.lower())
         )
 
@@ -124,7 +129,22 @@ def _route(item: Mapping[str, Any], at: str) -> Route:
         name_contains=name_contains,
         mention=mention,
         kinds=_kinds(item, at),
+        accounts=_accounts(item, at),
     )
+
+
+def _accounts(item: Mapping[str, Any], at: str) -> frozenset[str] | None:
+    """The route's `accounts` as the notifier reads them: absent (or null) takes every account; otherwise 12-digit ids
+    (the stack's config checks the aliases and writes them as ids)."""
+    accounts = item.get("accounts")
+    if accounts is None:
+        return None
+    if not isinstance(accounts, Sequence) or isinstance(accounts, str) or not accounts:
+        raise ValueError(f"{at}.accounts: expected a non-empty list of 12-digit account ids")
+    for position, account in enumerate(accounts):
+        if not isinstance(account, str) or not _ACCOUNT_ID.fullmatch(account):
+            raise ValueError(f"{at}.accounts[{position}]: {account!r} is not a 12-digit account id")
+    return frozenset(accounts)
 
 
 def _kinds(item: Mapping[str, Any], at: str) -> frozenset[str] | None:
@@ -157,6 +177,7 @@ def routes_to_json(routes: Iterable[Route]) -> str:
                 "channel": route.channel,
                 "events": sorted(route.events, key=EVENT_TYPES.index),
                 **({"kinds": sorted(route.kinds, key=JOB_KINDS.index)} if route.kinds is not None else {}),
+                **({"accounts": sorted(route.accounts)} if route.accounts is not None else {}),
                 **({"name_contains": route.name_contains} if route.name_contains else {}),
                 **({"mention": route.mention} if route.mention else {}),
             }

@@ -276,9 +276,7 @@ def deliver(
     routes, ledgers, silenced = notifier.routes, notifier.ledgers, notifier.silenced
     if not notification.stream:  # Decided before notifications were numbered (an outbox kept over an upgrade).
         for route in routes:
-            if not notification.muted and route.takes(
-                notification.event_type.value, notification.job.name, notification.job.kind
-            ):
+            if not notification.muted and _takes(route, notification.event_type.value, notification):
                 _post_alone(notification, route, slack)
         return
     ledger = ledgers.get(notification.stream)
@@ -315,9 +313,7 @@ def deliver(
         for route in routes:
             if route.channel in session.ledger.done:
                 continue
-            if not notification.muted and route.takes(
-                notification.event_type.value, notification.job.name, notification.job.kind
-            ):
+            if not notification.muted and _takes(route, notification.event_type.value, notification):
                 if not released(notification, route, attempt.now):
                     logger.info("Held for quiet hours in this channel", extra={"destination": route.channel})
                     owing = session.ledger.owing(route.channel, notification.sequence)
@@ -497,9 +493,13 @@ def released(notification: Notification, route: Route, now: datetime) -> bool:
     a later notification of its job that goes out now, not held, reaches that channel too."""
     if notification.held_until is None or now >= notification.held_until:
         return True
-    return any(
-        route.takes(event_type, notification.job.name, notification.job.kind) for event_type in notification.released_by
-    )
+    return any(_takes(route, event_type, notification) for event_type in notification.released_by)
+
+
+def _takes(route: Route, event_type: str, notification: Notification) -> bool:
+    """Whether `route` takes a notification of `event_type` about `notification`'s job (its name, kind, account)."""
+    job = notification.job
+    return route.takes(event_type, job.name, job.kind, job.account_id)
 
 
 def _deliver_owed(
