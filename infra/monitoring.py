@@ -13,6 +13,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 from watcher.domain.contract import (
+    METRIC_ACCOUNTS_UNREADABLE,
     METRIC_JOB_ERRORS,
     METRIC_OUTBOX_AGE,
     METRIC_POLL_SUCCEEDED,
@@ -66,6 +67,7 @@ class Monitoring(Construct):
         self._subscribe_emails(config.alarm_email_addresses)
         self.alarms = [
             *self._build_poller_alarms(polling),
+            *([self._build_account_alarm()] if config.spokes else []),
             *self._build_slack_alarms(notifications, config.slack_lag_alarm_minutes),
             *([] if digest is None else [self._build_digest_alarm(digest)]),
         ]
@@ -202,6 +204,18 @@ class Monitoring(Construct):
                 periods=FAILING_RUNS,
             ),
         ]
+
+    def _build_account_alarm(self) -> cloudwatch.Alarm:
+        return self._alarm(
+            "AccountUnreadable",
+            "account-unreadable",
+            "gtwatch could not assume a spoke account's read-only role (deleted, denied or throttled): that "
+            "account's jobs wait, the others are read on time, and everything owed is delivered once the role works "
+            'again. The poller\'s log names the account ("Account cannot be read"); `gtwatch status` shows its '
+            "runs as late. Check the spoke stack in that account and its trust of the hub. Runbook: "
+            "docs/deploy.md#alarms.",
+            self.watcher_metric(METRIC_ACCOUNTS_UNREADABLE, statistic="Maximum"),
+        )
 
     def _build_slack_alarms(self, notifications: Notifications, lag_minutes: int) -> list[cloudwatch.Alarm]:
         notifier = notifications.slack_notifier.function

@@ -353,3 +353,16 @@ def test_cdk_nag_passes_on_the_hub_with_every_finding_acknowledged_where_it_is(
 def test_cfn_lint_finds_no_error_in_the_hub(hub: Template) -> None:
     matches = lint(json.dumps(hub.to_json()), config=ManualArgs(regions=["us-east-1", "eu-west-1"]))
     assert [str(m) for m in matches if m.rule.id not in TOLERATED_CFN_LINT_RULES] == []
+
+
+def test_an_unreadable_spoke_has_an_alarm_of_its_own(hub: Template) -> None:
+    alarms = hub.find_resources("AWS::CloudWatch::Alarm")
+    [alarm] = [a["Properties"] for a in alarms.values() if a["Properties"]["MetricName"] == "AccountsUnreadable"]
+
+    assert alarm["AlarmName"].endswith("-account-unreadable")
+    assert (alarm["Threshold"], alarm["ComparisonOperator"], alarm["EvaluationPeriods"]) == (
+        1,
+        "GreaterThanOrEqualToThreshold",
+        1,
+    )
+    assert "names the account" in alarm["AlarmDescription"]
