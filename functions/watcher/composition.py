@@ -14,6 +14,7 @@ from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from watcher.adapters import aws
+from watcher.adapters.job_logs import LOG_READS_PER_RUN
 from watcher.adapters.mute import MuteStore
 from watcher.adapters.publisher import publish, publish_digest
 from watcher.adapters.sagemaker_kinds import job_source as kind_source
@@ -82,11 +83,17 @@ def publisher(topic_arn: str) -> Publisher:
     return _overrides.publisher(send) if _overrides.publisher else send
 
 
-def job_source(scope: Scope) -> JobSource:
-    """The source of the scope's kind of job in its region (sagemaker_kinds.job_source)."""
+def job_source(scope: Scope, *, log_budget: int = LOG_READS_PER_RUN) -> JobSource:
+    """The source of the scope's kind of job in its region (sagemaker_kinds.job_source), reading at most
+    `log_budget` CloudWatch Logs calls a run."""
     logs = aws.client("logs", scope.region) if scope.kind in LOG_KINDS else None
-    source = kind_source(aws.client("sagemaker", scope.region), logs, scope)
+    source = kind_source(aws.client("sagemaker", scope.region), logs, scope, log_budget=log_budget)
     return _overrides.source(source) if _overrides.source else source
+
+
+def job_sources(config: PollerSettings) -> Callable[[Scope], JobSource]:
+    """The source of each scope the settings watch."""
+    return partial(job_source, log_budget=config.log_reads_per_run)
 
 
 def digest_publisher(topic_arn: str) -> DigestPublisher:

@@ -36,7 +36,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     run = Run.starting(clock.now(), seconds_left=context.get_remaining_time_in_millis() / 1000)
     outcome = watch_changed_job(
         change,
-        source=composition.job_source(Scope(change.region, change.kind)),
+        source=composition.job_sources(config)(Scope(change.region, change.kind)),
         watcher=composition.watcher(config, run),
     )
     if isinstance(outcome, str):

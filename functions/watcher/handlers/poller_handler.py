@@ -26,7 +26,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     config = settings(PollerSettings)
     run = Run.starting(clock.now(), seconds_left=context.get_remaining_time_in_millis() / 1000)
     watcher = composition.watcher(config, run)
-    outcome = poll_scopes(config.watched_scopes, sources=composition.job_source, watcher=watcher)
+    outcome = poll_scopes(config.watched_scopes, sources=composition.job_sources(config), watcher=watcher)
     for scope, error in outcome.errors.items():
         logger.error("Run failed", extra={"scope": scope}, exc_info=error)
     for report in outcome.reports:
