@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from watcher.adapters import aws
 from watcher.adapters.accounts import InAccount
+from watcher.adapters.job_logs import LOG_READS_PER_RUN
 from watcher.adapters.mute import MuteStore
 from watcher.adapters.publisher import publish, publish_digest
 from watcher.adapters.sagemaker_kinds import job_source as kind_source
@@ -25,7 +26,7 @@ from watcher.domain.ports import DigestPublisher, JobSource, JobStateStore, Mute
 from watcher.usecases.watch import Run, Watcher
 
 if TYPE_CHECKING:
-    from watcher.settings import PollerSettings, WatchSettings
+    from watcher.settings import PollerSettings
 
 T = TypeVar("T")
 
@@ -84,25 +85,38 @@ def publisher(topic_arn: str) -> Publisher:
     return _overrides.publisher(send) if _overrides.publisher else send
 
 
-def job_source(scope: Scope, accounts: Accounts | None = None, *, external_id: str | None = None) -> JobSource:
-    """The source of the scope's kind of job in its region and account (sagemaker_kinds.job_source): a spoke's
-    through its role (raising AccountUnreadable when that cannot be assumed), its jobs named by account and alias."""
+def job_source(
+    scope: Scope,
+    accounts: Accounts | None = None,
+    *,
+    external_id: str | None = None,
+    log_budget: int = LOG_READS_PER_RUN,
+) -> JobSource:
+    """The source of the scope's kind of job in its region and account (sagemaker_kinds.job_source), reading at most
+    `log_budget` CloudWatch Logs calls a run: a spoke's through its role (raising AccountUnreadable when that cannot be
+    assumed), its jobs named by account and alias."""
     account = accounts.by_id(scope.account) if accounts is not None else None
     if account is None or account.is_home:
         logs = aws.client("logs", scope.region) if scope.kind in LOG_KINDS else None
-        source = kind_source(aws.client("sagemaker", scope.region), logs, scope)
+        source = kind_source(aws.client("sagemaker", scope.region), logs, scope, log_budget=log_budget)
         if account is not None and account.id:  # The deployment lists its accounts: name the home one too.
             source = InAccount(source, account)
     else:
         spoke_logs = aws.spoke_client("logs", scope.region, account, external_id=external_id)
         spoke = aws.spoke_client("sagemaker", scope.region, account, external_id=external_id)
-        source = InAccount(kind_source(spoke, spoke_logs if scope.kind in LOG_KINDS else None, scope), account)
+        built = kind_source(spoke, spoke_logs if scope.kind in LOG_KINDS else None, scope, log_budget=log_budget)
+        source = InAccount(built, account)
     return _overrides.source(source) if _overrides.source else source
 
 
-def job_sources(config: WatchSettings) -> Callable[[Scope], JobSource]:
+def job_sources(config: PollerSettings) -> Callable[[Scope], JobSource]:
     """The source of each scope the settings watch, in whichever account it is."""
-    return partial(job_source, accounts=config.watched_accounts, external_id=config.spoke_external_id)
+    return partial(
+        job_source,
+        accounts=config.watched_accounts,
+        external_id=config.spoke_external_id,
+        log_budget=config.log_reads_per_run,
+    )
 
 
 def digest_publisher(topic_arn: str) -> DigestPublisher:

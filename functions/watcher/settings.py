@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from watcher import container
+from watcher.adapters.job_logs import LOG_READS_PER_RUN
 from watcher.domain.accounts import Accounts, WatchedAccount
 from watcher.domain.contract import (
     DEFAULT_KINDS,
@@ -281,12 +282,16 @@ class PollerSettings(WatchSettings):
         "name_contains": Env.NAME_CONTAINS,
         "quiet_hours": Env.QUIET_HOURS,
         "email_events": Env.EMAIL_EVENTS,
+        "log_reads_per_run": Env.LOG_READS_PER_RUN,
     }
 
     name_contains: Annotated[str | None, Field(pattern=NAME_PATTERN)] = None
     quiet_hours: QuietHoursSetting = None
     # What the email subscriptions take: a notification releases the job's held email only if it goes by email.
     email_events: EventList = EVENT_TYPES
+    # CloudWatch Logs calls a run may make per kind and region (job_logs.LOG_READS_PER_RUN by default): raise it
+    # with the account's CloudWatch Logs quotas (DescribeLogStreams: 5 per second by default).
+    log_reads_per_run: Annotated[int, Field(ge=2, le=10_000)] = LOG_READS_PER_RUN
 
     @property
     def rules(self) -> WatchRules:

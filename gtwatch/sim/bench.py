@@ -24,10 +24,12 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from botocore.endpoint import Endpoint
 from watcher import clock, composition, container
-from watcher.domain.contract import EVENT_TYPES, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
+from watcher.adapters.job_logs import LOG_READS_PER_RUN
+from watcher.domain.contract import EVENT_TYPES, KIND_LOG_GROUPS, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
 from watcher.domain.env import Env
 from watcher.domain.job import Scope
 from watcher.domain.ports import RunRecord
@@ -35,7 +37,7 @@ from watcher.handlers import event_handler, poller_handler
 from watcher.settings import PollerSettings, settings
 from watcher.usecases.watch import Run, RunReport, watch_job
 
-from .emulator import deployment, labeling_jobs
+from .emulator import deployment, email, labeling_jobs, sagemaker_jobs
 from .emulator.deployment import FakeLambdaContext, Routing
 from .replay import count_requests
 
@@ -284,6 +286,225 @@ def measure_held_night() -> NightCost:
     )
 
 
+# --- every kind at once ----------------------------------------------------------------------------------------------
+
+KIND_NAMES = ("labeling", "training", "processing", "transform", "tuning", "pipeline")
+LOGGED_KINDS = ("training", "processing", "transform")
+# Active and finished jobs of each kind in the kinds measurement.
+KIND_ACTIVE = 100
+KIND_HISTORY = 100
+# An hour of 5-minute runs after the baseline: past the 30-minute stall rule of the kinds with logs, short of the
+# 60 (labeling) and 120 (tuning) minutes of the kinds whose jobs here move at least every 50 minutes.
+KIND_TICKS = 12
+# The calls of a steady run are the medians of the first runs, before any stall (false or not) could be due.
+KIND_STEADY_TICKS = 5
+# The stack's default stall rules by kind (a pipeline execution never stalls).
+KIND_STALL_AFTER = {"labeling": 60, "training": 30, "processing": 30, "transform": 30, "tuning": 120}
+# SageMaker operations by the kind they watch, and what they are: a listing (List*, Search), a describe, or the steps
+# of a pipeline execution.
+KIND_OPERATIONS: dict[str, tuple[str, str]] = {
+    "ListLabelingJobs": ("labeling", "list"),
+    "DescribeLabelingJob": ("labeling", "describe"),
+    "ListTrainingJobs": ("training", "list"),
+    "DescribeTrainingJob": ("training", "describe"),
+    "ListProcessingJobs": ("processing", "list"),
+    "DescribeProcessingJob": ("processing", "describe"),
+    "ListTransformJobs": ("transform", "list"),
+    "DescribeTransformJob": ("transform", "describe"),
+    "ListHyperParameterTuningJobs": ("tuning", "list"),
+    "DescribeHyperParameterTuningJob": ("tuning", "describe"),
+    "Search": ("pipeline", "list"),
+    "DescribePipelineExecution": ("pipeline", "describe"),
+    "ListPipelineExecutionSteps": ("pipeline", "steps"),
+}
+LOG_OPERATIONS = {"DescribeLogStreams": "streams", "GetLogEvents": "events"}
+KIND_BY_LOG_GROUP = {group: kind for kind, group in KIND_LOG_GROUPS.items()}
+CALL_COLUMNS = ("list", "describe", "steps", "streams", "events")
+# The kinds measurement as recorded on the commit that added it (before any change to the log budget), so that a
+# later run shows what a change did. Per kind: medians per steady run of (list, describe, steps, streams, events),
+# the jobs whose log was read per run, and the jobs of the kind announced as stalled within the hour though every one
+# of them wrote a log line before every run.
+KINDS_RECORDED_COMMIT = "branch demo17, 2026-12-05, LOG_READS_PER_RUN = 60"
+KINDS_RECORDED: dict[str, tuple[tuple[int, int, int, int, int], int, int]] = {
+    "labeling": ((2, 0, 0, 0, 0), 0, 0),
+    "training": ((2, 0, 0, 30, 30), 30, 70),
+    "processing": ((2, 0, 0, 30, 30), 30, 70),
+    "transform": ((2, 0, 0, 30, 30), 30, 70),
+    "tuning": ((2, 0, 0, 0, 0), 0, 0),
+    "pipeline": ((2, 0, 0, 0, 0), 0, 0),
+}
+
+
+@dataclass
+class KindRun:
+    """One run of the watcher with every kind: its requests by (kind, column), the jobs whose log it read by kind,
+    DynamoDB and time."""
+
+    calls: Counter[tuple[str, str]]
+    logs_read: dict[str, set[str]]
+    cost: TickCost
+
+
+@dataclass
+class KindsResult:
+    baseline: KindRun
+    runs: list[KindRun] = field(default_factory=list)
+    # Stall notifications (emails) by kind over the hour; every job of a kind with logs wrote before every run.
+    stalled: Counter[str] = field(default_factory=Counter)
+    stalled_jobs: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def steady(self) -> list[KindRun]:
+        return self.runs[:KIND_STEADY_TICKS]
+
+    def median(self, kind: str, column: str) -> float:
+        return float(statistics.median(run.calls[(kind, column)] for run in self.steady))
+
+    def read_per_run(self, kind: str) -> float:
+        return float(statistics.median(len(run.logs_read.get(kind, ())) for run in self.steady))
+
+    def ever_read(self, kind: str) -> int:
+        return len(set().union(*(run.logs_read.get(kind, set()) for run in self.runs)))
+
+    def cost_median(self, attribute: str) -> float:
+        return float(statistics.median(getattr(run.cost, attribute) for run in self.steady))
+
+
+class KindsAccount(Account):
+    """An account with KIND_ACTIVE jobs in progress and KIND_HISTORY finished ones of every kind. The active jobs of
+    the kinds with logs write a line before every run; the labeling and tuning jobs move in turns, a tenth at each run
+    (each at least every 50 minutes); a training job's SecondaryStatus stays Training, as in a long training."""
+
+    def __init__(self) -> None:
+        super().__init__(history=KIND_HISTORY, active=KIND_ACTIVE)
+        self.ticks = 0
+
+    @contextmanager
+    def deployed(self, extra_env: dict[str, str] | None = None) -> Iterator[Any]:
+        env = {
+            Env.KINDS: ",".join(KIND_NAMES),
+            Env.STALL_AFTER_MINUTES: json.dumps(KIND_STALL_AFTER),
+            **(extra_env or {}),
+        }
+        with super().deployed(env) as resources:
+            yield resources
+
+    def _names(self, kind: str, prefix: str = "active") -> list[str]:
+        count = KIND_ACTIVE if prefix == "active" else KIND_HISTORY
+        return [f"{kind}-{prefix}-{index:04d}" for index in range(count)]
+
+    def _populate(self) -> None:
+        super()._populate()  # the labeling jobs
+        long_ago = START - timedelta(days=30)
+        for kind in KIND_NAMES[1:]:
+            for index, name in enumerate(self._names(kind, "old")):
+                at = long_ago + timedelta(seconds=index)
+                if kind == "pipeline":
+                    sagemaker_jobs.put_pipeline_execution(pipeline="nightly", name=name, at=at, status="Succeeded")
+                else:
+                    sagemaker_jobs.put_job(kind=kind, name=name, at=at, status="Completed")  # type: ignore[arg-type]
+            # Each active job started at its own minute in the last two days: SageMaker lists the newest first.
+            for index, name in enumerate(self._names(kind)):
+                at = START - timedelta(days=2) + timedelta(minutes=index)
+                if kind == "pipeline":
+                    sagemaker_jobs.put_pipeline_execution(
+                        pipeline="nightly",
+                        name=name,
+                        at=at,
+                        steps=[sagemaker_jobs.PipelineStep(name="Train", status="Executing")],
+                    )
+                elif kind == "training":
+                    sagemaker_jobs.put_job(kind="training", name=name, at=at, secondary_status="Training")
+                elif kind == "tuning":
+                    sagemaker_jobs.put_job(kind="tuning", name=name, at=at, max_jobs=100, counters=_tuning(0))
+                else:
+                    sagemaker_jobs.put_job(kind=kind, name=name, at=at)  # type: ignore[arg-type]
+        self._write_logs()
+
+    def _write_logs(self) -> None:
+        for kind in LOGGED_KINDS:
+            for name in self._names(kind):
+                sagemaker_jobs.write_log_line(kind=kind, name=name, at=self.now() - timedelta(minutes=1))  # type: ignore[arg-type]
+
+    def advance_kinds(self) -> None:
+        """Five minutes pass: every job with logs writes a line; a tenth of the labeling and tuning jobs move."""
+        self.minute += 5
+        self.ticks += 1
+        turn = [index for index in range(KIND_ACTIVE) if index % 10 == self.ticks % 10]
+        for index in turn:
+            name = self._active_names()[index]
+            self.labeled[name] += 10
+            labeled = self.labeled[name]
+            labeling_jobs.update_labeling_job(
+                region=deployment.REGION,
+                name=name,
+                at=self.now(),
+                counters={"TotalLabeled": labeled, "HumanLabeled": labeled, "Unlabeled": 1000 - labeled},
+            )
+            sagemaker_jobs.update_job(
+                kind="tuning", name=self._names("tuning")[index], at=self.now(), counters=_tuning(self.ticks)
+            )
+        self._write_logs()
+
+
+def _tuning(done: int) -> dict[str, int]:
+    return {"Completed": done, "InProgress": 4, "RetryableError": 0, "NonRetryableError": 0, "Stopped": 0}
+
+
+def _counting_kind_calls(calls: Counter[tuple[str, str]], read: dict[str, set[str]], run: Callable[[], None]) -> None:
+    """Run `run`, adding its SageMaker and CloudWatch Logs requests to `calls` by (kind, column) and the jobs whose
+    log streams it asked for to `read` by kind. Wraps whatever counts requests already, so both see every attempt."""
+    original = Endpoint.create_request
+
+    def counting(self: Endpoint, params: Any, operation_model: Any = None) -> Any:
+        if operation_model is not None:
+            service, name = operation_model.service_model.service_name, operation_model.name
+            if service == "sagemaker" and name in KIND_OPERATIONS:
+                calls[KIND_OPERATIONS[name]] += 1
+            elif service == "logs" and name in LOG_OPERATIONS:
+                body = json.loads(params.get("body") or b"{}")
+                kind = KIND_BY_LOG_GROUP.get(body.get("logGroupName", ""), "?")
+                calls[(kind, LOG_OPERATIONS[name])] += 1
+                if name == "DescribeLogStreams":
+                    read.setdefault(kind, set()).add(body.get("logStreamNamePrefix", ""))
+        return original(self, params, operation_model)
+
+    setattr(Endpoint, "create_request", counting)  # noqa: B010 - botocore's hook point
+    try:
+        run()
+    finally:
+        setattr(Endpoint, "create_request", original)  # noqa: B010
+
+
+def _kind_run(tick: Callable[[], None]) -> KindRun:
+    calls: Counter[tuple[str, str]] = Counter()
+    read: dict[str, set[str]] = {}
+    cost = TickCost.measure(partial(_counting_kind_calls, calls, read, tick))
+    return KindRun(calls=calls, logs_read=read, cost=cost)
+
+
+def measure_kinds() -> KindsResult:
+    """KIND_ACTIVE active jobs of every kind for an hour of 5-minute runs, on the stack's default stall rules."""
+    account = KindsAccount()
+    # The run's log budget as the poller reads it (GTWATCH_LOG_READS_PER_RUN), so a smaller one can be measured too.
+    budget = mock.patch.dict(os.environ, {Env.LOG_READS_PER_RUN: str(LOG_READS_PER_RUN)})
+    with budget, account.deployed():
+        email.take()
+        result = KindsResult(baseline=_kind_run(gtwatch_tick))
+        for _ in range(KIND_TICKS):
+            account.advance_kinds()
+            result.runs.append(_kind_run(gtwatch_tick))
+        for delivery in email.take():
+            subject = delivery.subject or ""
+            if "] Stalled: " not in subject:
+                continue
+            named = subject.split("] Stalled: ", 1)[1]
+            kind = next((kind for kind in KIND_NAMES if named.lower().startswith(kind)), "labeling")
+            result.stalled[kind] += 1
+            result.stalled_jobs.setdefault(kind, set()).add(named)
+    return result
+
+
 def peak_memory_mib(history: int, active: int) -> float:
     account = Account(history, active)
     with account.deployed():
@@ -323,6 +544,7 @@ def render(
     imports: dict[str, float],
     memory: float,
     elapsed: float,
+    kinds: KindsResult,
 ) -> str:
     rows = []
     for mine, theirs in zip(ours, naive, strict=True):
@@ -347,13 +569,13 @@ def render(
     return f"""# Performance
 
 Generated by `make bench` ({datetime.now(UTC):%Y-%m-%d}, {elapsed / 60:.1f} minutes on this machine). Every
-number below is measured on the local emulator (moto with gtwatch's labeling-job extension, in-process):
+number below is measured on the local emulator (moto with gtwatch's extension for every job kind, in-process):
 requests are counted at the client, once per HTTP attempt, for gtwatch and for the naive design alike. Wall
 times are the emulator's, useful for comparing designs, not as AWS latencies.
 
-## A steady run
+## A steady run (labeling jobs)
 
-Each account has `history` finished jobs (created a month earlier) and `active` jobs in progress; each steady
+Each account has `history` finished labeling jobs (created a month earlier) and `active` jobs in progress; each steady
 run follows 5 minutes after the previous one, and in between {MOVING_SHARE:.0%} of the active jobs label a few
 more objects. Medians of {STEADY_TICKS} steady runs. The **floor** is one `ListLabelingJobs` page per 100 active
 jobs plus the one listing that reveals new and finished jobs. The **naive** design lists every job on every run
@@ -396,6 +618,7 @@ releases them:
 
 {night_note(night)}
 
+{kinds_section(kinds)}
 ## Cold start
 
 Cumulative import time (`python -X importtime`, median of {IMPORT_RUNS} fresh interpreters) of each handler module,
@@ -482,9 +705,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=Path("docs/performance.md"))
     parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
     parser.add_argument("--night", action="store_true", help="only the held-news night; prints it, writes nothing")
+    parser.add_argument("--kinds", action="store_true", help="only every kind at once; prints it, writes nothing")
     args = parser.parse_args(argv)
     if args.night:
         print(measure_held_night())
+        return 0
+    if args.kinds:
+        print(kinds_section(measure_kinds()))
         return 0
     started = time.perf_counter()
     histories = (100, 1_000) if args.quick else HISTORY_SIZES
@@ -496,6 +723,8 @@ def main(argv: list[str] | None = None) -> int:
         naive.append(measure_size(history, active, naive_tick))
     event = measure_event_path()
     night = measure_held_night()
+    print("measuring every kind at once ...", file=sys.stderr, flush=True)
+    kinds = measure_kinds()
     memory = peak_memory_mib(histories[-1], ACTIVE_SIZES[-1])
     imports = {
         module: import_ms(module)
@@ -507,10 +736,134 @@ def main(argv: list[str] | None = None) -> int:
             "watcher.handlers.digest_handler",
         )
     }
-    text = render(ours, naive, event, night, imports, memory, time.perf_counter() - started)
+    text = render(ours, naive, event, night, imports, memory, time.perf_counter() - started, kinds)
     args.output.write_text(text, encoding="utf-8")
     print(text)
     return 0
+
+
+def kinds_section(result: KindsResult) -> str:
+    """docs/performance.md's section for every kind at once: calls per run by kind next to the floor, the log reads and
+    what the log budget leaves unread, and the month's cost at that load."""
+    rows, unread_rows = [], []
+    for kind in KIND_NAMES:
+        calls = [result.median(kind, column) for column in CALL_COLUMNS]
+        floor = math.ceil(KIND_ACTIVE / 100) + 1
+        shown = " | ".join(f"{value:.0f}" for value in calls)
+        rows.append(f"| {kind} | {KIND_ACTIVE} | {floor} | {shown} |")
+        if kind in LOGGED_KINDS:
+            read, ever = result.read_per_run(kind), result.ever_read(kind)
+            unread_rows.append(
+                f"| {kind} | {read:.0f} | {KIND_ACTIVE - read:.0f} | {KIND_ACTIVE - ever} | {result.stalled[kind]} |"
+            )
+    sagemaker = sum(result.median(kind, column) for kind in KIND_NAMES for column in ("list", "describe", "steps"))
+    logs = sum(result.median(kind, column) for kind in LOGGED_KINDS for column in ("streams", "events"))
+    wall_ms = result.cost_median("wall_ms")
+    reads, writes = result.cost_median("reads"), result.cost_median("writes")
+    other_stalls = sum(result.stalled[kind] for kind in KIND_NAMES if kind not in LOGGED_KINDS)
+    describe_streams = sum(result.median(kind, "streams") for kind in LOGGED_KINDS)
+    return f"""## Every kind at once
+
+{KIND_ACTIVE} jobs in progress of each kind ({KIND_ACTIVE * (len(KIND_NAMES) - 1)} training, processing, transform
+and tuning jobs and pipeline executions, plus {KIND_ACTIVE} labeling jobs) and {KIND_HISTORY} finished ones of each,
+watched in one region with the stack's default stall rules (labeling 60 minutes; training, processing and transform
+30; tuning 120; a pipeline execution never stalls). Before every run, 5 minutes apart, every job of a kind with logs
+writes a line, and a tenth of the labeling and tuning jobs move (each at least every 50 minutes); a training job's
+SecondaryStatus stays `Training`, as in a long training. Calls are medians of the first {KIND_STEADY_TICKS} steady
+runs (before any stall could be due); log reads and stalls are over the hour of {KIND_TICKS} runs after the
+baseline. The **floor** of a kind is one listing page per 100 active jobs plus the one listing of the recent window.
+
+| kind | active | floor | List / Search | Describe | ListPipelineExecutionSteps | DescribeLogStreams | GetLogEvents |
+|---|--:|--:|--:|--:|--:|--:|--:|
+{chr(10).join(rows)}
+
+Per run: **{sagemaker:.0f} SageMaker calls** (every kind at its floor: no job changed status, so none is described;
+a labeling or tuning job's counters come with the listing), **{logs:.0f} CloudWatch Logs calls**, {reads:.0f}
+DynamoDB reads and {writes:.0f} writes (one per job that moved, and a job whose new log line is read moved),
+{wall_ms:,.0f} ms on the emulator.
+
+### The log budget reads every job in turn
+
+A run makes at most {LOG_READS_PER_RUN} CloudWatch Logs calls per kind and region (`GTWATCH_LOG_READS_PER_RUN`,
+default `LOG_READS_PER_RUN` in `functions/watcher/adapters/job_logs.py`); a job on one instance costs two
+(`DescribeLogStreams`, then `GetLogEvents`), so a run reads the logs of {LOG_READS_PER_RUN // 2} jobs of a kind. It
+reads on from where the last run stopped, round the running jobs in name order (a cursor in the scope's run
+record), so every job is read in turn:
+
+| kind | logs read per run | jobs with no log time per run | never read in the hour | announced stalled in the hour |
+|---|--:|--:|--:|--:|
+{chr(10).join(unread_rows)}
+
+Every one of these jobs wrote a line before every run, so a stall announced here would be false: a job read at least
+once per stall window (30 minutes: {KIND_ACTIVE} jobs read {LOG_READS_PER_RUN // 2} a run take
+{math.ceil(KIND_ACTIVE / max(1, LOG_READS_PER_RUN // 2))} runs) is never announced while it writes. The other kinds
+announced {other_stalls} stalls. A kind and region keeps this up to about stall_after / schedule *
+{LOG_READS_PER_RUN // 2} running jobs; beyond, raise `GTWATCH_LOG_READS_PER_RUN` with the account's CloudWatch Logs
+quotas. (The first version read the listing's first {60 // 2} jobs at every run: 70 of 100 such jobs of each kind
+were announced stalled within the hour, all falsely; `KINDS_RECORDED` below keeps that measurement.)
+
+The emulator does not throttle; AWS does. `DescribeLogStreams` has "a limit of five transactions per second" per
+account and region (CloudWatch Logs API Reference), shared with every other caller there, so the
+{describe_streams:.0f} of a run at this load take at least {describe_streams / 5:.0f} seconds in AWS: the run time
+below is the emulator's, and the real one is bound by that quota.
+
+{kinds_recorded_note(result)}
+
+### Cost per month at this load
+
+A 5-minute schedule (8,640 runs a month), us-east-1 prices:
+
+| item | per run | per month | cost |
+|---|--:|--:|--:|
+{kinds_cost_rows(sagemaker, logs, wall_ms, reads, writes)}
+
+SageMaker bills instances and storage, not its API: the List, Describe and Search calls are free. CloudWatch's
+pricing page bills API requests under its metrics ($0.01 per 1,000 after a free million a month; `GetMetricData` and
+two others always), and bills Logs by data ingested, stored and scanned and by Live Tail minutes; it lists no charge
+per `GetLogEvents` or `DescribeLogStreams` request. The last row is what the log reads would cost if they were billed
+as metric API requests: an upper bound, not a charge. Lambda is billed at the measured run time, which is the
+emulator's and only an estimate of AWS's; every gtwatch function has 256 MB (arm64, `infra/function.py`), and 128 MB
+would halve that line. DynamoDB request units assume state items under 1 KB (a bigger item costs a write unit per KB).
+"""
+
+
+def kinds_cost_rows(sagemaker: float, logs: float, wall_ms: float, reads: float, writes: float) -> str:
+    runs = 8_640
+    gb_seconds = runs * 0.25 * wall_ms / 1000
+    items = [
+        ("SageMaker List / Describe / Search", f"{sagemaker:.0f} calls", f"{sagemaker * runs:,.0f} calls", 0.0),
+        ("CloudWatch Logs reads", f"{logs:.0f} calls", f"{logs * runs:,.0f} calls", 0.0),
+        ("Lambda (256 MB, arm64)", f"{wall_ms / 1000:.1f} s", f"{gb_seconds:,.0f} GB-s", gb_seconds * 0.0000133334),
+        ("Lambda requests", "1", f"{runs:,}", runs * 0.20 / 1e6),
+        ("DynamoDB reads", f"{reads:.0f}", f"{reads * runs:,.0f}", reads * runs * 0.25 / 1e6),
+        ("DynamoDB writes", f"{writes:.0f}", f"{writes * runs:,.0f}", writes * runs * 1.25 / 1e6),
+    ]
+    rows = [f"| {name} | {run} | {month} | ${cost:,.2f} |" for name, run, month, cost in items]
+    total = sum(round(cost, 2) for *_, cost in items)
+    rows.append(f"| **total** | | | **${total:,.2f}** |")
+    upper = max(0.0, logs * runs - 1e6) * 0.01 / 1000
+    rows.append(f"| (log reads if billed as metric API requests) | | | (${upper:,.2f}) |")
+    return "\n".join(rows)
+
+
+def kinds_recorded_note(result: KindsResult) -> str:
+    """How this run compares with the figures recorded when the measurement was added (KINDS_RECORDED)."""
+    if not KINDS_RECORDED:
+        return ""
+    changed = []
+    for kind, (calls, read, stalled) in KINDS_RECORDED.items():
+        now = tuple(round(result.median(kind, column)) for column in CALL_COLUMNS)
+        now_read = round(result.read_per_run(kind))
+        if (now, now_read, result.stalled[kind]) != (calls, read, stalled):
+            changed.append(
+                f"{kind}: calls {calls} -> {now}, logs read {read} -> {now_read}, stalls {stalled} -> "
+                f"{result.stalled[kind]}"
+            )
+    if not changed:
+        return f"These figures are the ones recorded when this measurement was added ({KINDS_RECORDED_COMMIT})."
+    return f"Since the figures recorded when this measurement was added ({KINDS_RECORDED_COMMIT}): " + "; ".join(
+        changed
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""`gtwatch demo`: a realistic day and night of labeling jobs on the emulator, shown as a person would receive it.
+"""`gtwatch demo`: a realistic day and night of a team's SageMaker jobs of every kind on the emulator (labeling jobs, a
+pipeline execution and the jobs of its steps, a tuning job, a processing job), shown as a person would receive it.
 
 First the day as it happened, one line per email and per Slack call (with the mutes and the quiet hours, and which
 Slack messages waited for the morning); then, in app mode, each Slack channel as a person sees it at the end: one card
@@ -17,6 +18,8 @@ from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any, Literal, TextIO
 from zoneinfo import ZoneInfo
+
+from watcher.domain.job import KIND_NOUNS, LOG_KINDS, JobKind
 
 from . import replay, scenario
 from .emulator.deployment import EmulatorMode
@@ -50,6 +53,10 @@ CARD_STATE = {
     "stalled": "Stalled",
     "resumed": "In progress again",
 }
+# What a card shows of a job of a kind after labeling, beside its state (formatting.KIND_FACTS' labels), in this order.
+KIND_CARD_FACTS = ("Secondary status", "Run time", "Best job", "Pipeline", "Failed step", "Step's job")
+# The service's own words a card quotes (formatting.notes' labels).
+QUOTED = ("Failure reason", "Exit message", "Step failure reason")
 # What a notification that quiet hours do not hold is called when it releases the held ones before it.
 RELEASED_BY = {"failed": "failure", "test": "test notification"}
 WIDTH = 110
@@ -94,9 +101,18 @@ def show(*, mode: EmulatorMode = "inprocess", slack: SlackMode = "app", out: Tex
                 out.write(_card_text(day, card, by_ts))
     else:
         out.write(_webhook_channel_text(day, notifications))
-    failed_mail = next((n for n in notifications if n["channel"] == "email" and n["type"] == "failed"), None)
+    mails = [n for n in notifications if n["channel"] == "email"]
+    log_stall = next((n for n in mails if n["type"] == "stalled" and n.get("kind") in LOG_KINDS), None)
+    if log_stall is not None:
+        noun = KIND_NOUNS[JobKind(log_stall["kind"])].lower()
+        out.write(f"\nThe first stall of a {noun} (its log had no new line) as the email subscription receives it:\n\n")
+        out.write(textwrap.indent(f"Subject: {log_stall['subject']}\n\n{log_stall['message']}", "  "))
+    shown = log_stall["job"] if log_stall is not None else None
+    failures = [n for n in mails if n["type"] == "failed"]
+    failed_mail = next((n for n in failures if n["job"] != shown), None)
     if failed_mail is not None:
-        out.write("\nThe first failure as the email subscription receives it:\n\n")
+        first = "The first failure" if failed_mail is failures[0] else "The first failure of another job"
+        out.write(f"\n{first}, {_named(failed_mail)}, as the email subscription receives it:\n\n")
         out.write(textwrap.indent(f"Subject: {failed_mail['subject']}\n\n{failed_mail['message']}", "  "))
     out.write(_digest_text(day, notifications))
     out.write("\n" + _summary(result, held=len(notes)) + "\n")
@@ -104,11 +120,13 @@ def show(*, mode: EmulatorMode = "inprocess", slack: SlackMode = "app", out: Tex
 
 def _introduction(day: scenario.Scenario) -> str:
     config = day.config
-    jobs = sorted({step.create.name for step in day.steps if step.create})
     end = day.moment(day.duration)
-    text = f"gtwatch demo: a day and a night of {len(jobs)} labeling jobs on the local emulator ({', '.join(jobs)}),\n"
-    text += f"polled every {day.tick_minutes} minutes from {_date(day.start)} {day.start:%H:%M} to {_date(end)} "
-    text += f"{end:%H:%M} UTC; stall alert after {config.stall_after_minutes} minutes without progress.\n"
+    text = "gtwatch demo: a day and a night of a team's SageMaker jobs on the local emulator, polled every "
+    text += f"{day.tick_minutes} minutes\nfrom {_date(day.start)} {day.start:%H:%M} to {_date(end)} {end:%H:%M} UTC:\n"
+    for kind, jobs in _jobs_by_kind(day).items():
+        noun = KIND_NOUNS[JobKind(kind)]
+        plural = noun.replace(" job", " jobs").replace(" execution", " executions") if len(jobs) > 1 else noun
+        text += _wrapped(f"{plural + ':':<21}{', '.join(jobs)}; {_stall_rule(config, kind)}", "  ", " " * 23)
     if config.slack.mode == "app":
         text += "Slack: a Slack app (app mode) posting to these routes:\n"
         for route in config.slack.routes:
@@ -140,6 +158,33 @@ def _introduction(day: scenario.Scenario) -> str:
 
 
 # --- the day, line by line ---------------------------------------------------------------------------------
+
+
+def _jobs_by_kind(day: scenario.Scenario) -> dict[str, list[str]]:
+    """The day's jobs by kind, in the order of the watched kinds, each kind's in the order created."""
+    by_kind: dict[str, list[str]] = {kind: [] for kind in day.config.kinds}
+    for step in sorted(day.steps, key=lambda step: step.at_minute):
+        if step.create is not None:
+            by_kind.setdefault(step.create.kind, []).append(step.create.name)
+    return {kind: names for kind, names in by_kind.items() if names}
+
+
+def _stall_rule(config: scenario.Config, kind: str) -> str:
+    """When a job of the kind is announced as stalled, and by what signal (docs/scenario-format.md, Version 3)."""
+    if kind == "pipeline":
+        return "an execution never stalls (its steps' jobs can)"
+    minutes = config.stall_after_minutes
+    after = minutes.get(kind) if isinstance(minutes, dict) else minutes
+    if after is None:
+        return "never stalled"
+    signal = {
+        "labeling": "no object labeled",
+        "training": "no new log line and no change of secondary status",
+        "processing": "no new log line",
+        "transform": "no new log line",
+        "tuning": "no change in its training jobs",
+    }[kind]
+    return f"stalled after {after} min with {signal}"
 
 
 def quiet_hours_notes(day: scenario.Scenario, notifications: list[dict[str, Any]]) -> dict[int, str]:
@@ -216,6 +261,12 @@ def _timeline(day: scenario.Scenario, notifications: list[dict[str, Any]], notes
     return text
 
 
+def _named(notification: dict[str, Any]) -> str:
+    """The job as a person reads it: its kind's noun and its name ("Training job churn-train-0302")."""
+    kind = notification.get("kind") or "labeling"
+    return f"{KIND_NOUNS[JobKind(kind)]} {notification['job']}"
+
+
 def _mute_command(day: scenario.Scenario, mute: scenario.MuteJob) -> str:
     until = f"--until {day.moment(mute.until_minute):%Y-%m-%dT%H:%MZ}"
     events = f" --events {','.join(mute.events)}" if len(mute.events) < len(scenario.ALL_EVENTS) else ""
@@ -228,7 +279,7 @@ def _timeline_line(notification: dict[str, Any], note: str | None = None) -> str
         return f"Email  Subject: {notification['subject']}\n"
     job, event = notification["job"], notification["type"]
     action = notification.get("action", "post")  # an incoming webhook only ever posts
-    what = f"{EVENT_EMOJI.get(event, '')} {job}: {event}"
+    what = f"{EVENT_EMOJI.get(event, '')} {_named(notification)}: {event}"
     if event == "digest":
         what = f"{EVENT_EMOJI['digest']} {as_shown(notification['payload'].get('text', 'daily digest'))}"
     elif action == "update":
@@ -300,21 +351,24 @@ def _card_text(day: scenario.Scenario, card: Card, notes: dict[str, str] | None 
     notes = notes or {}
     payload = card.payload
     carried = (payload.get("metadata") or {}).get("event_payload") or {}
-    event, job = carried.get("event", ""), carried.get("job", "?")
+    event = carried.get("event", "")
+    named = _named({"job": carried.get("job", "?"), "kind": carried.get("kind")})
     facts = _fields(payload)
     first_block = (payload.get("blocks") or [{}])[0].get("text", {}).get("text", "")
     mention = _LEADING_MENTION.match(first_block)
     lead = f"{as_shown(mention.group(1).strip())} " if mention else ""
-    lines = [f"{lead}{job}: {EVENT_EMOJI.get(event, '')} {CARD_STATE.get(event, event)} · {facts.get('Progress', '')}"]
+    progress = f" · {facts['Progress']}" if facts.get("Progress") else ""
+    lines = [f"{lead}{named}: {EVENT_EMOJI.get(event, '')} {CARD_STATE.get(event, event)}{progress}"]
+    kind_facts = [f"{label}: {facts[label]}" for label in KIND_CARD_FACTS if facts.get(label)]
+    if kind_facts:
+        lines.append(" · ".join(kind_facts))
     if "Ended" in facts:
-        lines.append(f"Ended {facts['Ended']} after {facts.get('Ran for', '?')}")
+        lines.append(f"Ended {facts['Ended']}" + (f" after {facts['Ran for']}" if "Ran for" in facts else ""))
     elif "Stalled" in facts:
         lines.append(f"Stalled: {facts['Stalled']}")
     elif "Rate" in facts:
         lines.append(f"Rate: {facts['Rate']}")
-    reason = _failure_reason(payload)
-    if reason:
-        lines.append(f"Failure reason: {reason}")
+    lines += [f"{label}: {text}" for label, text in _quoted(payload).items()]
     posted = f"posted {_clock(day, card.posted_minute)}"
     if card.ts in notes:
         posted += f" ({notes[card.ts]})"
@@ -346,16 +400,19 @@ def _fields(payload: dict[str, Any]) -> dict[str, str]:
     return facts
 
 
-def _failure_reason(payload: dict[str, Any]) -> str:
+def _quoted(payload: dict[str, Any]) -> dict[str, str]:
+    """The service's own words the card quotes ("*Label*\\n> text" sections), by label, as shown."""
+    quoted = {}
     for block in payload.get("blocks", []):
         text = (block.get("text") or {}).get("text", "")
-        if text.startswith("*Failure reason*\n> "):
-            return as_shown(text.removeprefix("*Failure reason*\n> "))
-    return ""
+        for label in QUOTED:
+            if text.startswith(f"*{label}*\n> "):
+                quoted[label] = as_shown(text.removeprefix(f"*{label}*\n> "))
+    return quoted
 
 
 def _reply_detail(fallback_text: str) -> str:
-    """What a reply adds: its fallback text after "Labeling job … (region): " (names hold no parentheses)."""
+    """What a reply adds: its fallback text after "Training job … (region): " (names hold no parentheses)."""
     _, found, detail = fallback_text.partition("): ")
     return as_shown(detail if found else fallback_text)
 

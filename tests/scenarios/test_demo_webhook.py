@@ -26,17 +26,23 @@ def test_the_day_is_told_as_webhook_posts(webhook_day: str) -> None:
     lines = _normalized(webhook_day)
     assert "Slack: one incoming webhook (webhook mode)." in lines
     for expected in (
-        "11:30 Slack webhook post ⏳ lidar-frames-3d: stalled",
-        "12:30 Slack webhook post ▶️ lidar-frames-3d: resumed",
-        "13:00 Slack webhook post ❌ medical-notes-ner: failed",
-        "13:00 Email Subject: [gtwatch] Failed: medical-notes-ner (us-east-1)",
-        # Quiet hours hold the webhook's posts as they hold the app's.
-        "08:00 Slack webhook post ✅ lidar-frames-3d: completed · held for quiet hours since 05:30, delivered 08:00",
+        "11:30 Slack webhook post ⏳ Labeling job lidar-frames-3d: stalled",
+        "12:30 Slack webhook post ▶️ Labeling job lidar-frames-3d: resumed",
+        "13:07 Slack webhook post ❌ Processing job embeddings-backfill: failed",
+        "13:07 Email Subject: [gtwatch] Failed: Processing job embeddings-backfill (us-east-1)",
+        # Quiet hours hold the webhook's posts as they hold the app's; a failure releases its job's held stall.
+        "02:40 Slack webhook post ⏳ Training job churn-train-0302: stalled · held for quiet hours since 00:15, "
+        "sent just before its failure",
+        "02:40 Slack webhook post ❌ Training job churn-train-0302: failed",
+        "08:00 Slack webhook post ✅ Labeling job lidar-frames-3d: completed · held for quiet hours since 05:30, "
+        "delivered 08:00",
+        "08:00 Slack webhook post ✅ Tuning job ranker-hpo-0302: completed · held for quiet hours since 22:45, "
+        "delivered 08:00",
     ):
         assert expected in lines, expected
     slack_lines = [line for line in lines if line[6:].startswith("Slack ")]
     assert slack_lines and all(line.split()[2:4] == ["webhook", "post"] for line in slack_lines)
-    assert "#labeling" not in webhook_day and "#ml-oncall" not in webhook_day  # no routes, no app channels
+    assert "#ml-jobs" not in webhook_day and "#ml-oncall" not in webhook_day  # no routes, no app channels
     assert "mentioning" not in webhook_day  # a webhook's posts ping no one
 
 
@@ -44,10 +50,16 @@ def test_the_webhooks_channel_shows_each_post_and_the_first_failure_in_full(webh
     channel = webhook_day[webhook_day.index("The webhook's channel at the end") : webhook_day.index("The daily digest")]
     lines = _normalized(channel)
     assert any(
-        line.startswith("13:00 ❌ Labeling job medical-notes-ner failed (us-east-1): ClientError") for line in lines
+        line.startswith("13:07 ❌ Processing job embeddings-backfill failed (us-east-1): AlgorithmError: See job logs")
+        for line in lines
     )
-    assert "┌ medical-notes-ner: ❌ Failed · 32.8% done (263 of 800 objects)" in lines
-    assert '<!channel> expected "labels"' in channel  # shown as the text it is: it never became a mention
+    assert any(
+        line.startswith("02:40 ⏳ Training job churn-train-0302 is stalled (us-east-1): No new log line and no status")
+        for line in lines
+    )
+    assert "┌ Processing job embeddings-backfill: ❌ Failed" in lines
+    assert "│ Exit message: MemoryError: Unable to allocate 3.2 GiB for shard 41 of 64 <!channel> retry on" in channel
+    assert "<!channel> retry on" in channel  # shown as the text it is: it never became a mention
     assert "@channel" not in webhook_day
     assert "In Slack, the webhook's channel, posted 09:00:" in webhook_day
 

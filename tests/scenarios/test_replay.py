@@ -210,46 +210,91 @@ def _normalized(text: str) -> list[str]:
     return [" ".join(line.split()) for line in text.splitlines()]  # column widths do not matter
 
 
-def test_the_demo_shows_a_day_of_notifications_for_a_person(demo_text):
+def test_the_demo_shows_a_day_of_every_kind_of_job_for_a_person(demo_text):
     text = demo_text
     lines = _normalized(text)
-    # The day, call by call: a job's first message is its card, later ones reply in its thread and update the card.
+    # The introduction names the day's jobs by kind, each kind with its stall rule.
     for expected in (
-        "Monday 2 March",
-        "11:30 Slack #labeling post ⏳ lidar-frames-3d: stalled",
-        "12:30 Slack #labeling reply ▶️ lidar-frames-3d: resumed",
-        "12:30 Slack #labeling update lidar-frames-3d's card now shows In progress again",
-        "13:00 Slack #labeling reply ❌ medical-notes-ner: failed (also shown in the channel)",
-        "13:00 Slack #ml-oncall post ❌ medical-notes-ner: failed, mentioning @ml-oncall",
-        "13:00 Email Subject: [gtwatch] Failed: medical-notes-ner (us-east-1)",
+        "Labeling jobs: support-chat-intent, lidar-frames-3d; stalled after 60 min with no object labeled",
+        "Processing jobs: embeddings-backfill, churn-features-0302; stalled after 30 min with no new log line",
+        "Tuning job: ranker-hpo-0302; stalled after 120 min with no change in its training jobs",
+        "Pipeline execution: churn-retrain-0302; an execution never stalls (its steps' jobs can)",
     ):
         assert expected in lines, expected
-    # Each channel as a person sees it: one card per job at its latest state, the thread under it.
-    labeling = _between(text, "\n#labeling\n", "\n#ml-oncall\n")
+    assert "labeling jobs on the local emulator" not in text
+    # The day, call by call, each message naming its job's kind: a job's first message is its card, later ones reply
+    # in its thread and update the card; failures of every kind also go to the on-call channel.
+    timeline = _normalized(_between(text, "as they happened", "\nThe Slack channels"))
+    day = timeline[: timeline.index("Tuesday 3 March")]
+    assert [line for line in day if line[6:].startswith(("Slack ", "Email "))] == [
+        "11:30 Email Subject: [gtwatch] Stalled: lidar-frames-3d (us-east-1)",
+        "11:30 Slack #ml-jobs post ⏳ Labeling job lidar-frames-3d: stalled",
+        "12:30 Email Subject: [gtwatch] Resumed: lidar-frames-3d (us-east-1)",
+        "12:30 Slack #ml-jobs reply ▶️ Labeling job lidar-frames-3d: resumed",
+        "12:30 Slack #ml-jobs update lidar-frames-3d's card now shows In progress again",
+        "13:07 Email Subject: [gtwatch] Failed: Processing job embeddings-backfill (us-east-1)",
+        "13:07 Slack #ml-jobs post ❌ Processing job embeddings-backfill: failed",
+        "13:07 Slack #ml-oncall post ❌ Processing job embeddings-backfill: failed, mentioning @ml-oncall",
+        "20:30 Email Subject: [gtwatch] Stalled: lidar-frames-3d (us-east-1)",
+        "22:45 Email Subject: [gtwatch] Completed: Processing job churn-features-0302 (us-east-1)",
+        "22:45 Email Subject: [gtwatch] Completed: Tuning job ranker-hpo-0302 (us-east-1)",
+    ]
+    # Each channel as a person sees it: one card per job at its latest state, with what its kind lets one know.
+    channel = _between(text, "\n#ml-jobs\n", "\n#ml-oncall\n")
     for expected in (
-        "┌ lidar-frames-3d: ✅ Completed · 100.0% done (300 of 300 objects)",
+        "┌ Labeling job lidar-frames-3d: ✅ Completed · 100.0% done (300 of 300 objects)",
         "│  ↳ 12:30 ▶️ resumed: 23.3% done (70 of 300 objects)",
-        "┌ product-photos-classify: 🛑 Stopped",
-        "┌ medical-notes-ner: ❌ Failed · 32.8% done (263 of 800 objects)",
-        "(also shown in #labeling)",
-        "┌ street-signs-bbox: ✅ Completed · 100.0% done (2,400 of 2,400 objects)",
-        "┌ receipts-ocr: ❌ Failed · 40.0% done (600 of 1,500 objects)",
-        "┌ satellite-tiles-seg: ⏳ Stalled · 37.5% done (900 of 2,400 objects)",
+        "┌ Processing job embeddings-backfill: ❌ Failed\n│ Ended 2026-03-02 13:07 UTC after 2 h 37 min\n"
+        "│ Failure reason: AlgorithmError: See job logs for more information\n"
+        "│ Exit message: MemoryError: Unable to allocate 3.2 GiB for shard 41 of 64 <!channel> retry on",
+        "┌ Training job churn-train-0302: ❌ Failed\n"
+        "│ Secondary status: MaxRuntimeExceeded · Run time: Ran 4 h of 4 h max\n│ Ended 2026-03-03 02:40 UTC\n"
+        "│ Failure reason: MaxRuntimeExceeded: Training job runtime exceeded MaxRuntimeInSeconds provided",
+        "┌ Pipeline execution churn-retrain-0302: ❌ Failed\n"
+        "│ Pipeline: churn-retrain · Failed step: Train · Step's job: Training job churn-train-0302\n"
+        "│ Ended 2026-03-03 02:41 UTC after 4 h 41 min\n"
+        "│ Step failure reason: ClientError: Training job churn-train-0302 failed: MaxRuntimeExceeded",
+        "┌ Processing job churn-features-0302: ✅ Completed\n│ Ended 2026-03-02 22:38 UTC after 38 min",
+        "┌ Tuning job ranker-hpo-0302: ✅ Completed · 24 of 24 training jobs done\n"
+        "│ Best job: ranker-hpo-0302-019-4c1e9a2b (validation:ndcg@10 = 0.8123)\n"
+        "│ Ended 2026-03-02 22:40 UTC after 12 h 25 min",
     ):
-        assert expected in labeling, expected
-    assert labeling.count("┌ ") == 6  # one card per job that had something to say, never a second one
-    assert "daily digest" not in labeling  # the digest is a message of its own, not a job's card
-    assert "@ml-oncall" not in labeling  # only the on-call route mentions anyone
-    oncall = _between(text, "\n#ml-oncall\n", "\nThe first failure")
-    assert "┌ @ml-oncall medical-notes-ner: ❌ Failed" in oncall and "┌ @ml-oncall receipts-ocr: ❌ Failed" in oncall
-    assert oncall.count("┌ ") == 2
-    assert "<!channel> expected" in text  # The failure reason is shown as text: it never became a mention.
+        assert expected in channel, expected
+    assert channel.count("┌ ") == 6  # one card per job that had something to say, never a second one
+    assert "daily digest" not in channel  # the digest is a message of its own, not a job's card
+    assert "@ml-oncall" not in channel  # only the on-call route mentions anyone
+    oncall = _between(text, "\n#ml-oncall\n", "\nThe first stall")
+    assert [line for line in oncall.splitlines() if line.startswith("┌ ")] == [
+        "┌ @ml-oncall Processing job embeddings-backfill: ❌ Failed",
+        "┌ @ml-oncall Training job churn-train-0302: ❌ Failed",
+        "┌ @ml-oncall Pipeline execution churn-retrain-0302: ❌ Failed",
+    ]
+    assert "<!channel> retry on" in text  # The exit message is shown as text: it never became a mention.
     assert "@channel" not in text
-    # street-signs-pilot finished as the watcher was deployed: silent then (the baseline), and never watched, so no
+    # churn-train-0301 finished as the watcher was deployed: silent then (the baseline), and never watched, so no
     # digest names it either.
-    timeline = _between(text, "as they happened", "\nThe Slack channels")
-    assert "street-signs-pilot" not in timeline and "street-signs-pilot" not in labeling
-    assert "street-signs-pilot" not in _between(text, "The daily digest of", "Sent by gtwatch at")
+    assert "churn-train-0301" not in _between(text, "as they happened", "Sent by gtwatch at 2026-03-03 09:00 UTC.")
+    assert "12 emails and 20 Slack calls (10 posts, 5 replies, 5 updates); 6 Slack messages waited" in text
+
+
+def test_the_demo_s_hung_training_job_is_announced_as_stalled_from_its_log_and_secondary_status(demo_text):
+    # Its last log line (23:36) was read at 23:45; 30 minutes later, with SecondaryStatus still Training, it stalled.
+    mail = _normalized(_between(demo_text, "The first stall of a training job", "The first failure"))
+    for expected in (
+        "Subject: [gtwatch] Stalled: Training job churn-train-0302 (us-east-1)",
+        "Training job churn-train-0302 is stalled.",
+        "Status: InProgress",
+        "Secondary status: Training",
+        "Run time: Running 1 h 35 min of 4 h max",
+        "Stalled: No new log line and no status change since 2026-03-02 23:45 UTC (30 min)",
+        "Sent by gtwatch at 2026-03-03 00:15 UTC.",
+    ):
+        assert expected in mail, expected
+    assert any(line.startswith("Logs: https://us-east-1.console.aws.amazon.com/cloudwatch/") for line in mail)
+    # The first failure shown in full is another job's: the processing job's, with its exit message.
+    failure = _normalized(_between(demo_text, "The first failure, Processing job embeddings-backfill,", "The daily"))
+    assert "Subject: [gtwatch] Failed: Processing job embeddings-backfill (us-east-1)" in failure
+    assert any(line.startswith("Exit message: MemoryError: Unable to allocate 3.2 GiB") for line in failure)
 
 
 def test_the_demo_night_holds_slack_for_quiet_hours_and_a_failure_releases_its_job_first(demo_text):
@@ -261,86 +306,97 @@ def test_the_demo_night_holds_slack_for_quiet_hours_and_a_failure_releases_its_j
     night = lines[begin:end]
     assert "Tuesday 3 March" in night
     # Email is not a quiet channel: the night's news goes out by email at once...
-    for expected in (
+    assert [line for line in night if line[6:].startswith("Email ")] == [
         "20:30 Email Subject: [gtwatch] Stalled: lidar-frames-3d (us-east-1)",
-        "23:15 Email Subject: [gtwatch] Stalled: receipts-ocr (us-east-1)",
+        "22:45 Email Subject: [gtwatch] Completed: Processing job churn-features-0302 (us-east-1)",
+        "22:45 Email Subject: [gtwatch] Completed: Tuning job ranker-hpo-0302 (us-east-1)",
+        "00:15 Email Subject: [gtwatch] Stalled: Training job churn-train-0302 (us-east-1)",
         "01:45 Email Subject: [gtwatch] Resumed: lidar-frames-3d (us-east-1)",
-        "03:37 Email Subject: [gtwatch] Failed: receipts-ocr (us-east-1)",
+        "02:40 Email Subject: [gtwatch] Failed: Training job churn-train-0302 (us-east-1)",
+        "02:41 Email Subject: [gtwatch] Failed: Pipeline execution churn-retrain-0302 (us-east-1)",
         "05:30 Email Subject: [gtwatch] Completed: lidar-frames-3d (us-east-1)",
-        "05:45 Email Subject: [gtwatch] Stalled: satellite-tiles-seg (us-east-1)",
-    ):
-        assert expected in night, expected
-    # ...while Slack hears nothing at night but the failure, which goes at once and releases its job's stall first.
+    ]
+    # ...while Slack hears nothing at night but the failures (the state change events' minute), and the hung training
+    # job's failure releases its held stall first; the pipeline that ran it fails at its Train step a minute later.
     assert [line for line in night if line[6:].startswith("Slack ")] == [
-        "03:37 Slack #labeling post ⏳ receipts-ocr: stalled · held for quiet hours since 23:15, "
+        "02:40 Slack #ml-jobs post ⏳ Training job churn-train-0302: stalled · held for quiet hours since 00:15, "
         "sent just before its failure",
-        "03:37 Slack #labeling reply ❌ receipts-ocr: failed (also shown in the channel)",
-        "03:37 Slack #labeling update receipts-ocr's card now shows Failed",
-        "03:37 Slack #ml-oncall post ❌ receipts-ocr: failed, mentioning @ml-oncall",
+        "02:40 Slack #ml-jobs reply ❌ Training job churn-train-0302: failed (also shown in the channel)",
+        "02:40 Slack #ml-jobs update churn-train-0302's card now shows Failed",
+        "02:40 Slack #ml-oncall post ❌ Training job churn-train-0302: failed, mentioning @ml-oncall",
+        "02:41 Slack #ml-jobs post ❌ Pipeline execution churn-retrain-0302: failed",
+        "02:41 Slack #ml-oncall post ❌ Pipeline execution churn-retrain-0302: failed, mentioning @ml-oncall",
     ]
     # At 08:00 the held messages go out in the order they were decided, each saying since when it waited.
     morning = [line for line in lines[end:] if line.startswith("08:00 Slack") and " update " not in line]
-    assert [line.removeprefix("08:00 Slack #labeling ") for line in morning] == [
-        "reply ⏳ lidar-frames-3d: stalled · held for quiet hours since 20:30, delivered 08:00",
-        "reply ▶️ lidar-frames-3d: resumed · held for quiet hours since 01:45, delivered 08:00",
-        "reply ✅ lidar-frames-3d: completed · held for quiet hours since 05:30, delivered 08:00",
-        "post ⏳ satellite-tiles-seg: stalled · held for quiet hours since 05:45, delivered 08:00",
+    assert [line.removeprefix("08:00 Slack #ml-jobs ") for line in morning] == [
+        "reply ⏳ Labeling job lidar-frames-3d: stalled · held for quiet hours since 20:30, delivered 08:00",
+        "reply ▶️ Labeling job lidar-frames-3d: resumed · held for quiet hours since 01:45, delivered 08:00",
+        "reply ✅ Labeling job lidar-frames-3d: completed · held for quiet hours since 05:30, delivered 08:00",
+        "post ✅ Processing job churn-features-0302: completed · held for quiet hours since 22:45, delivered 08:00",
+        "post ✅ Tuning job ranker-hpo-0302: completed · held for quiet hours since 22:45, delivered 08:00",
     ]
-    # The channel shows the same: the thread in order, the night's card posted when the window ended.
-    labeling = _between(demo_text, "\n#labeling\n", "\n#ml-oncall\n")
-    lidar_thread = [line for line in _normalized(labeling) if line.startswith("│ ↳ 08:00")]
+    # The channel shows the same: the thread in order, the night's cards posted when the window ended.
+    channel = _between(demo_text, "\n#ml-jobs\n", "\n#ml-oncall\n")
+    lidar_thread = [line for line in _normalized(channel) if line.startswith("│ ↳ 08:00")]
     assert [line.split(":")[1].split()[-1] for line in lidar_thread] == ["stalled", "resumed", "completed"]
     assert all(line.endswith("delivered 08:00)") for line in lidar_thread)
-    assert "posted 08:00 (held for quiet hours since 05:45, delivered 08:00)" in labeling
-    assert "posted 03:37 (held for quiet hours since 23:15, sent just before its failure)" in labeling
-    assert "5 Slack messages waited for quiet hours" in demo_text
+    assert channel.count("posted 08:00 (held for quiet hours since 22:45, delivered 08:00)") == 2
+    assert "posted 02:40 (held for quiet hours since 00:15, sent just before its failure)" in channel
+    assert "6 Slack messages waited for quiet hours" in demo_text
 
 
-def test_the_demo_mutes_a_job_and_the_morning_digest_lists_stalled_active_and_ended_jobs_and_health(demo_text):
+def test_the_demo_mutes_a_job_and_the_morning_digest_lists_active_and_ended_jobs_of_every_kind_and_health(demo_text):
     timeline = _between(demo_text, "as they happened", "\nThe Slack channels")
     lines = _normalized(timeline)
     # The mute: nothing about support-chat-intent is sent after it (it stopped at 17:30: no stall at 18:30).
     mute = "17:40 Mute $ gtwatch mute support-chat-intent --until 2026-03-03T10:00Z --events stalled,resumed"
     assert any(line.startswith(mute) for line in lines)
     assert not [line for line in lines if "support-chat-intent" in line and " Mute " not in line]
-    # The digest goes out at 09:00 London time to Slack #labeling and by email; quiet hours never hold it.
-    counts = "1 stalled, 1 active, 5 ended in 24 h"
-    assert f"09:00 Slack #labeling post 📋 gtwatch daily digest: {counts}" in lines
+    # The digest goes out at 09:00 London time to Slack #ml-jobs and by email; quiet hours never hold it.
+    counts = "0 stalled, 1 active, 6 ended in 24 h"
+    assert f"09:00 Slack #ml-jobs post 📋 gtwatch daily digest: {counts}" in lines
     assert f"09:00 Email Subject: [gtwatch] Daily digest: {counts}" in lines
-    # Slack's blocks as a person reads them: stalled jobs first, then active ones with rate and ETA, then ended ones.
-    # (A line too long for the terminal goes on indented below it.)
-    slack = re.sub(r"\n│ {7}(?=\S)", " ", _between(demo_text, "In Slack, #labeling, posted 09:00:", "\nBy email"))
+    # Slack's blocks as a person reads them: active jobs with rate and ETA, then ended ones with their kind, in the
+    # order they ended. (A line too long for the terminal goes on indented below it.)
+    slack = re.sub(r"\n│ {7}(?=\S)", " ", _between(demo_text, "In Slack, #ml-jobs, posted 09:00:", "\nBy email"))
     order = [
         "┌ gtwatch daily digest",
         "│ Tuesday 03 March 2026, 09:00 Europe/London",
-        "│ ⏳ Stalled (1)",
-        "│   • satellite-tiles-seg (us-east-1): 37.5% done (900 of 2,400 objects) · no progress since",
         "│ ▶️ Active (1)",
-        "│   • support-chat-intent (muted) (us-east-1):",
-        "│ 🏁 Ended in the last 24 hours (5)",
+        "│   • support-chat-intent (muted) (labeling, us-east-1):",
+        "│ 🏁 Ended in the last 24 hours (6)",
+        "│   • embeddings-backfill (processing, us-east-1): Failed 2026-03-02 13:07 UTC",
+        "│   • churn-features-0302 (processing, us-east-1): Completed 2026-03-02 22:38 UTC",
+        "│   • ranker-hpo-0302 (tuning, us-east-1): Completed 2026-03-02 22:40 UTC",
+        "│   • churn-train-0302 (training, us-east-1): Failed 2026-03-03 02:40 UTC",
+        "│   • churn-retrain-0302 (pipeline, us-east-1): Failed 2026-03-03 02:41 UTC",
+        "│   • lidar-frames-3d (labeling, us-east-1): 100.0% done (300 of 300 objects) · Completed 2026-03-03 05:30",
         "│ Watcher health",
         "│     us-east-1: last complete run 2026-03-03 09:00 UTC, 0 min ago",
+        "│     us-east-1 training: last complete run 2026-03-03 09:00 UTC, 0 min ago",
     ]
     positions = [slack.index(part) for part in order]
     assert positions == sorted(positions)
+    assert "Stalled (" not in slack
     active = _between(slack, "• support-chat-intent", "🏁")
     assert "objects/hour; ETA 2026-03-" in active and "muted until 2026-03-03 10:00 UTC" in active
-    # The email's plain-text tables: every watched job, each in its group, with its facts.
+    # The email's plain-text tables: every watched job, each in its group, with its kind and facts.
     mail = _normalized(_between(demo_text, "By email, sent 09:00:", "Sent by gtwatch at 2026-03-03 09:00 UTC."))
-    groups = ["Stalled (1)", "Active (1)", "Ended in the last 24 hours (5)", "Watcher health"]
+    groups = ["Active (1)", "Ended in the last 24 hours (6)", "Watcher health"]
     assert [line for line in mail if line in groups] == groups
-    assert "Job Region Progress Rate ETA" in mail
+    assert "Job Kind Region Outcome Ended Progress" in mail
     for row in (
-        "satellite-tiles-seg us-east-1 37.5% done (900 of 2,400 objects) 2026-03-03 04:45 UTC (4 h 15 min)",
-        "street-signs-bbox us-east-1 Completed 2026-03-02 13:52 UTC 100.0% done (2,400 of 2,400 objects)",
-        "medical-notes-ner us-east-1 Failed 2026-03-02 12:47 UTC 32.8% done (263 of 800 objects)",
-        "receipts-ocr us-east-1 Failed 2026-03-03 03:37 UTC 40.0% done (600 of 1,500 objects)",
-        "lidar-frames-3d us-east-1 Completed 2026-03-03 05:30 UTC 100.0% done (300 of 300 objects)",
+        "embeddings-backfill processing us-east-1 Failed 2026-03-02 13:07 UTC -",
+        "churn-features-0302 processing us-east-1 Completed 2026-03-02 22:38 UTC -",
+        "ranker-hpo-0302 tuning us-east-1 Completed 2026-03-02 22:40 UTC -",
+        "churn-train-0302 training us-east-1 Failed 2026-03-03 02:40 UTC -",
+        "churn-retrain-0302 pipeline us-east-1 Failed 2026-03-03 02:41 UTC -",
+        "lidar-frames-3d labeling us-east-1 Completed 2026-03-03 05:30 UTC 100.0% done (300 of 300 objects)",
     ):
         assert row in mail, row
-    assert any(line.startswith("support-chat-intent (muted) us-east-1 ") and "objects/hour" in line for line in mail)
-    for job in ("product-photos-classify", "street-signs-bbox"):
-        assert any(line.startswith(f"{job} us-east-1 ") for line in mail), job
+    muted = "support-chat-intent (muted) labeling us-east-1 "
+    assert any(line.startswith(muted) and "objects/hour" in line for line in mail)
 
 
 def test_several_stall_episodes_of_one_job_with_ticks_that_do_not_divide_the_threshold():

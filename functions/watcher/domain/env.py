@@ -18,6 +18,7 @@ class Env(StrEnum):
     TOPIC_ARN = "GTWATCH_TOPIC_ARN"
     REGIONS = "GTWATCH_REGIONS"
     KINDS = "GTWATCH_KINDS"
+    LOG_READS_PER_RUN = "GTWATCH_LOG_READS_PER_RUN"
     NAME_CONTAINS = "GTWATCH_NAME_CONTAINS"
     STALL_AFTER_MINUTES = "GTWATCH_STALL_AFTER_MINUTES"
     STALL_REPEAT_MINUTES = "GTWATCH_STALL_REPEAT_MINUTES"
@@ -52,4 +53,4 @@ LAMBDA_REGION: Final = "AWS_REGION"
 
 # Read by the settings but never set by the stack, which keeps their defaults: Slack's own API (the emulator and the
 # tests point it at a local Slack) and how long a secret's value is cached.
-LEFT_TO_DEFAULTS: Final = frozenset({Env.SLACK_API_URL, Env.SECRET_MAX_AGE_SECONDS})
+LEFT_TO_DEFAULTS: Final = frozenset({Env.SLACK_API_URL, Env.SECRET_MAX_AGE_SECONDS, Env.LOG_READS_PER_RUN})
