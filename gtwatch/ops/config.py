@@ -150,6 +150,8 @@ class WatcherConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     regions: tuple[str, ...] = ()
+    # The listed accounts ({id, alias, regions}), the home account first; empty for a stack of one account.
+    accounts: tuple[dict[str, Any], ...] = ()
     # Text, not KindName: a stack deployed by a newer gtwatch may watch a kind this one does not know (shown as is).
     # A stack deployed before kinds watched labeling jobs only.
     kinds: tuple[str, ...] = DEFAULT_KINDS

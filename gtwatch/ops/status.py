@@ -212,6 +212,8 @@ class StatusReport:
             "last_successful_run": None if listed_at is None else to_iso(listed_at),
             "last_successful_run_age_seconds": None if listed_at is None else _seconds(self.now - listed_at),
             "late": self.is_late(run),
+            "unreadable": None if run is None else run.unreadable,
+            "unreadable_since": None if run is None or run.unreadable_since is None else to_iso(run.unreadable_since),
         }
 
 
@@ -228,13 +230,13 @@ def gather(session: boto3.session.Session, stack: StackInfo, now: datetime) -> S
     dynamodb = session.client("dynamodb", region_name=stack.region, config=RETRY_CONFIG)
     store = StateStore(dynamodb, stack.output(OUTPUT_STATE_TABLE))
     mutes = MuteStore(dynamodb, stack.output(OUTPUT_STATE_TABLE))
-    for region in report.regions:
+    for account, region in _watched(config, report.regions):
         # Every kind the table may hold (a kind no longer configured still shows what it remembers).
         for kind in JobKind:
-            scope = Scope(region, kind)
+            scope = Scope(region, kind, account)
             record = store.load_run(scope)
             if kind is JobKind.LABELING or record is not None:
-                report.runs[str(scope)] = record
+                report.runs[_scope_label(scope, config)] = record
             for state in sorted(store.active_states(scope).values(), key=lambda state: state.name):
                 report.jobs.append(_active_job(state, now, rules))
             report.mutes.extend(mute for mute in mutes.in_scope(scope).values() if mute.until > now)
@@ -418,11 +420,33 @@ def _digest_text(digest: DigestSettings | None) -> str:
     return f"every day at {digest.at} {digest.timezone}, to {' and '.join(channels)}"
 
 
+def _watched(config: WatcherConfig | None, regions: tuple[str, ...]) -> list[tuple[str | None, str]]:
+    """Each (account, region) a stack watches, the home account's first (None, as scopes name it)."""
+    if config is None or not config.accounts:
+        return [(None, region) for region in regions]
+    home, *spokes = config.accounts
+    return [(None, region) for region in home["regions"]] + [
+        (spoke["id"], region) for spoke in spokes for region in spoke["regions"]
+    ]
+
+
+def _scope_label(scope: Scope, config: WatcherConfig | None) -> str:
+    """A scope as status names it: "us-east-1", "us-east-1 training", "research us-east-1 training"."""
+    if scope.account is None or config is None:
+        return str(scope)
+    alias = next((a.get("alias") for a in config.accounts if a.get("id") == scope.account), None)
+    return str(scope).replace(scope.account, alias or scope.account, 1)
+
+
 def _print_runs(report: StatusReport, out: TextIO) -> None:
     print("", file=out)
     print("Last successful run", file=out)
     for region, run in report.runs.items():
-        if run is None:
+        if run is not None and run.unreadable is not None:
+            since = utc_minute(run.unreadable_since) if run.unreadable_since else "?"
+            last = f"last read {utc_minute(run.listed_at)}" if run.listed_at else "never read yet"
+            text = f"CANNOT BE READ since {since} ({run.unreadable}: its spoke role cannot be assumed); {last}"
+        elif run is None:
             text = "never: no run has reached this region yet"
         elif run.listed_at is None:
             text = f"none yet: watching since {utc_minute(run.started_at)}; the first (baseline) run has not completed"

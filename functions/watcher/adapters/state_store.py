@@ -63,6 +63,8 @@ class StateStore:
             listed_at=from_iso(item["listed_at"]) if item.get("listed_at") else None,
             retry=tuple(item.get("retry", ())),
             log_cursor=item.get("log_cursor"),
+            unreadable=item.get("unreadable"),
+            unreadable_since=from_iso(item["unreadable_since"]) if item.get("unreadable_since") else None,
         )
 
     def start_watching(self, scope: Scope, now: datetime) -> RunRecord:
@@ -83,6 +85,8 @@ class StateStore:
                 "listed_at": None if run.listed_at is None else to_iso(run.listed_at),
                 "retry": list(run.retry) or None,
                 "log_cursor": run.log_cursor,
+                "unreadable": run.unreadable,
+                "unreadable_since": to_iso(run.unreadable_since) if run.unreadable_since else None,
             }
         )
 

@@ -65,6 +65,8 @@ class Health:
     slack_waiting: int | None = None
     dead_letters: int | None = None
     failing_jobs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Scopes whose account cannot be read (its spoke role cannot be assumed): why, since when.
+    unreadable: dict[str, tuple[str, datetime | None]] = field(default_factory=dict)
 
     def late_regions(self, now: datetime) -> list[str]:
         limit = timedelta(minutes=self.schedule_minutes) + RUN_ALLOWANCE
@@ -72,7 +74,7 @@ class Health:
 
     @property
     def ok(self) -> bool:
-        return not self.dead_letters and not any(self.failing_jobs.values())
+        return not self.dead_letters and not any(self.failing_jobs.values()) and not self.unreadable
 
     def well(self, now: datetime) -> bool:
         return self.ok and not self.late_regions(now)
@@ -424,7 +426,14 @@ def _health_lines(digest: Digest) -> list[str]:
     lines = []
     for region, last in sorted(health.last_runs.items()):
         late = " (LATE: its runs are late or failing; check the poller alarms)"
-        if last is None:
+        if region in health.unreadable:
+            reason, since = health.unreadable[region]
+            when = f" since {clock_time(since)}" if since else ""
+            read = f"; last read {clock_time(last)}" if last else ""
+            lines.append(
+                f"{region}: its account cannot be read{when} ({one_line(reason)}: its role cannot be assumed){read}"
+            )
+        elif last is None:
             lines.append(f"{region}: no complete run yet{late}")
         else:
             ago = duration(max(0, int((now - last).total_seconds() // 60)))

@@ -32,6 +32,9 @@ class RunRecord:
     # The last job whose log the last run read: the next run reads on from the one after it, round the jobs in name
     # order, so that a budget of log reads reaches every running job in turn.
     log_cursor: str | None = None
+    # Why its account could not be read, since when (its spoke role could not be assumed); None when it could.
+    unreadable: str | None = None
+    unreadable_since: datetime | None = None
 
     @property
     def baseline_done(self) -> bool:

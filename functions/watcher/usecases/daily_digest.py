@@ -93,6 +93,7 @@ def _build(
     last_runs: dict[str, datetime | None] = {}
     started: dict[str, datetime] = {}
     failing: dict[str, tuple[str, ...]] = {}
+    unreadable: dict[str, tuple[str, datetime | None]] = {}
     for scope in config.watched_scopes:
         states = store.active_states(scope)
         active += [state for state in states.values() if not state.status_class.is_terminal]
@@ -104,6 +105,8 @@ def _build(
         if record is not None:
             started[str(scope)] = record.started_at
             failing[str(scope)] = record.retry
+            if record.unreadable is not None:
+                unreadable[str(scope)] = (record.unreadable, record.unreadable_since)
     local = now.astimezone(ZoneInfo(config.timezone))
     return digest.build(
         now,
@@ -117,6 +120,7 @@ def _build(
             slack_waiting=queue_depth(config.queue_url) if config.queue_url else None,
             dead_letters=queue_depth(config.dead_letter_queue_url) if config.dead_letter_queue_url else None,
             failing_jobs=failing,
+            unreadable=unreadable,
         ),
         rules=config.rules,
         watch_started=started,

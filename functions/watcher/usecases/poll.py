@@ -61,17 +61,30 @@ def poll_scopes(scopes: tuple[Scope, ...], *, sources: Callable[[Scope], JobSour
     """Run the watch over each scope; one scope's outage does not hide the others."""
     outcome = PollOutcome()
     for scope in scopes:
-        if scope.account is not None and scope.account in outcome.unreadable:
-            continue  # Its role could not be assumed a moment ago: its other scopes wait for the next run too.
         try:
+            if scope.account is not None and scope.account in outcome.unreadable:
+                # Its role could not be assumed a moment ago: its other scopes wait for the next run too.
+                _record_unreadable(watcher, scope, outcome.unreadable[scope.account])
+                continue
             outcome.reports.append(poll_scope(scope, source=sources(scope), watcher=watcher))
         except AccountUnreadable as unreadable:
             # Only this account's jobs wait (its run records keep their last listing, so the next run that can read
             # it catches up on everything since); the other accounts are read now.
             outcome.unreadable[unreadable.account.id] = unreadable
+            _record_unreadable(watcher, scope, unreadable)
         except Exception as error:
             outcome.errors[str(scope)] = error  # The run still fails afterwards (the handler), so that alarms see it.
     return outcome
+
+
+def _record_unreadable(watcher: Watcher, scope: Scope, unreadable: AccountUnreadable) -> None:
+    """Note in the scope's run record that its account cannot be read, and since when (`gtwatch status` and the
+    digest name it); the record keeps its last listing, so the first run that can read it again catches up."""
+    store, now = watcher.store, watcher.run.now
+    record = store.load_run(scope) or store.start_watching(scope, now)
+    if record.unreadable == unreadable.reason:
+        return  # Already noted: one write when it starts, not one a run.
+    store.save_run(replace(record, unreadable=unreadable.reason, unreadable_since=record.unreadable_since or now))
 
 
 def record_watch_start(store: JobStateStore, scopes: tuple[Scope, ...], now: datetime) -> dict[str, str]:
