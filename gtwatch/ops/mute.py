@@ -119,6 +119,9 @@ def add_commands(subparsers: Any) -> None:
         command.add_argument(
             "--job-region", help="the job's region, when it is not the stack's (one of the regions the stack watches)"
         )
+        command.add_argument(
+            "--account", help="the job's account (id or alias of a listed account), when it is not the home account"
+        )
     mute_cmd.set_defaults(func=run_mute)
     unmute_cmd.set_defaults(func=run_unmute)
 
@@ -133,10 +136,30 @@ def _stack(session: boto3.session.Session, args: argparse.Namespace) -> StackInf
     return read_stack(session, stack_name, resolve_region(session, args.region, "--region"))
 
 
-def _job_region(stack: StackInfo, args: argparse.Namespace) -> str:
+def _job_account(stack: StackInfo, args: argparse.Namespace) -> tuple[str | None, tuple[str, ...] | None]:
+    """The job's account as scopes name it (None: the home account; else a spoke's id, from --account's id or
+    alias) and the regions the stack watches there (None: the home account's, checked by _job_region)."""
+    given = getattr(args, "account", None)
+    if not given:
+        return None, None
+    accounts = parse_watcher_config(stack.outputs[OUTPUT_CONFIG]).accounts if OUTPUT_CONFIG in stack.outputs else ()
+    match = next((a for a in accounts if given in (a.get("id"), a.get("alias"))), None)
+    if match is None:
+        listed = ", ".join(a.get("alias") or a.get("id", "?") for a in accounts) or "none but its own"
+        raise OpsError(f"--account: stack {stack.name} does not watch {given!r}; it watches {listed}")
+    if match is accounts[0]:
+        return None, None
+    return str(match["id"]), tuple(match.get("regions") or ())
+
+
+def _job_region(stack: StackInfo, args: argparse.Namespace, spoke_regions: tuple[str, ...] | None = None) -> str:
     """The job's region (--job-region, else the stack's), refused when the stack does not watch it: a mute there
     would be stored and never read."""
     region = known_region(args.job_region, "--job-region") if args.job_region else stack.region
+    if spoke_regions is not None:
+        if region in spoke_regions:
+            return region
+        raise OpsError(f"--job-region: {args.account} is watched in {', '.join(spoke_regions)}, not {region}")
     if OUTPUT_CONFIG not in stack.outputs:
         return region  # An older stack does not say which regions it watches.
     watched = parse_watcher_config(stack.outputs[OUTPUT_CONFIG]).regions or (stack.region,)
@@ -229,20 +252,31 @@ def run_mute(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO
         session = common.make_session()
         stack = _stack(session, args)
         store = _store(session, stack)
-        region = _job_region(stack, args)
-        scope = Scope(region, kind)
+        account, spoke_regions = _job_account(stack, args)
+        region = _job_region(stack, args, spoke_regions)
+        scope = Scope(region, kind, account)
         now = clock.now()
         if args.list:
-            print_mutes(store, region, now, out)
+            print_mutes(store, region, now, out, account)
             return
         until = args.until or now + (args.duration or DEFAULT_FOR)
         events = args.events or frozenset(EVENT_TYPES)
         earlier = store.for_job(scope, args.job)
         mute = mute_job(
-            store, region=region, name=args.job, until=until, events=events, by=_who(session), now=now, kind=kind
+            store,
+            region=region,
+            name=args.job,
+            until=until,
+            events=events,
+            by=_who(session),
+            now=now,
+            kind=kind,
+            account=account,
         )
         print(f"Muted {_named(mute)}: {_types(mute.events)} until {utc_minute(mute.until)}.", file=out)
-        for notice in (_replaced_notice(earlier, mute, now), _known_job_notice(session, scope, mute.name)):
+        # A spoke's jobs are read through its role, which the person's credentials need not reach: not checked.
+        known = _known_job_notice(session, scope, mute.name) if account is None else None
+        for notice in (_replaced_notice(earlier, mute, now), known):
             if notice is not None:
                 print(notice, file=out)
 
@@ -256,7 +290,8 @@ def run_unmute(args: argparse.Namespace, *, out: TextIO | None = None, err: Text
         kind = _kind(args.kind)
         session = common.make_session()
         stack = _stack(session, args)
-        scope = Scope(_job_region(stack, args), kind)
+        account, spoke_regions = _job_account(stack, args)
+        scope = Scope(_job_region(stack, args, spoke_regions), kind, account)
         where = _where(scope)
         if _store(session, stack).delete(scope, args.job):
             print(f"Unmuted {args.job} ({where}).", file=out)
@@ -266,8 +301,8 @@ def run_unmute(args: argparse.Namespace, *, out: TextIO | None = None, err: Text
     return run_guarded(command, err)
 
 
-def print_mutes(store: MuteStore, region: str, now: datetime, out: TextIO) -> None:
-    every = (mute for kind in JobKind for mute in store.in_scope(Scope(region, kind)).values())
+def print_mutes(store: MuteStore, region: str, now: datetime, out: TextIO, account: str | None = None) -> None:
+    every = (mute for kind in JobKind for mute in store.in_scope(Scope(region, kind, account)).values())
     mutes = sorted((m for m in every if m.until > now), key=lambda m: m.until)
     if not mutes:
         print(f"No job is muted in {region}.", file=out)
@@ -278,8 +313,10 @@ def print_mutes(store: MuteStore, region: str, now: datetime, out: TextIO) -> No
 
 
 def _where(scope: Scope) -> str:
-    """A job's region, and its kind unless labeling: "us-east-1", "training, us-east-1"."""
-    return scope.region if scope.kind is JobKind.LABELING else f"{scope.kind.value}, {scope.region}"
+    """A job's region, its kind unless labeling and its account unless the home one: "us-east-1", "training,
+    us-east-1", "training, 111111111111 us-east-1"."""
+    where = scope.region if scope.account is None else f"{scope.account} {scope.region}"
+    return where if scope.kind is JobKind.LABELING else f"{scope.kind.value}, {where}"
 
 
 def _named(mute: Mute) -> str:
