@@ -37,6 +37,7 @@ from watcher.domain.contract import (
     SLACK_HTTP_TIMEOUT_SECONDS,
     SLACK_MAX_RETRY_AFTER_SECONDS,
     STALLING_KINDS,
+    pairs_per_invocation,
 )
 from watcher.domain.diff import WatchRules
 from watcher.domain.env import LAMBDA_REGION, Env
@@ -292,6 +293,27 @@ class PollerSettings(WatchSettings):
     def rules(self) -> WatchRules:
         """The watch rules both the poller and the event handler apply: the stall rules and the name filter."""
         return replace(super().rules, name_contains=self.name_contains)
+
+
+class PollPlanSettings(PollerSettings):
+    """The scheduled poller's: the watch's settings, and when a run fans out to the poll workers (more watched
+    (account, region) pairs than one invocation reads, and a poll-work queue to send the batches to)."""
+
+    ENV: ClassVar[Mapping[str, str]] = {
+        **PollerSettings.ENV,
+        "batch_pairs": Env.POLL_BATCH_PAIRS,
+        "work_queue_url": Env.POLL_WORK_QUEUE_URL,
+    }
+
+    batch_pairs: Annotated[int | None, Field(ge=1)] = None
+    work_queue_url: Url | None = None
+
+    @property
+    def pairs_per_invocation(self) -> int:
+        """GTWATCH_POLL_BATCH_PAIRS, else what the watched kinds allow (contract.pairs_per_invocation)."""
+        if self.batch_pairs is not None:
+            return self.batch_pairs
+        return pairs_per_invocation(tuple(kind.value for kind in self.kinds))
 
 
 # How the notifier's environment spells the settings the Slack-mode rules are about.

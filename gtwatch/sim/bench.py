@@ -25,6 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import boto3
 from botocore.endpoint import Endpoint
 from watcher import clock, composition, container
 from watcher.domain.contract import EVENT_TYPES, STATE_CHANGE_DETAIL_TYPE, STATE_CHANGE_SOURCE
@@ -475,6 +476,61 @@ def cost_table(ours: list[SizeResult]) -> str:
         "The KMS key, the alarms and the secret dominate; the watcher's own runs cost cents, and they follow the "
         "active jobs, not the account's history. `dashboard: true` adds $3.00."
     )
+
+
+# --- Fan-out: how many (account, region) pairs one poller invocation can read ---------------------------------------
+
+# A steady run over `pairs` (account, region) pairs of the default kinds, PAIR_ACTIVE jobs in progress in each, a tenth
+# of them moving between runs. The emulator holds one account, so the pairs are regions of it: a pair's run is the
+# same calls whichever account it is in (a spoke's adds its AssumeRole, once per container and hour).
+PAIR_ACTIVE = 20
+PAIR_SIZES = (5, 20)
+
+
+@dataclass
+class PairsCost:
+    pairs: int
+    steady: list[TickCost] = field(default_factory=list)
+
+    def median(self, attribute: str) -> float:
+        return float(statistics.median(getattr(tick, attribute) for tick in self.steady))
+
+    def per_pair(self, attribute: str) -> float:
+        return self.median(attribute) / self.pairs
+
+
+def pair_regions(pairs: int) -> tuple[str, ...]:
+    """`pairs` SageMaker regions of the aws partition, the emulator's own first."""
+    regions = boto3.session.Session().get_available_regions("sagemaker")
+    others = sorted(region for region in regions if region != deployment.REGION)
+    return (deployment.REGION, *others)[:pairs]
+
+
+def measure_pairs(pairs: int, active: int = PAIR_ACTIVE) -> PairsCost:
+    regions = pair_regions(pairs)
+    account = Account(history=0, active=active)
+    result = PairsCost(pairs=len(regions))
+    with account.deployed({Env.REGIONS: ",".join(regions)}):
+        for region in regions[1:]:
+            for name in account._active_names():
+                labeling_jobs.put_labeling_job(
+                    region=region, name=name, status="InProgress", counters={"Unlabeled": 1000}, at=START
+                )
+        gtwatch_tick()  # the baseline
+        moving = max(1, int(active * MOVING_SHARE))
+        for _ in range(STEADY_TICKS):
+            account.advance(5, moving)
+            for region in regions[1:]:
+                for name in account._active_names()[:moving]:
+                    labeled = account.labeled[name]
+                    labeling_jobs.update_labeling_job(
+                        region=region,
+                        name=name,
+                        at=account.now(),
+                        counters={"TotalLabeled": labeled, "HumanLabeled": labeled, "Unlabeled": 1000 - labeled},
+                    )
+            result.steady.append(TickCost.measure(gtwatch_tick))
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
