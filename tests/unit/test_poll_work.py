@@ -116,3 +116,20 @@ def test_one_invocation_reads_what_fits_half_its_timeout() -> None:
     # A kind with logs reads a log stream per running job (DescribeLogStreams: 5 per second per account and region).
     assert pairs_per_invocation(("training",)) == 8
     assert pairs_per_invocation(JOB_KINDS) == 2
+
+
+def test_a_batch_that_read_everything_adds_its_share_of_a_run_and_a_failed_one_nothing() -> None:
+    from datetime import UTC, datetime
+
+    from watcher.domain.contract import METRIC_POLL_SUCCEEDED
+    from watcher.usecases.poll import PollOutcome, run_metrics
+    from watcher.usecases.watch import RunReport
+
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    share = PollWork((Pair(None, "us-east-1"),), batches=4).success_share
+    done = PollOutcome(reports=[RunReport(region="us-east-1")])
+    assert [(m.name, m.value) for m in run_metrics(done, now, success_share=share)] == [(METRIC_POLL_SUCCEEDED, 0.25)]
+    failed = PollOutcome(reports=[], errors={"us-east-1": RuntimeError("ThrottlingException")})
+    assert run_metrics(failed, now, success_share=share) == []
+    # Inline, a run is one whole run.
+    assert [(m.name, m.value) for m in run_metrics(done, now)] == [(METRIC_POLL_SUCCEEDED, 1.0)]
