@@ -37,8 +37,8 @@ WORK_QUEUE = {
 
 
 def work_queue(template: Template) -> tuple[str, dict[str, Any]]:
-    (found,) = template.find_resources("AWS::SQS::Queue", {"Properties": WORK_QUEUE}).items()
-    return found
+    ((logical_id, queue),) = template.find_resources("AWS::SQS::Queue", {"Properties": WORK_QUEUE}).items()
+    return logical_id, dict(queue)
 
 
 def dead_letter_queue_id(template: Template) -> str:
