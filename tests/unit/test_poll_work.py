@@ -34,7 +34,7 @@ def test_the_pairs_are_every_region_of_every_account_the_home_one_unnamed() -> N
 
 
 @pytest.mark.parametrize(
-    ("count", "per", "sizes"), [(100, 63, [50, 50]), (5, 2, [2, 2, 1]), (6, 3, [3, 3]), (1, 63, [1])]
+    ("count", "per", "sizes"), [(100, 48, [34, 33, 33]), (5, 2, [2, 2, 1]), (6, 3, [3, 3]), (1, 48, [1])]
 )
 def test_batches_are_the_fewest_of_at_most_the_limit_as_even_as_can_be_and_in_order(
     count: int, per: int, sizes: list[int]
@@ -59,7 +59,7 @@ def test_an_accounts_regions_stay_in_one_batch_when_they_fit() -> None:
 
 
 def test_a_message_is_small_and_reads_back_as_the_batch() -> None:
-    [work] = plan_batches(watched_pairs(ACCOUNTS), 63)
+    [work] = plan_batches(watched_pairs(ACCOUNTS), 48)
     message = work.to_message()
     assert json.loads(message) == {
         "pairs": [
@@ -73,7 +73,7 @@ def test_a_message_is_small_and_reads_back_as_the_batch() -> None:
     }
     assert parse_poll_work(message) == work
     # A full batch of spoke pairs stays around two kilobytes (an SQS message may hold 256 KiB).
-    assert len(plan_batches(pairs(63), 63)[0].to_message()) < 2_500
+    assert len(plan_batches(pairs(48), 48)[0].to_message()) < 2_500
 
 
 @pytest.mark.parametrize(
@@ -112,7 +112,7 @@ def test_every_batch_succeeding_makes_one_run_and_one_batch_failing_makes_less(b
 
 def test_one_invocation_reads_what_fits_half_its_timeout() -> None:
     assert POLL_RUN_BUDGET_SECONDS == 60
-    assert pairs_per_invocation(DEFAULT_KINDS) == 63
+    assert pairs_per_invocation(DEFAULT_KINDS) == 48
     # A kind with logs reads a log stream per running job (DescribeLogStreams: 5 per second per account and region).
     assert pairs_per_invocation(("training",)) == 8
     assert pairs_per_invocation(JOB_KINDS) == 2

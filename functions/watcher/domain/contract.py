@@ -116,20 +116,22 @@ POLLER_TIMEOUT_SECONDS: Final = 120
 
 # The fan-out (docs/performance.md, "Fan-out"). A run whose (account, region) pairs would not fit in half the poller's
 # timeout is cut into batches that do, each read by a poll worker (same timeout) fed by the poll-work queue. What a
-# steady pair costs, per kind, at 20 jobs in progress (2 of them moving): two SageMaker listings (100-300 ms each in
-# AWS; the worst taken), six DynamoDB requests (3 reads, 3 writes, ~15 ms), the code's own time (50 ms: measured on
-# the emulator, moto's time included); a kind with logs adds a log read per running job (DescribeLogStreams is
-# throttled at 5 TPS per account and region: 200 ms each, plus GetLogEvents ~100 ms); a pair adds a cold AssumeRole
-# (~200 ms; pessimistically every pair in an account of its own). gtwatch.sim.bench records the measurement.
+# steady pair costs, per kind, at 20 jobs in progress (2 of them moving), taking the slow end of each AWS latency:
+# two SageMaker listings (100-300 ms each), six DynamoDB requests (3 reads, 3 writes, ~15 ms each) and the code's own
+# time (about 50 ms measured on one core of the emulator, moto's own work included: gtwatch.sim.bench PAIRS_RECORDED;
+# a 256 MB function has 256/1769 of a vCPU, so 345 ms). A kind with logs adds a log read per running job
+# (DescribeLogStreams is throttled at 5 TPS per account and region: 200 ms each, plus GetLogEvents ~100 ms); a pair adds
+# a cold AssumeRole (~200 ms; pessimistically every pair in an account of its own).
 POLL_RUN_BUDGET_SECONDS: Final = POLLER_TIMEOUT_SECONDS // 2
 POLL_PAIR_ASSUME_ROLE_MS: Final = 200
-POLL_KIND_MS: Final = 2 * 300 + 6 * 15 + 50
+POLL_CODE_MS: Final = 50 * 1769 // 256
+POLL_KIND_MS: Final = 2 * 300 + 6 * 15 + POLL_CODE_MS
 POLL_LOG_KIND_MS: Final = 20 * (200 + 100)
 
 
 def pairs_per_invocation(kinds: tuple[str, ...]) -> int:
-    """How many (account, region) pairs of these kinds one invocation reads within POLL_RUN_BUDGET_SECONDS (63 for
-    the default kinds); GTWATCH_POLL_BATCH_PAIRS overrides it."""
+    """How many (account, region) pairs of these kinds one invocation reads within POLL_RUN_BUDGET_SECONDS (48 for
+    the default kinds, 8 for training alone, 2 for every kind); GTWATCH_POLL_BATCH_PAIRS overrides it."""
     pair_ms = POLL_PAIR_ASSUME_ROLE_MS + sum(
         POLL_KIND_MS + (POLL_LOG_KIND_MS if kind in KIND_LOG_GROUPS else 0) for kind in kinds
     )
