@@ -5,9 +5,11 @@ stack within one invocation has none of it."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_cdk.assertions import Match, Template
+from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
 from watcher.domain.contract import (
     POLL_WORK_DEAD_LETTER_RETENTION_SECONDS,
     POLL_WORK_MAX_RECEIVE_COUNT,
@@ -29,7 +31,8 @@ from tests.infra.queries import (
     render,
     role_id,
 )
-from tests.infra.stacks import FAN_OUT
+from tests.infra.stacks import FAN_OUT, Synthesized
+from tests.infra.test_checks import TOLERATED_CFN_LINT_RULES, nag_report
 
 WORK_QUEUE = {
     "RedrivePolicy": {"maxReceiveCount": POLL_WORK_MAX_RECEIVE_COUNT, "deadLetterTargetArn": Match.any_value()}
@@ -168,3 +171,21 @@ def test_the_poller_not_running_alarm_is_the_same_with_fan_out(default: Template
         return {name: props[name] for name in ("MetricName", "Threshold", "ComparisonOperator", "TreatMissingData")}
 
     assert not_running(fan_out) == not_running(default)
+
+
+def test_cdk_nag_passes_and_the_workers_acknowledged_findings_each_say_why(fan_out_synth: Synthesized) -> None:
+    report = nag_report(fan_out_synth)
+    assert report["conclusion"] == "success"
+    assert report["violations"] == []
+    worker = [s for s in report["suppressedViolations"] if "/PollWorker/" in s["acknowledgedAt"]]
+    # Describing training jobs and reading their logs in the three regions, as the poller's role does.
+    assert {s["ruleName"] for s in worker} >= {
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:us-west-2:<AWS::AccountId>:training-job/*]",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:eu-west-1:<AWS::AccountId>:training-job/*]",
+    }
+    assert all(len(s["reason"]) > 60 for s in worker)
+
+
+def test_cfn_lint_finds_no_error(fan_out: Template) -> None:
+    matches = lint(json.dumps(fan_out.to_json()), config=ManualArgs(regions=["us-east-1", "eu-west-1"]))
+    assert [str(m) for m in matches if m.rule.id not in TOLERATED_CFN_LINT_RULES] == []
