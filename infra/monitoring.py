@@ -18,6 +18,7 @@ from watcher.domain.contract import (
     METRIC_OUTBOX_AGE,
     METRIC_POLL_SUCCEEDED,
     METRIC_PUBLISH_FAILURES,
+    POLL_WORK_MAX_RECEIVE_COUNT,
     SLACK_MAX_RECEIVE_COUNT,
 )
 
@@ -26,6 +27,7 @@ from infra.digest import Digest
 from infra.encryption import DataKey
 from infra.function import SERVICE_NAME, metrics_namespace
 from infra.notifications import Notifications
+from infra.poll_work import PollWorkQueue
 from infra.polling import POLLER_TIMEOUT, Polling
 
 # The poller's Powertools metrics (EMF) carry this one dimension.
@@ -68,6 +70,7 @@ class Monitoring(Construct):
         self.alarms = [
             *self._build_poller_alarms(polling),
             *([self._build_account_alarm()] if config.spokes else []),
+            *([] if polling.poll_work is None else [self._build_poll_work_alarm(polling.poll_work)]),
             *self._build_slack_alarms(notifications, config.slack_lag_alarm_minutes),
             *([] if digest is None else [self._build_digest_alarm(digest)]),
         ]
@@ -215,6 +218,22 @@ class Monitoring(Construct):
             "runs as late. Check the spoke stack in that account and its trust of the hub. Runbook: "
             "docs/deploy.md#alarms.",
             self.watcher_metric(METRIC_ACCOUNTS_UNREADABLE, statistic="Maximum"),
+        )
+
+    def _build_poll_work_alarm(self, work: PollWorkQueue) -> cloudwatch.Alarm:
+        return self._alarm(
+            "PollWorkDeadLetters",
+            "poll-work-dead-letters",
+            "A batch of a gtwatch run fanned out (some account-regions, named in the message) failed "
+            f"{POLL_WORK_MAX_RECEIVE_COUNT} times and waits in the poll-work dead-letter queue: those pairs' jobs "
+            "may be late (poller-not-running has fired meanwhile). The poll worker's log names the scope and the "
+            "error. Nothing needs redriving: every scheduled run plans every pair again; delete the messages once "
+            "read. Runbook: docs/deploy.md#alarms.",
+            work.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=SHORT_PERIOD, statistic="Maximum"
+            ),
+            # SQS stops sending metrics of a queue inactive for hours; messages sitting in it are still there.
+            missing=cloudwatch.TreatMissingData.IGNORE,
         )
 
     def _build_slack_alarms(self, notifications: Notifications, lag_minutes: int) -> list[cloudwatch.Alarm]:

@@ -17,6 +17,8 @@ from watcher.domain.contract import (
     KIND_DETAIL_TYPES,
     KIND_LIST_ACTIONS,
     KIND_LOG_GROUPS,
+    POLL_WORK_BATCH_SIZE,
+    POLL_WORKER_TIMEOUT_SECONDS,
     POLLER_TIMEOUT_SECONDS,
     STATE_CHANGE_SOURCE,
     KindName,
@@ -29,9 +31,19 @@ from gtwatch.ops.kinds import kinds_env, stall_after_env
 from infra.config import GtwatchConfig
 from infra.function import WatcherFunction, acknowledge
 from infra.notifications import Notifications
+from infra.poll_work import (
+    RECEIVE_WORK_ACTIONS,
+    RECEIVE_WORK_KEY_ACTIONS,
+    SEND_WORK_ACTIONS,
+    SEND_WORK_KEY_ACTIONS,
+    PollWorkQueue,
+    fans_out,
+)
 from infra.state import JobState
 
 POLLER_HANDLER = "watcher.handlers.poller_handler.lambda_handler"
+POLL_WORKER_HANDLER = "watcher.handlers.poll_worker_handler.lambda_handler"
+POLL_WORKER_TIMEOUT = Duration.seconds(POLL_WORKER_TIMEOUT_SECONDS)
 EVENT_HANDLER = "watcher.handlers.event_handler.lambda_handler"
 WATCH_START_HANDLER = "watcher.handlers.deployment_handler.lambda_handler"
 WATCH_START_TIMEOUT = Duration.seconds(60)
@@ -93,19 +105,22 @@ class Polling(Construct):
         self.event_handler = self._build_event_handler()
         watched_regions = config.home_regions or (Stack.of(self).region,)
         self._allow_listing(self.poller, config.kinds)
-        self._allow_describing(self.poller, config.kinds, watched_regions)
-        # Only the poller judges stalls, so only it reads the logs of the kinds whose log lines are progress.
-        self._allow_reading_logs(self.poller, config.kinds, watched_regions)
+        self._allow_polling(self.poller, watched_regions)
         # The event handler describes the one job an event names. Without `accounts`, events arrive from this region
         # only; with them, the home account's other regions forward theirs to the hub's event bus.
         event_regions = watched_regions if config.home_account is not None else (Stack.of(self).region,)
         self._allow_describing(self.event_handler, config.kinds, event_regions)
-        for function in (self.poller, self.event_handler):
-            self._allow_reading_spokes(function, config)
+        self._allow_reading_spokes(self.event_handler, config)
         state.grant_poll(self.poller.function)
         state.grant_watch_jobs(self.event_handler.function)
         for function in (self.poller, self.event_handler):
             notifications.grant_publish(function.function)
+        # A run whose pairs outgrow one invocation is fanned out: the poller plans, the poll workers poll.
+        self.poll_work: PollWorkQueue | None = None
+        self.poll_worker: WatcherFunction | None = None
+        if fans_out(config):
+            self.poll_work = PollWorkQueue(self, "PollWork", key=self._key)
+            self.poll_worker = self._build_poll_worker(self.poll_work, watched_regions, state, notifications)
         self.watch_start = self._build_watch_start(config, state)
         self.schedule = self._build_schedule(config.schedule_minutes)
         self.state_changes = self._build_state_change_rule()
@@ -178,6 +193,51 @@ class Polling(Construct):
             reads_spokes=True,
         )
 
+    def _allow_polling(self, function: WatcherFunction, regions: Sequence[str]) -> None:
+        """The reads of a run beyond listing (the poller's and a poll worker's): describing the watched kinds' jobs,
+        their logs and the spokes' roles."""
+        self._allow_describing(function, self._config.kinds, regions)
+        # Only runs judge stalls, so only they read the logs of the kinds whose log lines are progress.
+        self._allow_reading_logs(function, self._config.kinds, regions)
+        self._allow_reading_spokes(function, self._config)
+
+    def _build_poll_worker(
+        self,
+        work: PollWorkQueue,
+        regions: Sequence[str],
+        state: JobState,
+        notifications: Notifications,
+    ) -> WatcherFunction:
+        """The poll worker: the poller's reads and writes, one batch of pairs per invocation from the poll-work queue;
+        the poller may only send there."""
+        worker = self._function(
+            "PollWorker",
+            handler=POLL_WORKER_HANDLER,
+            name="poll-worker",
+            description="Polls one batch of the watched accounts' regions, as the poller planned the run.",
+            timeout=POLL_WORKER_TIMEOUT,
+            reads_spokes=True,
+        )
+        # The same listing policy as the poller's (one policy, one acknowledged wildcard).
+        self.list_jobs_policy.attach_to_role(worker.role)
+        worker.function.node.add_dependency(self.list_jobs_policy)
+        self._allow_polling(worker, regions)
+        state.grant_poll(worker.function)
+        notifications.grant_publish(worker.function)
+        worker.allow(RECEIVE_WORK_ACTIONS, [work.queue.queue_arn])
+        worker.allow(RECEIVE_WORK_KEY_ACTIONS, [work.key.key_arn])
+        self.poller.allow(SEND_WORK_ACTIONS, [work.queue.queue_arn])
+        self.poller.allow(SEND_WORK_KEY_ACTIONS, [work.key.key_arn])
+        self.poller.function.add_environment(Env.POLL_WORK_QUEUE_URL, work.queue.queue_url)
+        worker.function.add_event_source_mapping(
+            "PollWork",
+            event_source_arn=work.queue.queue_arn,
+            # One batch of pairs per invocation: the batch is what fits one invocation's time.
+            batch_size=POLL_WORK_BATCH_SIZE,
+            report_batch_item_failures=True,
+        )
+        return worker
+
     def _build_event_handler(self) -> WatcherFunction:
         # Lambda's default two retries of an asynchronous invocation stay: an event lost after them costs
         # only speed, as the next scheduled poll sees the same change.
@@ -221,7 +281,7 @@ class Polling(Construct):
     def _allow_listing(self, function: WatcherFunction, kinds: Sequence[KindName]) -> None:
         listing = sorted({action for kind in kinds for action in KIND_LIST_ACTIONS[kind]})
         # A policy of its own, so that its one acknowledged wildcard covers this statement alone.
-        policy = iam.Policy(
+        policy = self.list_jobs_policy = iam.Policy(
             self,
             "ListJobsPolicy",
             statements=[iam.PolicyStatement(actions=listing, resources=["*"])],

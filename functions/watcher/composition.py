@@ -17,6 +17,7 @@ from watcher.adapters import aws
 from watcher.adapters.accounts import InAccount
 from watcher.adapters.job_logs import LOG_READS_PER_RUN
 from watcher.adapters.mute import MuteStore
+from watcher.adapters.poll_queue import send_poll_work
 from watcher.adapters.publisher import publish, publish_digest
 from watcher.adapters.sagemaker_kinds import job_source as kind_source
 from watcher.adapters.state_store import StateStore
@@ -121,6 +122,11 @@ def job_sources(config: PollerSettings) -> Callable[[Scope], JobSource]:
 
 def digest_publisher(topic_arn: str) -> DigestPublisher:
     return partial(publish_digest, aws.client("sns"), topic_arn)
+
+
+def poll_work_sender(queue_url: str) -> Callable[[list[str]], None]:
+    """Sends a run's batches to the poll-work queue (adapters.poll_queue)."""
+    return partial(send_poll_work, aws.client("sqs"), queue_url)
 
 
 def queue_depth() -> QueueDepth:

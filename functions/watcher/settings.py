@@ -38,6 +38,7 @@ from watcher.domain.contract import (
     SLACK_HTTP_TIMEOUT_SECONDS,
     SLACK_MAX_RETRY_AFTER_SECONDS,
     STALLING_KINDS,
+    pairs_per_invocation,
 )
 from watcher.domain.diff import WatchRules
 from watcher.domain.env import LAMBDA_REGION, Env
@@ -223,7 +224,6 @@ class WatchSettings(_EnvSettings):
         "regions": Env.REGIONS,
         "kinds": Env.KINDS,
         "accounts": Env.ACCOUNTS,
-        "spoke_external_id": Env.SPOKE_EXTERNAL_ID,
         "stall_after_minutes": Env.STALL_AFTER_MINUTES,
         "stall_repeat_minutes": Env.STALL_REPEAT_MINUTES,
         "schedule_minutes": Env.SCHEDULE_MINUTES,
@@ -236,7 +236,6 @@ class WatchSettings(_EnvSettings):
     regions: RegionList = ()
     kinds: KindList = tuple(JobKind(kind) for kind in DEFAULT_KINDS)
     accounts: AccountList = None
-    spoke_external_id: Annotated[str | None, Field(min_length=2, max_length=1224)] = None
     stall_after_minutes: StallAfter = 60
     stall_repeat_minutes: Annotated[int | None, Field(ge=1)] = None
     schedule_minutes: Annotated[int, Field(ge=1, le=1440)] = 5
@@ -283,6 +282,7 @@ class PollerSettings(WatchSettings):
         "quiet_hours": Env.QUIET_HOURS,
         "email_events": Env.EMAIL_EVENTS,
         "log_reads_per_run": Env.LOG_READS_PER_RUN,
+        "spoke_external_id": Env.SPOKE_EXTERNAL_ID,
     }
 
     name_contains: Annotated[str | None, Field(pattern=NAME_PATTERN)] = None
@@ -292,11 +292,34 @@ class PollerSettings(WatchSettings):
     # CloudWatch Logs calls a run may make per kind and region (job_logs.LOG_READS_PER_RUN by default): raise it
     # with the account's CloudWatch Logs quotas (DescribeLogStreams: 5 per second by default).
     log_reads_per_run: Annotated[int, Field(ge=2, le=10_000)] = LOG_READS_PER_RUN
+    # The external ID the spokes' roles require when the hub assumes them (none by default).
+    spoke_external_id: Annotated[str | None, Field(min_length=2, max_length=1224)] = None
 
     @property
     def rules(self) -> WatchRules:
         """The watch rules both the poller and the event handler apply: the stall rules and the name filter."""
         return replace(super().rules, name_contains=self.name_contains)
+
+
+class PollPlanSettings(PollerSettings):
+    """The scheduled poller's: the watch's settings, and when a run fans out to the poll workers (more watched
+    (account, region) pairs than one invocation reads, and a poll-work queue to send the batches to)."""
+
+    ENV: ClassVar[Mapping[str, str]] = {
+        **PollerSettings.ENV,
+        "batch_pairs": Env.POLL_BATCH_PAIRS,
+        "work_queue_url": Env.POLL_WORK_QUEUE_URL,
+    }
+
+    batch_pairs: Annotated[int | None, Field(ge=1)] = None
+    work_queue_url: Url | None = None
+
+    @property
+    def pairs_per_invocation(self) -> int:
+        """GTWATCH_POLL_BATCH_PAIRS, else what the watched kinds allow (contract.pairs_per_invocation)."""
+        if self.batch_pairs is not None:
+            return self.batch_pairs
+        return pairs_per_invocation(tuple(kind.value for kind in self.kinds))
 
 
 # How the notifier's environment spells the settings the Slack-mode rules are about.

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from tests.infra.stacks import ALL_KINDS, APP, DIGEST, DIGEST_APP, Synthesized, synth
+from tests.infra.stacks import ALL_KINDS, APP, DIGEST, DIGEST_APP, FAN_OUT, Synthesized, synth
 
 # Every setting changed from its default, but the stack's name (OTHER_NAME's stack tests that one) and the digest
 # (DIGEST's and DIGEST_APP's stacks test that one).
@@ -101,3 +101,13 @@ def digest_app_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 @pytest.fixture(scope="session")
 def digest_app(digest_app_synth: Synthesized) -> Template:
     return digest_app_synth.template
+
+
+@pytest.fixture(scope="session")
+def fan_out_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synth(tmp_path_factory.mktemp("fan-out"), FAN_OUT)
+
+
+@pytest.fixture(scope="session")
+def fan_out(fan_out_synth: Synthesized) -> Template:
+    return fan_out_synth.template

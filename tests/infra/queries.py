@@ -12,6 +12,8 @@ EVENT_HANDLER = "watcher.handlers.event_handler.lambda_handler"
 SLACK_HANDLER = "watcher.handlers.slack_handler.lambda_handler"
 WATCH_START_HANDLER = "watcher.handlers.deployment_handler.lambda_handler"
 HANDLERS = (POLLER_HANDLER, EVENT_HANDLER, SLACK_HANDLER, WATCH_START_HANDLER)
+# Only in a stack whose (account, region) pairs outgrow one poll invocation.
+POLL_WORKER_HANDLER = "watcher.handlers.poll_worker_handler.lambda_handler"
 # Only in a stack with a `digest` configured.
 DIGEST_HANDLER = "watcher.handlers.digest_handler.lambda_handler"
 

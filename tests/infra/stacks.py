@@ -48,6 +48,21 @@ DIGEST_APP: dict[str, Any] = {
     "digest": {"at": "18:30", "timezone": "Asia/Kolkata", "channels": ["slack"], "slack_channel": "#labeling-digest"},
 }
 
+# More (account, region) pairs than one invocation reads (9 of a kind with logs, 8 per invocation): the run fans out
+# through the poll-work queue. With every variable the watching functions read, so that the poll worker's are checked.
+FAN_OUT: dict[str, Any] = {
+    "kinds": ["training"],
+    "accounts": [
+        {"id": "123456789012", "alias": "ml-shared", "regions": ["us-east-1", "eu-west-1", "us-west-2"]},
+        {"id": "111111111111", "alias": "research", "regions": ["us-east-1", "eu-west-1", "us-west-2"]},
+        {"id": "222222222222", "alias": "prod", "regions": ["us-east-1", "eu-west-1", "us-west-2"]},
+    ],
+    "spoke_external_id": "gtwatch-7f3a",
+    "name_contains": "prod",
+    "stall_repeat_minutes": 120,
+    "quiet_hours": {"start": "22:00", "end": "07:00", "timezone": "Europe/Berlin", "hold": ["completed"]},
+}
+
 
 @dataclass(frozen=True)
 class Synthesized:

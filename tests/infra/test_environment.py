@@ -8,12 +8,13 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Template
 from watcher.domain.env import LAMBDA_REGION, LEFT_TO_DEFAULTS, Env
-from watcher.settings import DigestSettings, PollerSettings, SlackSettings
+from watcher.settings import DigestSettings, PollerSettings, PollPlanSettings, SlackSettings
 
 from infra.digest import SHARED_VARIABLES
 from tests.infra.queries import (
     DIGEST_HANDLER,
     EVENT_HANDLER,
+    POLL_WORKER_HANDLER,
     POLLER_HANDLER,
     SLACK_HANDLER,
     WATCH_START_HANDLER,
@@ -22,15 +23,17 @@ from tests.infra.queries import (
 
 # The settings each handler reads (settings(<model>) at its cold start).
 HANDLER_SETTINGS: dict[str, type[PollerSettings | SlackSettings | DigestSettings]] = {
-    POLLER_HANDLER: PollerSettings,
+    POLLER_HANDLER: PollPlanSettings,
+    POLL_WORKER_HANDLER: PollerSettings,
     EVENT_HANDLER: PollerSettings,
     WATCH_START_HANDLER: PollerSettings,
     SLACK_HANDLER: SlackSettings,
     DIGEST_HANDLER: DigestSettings,
 }
 # Between them, these configurations set every optional variable: the name filter, the repeated stall and quiet
-# hours (custom), app mode (app), the digest in webhook mode and in app mode with its own channel.
-TEMPLATES = ("default", "custom", "app", "digest", "digest_app")
+# hours (custom), app mode (app), the digest in webhook mode and in app mode with its own channel, and a run fanned
+# out (its poll workers, and the poller's poll-work queue).
+TEMPLATES = ("default", "custom", "app", "digest", "digest_app", "fan_out")
 IDS = [handler.split(".")[1] for handler in HANDLER_SETTINGS]
 
 

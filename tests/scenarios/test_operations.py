@@ -13,6 +13,8 @@ from watcher import composition
 from watcher.domain.model import JobState
 from watcher.domain.ports import JobStateStore
 from watcher.handlers import poller_handler
+from watcher.poll_reporting import report_run
+from watcher.usecases.poll import PollOutcome
 from watcher.usecases.watch import Run, RunReport
 
 from gtwatch.sim import replay, scenario
@@ -92,8 +94,10 @@ def test_a_job_that_cannot_be_watched_is_retried_by_name_while_the_others_go_out
 
 
 def metrics_of(reports: list[RunReport], failed: list[str], run: Run) -> dict[str, list[float]]:
+    """The metrics the poller adds for a run with these reports, failed in these scopes."""
     poller_handler.metrics.clear_metrics()
-    poller_handler._record_metrics(reports, failed, run)
+    outcome = PollOutcome(reports=reports, errors={scope: RuntimeError("failed") for scope in failed})
+    report_run(outcome, run, poller_handler.logger, poller_handler.metrics)
     values = {name: entry["Value"] for name, entry in poller_handler.metrics.metric_set.items()}
     poller_handler.metrics.clear_metrics()
     return values

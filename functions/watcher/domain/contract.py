@@ -114,9 +114,46 @@ SLACK_MAX_RECEIVE_COUNT: Final = 500
 # this, plus a minute).
 POLLER_TIMEOUT_SECONDS: Final = 120
 
+# The fan-out (docs/performance.md, "Fan-out"). A run whose (account, region) pairs would not fit in half the poller's
+# timeout is cut into batches that do, each read by a poll worker (same timeout) fed by the poll-work queue. What a
+# steady pair costs, per kind, at 20 jobs in progress (2 of them moving), taking the slow end of each AWS latency:
+# two SageMaker listings (100-300 ms each), six DynamoDB requests (3 reads, 3 writes, ~15 ms each) and the code's own
+# time (about 50 ms measured on one core of the emulator, moto's own work included: gtwatch.sim.bench PAIRS_RECORDED;
+# a 256 MB function has 256/1769 of a vCPU, so 345 ms). A kind with logs adds a log read per running job
+# (DescribeLogStreams is throttled at 5 TPS per account and region: 200 ms each, plus GetLogEvents ~100 ms); a pair adds
+# a cold AssumeRole (~200 ms; pessimistically every pair in an account of its own).
+POLL_RUN_BUDGET_SECONDS: Final = POLLER_TIMEOUT_SECONDS // 2
+POLL_PAIR_ASSUME_ROLE_MS: Final = 200
+POLL_CODE_MS: Final = 50 * 1769 // 256
+POLL_KIND_MS: Final = 2 * 300 + 6 * 15 + POLL_CODE_MS
+POLL_LOG_KIND_MS: Final = 20 * (200 + 100)
+
+
+def pairs_per_invocation(kinds: tuple[str, ...]) -> int:
+    """How many (account, region) pairs of these kinds one invocation reads within POLL_RUN_BUDGET_SECONDS (48 for
+    the default kinds, 8 for training alone, 2 for every kind); GTWATCH_POLL_BATCH_PAIRS overrides it."""
+    pair_ms = POLL_PAIR_ASSUME_ROLE_MS + sum(
+        POLL_KIND_MS + (POLL_LOG_KIND_MS if kind in KIND_LOG_GROUPS else 0) for kind in kinds
+    )
+    return max(1, POLL_RUN_BUDGET_SECONDS * 1000 // pair_ms)
+
+
+# The poll-work queue: a batch that fails is offered again after the visibility timeout (Lambda's advice for SQS event
+# sources: at least six times the function's timeout) and dead-lettered after POLL_WORK_MAX_RECEIVE_COUNT receives;
+# the next scheduled runs plan the same pairs anyway, so a late retry only repeats a read. The queue keeps a message
+# long enough for its receives; the dead-letter queue keeps it for people to read (longer than the source's).
+POLL_WORKER_TIMEOUT_SECONDS: Final = POLLER_TIMEOUT_SECONDS
+POLL_WORK_VISIBILITY_SECONDS: Final = POLL_WORKER_TIMEOUT_SECONDS * 6
+POLL_WORK_MAX_RECEIVE_COUNT: Final = 3
+POLL_WORK_RETENTION_SECONDS: Final = 2 * 3600
+POLL_WORK_DEAD_LETTER_RETENTION_SECONDS: Final = 14 * 24 * 3600
+# One batch per invocation: its pairs are what fits one invocation's budget.
+POLL_WORK_BATCH_SIZE: Final = 1
+
 # Metrics the poller emits (Powertools EMF, namespace from POWERTOOLS_METRICS_NAMESPACE, which the stack derives
 # from its name). Few on purpose: each custom metric is billed monthly.
-# 1 per run in which every region was listed and every notification was published or kept in an outbox.
+# 1 per run in which every region was listed and every notification was published or kept in an outbox; a run fanned
+# out adds 1/n for each of its n batches that did so (poll_work.PollWork.success_share), so 1 when all did.
 METRIC_POLL_SUCCEEDED: Final = "PollSucceeded"
 # Publishes SNS refused (the notification stays in its job's outbox for the next run).
 METRIC_PUBLISH_FAILURES: Final = "PublishFailures"

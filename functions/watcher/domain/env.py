@@ -29,6 +29,10 @@ class Env(StrEnum):
     # role_arn), and the external ID the hub passes when it assumes a spoke's role (only when one is configured).
     ACCOUNTS = "GTWATCH_ACCOUNTS"
     SPOKE_EXTERNAL_ID = "GTWATCH_SPOKE_EXTERNAL_ID"
+    # The poller's fan-out: more (account, region) pairs than this are read by poll workers, this many (at most) each,
+    # through the poll-work queue (its URL; set only in a stack whose pairs outgrow one invocation).
+    POLL_BATCH_PAIRS = "GTWATCH_POLL_BATCH_PAIRS"
+    POLL_WORK_QUEUE_URL = "GTWATCH_POLL_WORK_QUEUE_URL"
     # The Slack notifier's.
     SLACK_MODE = "GTWATCH_SLACK_MODE"
     SLACK_WEBHOOK_SECRET = "GTWATCH_SLACK_WEBHOOK_SECRET"  # noqa: S105 - a variable's name
@@ -52,5 +56,9 @@ class Env(StrEnum):
 LAMBDA_REGION: Final = "AWS_REGION"
 
 # Read by the settings but never set by the stack, which keeps their defaults: Slack's own API (the emulator and the
-# tests point it at a local Slack) and how long a secret's value is cached.
-LEFT_TO_DEFAULTS: Final = frozenset({Env.SLACK_API_URL, Env.SECRET_MAX_AGE_SECONDS, Env.LOG_READS_PER_RUN})
+# tests point it at a local Slack), how long a secret's value is cached, the CloudWatch Logs calls a run may make per
+# kind and region, and the pairs per poll invocation (the stack builds the fan-out from the same default,
+# contract.POLL_BATCH_PAIRS; tests lower it).
+LEFT_TO_DEFAULTS: Final = frozenset(
+    {Env.SLACK_API_URL, Env.SECRET_MAX_AGE_SECONDS, Env.LOG_READS_PER_RUN, Env.POLL_BATCH_PAIRS}
+)

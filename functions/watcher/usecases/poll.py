@@ -28,10 +28,18 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from watcher.domain.accounts import AccountUnreadable
+from watcher.domain.contract import (
+    METRIC_ACCOUNTS_UNREADABLE,
+    METRIC_JOB_ERRORS,
+    METRIC_OUTBOX_AGE,
+    METRIC_POLL_SUCCEEDED,
+    METRIC_PUBLISH_FAILURES,
+)
 from watcher.domain.job import LOG_KINDS, Scope, StatusClass
 from watcher.domain.kinds import KindJob
 from watcher.domain.model import AnyJob, JobState
 from watcher.domain.mute_rules import mute_job_key
+from watcher.domain.poll_work import Pair, PollWork, plan_batches, scopes_of
 from watcher.domain.ports import JobSource, JobStateStore, RunRecord
 from watcher.usecases.watch import RunReport, Watcher, watch_job, with_log_of
 
@@ -200,3 +208,56 @@ def _with_newest_log_lines(
         for name, job in observed.items()
     }
     return with_lines, read[-1] if read else cursor
+
+
+@dataclass(frozen=True)
+class RunMetric:
+    """One of the metrics the alarms watch, as a run reports it: its name, unit ("Count" or "Seconds") and value."""
+
+    name: str
+    unit: str
+    value: float
+
+
+def run_metrics(outcome: PollOutcome, now: datetime, *, success_share: float = 1.0) -> list[RunMetric]:
+    """The few metrics the alarms need, from one run (or one batch of a run fanned out, which succeeds for its
+    `success_share` of PollSucceeded). Failure metrics are sent only when above zero: a custom metric is billed for
+    the hours it receives data, and an alarm on "above zero" reads no data as fine."""
+    reports = outcome.reports
+    publish_failures = sum(report.publish_failures for report in reports)
+    job_errors = sum(len(report.failed_jobs) for report in reports)
+    waiting = [report.oldest_waiting for report in reports if report.oldest_waiting is not None]
+    metrics = []
+    if publish_failures:
+        metrics.append(RunMetric(METRIC_PUBLISH_FAILURES, "Count", publish_failures))
+    if job_errors:
+        metrics.append(RunMetric(METRIC_JOB_ERRORS, "Count", job_errors))
+    if waiting:
+        metrics.append(RunMetric(METRIC_OUTBOX_AGE, "Seconds", max(0.0, (now - min(waiting)).total_seconds())))
+    if not outcome.failed and not job_errors and not publish_failures:
+        # The "watcher is not running" alarm watches this: missing data means no run that delivered everything.
+        metrics.append(RunMetric(METRIC_POLL_SUCCEEDED, "Count", success_share))
+    if outcome.unreadable:
+        # An unreadable spoke is its own alarm; it does not fail the run (nor mark the others as not running).
+        metrics.append(RunMetric(METRIC_ACCOUNTS_UNREADABLE, "Count", len(outcome.unreadable)))
+    return metrics
+
+
+def plan_run(
+    pairs: tuple[Pair, ...], *, per_invocation: int, send: Callable[[list[str]], None]
+) -> tuple[PollWork, ...]:
+    """Fan a run out: its pairs cut into batches of at most `per_invocation`, one poll-work message each, sent.
+    Nothing is polled here; each poll worker polls its batch (poll_work_scopes)."""
+    batches = plan_batches(pairs, per_invocation)
+    send([batch.to_message() for batch in batches])
+    return batches
+
+
+def poll_work_scopes(
+    work: PollWork, watched: tuple[Scope, ...], *, sources: Callable[[Scope], JobSource], watcher: Watcher
+) -> tuple[PollOutcome, tuple[Pair, ...]]:
+    """One batch of a run fanned out: poll_scopes over the batch's watched scopes. Also the batch's pairs no longer
+    watched (the configuration changed since the plan), which are left alone."""
+    scopes = scopes_of(work, watched)
+    gone = tuple(pair for pair in work.pairs if pair not in {Pair(scope.account, scope.region) for scope in scopes})
+    return poll_scopes(scopes, sources=sources, watcher=watcher), gone
