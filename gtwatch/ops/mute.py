@@ -81,12 +81,14 @@ def mute_job(
     by: str,
     now: datetime,
     kind: JobKind = JobKind.LABELING,
+    account: str | None = None,
 ) -> Mute:
+    """Store a mute of the job `name` of `kind` in `region` of `account` (None: the home account)."""
     if not re.match(NAME_PATTERN, name):
         raise OpsError(f"{name!r} is not a job name (1 to 63 letters, digits or hyphens)")
     if until <= now:
         raise OpsError(f"the mute would end at {utc_minute(until)}, which is not in the future")
-    mute = Mute(region=region, name=name, until=until, events=events, by=by, at=now, kind=kind)
+    mute = Mute(region=region, name=name, until=until, events=events, by=by, at=now, kind=kind, account=account)
     store.put(mute)
     return mute
 
