@@ -100,7 +100,6 @@ def run(
     slack_config = scenario.config.slack
     digest = scenario.config.digest
     email_digest = digest is not None and "email" in digest.channels
-    routes_json = routes_to_json(parse_routes([route.to_config() for route in slack_config.routes]))
     routing = Routing(
         slack_events=scenario.config.slack_events,
         # The email subscriptions take the digest when it is configured for email, as in the stack.
@@ -108,7 +107,7 @@ def run(
         slack_mode=slack_config.mode,
         # The routes as the notifier reads them, through the same parser (scenario.Config checked them with it), and
         # narrowed by account ids as the stack writes them.
-        slack_routes_json=_routes_with_accounts(scenario, routes_json) if slack_config.routes else None,
+        slack_routes_json=_routes_json(scenario) if slack_config.routes else None,
     )
     # Slack's clock: the scenario's, plus the Retry-After waits slack_sdk made (simulated, within the minute).
     slack_clock = _SlackClock()
@@ -179,7 +178,8 @@ def _accounts_env(scenario: Scenario) -> dict[str, str]:
     return {Env.ACCOUNTS: accounts_env(accounts, PARTITION), Env.REGIONS: ",".join(accounts[0].regions)}
 
 
-def _routes_with_accounts(scenario: Scenario, routes_json: str) -> str:
+def _routes_json(scenario: Scenario) -> str:
+    routes_json = routes_to_json(parse_routes([route.to_config() for route in scenario.config.slack.routes]))
     narrowed = scenario.config.route_accounts()
     if all(accounts is None for accounts in narrowed):
         return routes_json
