@@ -228,3 +228,70 @@ def test_once_the_role_can_be_assumed_again_a_new_session_reads_the_account_and_
 def _owed(lines: list[tuple[int, str, str | None, str, str, str, str]]) -> Counter[tuple[str, str, str]]:
     """Research's notifications delivered by 30 minutes after its role works again (minute 150), by channel."""
     return Counter((line[1], line[3], line[4]) for line in lines if line[5] == RESEARCH and line[0] <= 180)
+
+
+def test_a_mute_names_its_job_by_account_and_region_and_silences_that_job_only() -> None:
+    raw = json.loads(OUTAGE.read_text(encoding="utf-8"))
+    mute = {"name": "prod-train", "kind": "training", "account": PROD, "region": "us-west-2", "until_minute": 200}
+    # The same name in the home account is another job, which the mute leaves alone.
+    raw["steps"] += [
+        {"at_minute": 10, "mute": mute},
+        {"at_minute": 10, "create": {"name": "prod-train", "kind": "training"}},
+        {"at_minute": 95, "update": {"name": "prod-train", "kind": "training", "status": "Stopped"}},
+    ]
+
+    result = replay.run(scenario.parse(raw))
+
+    prod_train = {(line[0], line[1], line[3], line[5]) for line in seen(result) if line[4] == "prod-train"}
+    assert prod_train == {(95, "slack", "stopped", HOME), (95, "email", "stopped", HOME)}
+
+
+def unreadable_at_first() -> dict[str, Any]:
+    """prod cannot be read from the deployment to minute 60: one job ended before the deployment, one ends at 30."""
+    raw: dict[str, Any] = json.loads(OUTAGE.read_text(encoding="utf-8"))
+    raw["steps"] = [
+        {"at_minute": 0, "fault": {"target": "sts", "mode": "access_denied", "account": PROD, "until_minute": 60}},
+        {
+            "at_minute": 0,
+            "create": {
+                "name": "old-train",
+                "kind": "training",
+                "account": PROD,
+                "region": "us-west-2",
+                "status": "Completed",
+            },
+        },
+        {"at_minute": 0, "create": {"name": "prod-train", "kind": "training", "account": PROD, "region": "us-west-2"}},
+        {
+            "at_minute": 30,
+            "update": {
+                "name": "prod-train",
+                "kind": "training",
+                "account": PROD,
+                "region": "us-west-2",
+                "status": "Completed",
+            },
+        },
+    ]
+    raw["duration_minutes"] = 120
+    return raw
+
+
+def test_a_spoke_unreadable_at_first_gets_no_notification_before_it_can_be_read() -> None:
+    result = replay.run(scenario.parse(unreadable_at_first()))
+
+    assert all(line[0] >= 60 for line in seen(result))
+    assert "old-train" not in {line[4] for line in seen(result)}
+
+
+def test_a_spoke_unreadable_at_first_has_its_baseline_at_the_deployment() -> None:
+    result = replay.run(scenario.parse(unreadable_at_first()))
+
+    # "the baseline of every account is the deployment, even for a spoke unreadable at first": old-train ended before
+    # it (silent), prod-train after it (owed, delivered within 30 minutes after the role works again, once).
+    lines = [line for line in seen(result) if line[4] in ("prod-train", "old-train")]
+    assert sorted(line[1:] for line in lines) == [
+        ("email", None, "completed", "prod-train", PROD, "us-west-2"),
+        ("slack", None, "completed", "prod-train", PROD, "us-west-2"),
+    ]
+    assert all(60 <= line[0] <= 90 for line in lines)
