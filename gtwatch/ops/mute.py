@@ -83,6 +83,7 @@ def mute_job(
     kind: JobKind = JobKind.LABELING,
     account: str | None = None,
 ) -> Mute:
+    """Store a mute of the job `name` of `kind` in `region` of `account` (None: the home account)."""
     if not re.match(NAME_PATTERN, name):
         raise OpsError(f"{name!r} is not a job name (1 to 63 letters, digits or hyphens)")
     if until <= now:

@@ -30,10 +30,12 @@ from watcher.domain.quiet import quiet_hours_to_json
 from watcher.domain.slack_routes import parse_routes, routes_to_json
 from watcher.handlers import digest_handler, event_handler, poller_handler, slack_handler
 
+from gtwatch.ops.accounts import accounts_env, with_route_accounts
 from gtwatch.ops.mute import mute_job
 
 from . import job_steps
 from .emulator import deployment, email, labeling_jobs
+from .emulator.accounts import PARTITION, create_spoke_role
 from .emulator.deployment import EmulatorMode, FakeLambdaContext, Resources, Routing
 from .faults import Faults
 from .scenario import Scenario, Step
@@ -103,10 +105,9 @@ def run(
         # The email subscriptions take the digest when it is configured for email, as in the stack.
         email_events=(*scenario.config.email_events, *(("digest",) if email_digest else ())),
         slack_mode=slack_config.mode,
-        # The routes as the notifier reads them, through the same parser (scenario.Config checked them with it).
-        slack_routes_json=routes_to_json(parse_routes([route.to_config() for route in slack_config.routes]))
-        if slack_config.routes
-        else None,
+        # The routes as the notifier reads them, through the same parser (scenario.Config checked them with it), and
+        # narrowed by account ids as the stack writes them.
+        slack_routes_json=_routes_json(scenario) if slack_config.routes else None,
     )
     # Slack's clock: the scenario's, plus the Retry-After waits slack_sdk made (simulated, within the minute).
     slack_clock = _SlackClock()
@@ -123,6 +124,7 @@ def run(
         Env.DIGEST_SLACK_CHANNEL: (digest.slack_channel or "") if digest else "",
         Env.DIGEST_TIMEZONE: digest.timezone if digest else "",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        **_accounts_env(scenario),
     }
     with (
         SlackEndpoint(timeout_hold_seconds=slack_timeout_seconds + 0.5, clock=slack_clock) as slack,
@@ -145,6 +147,9 @@ def run(
         destinations = {slack.add_route_channel(channel): channel for channel in sorted(channels)}
         _logs_to_stderr()
         container.reset()
+        # Each spoke's stack is deployed with the hub: its role is there to be assumed from the start.
+        for spoke in scenario.config.watched_accounts[1:]:
+            create_spoke_role(spoke.id)
         # Deployment is the scenario's start: the stack's custom resource records when the watch began.
         deployment.start_watch()
         replay = _Replay(scenario, res, slack, faults, set_minute, around_tick or _plain_tick)
@@ -162,6 +167,23 @@ class _SlackClock:
     def __call__(self) -> float:
         waited = self.faults.slack_slept() if self.faults is not None else 0.0
         return clock.now().timestamp() + waited
+
+
+def _accounts_env(scenario: Scenario) -> dict[str, str]:
+    """GTWATCH_ACCOUNTS as the stack writes it (each spoke with its role's ARN) and GTWATCH_REGIONS the home account's
+    regions; nothing when the scenario lists no accounts (the home account in us-east-1, as the stack's default)."""
+    if scenario.config.accounts is None:
+        return {}
+    accounts = scenario.config.watched_accounts
+    return {Env.ACCOUNTS: accounts_env(accounts, PARTITION), Env.REGIONS: ",".join(accounts[0].regions)}
+
+
+def _routes_json(scenario: Scenario) -> str:
+    routes_json = routes_to_json(parse_routes([route.to_config() for route in scenario.config.slack.routes]))
+    narrowed = scenario.config.route_accounts()
+    if all(accounts is None for accounts in narrowed):
+        return routes_json
+    return with_route_accounts(routes_json, narrowed)
 
 
 def _quiet_hours_json(scenario: Scenario) -> str:
@@ -309,12 +331,21 @@ class _Replay:
             job_steps.apply_log(step.log, at)
         elif step.fault is not None:
             fault = step.fault
-            self.faults.arm(fault.target, fault.mode, fault.count, until_minute=fault.until_minute)
+            self.faults.arm(
+                fault.target,
+                fault.mode,
+                fault.count,
+                until_minute=fault.until_minute,
+                account=fault.account,
+                region=fault.region,
+            )
         elif step.mute is not None:
             # What `gtwatch mute JOB --until ... --events ...` stores, through the same code.
+            account, region = step.mute.place
             mute_job(
                 MuteStore(deployment.client("dynamodb"), self.resources.table_name),
-                region=deployment.REGION,
+                region=region,
+                account=None if account == deployment.ACCOUNT_ID else account,
                 name=step.mute.name,
                 until=self.scenario.moment(step.mute.until_minute),
                 events=frozenset(step.mute.events),
@@ -324,7 +355,19 @@ class _Replay:
             )
         elif step.state_change_event is not None:
             event = job_steps.state_change_event(step.state_change_event, at)
-            self.events.extend(_PendingEvent(event=event, due=minute) for _ in range(step.state_change_event.duplicate))
+            if self._forwarded(step.state_change_event.place):
+                self.events.extend(
+                    _PendingEvent(event=event, due=minute) for _ in range(step.state_change_event.duplicate)
+                )
+
+    def _forwarded(self, place: tuple[str, str]) -> bool:
+        """Whether an event raised in (account, region) reaches the event handler: the hub's bus takes the listed
+        accounts' events, forwarded by a rule in each of their listed regions (the hub's own region's events reach
+        its default bus); an event anywhere else never leaves its account and region."""
+        account, region = place
+        return any(
+            listed.id == account and region in listed.regions for listed in self.scenario.config.watched_accounts
+        )
 
     def _deliver_events(self, minute: int) -> int:
         """The event handler, invoked asynchronously: a failed invocation is retried twice, then dropped."""

@@ -1,9 +1,8 @@
 """Scenario files for `gtwatch replay`: parsing and validation, with errors that name the field.
 
-The format is docs/scenario-format.md, versions 1 and 2 and the job kinds of Version 3. A scenario can use Version 2
-features that the replay does not support yet; `Scenario.v2_features()` lists them so the replay can refuse them by
-name. Version 3's accounts and regions (config `accounts`, a step's `account` or `region` other than the home account
-and us-east-1, `sts` faults, a route's `accounts`) are refused here, naming the field: they come with a later version.
+The format is docs/scenario-format.md, versions 1 and 2 and Version 3 (job kinds, accounts and regions). A scenario can
+use Version 2 features that the replay does not support yet; `Scenario.v2_features()` lists them so the replay can
+refuse them by name. The accounts are checked by the same rules as the stack's `accounts` (gtwatch.ops.accounts).
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import botocore.session
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -41,6 +41,7 @@ from watcher.domain.vocabulary import (
     EVENT_TYPES,
     NAME_PATTERN,
     NOTIFICATION_CHANNELS,
+    REGION_PATTERN,
     Channel,
     EventName,
     SlackChoice,
@@ -48,6 +49,9 @@ from watcher.domain.vocabulary import (
     SlackNames,
     slack_mode_problems,
 )
+
+from gtwatch.ops.accounts import Account as WatchedAccount
+from gtwatch.ops.accounts import parse_accounts, parse_route_accounts
 
 ALL_EVENTS = EVENT_TYPES
 COUNTER_FIELDS = ("TotalLabeled", "HumanLabeled", "MachineLabeled", "FailedNonRetryableError", "Unlabeled")
@@ -58,10 +62,13 @@ S3_URI_MAX_LENGTH = 1024
 # CreateLabelingJob's HumanTaskConfig.WorkteamArn (the model's WorkteamArn): a pattern and at most 256 characters.
 WORKTEAM_ARN_PATTERN = r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:workteam/.*"
 WORKTEAM_ARN_MAX_LENGTH = 256
-# Where a scenario's jobs live unless a step says otherwise (docs/scenario-format.md, Version 3), and the only account
-# and region the replay runs jobs in until accounts come.
+# Where a scenario's jobs live unless a step says otherwise (docs/scenario-format.md, Version 3): the home account,
+# where the replay deploys the watcher (the emulator's default account), and its default region.
 HOME_ACCOUNT = "123456789012"
 HOME_REGION = "us-east-1"
+DEFAULT_ACCOUNTS: tuple[WatchedAccount, ...] = (WatchedAccount(HOME_ACCOUNT, None, (HOME_REGION,)),)
+# A job as SageMaker knows it: (account, region, kind, lowercased name); two kinds, accounts or regions may share names.
+JobKey = tuple[str, str, str, str]
 # The statuses each kind's API reports (DescribeTrainingJob... and DescribePipelineExecution); labeling's are JobStatus.
 KIND_JOB_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped")
 PIPELINE_STATUSES = ("Executing", "Succeeded", "Failed", "Stopping", "Stopped")
@@ -171,24 +178,33 @@ S3Uri = Annotated[str, AfterValidator(validate_s3_uri)]
 WorkteamArn = Annotated[str, AfterValidator(validate_workteam_arn)]
 
 
-def _home_account(value: str) -> str:
-    if value != HOME_ACCOUNT:
+def sagemaker_regions() -> frozenset[str]:
+    """The regions where SageMaker runs, in every partition, from the endpoint data botocore ships (no network)."""
+    session = botocore.session.get_session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("sagemaker", partition_name=partition)
+    )
+
+
+def _account_id(value: str) -> str:
+    if not re.fullmatch(r"[0-9]{12}", value):
         raise ValueError(
-            f"{value_text(value)}: only the home account {HOME_ACCOUNT} is supported yet (accounts come later)"
+            f"{value_text(value)} is not a 12-digit account id: a step names its account by id, as output lines do "
+            "(aliases are for routes)"
         )
     return value
 
 
-def _home_region(value: str) -> str:
-    if value != HOME_REGION:
-        raise ValueError(
-            f"{value_text(value)}: only {HOME_REGION} is supported yet (regions come with accounts, later)"
-        )
+def _region_name(value: str) -> str:
+    if not re.fullmatch(REGION_PATTERN, value) or value not in sagemaker_regions():
+        raise ValueError(f"{value_text(value)} is not a region where SageMaker runs, such as us-east-1")
     return value
 
 
-Account = Annotated[str, Strict(), AfterValidator(_home_account)]
-Region = Annotated[str, Strict(), AfterValidator(_home_region)]
+Account = Annotated[str, Strict(), AfterValidator(_account_id)]
+Region = Annotated[str, Strict(), AfterValidator(_region_name)]
 
 
 class _Located(_Strict):
@@ -196,6 +212,11 @@ class _Located(_Strict):
 
     account: Account | None = None
     region: Region | None = None
+
+    @property
+    def place(self) -> tuple[str, str]:
+        """(account, region) where the job lives: the home account and us-east-1 unless the step says otherwise."""
+        return self.account or HOME_ACCOUNT, self.region or HOME_REGION
 
 
 class CreateJob(_Located):
@@ -427,8 +448,7 @@ _V2 = ConfigDict(extra="forbid")
 @dataclass(frozen=True, config=_V2)
 class MuteJob:
     """What `gtwatch mute` does: drop a job's notifications of `events` until `until_minute`. Version 3: the job is
-    named by `kind` (default labeling) as well, as `gtwatch mute --kind` names it; `account` and `region` are the home
-    ones until accounts come."""
+    named by `kind` (default labeling), `account` and `region` (default the home account and us-east-1) as well."""
 
     name: JobName
     until_minute: Annotated[Integer, Field(ge=0)]
@@ -436,6 +456,10 @@ class MuteJob:
     kind: KindName = "labeling"
     account: Account | None = None
     region: Region | None = None
+
+    @property
+    def place(self) -> tuple[str, str]:
+        return self.account or HOME_ACCOUNT, self.region or HOME_REGION
 
 
 class Step(_Strict):
@@ -466,6 +490,13 @@ class Step(_Strict):
         return name if isinstance(name, str) else None
 
     @property
+    def job_key(self) -> JobKey:
+        """The job the step names as SageMaker knows it: (account, region, kind, lowercased name)."""
+        action = getattr(self, self.action)
+        place = getattr(action, "place", (HOME_ACCOUNT, HOME_REGION))
+        return (*place, self.job_kind, (self.job_name or "").lower())
+
+    @property
     def job_kind(self) -> KindName:
         """The kind of job the step names (labeling when it names none, as a step without `kind` does)."""
         kind = getattr(getattr(self, self.action), "kind", "labeling")
@@ -489,6 +520,9 @@ class SlackRoute:
     # Version 3: the kinds of job the route takes (every kind when left out). Not passed to the notifier yet (its
     # routes know no kinds until the watcher watches them): see to_config.
     kinds: Annotated[tuple[KindName, ...], AfterValidator(_listed_once_at_least_one)] | None = None
+    # Version 3: the accounts (ids or aliases of config.accounts) whose jobs the route takes (every account when left
+    # out); checked against config.accounts by Config.problems, passed to the notifier as ids (Config.route_accounts).
+    accounts: tuple[str, ...] | None = None
 
     def matches(self, event_type: str, job_name: str, kind: str = "labeling") -> bool:
         """Whether the notifier's route takes this notification: the product's own rule, never a copy of it."""
@@ -618,6 +652,52 @@ class Config(_Strict):
     quiet_hours: QuietHoursConfig | None = None
     # Version 3
     kinds: Annotated[tuple[KindName, ...], AfterValidator(_listed_once_at_least_one)] = DEFAULT_KINDS
+    # As written: checked by the stack's rules (gtwatch.ops.accounts) in problems(), read through `watched_accounts`.
+    accounts: Any = None
+
+    @property
+    def watched_accounts(self) -> tuple[WatchedAccount, ...]:
+        """The listed accounts, the home account first (the default: the home account in us-east-1). Only for a
+        scenario that parse() accepted."""
+        if self.accounts is None:
+            return DEFAULT_ACCOUNTS
+        return parse_accounts(self.accounts, "config.accounts")
+
+    def route_accounts(self) -> tuple[tuple[str, ...] | None, ...]:
+        """Each Slack route's `accounts` as account ids (None: every account), as the notifier takes them."""
+        return tuple(
+            parse_route_accounts(
+                None if route.accounts is None else list(route.accounts), "", self.watched_accounts, "config.accounts"
+            )
+            for route in self.slack.routes
+        )
+
+    def accounts_problems(self) -> list[str]:
+        """config.accounts by the stack's rules, the replay's home account first, and each route's accounts."""
+        if self.accounts is None:
+            accounts = DEFAULT_ACCOUNTS
+        else:
+            try:
+                accounts = parse_accounts(self.accounts, "config.accounts", known_regions=sagemaker_regions())
+            except ValueError as error:
+                return str(error).split("; ")
+            if accounts[0].id != HOME_ACCOUNT:
+                return [
+                    f"config.accounts[0].id: {accounts[0].id!r}: the first account is the home account, where the "
+                    f"replay deploys the watcher: {HOME_ACCOUNT}"
+                ]
+        problems = []
+        for index, route in enumerate(self.slack.routes):
+            try:
+                parse_route_accounts(
+                    list(route.accounts) if route.accounts is not None else None,
+                    f"config.slack.routes[{index}].accounts",
+                    accounts,
+                    "config.accounts",
+                )
+            except ValueError as error:
+                problems += str(error).split("; ")
+        return problems
 
     def stall_after_setting(self) -> str:
         """stall_after_minutes as the stack passes it (GTWATCH_STALL_AFTER_MINUTES): a number, or JSON by kind."""
@@ -635,7 +715,7 @@ class Config(_Strict):
             digest_channels=None if digest is None else digest.channels,
             digest_slack_channel=digest is not None and digest.slack_channel is not None,
         )
-        problems = slack_mode_problems(choice, _SLACK_NAMES)
+        problems = slack_mode_problems(choice, _SLACK_NAMES) + self.accounts_problems()
         if self.slack.routes:
             # The rules across routes (one route per channel) are the notifier's own: a scenario it would refuse
             # at every start is refused here.
@@ -703,37 +783,73 @@ class Scenario(_Strict):
 
     def _step_problems(self) -> list[str]:
         problems = []
-        # (kind, lowercased job name) -> index of the step that created it: two kinds may share a name.
-        created: dict[tuple[str, str], int] = {}
-        pipelines: dict[str, str | None] = {}  # lowercased execution name -> its pipeline
+        # (account, region, kind, lowercased job name) -> index of the step that created it: a job is known by all four.
+        created: dict[JobKey, int] = {}
+        pipelines: dict[JobKey, str | None] = {}  # an execution -> its pipeline
+        accounts = self.config.watched_accounts if not self.config.accounts_problems() else None
         # The order the replay applies steps in; SageMaker job names are unique whatever their case.
         for index in sorted(range(len(self.steps)), key=lambda i: self.steps[i].at_minute):
             step = self.steps[index]
             where = f"steps[{index}].{step.action}"
-            name, kind = step.job_name, step.job_kind
+            name, key = step.job_name, step.job_key
             if step.action == "create" and name is not None:
-                if (kind, name.lower()) in created:
-                    problems.append(
-                        f"{where}.name: {name!r} is already created by steps[{created[kind, name.lower()]}]"
-                    )
+                if key in created:
+                    problems.append(f"{where}.name: {name!r} is already created by steps[{created[key]}]")
                 else:
-                    created[kind, name.lower()] = index
-            elif name is not None and (kind, name.lower()) not in created and step.action != "mute":
+                    created[key] = index
+            elif name is not None and key not in created and step.action != "mute":
                 # A mute may name a job that does not exist yet: muting tonight's batch in advance.
-                problems.append(f"{where}.name: {name!r} is not {_a_job(kind)} created by an earlier step")
+                problems.append(f"{where}.name: {name!r} is not {_a_job(key)} created by an earlier step")
             problems += _kind_problems(step, where, created, pipelines)
+            if step.fault is not None and accounts is not None:
+                problems += _fault_problems(step.fault, where, accounts)
             until = step.mute.until_minute if step.mute else step.fault.until_minute if step.fault else None
             if until is not None and until <= step.at_minute:
                 problems.append(f"{where}.until_minute: {until} is not after the step's at_minute ({step.at_minute})")
         return sorted(problems, key=_step_index)
 
 
-def _a_job(kind: str) -> str:
-    return "a job" if kind == "labeling" else "a pipeline execution" if kind == "pipeline" else f"a {kind} job"
+def _a_job(key: JobKey) -> str:
+    account, region, kind, _ = key
+    noun = "a job" if kind == "labeling" else "a pipeline execution" if kind == "pipeline" else f"a {kind} job"
+    if (account, region) == (HOME_ACCOUNT, HOME_REGION):
+        return noun
+    return f"{noun} in account {account}, {region},"
+
+
+def _fault_problems(fault: Fault, where: str, accounts: tuple[WatchedAccount, ...]) -> list[str]:
+    """Where a fault strikes: `sts` names a spoke (or every spoke) and no region; `sagemaker` and `logs` may name a
+    listed account and one of its regions; the other targets are the hub's own and name neither."""
+    spokes = {account.id: account for account in accounts[1:]}
+    if fault.target == "sts":
+        if fault.region is not None:
+            return [f"{where}.region: an sts fault names an account, not a region (the role is the account's)"]
+        if fault.account == accounts[0].id:
+            return [f"{where}.account: {fault.account!r} is the home account: an sts fault names a spoke"]
+        if fault.account is not None and fault.account not in spokes:
+            return [f"{where}.account: {fault.account!r} is not a spoke listed in config.accounts"]
+        if not spokes:
+            return [f"{where}.target: an sts fault needs a spoke: config.accounts lists only the home account"]
+        return []
+    if fault.target not in ("sagemaker", "logs"):
+        named = "account" if fault.account is not None else "region" if fault.region is not None else None
+        if named is not None:
+            return [f"{where}.{named}: {fault.target!r} faults are the hub's own: they name no account or region"]
+        return []
+    listed = {account.id: account for account in accounts}
+    if fault.account is not None and fault.account not in listed:
+        return [f"{where}.account: {fault.account!r} is not listed in config.accounts"]
+    if fault.region is not None:
+        regions = {region for account in accounts for region in account.regions}
+        if fault.account is not None:
+            regions = set(listed[fault.account].regions)
+        if fault.region not in regions:
+            return [f"{where}.region: {fault.region!r} is not a region config.accounts lists for that account"]
+    return []
 
 
 def _kind_problems(
-    step: Step, where: str, created: dict[tuple[str, str], int], pipelines: dict[str, str | None]
+    step: Step, where: str, created: dict[JobKey, int], pipelines: dict[JobKey, str | None]
 ) -> list[str]:
     """Version 3's rules of a step that a field alone cannot say (docs/scenario-format.md, "could be read two ways")."""
     problems = []
@@ -748,11 +864,9 @@ def _kind_problems(
                 f"{where}.kind: a log step without kind names a labeling job, which writes no log lines: give kind "
                 "training, processing or transform"
             )
-    if step.fault is not None and step.fault.target == "sts":
-        problems.append(f"{where}.target: 'sts' faults are not supported yet (accounts come with a later version)")
     change = step.create if step.create is not None else step.update
     if isinstance(change, PipelineChange):
-        key = change.name.lower()
+        key = step.job_key
         if step.create is not None:
             if change.pipeline is None:
                 problems.append(f"{where}.pipeline: give the name of the pipeline this execution runs")
@@ -763,9 +877,10 @@ def _kind_problems(
             )
         for position, state in enumerate(change.steps or ()):
             child = state.job
-            if child is not None and (child.kind, child.name.lower()) not in created:
+            child_key = (*step.job_key[:2], child.kind, child.name.lower()) if child is not None else None
+            if child is not None and child_key is not None and child_key not in created:
                 problems.append(
-                    f"{where}.steps[{position}].job.name: {child.name!r} is not {_a_job(child.kind)} created by an "
+                    f"{where}.steps[{position}].job.name: {child.name!r} is not {_a_job(child_key)} created by an "
                     "earlier step"
                 )
     return problems

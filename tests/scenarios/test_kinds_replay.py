@@ -262,8 +262,9 @@ def test_a_muted_training_jobs_stall_is_dropped_while_the_labeling_job_of_its_na
             "steps[2].mute.kind: Input should be 'labeling', 'training', 'processing', 'transform', 'tuning' or "
             "'pipeline'",
         ),
-        ("region", "eu-west-1", "steps[2].mute.region: "),
-        ("account", "111111111111", "steps[2].mute.account: "),
+        # Version 3 names a mute's job by account and region too: any SageMaker region, an account by its id.
+        ("region", "eu-middle-9", "steps[2].mute.region: 'eu-middle-9' is not a region where SageMaker runs"),
+        ("account", "research", "steps[2].mute.account: 'research' is not a 12-digit account id"),
     ],
 )
 def test_a_mute_step_names_its_job_as_other_steps_do_and_is_refused_naming_the_field(

@@ -432,19 +432,3 @@ def test_a_name_filter_combined_with_per_channel_routing():
     assert "objects/hour" not in stalled_mail["message"] and "ETA" not in stalled_mail["message"]
     assert "40.0% done (20 of 50 objects)" in stalled_mail["message"]
     assert stalled_mail["message"].endswith("\nref: us-east-1:prod-cats:stalled:2026-03-01T08:15:00.000Z#1\n")
-
-
-def test_the_version_3_accounts_example_is_refused_with_exit_2_naming_the_fields_not_supported_yet(capsys):
-    # Accounts and regions come with their own issue (data/version3/ holds the public example until then); the
-    # contract asks a replay that does not support a field yet to refuse it with exit 2 naming the field.
-    from gtwatch.cli import main
-
-    assert main(["replay", str(DATA / "version3" / "v3-accounts.json")]) == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    for field in ("config.accounts", "config.slack.routes[1].accounts"):
-        assert f"{field}: is not a known field" in captured.err
-    home_only = "only the home account 123456789012 is supported yet"
-    assert f"steps[0].create.account: '333333333333': {home_only}" in captured.err
-    assert "steps[0].create.region: 'eu-central-1': only us-east-1 is supported yet" in captured.err
-    assert "steps[22].fault.account: '333333333333'" in captured.err

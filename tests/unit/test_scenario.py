@@ -453,6 +453,10 @@ def kind_create(minute: int, kind: str, name: str = "job-1", **fields: Any) -> d
     return {"at_minute": minute, "create": {"name": name, "kind": kind, **fields}}
 
 
+def kind_update(minute: int, kind: str, name: str = "job-1", **fields: Any) -> dict[str, Any]:
+    return {"at_minute": minute, "update": {"name": name, "kind": kind, **fields}}
+
+
 def test_the_version_3_kinds_example_reads_as_written() -> None:
     loaded = load(DATA / "version3" / "v3-kinds.json")
 
@@ -636,51 +640,205 @@ def test_a_version_3_kinds_scenario_that_is_not_valid_is_refused_naming_the_fiel
     assert message in refusal(raw)
 
 
+SPOKES = [
+    {"id": "123456789012", "alias": "ml-shared", "regions": ["us-east-1"]},
+    {"id": "333333333333", "alias": "vision-team", "regions": ["us-east-1", "eu-central-1"]},
+]
+
+
+def sts_fault(minute: int = 0, **fields: Any) -> dict[str, Any]:
+    return {"at_minute": minute, "fault": {"target": "sts", "mode": "access_denied", **fields}}
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        (scenario(accounts=[{"id": "123456789012"}]), "config.accounts: is not a known field"),
         (
-            scenario(create(0, account="111111111111")),
-            "steps[0].create.account: '111111111111': only the home account 123456789012",
+            scenario(accounts=[{"id": "123456789012", "regions": ["us-east-1"]}, {"id": "12345", "regions": []}]),
+            "config.accounts[1].id: '12345' is not a 12-digit AWS account id",
         ),
         (
-            scenario(kind_create(0, "training", region="eu-west-1")),
-            "steps[0].create.region: 'eu-west-1': only us-east-1",
+            scenario(
+                accounts=[{"id": "123456789012", "regions": ["us-east-1"]}, {"id": "333333333333", "regions": []}]
+            ),
+            "config.accounts[1].regions: [] is not a non-empty list of region names",
+        ),
+        (
+            scenario(accounts=[*SPOKES, {"id": "333333333333", "regions": ["us-west-2"]}]),
+            "config.accounts[2].id: '333333333333' is listed twice",
+        ),
+        (
+            scenario(accounts=[*SPOKES, {"id": "444444444444", "alias": "vision-team", "regions": ["us-west-2"]}]),
+            "config.accounts[2].alias: 'vision-team' is listed twice",
+        ),
+        (
+            scenario(accounts=[*SPOKES, {"id": "444444444444", "alias": "555555555555", "regions": ["us-west-2"]}]),
+            "config.accounts[2].alias: '555555555555' is not an alias",
+        ),
+        (
+            scenario(
+                accounts=[
+                    {"id": "123456789012", "regions": ["mars-north-1"]},
+                    {"id": "333333333333", "regions": ["eu-north-9"]},
+                ]
+            ),
+            "config.accounts[0].regions[0]: 'mars-north-1' is not a region name like us-east-1; "
+            "config.accounts[1].regions[0]: 'eu-north-9' is not a region where SageMaker runs",
+        ),
+        (
+            scenario(accounts=[SPOKES[1], SPOKES[0]]),
+            "config.accounts[0].id: '333333333333': the first account is the home account, where the replay deploys "
+            "the watcher: 123456789012",
+        ),
+        (
+            scenario(accounts=[{"id": "123456789012", "regions": ["us-east-1"], "role": "x"}]),
+            "config.accounts[0].role: not an account setting",
+        ),
+        (
+            scenario(create(0, account="vision-team"), accounts=SPOKES),
+            "steps[0].create.account: 'vision-team' is not a 12-digit account id",
+        ),
+        (
+            scenario(kind_create(0, "training", region="eu-middle-9")),
+            "steps[0].create.region: 'eu-middle-9' is not a region where SageMaker runs",
+        ),
+        (
+            scenario(kind_create(0, "training", account="333333333333"), kind_update(5, "training"), accounts=SPOKES),
+            "steps[1].update.name: 'job-1' is not a training job created by an earlier step",
         ),
         (
             scenario(
                 kind_create(0, "training"),
-                {"at_minute": 1, "log": {"name": "job-1", "kind": "training", "account": "222222222222"}},
+                {"at_minute": 1, "log": {"name": "job-1", "kind": "training", "region": "eu-central-1"}},
             ),
-            "steps[1].log.account: '222222222222': only the home account",
+            "steps[1].log.name: 'job-1' is not a training job in account 123456789012, eu-central-1, created by an "
+            "earlier step",
         ),
         (
-            scenario({"at_minute": 0, "fault": {"target": "sts", "mode": "access_denied"}}),
-            "steps[0].fault.target: 'sts' faults are not supported yet",
+            scenario(
+                create(0, account="333333333333", region="eu-central-1"),
+                {"at_minute": 1, "state_change_event": {"name": "cats", "account": "333333333333"}},
+                accounts=SPOKES,
+            ),
+            "steps[1].state_change_event.name: 'cats' is not a job in account 333333333333, us-east-1, created",
         ),
         (
-            scenario({"at_minute": 0, "fault": {"target": "sagemaker", "mode": "throttle", "region": "eu-west-1"}}),
-            "steps[0].fault.region: 'eu-west-1': only us-east-1",
+            scenario(sts_fault(account="123456789012"), accounts=SPOKES),
+            "steps[0].fault.account: '123456789012' is the home account: an sts fault names a spoke",
         ),
         (
-            scenario(slack={"mode": "app", "routes": [{"channel": "#ml", "events": ["failed"], "accounts": ["prod"]}]}),
-            "config.slack.routes[0].accounts: is not a known field",
+            scenario(sts_fault(account="444444444444"), accounts=SPOKES),
+            "steps[0].fault.account: '444444444444' is not a spoke listed in config.accounts",
+        ),
+        (
+            scenario(sts_fault()),
+            "steps[0].fault.target: an sts fault needs a spoke: config.accounts lists only the home account",
+        ),
+        (
+            scenario(sts_fault(account="333333333333", region="us-east-1"), accounts=SPOKES),
+            "steps[0].fault.region: an sts fault names an account, not a region",
+        ),
+        (
+            scenario(sts_fault(mode="throttle"), accounts=SPOKES),
+            "steps[0].fault: mode 'throttle' does not apply to target 'sts' (allowed: access_denied)",
+        ),
+        (
+            scenario(sts_fault(count=2, until_minute=30), accounts=SPOKES),
+            "steps[0].fault: give count (the next calls fail) or until_minute (an outage), not both",
+        ),
+        (
+            scenario(sts_fault(account="vision-team"), accounts=SPOKES),
+            "steps[0].fault.account: 'vision-team' is not a 12-digit account id",
+        ),
+        (
+            scenario(
+                {"at_minute": 0, "fault": {"target": "sagemaker", "mode": "throttle", "account": "444444444444"}},
+                accounts=SPOKES,
+            ),
+            "steps[0].fault.account: '444444444444' is not listed in config.accounts",
+        ),
+        (
+            scenario(
+                {
+                    "at_minute": 0,
+                    "fault": {
+                        "target": "sagemaker",
+                        "mode": "throttle",
+                        "account": "123456789012",
+                        "region": "eu-central-1",
+                    },
+                },
+                accounts=SPOKES,
+            ),
+            "steps[0].fault.region: 'eu-central-1' is not a region config.accounts lists for that account",
+        ),
+        (
+            scenario(
+                {"at_minute": 0, "fault": {"target": "sns", "mode": "error", "account": "333333333333"}},
+                accounts=SPOKES,
+            ),
+            "steps[0].fault.account: 'sns' faults are the hub's own: they name no account or region",
+        ),
+        (
+            scenario(
+                slack={"mode": "app", "routes": [{"channel": "#ml", "events": ["failed"], "accounts": ["prod"]}]},
+                accounts=SPOKES,
+            ),
+            "config.slack.routes[0].accounts[0]: 'prod' is not a listed account (config.accounts lists ml-shared, "
+            "vision-team)",
+        ),
+        (
+            scenario(
+                slack={
+                    "mode": "app",
+                    "routes": [{"channel": "#ml", "events": ["failed"], "accounts": ["vision-team", "333333333333"]}],
+                },
+                accounts=SPOKES,
+            ),
+            "config.slack.routes[0].accounts: '333333333333' names an account listed earlier in the route",
+        ),
+        (
+            scenario(slack={"mode": "app", "routes": [{"channel": "#ml", "events": ["failed"], "accounts": []}]}),
+            "config.slack.routes[0].accounts: [] is not a non-empty list",
         ),
         (
             scenario(
                 create(0),
-                {
-                    "at_minute": 5,
-                    "mute": {"name": "cats", "until_minute": 60, "kind": "training", "account": "111111111111"},
-                },
+                {"at_minute": 5, "mute": {"name": "cats", "until_minute": 60, "account": "research"}},
             ),
-            "steps[1].mute.account: '111111111111': only the home account",
+            "steps[1].mute.account: 'research' is not a 12-digit account id",
         ),
     ],
 )
-def test_version_3_accounts_and_regions_stay_refused_naming_the_field(raw: dict[str, Any], message: str) -> None:
+def test_a_version_3_accounts_scenario_that_is_not_valid_is_refused_naming_the_field(
+    raw: dict[str, Any], message: str
+) -> None:
     assert message in refusal(raw)
+
+
+def test_jobs_are_known_by_account_and_region_and_accounts_read_as_written() -> None:
+    # "A job is known by (account, region, kind, name)": the same name in two accounts or regions is two jobs.
+    parsed = parse(
+        scenario(
+            kind_create(0, "training"),
+            kind_create(0, "training", account="333333333333", region="eu-central-1"),
+            kind_create(0, "training", region="eu-central-1"),
+            kind_update(5, "training", account="333333333333", region="eu-central-1", status="Failed"),
+            sts_fault(10, until_minute=130),
+            sts_fault(10, account="333333333333", count=3),
+            accounts=SPOKES,
+            slack={"mode": "app", "routes": [{"channel": "#ml", "events": ["failed"], "accounts": ["vision-team"]}]},
+        )
+    )
+    assert [step.job_key[:2] for step in parsed.steps[:4]] == [
+        ("123456789012", "us-east-1"),
+        ("333333333333", "eu-central-1"),
+        ("123456789012", "eu-central-1"),
+        ("333333333333", "eu-central-1"),
+    ]
+    assert [account.alias for account in parsed.config.watched_accounts] == ["ml-shared", "vision-team"]
+    assert parsed.config.route_accounts() == (("333333333333",),)
+    assert parse(scenario()).config.watched_accounts[0].id == "123456789012"
 
 
 def test_a_mute_step_names_its_job_by_kind() -> None:
