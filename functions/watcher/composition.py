@@ -106,7 +106,7 @@ def job_source(
         spoke_logs = aws.spoke_client("logs", scope.region, account, external_id=external_id)
         spoke = aws.spoke_client("sagemaker", scope.region, account, external_id=external_id)
         built = kind_source(spoke, spoke_logs if scope.kind in LOG_KINDS else None, scope, log_budget=log_budget)
-        source = InAccount(built, account)
+        source = InAccount(built, account, forget=partial(aws.forget_spoke, account))
     return _overrides.source(source) if _overrides.source else source
 
 

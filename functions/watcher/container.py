@@ -28,6 +28,13 @@ def keep(name: str, build: Callable[[], T]) -> T:
     return value
 
 
+def forget(matching: Callable[[str], bool]) -> None:
+    """Forget what the container kept under the names `matching` selects (a spoke's session whose role was
+    revoked): the next use builds it again."""
+    for name in [name for name in _kept if matching(name)]:
+        del _kept[name]
+
+
 def reset() -> None:
     """Forget everything the container kept: the next invocation is a cold start."""
     _kept.clear()

@@ -1,8 +1,9 @@
 """Scenario tests: Version 3's accounts and regions replayed on the emulator (docs/scenario-format.md, "Version 3").
 
 The replay's side (jobs in their account and region, each spoke's role, GTWATCH_ACCOUNTS, events as the hub's bus
-delivers them, the sts fault) is asserted as it is; the contract's promises that the watcher does not keep yet are
-strict xfails naming what is missing, so that they start failing, and are turned on, when it does.
+delivers them, the sts fault that also revokes the role's older sessions) and the watcher's promises: the public
+example's deliveries, and an account unreadable for two hours while the others deliver on time, everything it owes
+delivered once after (the watcher assumes the role again when its sessions are denied).
 """
 
 from __future__ import annotations
@@ -85,13 +86,6 @@ def test_the_version_3_accounts_example_replays_to_exit_0_each_line_naming_its_j
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="watcher side: the Slack notifier refuses GTWATCH_SLACK_ROUTES[1].accounts ('not a route setting'), which "
-    "the stack writes for a route narrowed by accounts; and after the sts fault the poller and the event handler keep "
-    "the spoke's revoked session (AccessDeniedException on every run after minute 170) instead of assuming the role "
-    "again, so detector-v5's failure in 333333333333 is never delivered",
-)
 def test_the_version_3_accounts_example_delivers_what_the_contract_promises() -> None:
     result = run(EXAMPLE)
 
@@ -182,12 +176,6 @@ def test_an_account_unreadable_for_two_hours_delays_none_of_the_other_accounts_n
     assert result.faults_injected["sts"] > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="watcher side: the poller keeps research's revoked session after the sts fault ends at minute 150 (every "
-    "run fails for 111111111111 with AccessDeniedException) instead of assuming the role again, so res-train's "
-    "failure and res-labels' completion are never delivered",
-)
 def test_an_account_unreadable_for_two_hours_gets_everything_owed_within_30_minutes_after_once() -> None:
     result = run(OUTAGE)
 

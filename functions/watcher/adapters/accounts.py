@@ -10,7 +10,7 @@ needs its credentials: the poll skips that account's scopes and names it; the ot
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -75,20 +75,38 @@ def spoke_session(
     return boto3.session.Session(botocore_session=core)
 
 
+# What a spoke answers when the hub's credentials for it no longer work: the role's sessions were revoked, its trust
+# changed, or the session expired. The account cannot be read until the role is assumed again.
+DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+    }
+)
+
+
 class InAccount:
     """A JobSource of one listed account: every job it answers with names its account (a spoke's id as its scope
-    does; None for the home account), and the account's id and alias as people read them."""
+    does; None for the home account), and the account's id and alias as people read them. For a spoke, an answer
+    that its credentials are denied raises AccountUnreadable after `forget` drops them (the next run assumes the role
+    again)."""
 
-    def __init__(self, source: JobSource, account: WatchedAccount) -> None:
+    def __init__(self, source: JobSource, account: WatchedAccount, forget: Callable[[], None] | None = None) -> None:
         self._source = source
         self._account = account
+        self._forget = forget
 
     @property
     def scope(self) -> Scope:
         return self._source.scope
 
     def list_active(self, *, name_contains: str | None, every_status: bool) -> Iterator[AnyJob]:
-        return map(self._stamp, self._source.list_active(name_contains=name_contains, every_status=every_status))
+        jobs = self._source.list_active(name_contains=name_contains, every_status=every_status)
+        return map(self._stamp, self._guarded(jobs))
 
     def list_recent(
         self,
@@ -100,14 +118,35 @@ class InAccount:
         jobs = self._source.list_recent(
             created_after=created_after, modified_after=modified_after, name_contains=name_contains
         )
-        return map(self._stamp, jobs)
+        return map(self._stamp, self._guarded(jobs))
 
     def describe(self, name: str, arn: str | None = None) -> AnyJob | None:
-        job = self._source.describe(name, arn)
+        try:
+            job = self._source.describe(name, arn)
+        except ClientError as error:
+            self._raise_if_denied(error)
+            raise
         return None if job is None else self._stamp(job)
 
     def newest_log_lines(self, names: Sequence[str]) -> Mapping[str, datetime | None]:
+        # A log read that fails leaves its jobs unread (job_logs); the next listing says whether the account is denied.
         return self._source.newest_log_lines(names)
+
+    def _guarded(self, jobs: Iterator[AnyJob]) -> Iterator[AnyJob]:
+        try:
+            yield from jobs
+        except ClientError as error:
+            self._raise_if_denied(error)
+            raise
+
+    def _raise_if_denied(self, error: ClientError) -> None:
+        """AccountUnreadable for a spoke whose credentials are denied, after forgetting them."""
+        code = error.response.get("Error", {}).get("Code", "")
+        if self._account.is_home or code not in DENIED_CODES:
+            return
+        if self._forget is not None:
+            self._forget()
+        raise AccountUnreadable(self._account, code) from error
 
     def _stamp(self, job: AnyJob) -> AnyJob:
         account = self._account

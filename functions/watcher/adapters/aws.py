@@ -71,6 +71,12 @@ def spoke_client(service: str, region: str, account: WatchedAccount, *, external
     )
 
 
+def forget_spoke(account: WatchedAccount) -> None:
+    """Drop the spoke's session and clients (its role's sessions were revoked, or it denied them): the next use
+    assumes the role again."""
+    container.forget(lambda name: name == f"session:{account.id}" or name.endswith(f":{account.id}"))
+
+
 def _session() -> boto3.session.Session:
     return container.keep("boto3-session", _new_session)
 

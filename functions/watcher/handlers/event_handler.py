@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from watcher import clock, composition
+from watcher.domain.accounts import AccountUnreadable
 from watcher.domain.diff import is_watched
 from watcher.domain.job import Scope
 from watcher.domain.state_change import MalformedEvent, parse
@@ -35,13 +36,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.info("Event for a job this deployment does not watch")
         return {"ignored": "not watched"}
     run = Run.starting(clock.now(), seconds_left=context.get_remaining_time_in_millis() / 1000)
-    outcome = watch_changed_job(
-        change,
-        source=composition.job_sources(config)(
-            Scope(change.region, change.kind, accounts.scope_account(change.account))
-        ),
-        watcher=composition.watcher(config, run),
-    )
+    scope = Scope(change.region, change.kind, accounts.scope_account(change.account))
+    try:
+        source = composition.job_sources(config)(scope)
+        outcome = watch_changed_job(change, source=source, watcher=composition.watcher(config, run))
+    except AccountUnreadable as unreadable:
+        # Not an error to retry: the first scheduled run that can read the account delivers what the job owes.
+        logger.warning("Account cannot be read; the poll delivers later", extra={"reason": unreadable.reason})
+        return {"ignored": "account cannot be read"}
     if isinstance(outcome, str):
         return {"ignored": outcome}
     logger.info("Event handled", extra=outcome.to_dict())

@@ -137,6 +137,8 @@ def poll_scope(scope: Scope, *, source: JobSource, watcher: Watcher) -> RunRepor
                 report=report,
                 mute=mutes.get(mute_job_key(name)),
             )
+        except AccountUnreadable:
+            raise  # Its account cannot be read: not this job's fault, and every job of the account waits.
         except Exception as error:
             if is_service_outage(error):
                 raise  # Not this job's fault: the scope's run fails as a whole and is redone, and alarms see it.
