@@ -53,15 +53,17 @@ def seen(result: replay.ReplayResult) -> list[tuple[int, str, str | None, str, s
 
 @pytest.fixture
 def delivered_events(monkeypatch: pytest.MonkeyPatch) -> list[tuple[dict[str, Any], str]]:
-    """Each event the event handler is invoked with, and the GTWATCH_ACCOUNTS it runs with."""
+    """Each event the replay hands the event handler, and the GTWATCH_ACCOUNTS it runs with: observed at the replay's
+    own seam (the handler it invokes), never by patching the Lambda code."""
     events: list[tuple[dict[str, Any], str]] = []
-    handle = event_handler.lambda_handler
 
-    def recording(event: dict[str, Any], context: Any) -> Any:
-        events.append((event, os.environ.get(Env.ACCOUNTS, "")))
-        return handle(event, context)
+    class Recording:
+        @staticmethod
+        def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+            events.append((event, os.environ.get(Env.ACCOUNTS, "")))
+            return event_handler.lambda_handler(event, context)
 
-    monkeypatch.setattr(event_handler, "lambda_handler", recording)  # the module the replay invokes it through
+    monkeypatch.setattr(replay, "event_handler", Recording)
     return events
 
 
