@@ -37,12 +37,13 @@ from watcher.domain.contract import (
     JOB_KINDS,
     SLACK_HTTP_TIMEOUT_SECONDS,
     SLACK_MAX_RETRY_AFTER_SECONDS,
+    SPOKE_ROLE_NAME,
     STALLING_KINDS,
     pairs_per_invocation,
 )
 from watcher.domain.diff import WatchRules
 from watcher.domain.env import LAMBDA_REGION, Env
-from watcher.domain.job import JobKind, Scope
+from watcher.domain.job import JobKind, Scope, partition_of
 from watcher.domain.quiet import QuietHours, parse_quiet_hours
 from watcher.domain.slack_routes import Route, parse_routes, webhook_route
 from watcher.domain.vocabulary import (
@@ -168,7 +169,8 @@ def _stall_after(value: object) -> object:
 
 
 def _accounts(value: object) -> Accounts | None:
-    """GTWATCH_ACCOUNTS: JSON, [{"id", "alias"?, "regions", "role_arn"?}], the home account first (no role_arn)."""
+    """GTWATCH_ACCOUNTS: JSON, [{"id", "alias"?, "regions", "role_arn"?}], the home account first (no role_arn). A
+    spoke's role_arn defaults to its reader role (contract.SPOKE_ROLE_NAME) in the home region's partition."""
     if value is None or isinstance(value, Accounts):
         return value
     if not isinstance(value, str):
@@ -189,8 +191,10 @@ def _accounts(value: object) -> Accounts | None:
             raise ValueError(f"{where}.regions: a non-empty list of regions is required")
         _regions(tuple(regions))
         role_arn = entry.get("role_arn")
-        if (position == 0) != (role_arn is None):
-            raise ValueError(f"{where}.role_arn: " + ("the home account has none" if position == 0 else "required"))
+        if position == 0 and role_arn is not None:
+            raise ValueError(f"{where}.role_arn: the home account has none")
+        if position > 0 and role_arn is None:
+            role_arn = f"arn:{partition_of(regions[0])}:iam::{entry['id']}:role/{SPOKE_ROLE_NAME}"
         if role_arn is not None and not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", role_arn):
             raise ValueError(f"{where}.role_arn: {role_arn!r} is not an IAM role ARN")
         accounts.append(

@@ -35,15 +35,10 @@ def test_the_commands_refuse_an_accounts_mistake_naming_the_key(tmp_path: Path) 
         load_local_config(tmp_path)
 
 
-def test_the_home_account_has_no_role_and_each_spoke_its_reader_role() -> None:
+def test_the_accounts_are_written_without_roles_the_functions_derive_them() -> None:
     assert json.loads(accounts_env(parse_accounts(ACCOUNTS, "accounts"), "aws")) == [
         {"id": "123456789012", "regions": ["us-east-1"]},
-        {
-            "id": "111111111111",
-            "alias": "research",
-            "regions": ["us-east-1", "eu-west-1"],
-            "role_arn": "arn:aws:iam::111111111111:role/gtwatch-spoke-reader",
-        },
+        {"id": "111111111111", "alias": "research", "regions": ["us-east-1", "eu-west-1"]},
     ]
 
 

@@ -85,8 +85,8 @@ def test_every_kind_in_every_region_of_every_account_is_a_scope_of_its_own() -> 
             [{"id": "123456789012", "regions": ["us-east-1"], "role_arn": "arn:aws:iam::123456789012:role/x"}],
             "[0].role_arn: the home account has none",
         ),
-        ([ACCOUNTS[0], {"id": "111111111111", "regions": ["us-east-1"]}], "[1].role_arn: required"),
-        ([ACCOUNTS[0], ACCOUNTS[0]], "[1].role_arn: required"),
+        ([ACCOUNTS[0], {**ACCOUNTS[1], "role_arn": "arn:aws:iam::1:role/x"}], "[1].role_arn: 'arn:aws:iam::1:role/x'"),
+        ([ACCOUNTS[0], ACCOUNTS[0]], "an account is listed twice"),
         ([ACCOUNTS[0], {**ACCOUNTS[1], "id": "123456789012"}], "an account is listed twice"),
     ],
 )
@@ -94,6 +94,13 @@ def test_a_bad_accounts_setting_fails_the_cold_start_naming_the_variable(account
     with pytest.raises(SettingsError) as error:
         PollerSettings.from_env({**ENV, "GTWATCH_ACCOUNTS": json.dumps(accounts)})
     assert "GTWATCH_ACCOUNTS" in str(error.value) and message in str(error.value)
+
+
+def test_a_spoke_s_role_is_its_reader_role_unless_the_variable_names_another() -> None:
+    derived = [ACCOUNTS[0], {"id": "111111111111", "regions": ["eu-west-1"]}]
+    accounts = PollerSettings.from_env({**ENV, "GTWATCH_ACCOUNTS": json.dumps(derived)}).watched_accounts.accounts
+
+    assert [account.role_arn for account in accounts] == [None, "arn:aws:iam::111111111111:role/gtwatch-spoke-reader"]
 
 
 def labeling(name: str, status: str, *, unlabeled: int = 10, at: datetime = START) -> LabelingJob:
