@@ -10,6 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 help:
 	@echo "make demo          - run the watcher on the local emulator through a day and a night and show what people get"
+	@echo "                     (.venv/bin/gtwatch demo --day accounts: a day across three accounts and four regions)"
 	@echo "make test          - ruff, mypy and the whole test suite (what CI runs; on 2 cores about 3 minutes with"
 	@echo "                     .venv built, about 4 from a clean clone)"
 	@echo "make test-fast     - the unit and template tests, no mypy (under 30 seconds): the loop while changing code"

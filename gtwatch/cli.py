@@ -29,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
         default="app",
         help="Slack as a Slack app with routes to channels (default) or as one incoming webhook",
     )
+    demo_cmd.add_argument(
+        "--day",
+        choices=["team", "accounts"],
+        default="team",
+        help="a team's day and night in one account (default), or a day across three accounts and four regions",
+    )
     for command in (replay_cmd, demo_cmd):
         command.add_argument(
             "--emulator",
@@ -61,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "replay":
             return _replay(args.scenario, args.emulator)
         if args.command == "demo":
-            return _demo(args.emulator, args.slack)
+            return _demo(args.emulator, args.slack, args.day)
         return _serve(args.port, args.tick)
     except ScenarioError as error:
         print(f"gtwatch: invalid scenario: {error}", file=sys.stderr)
@@ -91,10 +97,10 @@ def _replay(path: Path, mode: str) -> int:
     return 0
 
 
-def _demo(mode: str, slack: str) -> int:
+def _demo(mode: str, slack: str, day: str) -> int:
     from .sim import demo
 
-    demo.show(mode=mode, slack=slack, out=sys.stdout)  # type: ignore[arg-type]
+    demo.show(mode=mode, slack=slack, day_name=day, out=sys.stdout)  # type: ignore[arg-type]
     return 0
 
 

@@ -796,6 +796,241 @@ def measure_pairs(pairs: int, active: int = PAIR_ACTIVE) -> PairsCost:
     return result
 
 
+# --- Many accounts: 100 (account, region) pairs, each spoke read through its role --------------------------------
+
+# 25 accounts (the home account and 24 spokes) in 4 regions each, ACCOUNT_PAIR_ACTIVE labeling jobs in progress in
+# every pair, as the replay deploys them: each spoke's reader role created in its own account of the emulator and
+# GTWATCH_ACCOUNTS as the stack writes it.
+MANY_ACCOUNTS = 25
+MANY_REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2")
+ACCOUNT_PAIR_ACTIVE = 20
+# A spoke's id: 12 digits, distinct from the emulator's own (home) account.
+SPOKE_IDS = tuple(f"{index:012d}" for index in range(100_000_000_001, 100_000_000_001 + MANY_ACCOUNTS - 1))
+
+
+@dataclass
+class AccountsCost:
+    """Steady runs over every pair of MANY_ACCOUNTS accounts in MANY_REGIONS: requests by service, wall time; the
+    first run (which assumes every spoke's role) apart."""
+
+    accounts: int
+    pairs: int
+    accounts_json_bytes: int
+    derived_json_bytes: int
+    first: dict[str, int] = field(default_factory=dict)
+    first_ms: float = 0.0
+    steady: list[dict[str, int]] = field(default_factory=list)
+    steady_ms: list[float] = field(default_factory=list)
+
+    def median(self, service: str) -> float:
+        return float(statistics.median(run.get(service, 0) for run in self.steady))
+
+    @property
+    def median_ms(self) -> float:
+        return float(statistics.median(self.steady_ms))
+
+
+def measure_accounts(accounts: int = MANY_ACCOUNTS, regions: tuple[str, ...] = MANY_REGIONS) -> AccountsCost:
+    """A steady run of the poller over accounts x regions pairs, every spoke read through its role (inline: the
+    emulator deploys no poll-work queue, so one invocation reads every pair, as one poll worker reads its batch)."""
+    from gtwatch.ops.accounts import Account as ConfigAccount
+    from gtwatch.ops.accounts import accounts_env
+
+    from .emulator.accounts import PARTITION, create_spoke_role
+
+    listed = [ConfigAccount(deployment.ACCOUNT_ID, "home", regions)]
+    listed += [
+        ConfigAccount(spoke, f"team-{index:02d}", regions) for index, spoke in enumerate(SPOKE_IDS[: accounts - 1])
+    ]
+    accounts_json = accounts_env(listed, PARTITION)
+    # As the stack's config checks it: in the longest partition's ARNs, and without the spokes' role ARNs (which the
+    # hub can derive from each id and SPOKE_ROLE_NAME).
+    longest = accounts_env(listed, "aws-us-gov")
+    derived = json.dumps(
+        [{key: value for key, value in entry.items() if key != "role_arn"} for entry in json.loads(longest)],
+        separators=(",", ":"),
+    )
+    env: dict[str, str] = {Env.ACCOUNTS: accounts_json, Env.REGIONS: ",".join(regions)}
+    bench = Account(history=0, active=0)
+    names = [f"active-{index:04d}" for index in range(ACCOUNT_PAIR_ACTIVE)]
+    labeled = dict.fromkeys(names, 0)
+    result = AccountsCost(
+        accounts=accounts,
+        pairs=accounts * len(regions),
+        accounts_json_bytes=len(longest.encode()),
+        derived_json_bytes=len(derived.encode()),
+    )
+    with bench.deployed(env):
+        for account in listed[1:]:
+            create_spoke_role(account.id)
+        for account in listed:
+            for region in regions:
+                for name in names:
+                    labeling_jobs.put_labeling_job(
+                        region=region,
+                        account_id=account.id,
+                        name=name,
+                        status="InProgress",
+                        counters={"Unlabeled": 1000},
+                        at=START - timedelta(days=1),
+                    )
+        container.reset()  # a cold container: the first run assumes every spoke's role
+        with count_requests() as counts:
+            started = time.perf_counter()
+            gtwatch_tick()
+            result.first_ms = (time.perf_counter() - started) * 1000
+        result.first = dict(counts)
+        moving = names[: max(1, int(ACCOUNT_PAIR_ACTIVE * MOVING_SHARE))]
+        for _ in range(STEADY_TICKS):
+            bench.minute += 5
+            for name in moving:
+                labeled[name] += 10
+            for account in listed:
+                for region in regions:
+                    for name in moving:
+                        labeling_jobs.update_labeling_job(
+                            region=region,
+                            account_id=account.id,
+                            name=name,
+                            at=bench.now(),
+                            counters={
+                                "TotalLabeled": labeled[name],
+                                "HumanLabeled": labeled[name],
+                                "Unlabeled": 1000 - labeled[name],
+                            },
+                        )
+            with count_requests() as counts:
+                started = time.perf_counter()
+                gtwatch_tick()
+                result.steady_ms.append((time.perf_counter() - started) * 1000)
+            result.steady.append(dict(counts))
+    return result
+
+
+# measure_accounts as recorded on 2026-12-05 (branch demo18, 2 cores shared with other work): 25 accounts x 4 regions,
+# 20 labeling jobs in progress per pair, medians of 5 steady runs.
+ACCOUNTS_RECORDED = {
+    "pairs": 100,
+    "steady_sagemaker": 200,
+    "steady_sts": 0,
+    "steady_reads": 300,
+    "steady_writes": 300,
+    "first_sts": 24,
+    "steady_ms": 14_552,
+    "accounts_json_bytes": 4_351,
+    "derived_json_bytes": 2_623,
+}
+
+
+def accounts_section(result: AccountsCost) -> str:
+    """docs/performance.md's section for 100 (account, region) pairs read through the spokes' roles."""
+    from infra.config import MAX_ACCOUNTS_JSON_BYTES
+
+    pairs, spokes = result.pairs, result.accounts - 1
+    sagemaker, sts = result.median("sagemaker"), result.median("sts")
+    reads, writes = result.median("dynamodb_reads"), result.median("dynamodb_writes")
+    per_invocation = pairs_per_invocation(DEFAULT_KINDS)
+    batches = plan_batches(
+        tuple(
+            Pair(f"{index // len(MANY_REGIONS):012d}", MANY_REGIONS[index % len(MANY_REGIONS)])
+            for index in range(pairs)
+        ),
+        per_invocation,
+    )
+    sizes = ", ".join(str(len(batch.pairs)) for batch in batches)
+    pair_ms = POLL_PAIR_ASSUME_ROLE_MS + POLL_KIND_MS
+    per_pair_month = (
+        RUNS_PER_MONTH * 0.25 * pair_ms / 1000 * 0.0000133334
+        + RUNS_PER_MONTH * (reads / pairs * 0.25 + writes / pairs * 1.25) / 1e6
+        + RUNS_PER_MONTH * 400 / 1e9 * 0.50
+    )
+    fits = result.accounts_json_bytes <= MAX_ACCOUNTS_JSON_BYTES
+    derived_fits = result.derived_json_bytes <= MAX_ACCOUNTS_JSON_BYTES
+    first = result.first
+    first_row = (
+        f"| first (cold container) | {first.get('sagemaker', 0)} | {first.get('sts', 0)} "
+        f"| {first.get('dynamodb_reads', 0)} / {first.get('dynamodb_writes', 0)} | {result.first_ms:,.0f} |"
+    )
+    pair_row = (
+        f"| steady, a pair | {sagemaker / pairs:.0f} (floor 2) | {sts / pairs:.0f} "
+        f"| {reads / pairs:.0f} / {writes / pairs:.0f} | {result.median_ms / pairs:.0f} |"
+    )
+    assumed = first.get("sts", 0)
+    cap_note = (
+        "So the cap allows 100 pairs only once the role ARNs are derived, not written."
+        if derived_fits and not fits
+        else ""
+    )
+    return f"""
+## Many accounts: {pairs} account-regions through the spokes' roles
+
+{result.accounts} accounts (the home account and {spokes} spokes) in {len(MANY_REGIONS)} regions each
+({", ".join(MANY_REGIONS)}): {pairs} (account, region) pairs, {ACCOUNT_PAIR_ACTIVE} labeling jobs in progress in each
+({pairs * ACCOUNT_PAIR_ACTIVE:,} in all) and {max(1, int(ACCOUNT_PAIR_ACTIVE * MOVING_SHARE))} of them moving
+between runs. Deployed as the replay deploys accounts: each spoke's reader role created in its own account of the
+emulator, `GTWATCH_ACCOUNTS` as the stack writes it, every spoke read through `AssumeRole` of its role. The emulator
+deploys no poll-work queue, so one invocation reads every pair; a deployment fans out (below), and its poll workers
+make the same calls between them. Medians of {STEADY_TICKS} steady runs after a first run in a cold container:
+
+| run | SageMaker calls | `AssumeRole` | DynamoDB reads / writes | ms (emulator) |
+|---|--:|--:|--:|--:|
+{first_row}
+| steady | {sagemaker:.0f} | {sts:.0f} | {reads:.0f} / {writes:.0f} | {result.median_ms:,.0f} |
+{pair_row}
+
+- **At the floor**: {sagemaker / pairs:.0f} SageMaker listings a pair (one page of the {ACCOUNT_PAIR_ACTIVE} active
+  jobs, one of the recent ones), in every spoke as in the home account. The first run is the silent baseline (it
+  lists every active status once and remembers every job) and assumes each spoke's role once: **{assumed}
+  `AssumeRole` calls, one per spoke**; the steady runs reuse the container's credentials (refreshed before they
+  expire, about once an hour), so a steady run makes {sts:.0f}.
+- **Run time**: {result.median_ms / 1000:.1f} s for the {pairs} pairs here, about {result.median_ms / pairs:.0f} ms
+  a pair of the emulator's own work on a shared core. On AWS a pair mostly waits on the services: at the slow
+  latencies of the fan-out section, {pair_ms} ms a pair, {pairs * pair_ms / 1000:.0f} s for all {pairs}: one invocation
+  has {POLL_RUN_BUDGET_SECONDS} s of its {POLLER_TIMEOUT_SECONDS} s timeout for them.
+- **It fans out**: {pairs} pairs are more than `contract.pairs_per_invocation` allows for the default kind
+  ({per_invocation}), so the poller sends {len(batches)} poll-work messages ({sizes} pairs, an account's regions
+  together) and {len(batches)} poll workers read them in parallel, the longest about
+  {max(len(batch.pairs) for batch in batches) * pair_ms / 1000:.0f} s at those latencies.
+- **Cost of an extra account-region** (default kind, 5-minute schedule, the fan-out section's prices): about
+  **${per_pair_month:.2f} a month** (Lambda at {pair_ms} ms a pair, {reads / pairs:.0f} DynamoDB reads and
+  {writes / pairs:.0f} writes a run, its "Run done" log line). `AssumeRole` is free and made once an hour per spoke,
+  not per region; SageMaker's List calls are free.
+- **`GTWATCH_ACCOUNTS` for {result.accounts} accounts**: {result.accounts_json_bytes:,} bytes with each spoke's
+  role ARN (as in the `aws-us-gov` partition, the longest), {"within" if fits else "over"} the stack's cap of
+  {MAX_ACCOUNTS_JSON_BYTES:,} bytes (`infra/config.py`; Lambda allows 4 KB for all of a function's environment
+  variables); {result.derived_json_bytes:,} bytes with the role ARNs left out (each derived from the account's id and
+  `SPOKE_ROLE_NAME`), {"within" if derived_fits else "over"} it. {cap_note}
+
+{accounts_recorded_note(result)}
+"""
+
+
+def accounts_recorded_note(result: AccountsCost) -> str:
+    """How this run compares with ACCOUNTS_RECORDED (the calls and sizes exactly; the time is the machine's)."""
+    now = {
+        "pairs": result.pairs,
+        "steady_sagemaker": round(result.median("sagemaker")),
+        "steady_sts": round(result.median("sts")),
+        "steady_reads": round(result.median("dynamodb_reads")),
+        "steady_writes": round(result.median("dynamodb_writes")),
+        "first_sts": result.first.get("sts", 0),
+        "accounts_json_bytes": result.accounts_json_bytes,
+        "derived_json_bytes": result.derived_json_bytes,
+    }
+    changed = [
+        f"{key} {ACCOUNTS_RECORDED[key]} -> {value}" for key, value in now.items() if ACCOUNTS_RECORDED[key] != value
+    ]
+    recorded_ms = ACCOUNTS_RECORDED["steady_ms"]
+    if not changed:
+        return (
+            "The calls and sizes are the ones recorded when this measurement was added\n(ACCOUNTS_RECORDED, "
+            f"2026-12-05; a steady run took {recorded_ms:,} ms then)."
+        )
+    return "Since the figures recorded when this measurement was added (ACCOUNTS_RECORDED, 2026-12-05): " + "; ".join(
+        changed
+    )
+
+
 def fan_out_section(measured: list[PairsCost]) -> str:
     """docs/performance.md's last section: a steady run per (account, region) pair, the fan-out's threshold and what
     each extra pair costs a month."""
@@ -871,6 +1106,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--night", action="store_true", help="only the held-news night; prints it, writes nothing")
     parser.add_argument("--kinds", action="store_true", help="only every kind at once; prints it, writes nothing")
     parser.add_argument("--pairs", action="store_true", help="only the fan-out's pairs; prints it, writes nothing")
+    parser.add_argument(
+        "--accounts", action="store_true", help="only 100 pairs across 25 accounts; prints it, writes nothing"
+    )
     args = parser.parse_args(argv)
     if args.night:
         print(measure_held_night())
@@ -880,6 +1118,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.pairs:
         print(fan_out_section([measure_pairs(pairs) for pairs in PAIR_SIZES]))
+        return 0
+    if args.accounts:
+        print(accounts_section(measure_accounts()))
         return 0
     started = time.perf_counter()
     histories = (100, 1_000) if args.quick else HISTORY_SIZES
@@ -907,6 +1148,8 @@ def main(argv: list[str] | None = None) -> int:
     pairs = [measure_pairs(size) for size in (PAIR_SIZES[:2] if args.quick else PAIR_SIZES)]
     text = render(ours, naive, event, night, imports, memory, time.perf_counter() - started, kinds)
     text += fan_out_section(pairs)
+    print("measuring 100 account-regions across 25 accounts ...", file=sys.stderr, flush=True)
+    text += accounts_section(measure_accounts())
     args.output.write_text(text, encoding="utf-8")
     print(text)
     return 0

@@ -1,5 +1,7 @@
 """`gtwatch demo`: a realistic day and night of a team's SageMaker jobs of every kind on the emulator (labeling jobs, a
-pipeline execution and the jobs of its steps, a tuning job, a processing job), shown as a person would receive it.
+pipeline execution and the jobs of its steps, a tuning job, a processing job), shown as a person would receive it;
+`gtwatch demo --day accounts`: a working day across three accounts and four regions, one account's role refused for
+two hours, each job named with its account's alias and its region.
 
 First the day as it happened, one line per email and per Slack call (with the mutes and the quiet hours, and which
 Slack messages waited for the morning); then, in app mode, each Slack channel as a person sees it at the end: one card
@@ -25,6 +27,9 @@ from . import replay, scenario
 from .emulator.deployment import EmulatorMode
 
 SlackMode = Literal["app", "webhook"]
+DayName = Literal["team", "accounts"]
+# The built-in days (gtwatch/sim/scenarios/): a team's day and night in one account, and a day across accounts.
+DAYS: dict[str, str] = {"team": "demo-day.json", "accounts": "demo-accounts.json"}
 
 EMOJI = {
     ":white_check_mark:": "✅",
@@ -67,10 +72,10 @@ _LEADING_MENTION = re.compile(r"^((?:<[!@][^>]+>\s*)+)")
 _BOLD = re.compile(r"\*([^*\n]+)\*")
 
 
-def load_day(*, slack: SlackMode = "app") -> scenario.Scenario:
-    """The demo's day; with `slack="webhook"`, the same day with Slack as one incoming webhook that takes every event
-    type the app's routes take (a webhook posts to its own channel, so the digest's channel goes)."""
-    text = resources.files("gtwatch.sim").joinpath("scenarios/demo-day.json").read_text(encoding="utf-8")
+def load_day(*, slack: SlackMode = "app", day: DayName = "team") -> scenario.Scenario:
+    """The demo's day (`day`: DAYS); with `slack="webhook"`, the same day with Slack as one incoming webhook that takes
+    every event type the app's routes take (a webhook posts to its own channel, so the digest's channel goes)."""
+    text = resources.files("gtwatch.sim").joinpath(f"scenarios/{DAYS[day]}").read_text(encoding="utf-8")
     raw = json.loads(text)
     if slack == "webhook":
         config = raw["config"]
@@ -82,14 +87,17 @@ def load_day(*, slack: SlackMode = "app") -> scenario.Scenario:
     return scenario.parse(raw)
 
 
-def show(*, mode: EmulatorMode = "inprocess", slack: SlackMode = "app", out: TextIO) -> None:
-    day = load_day(slack=slack)
+def show(
+    *, mode: EmulatorMode = "inprocess", slack: SlackMode = "app", day_name: DayName = "team", out: TextIO
+) -> None:
+    day = load_day(slack=slack, day=day_name)
     result = replay.run(day, mode=mode)
     app = day.config.slack.mode == "app"
     notifications = result.notifications
     notes = quiet_hours_notes(day, notifications)
     out.write(_introduction(day))
-    out.write("\nThe day and the night as they happened (times UTC):\n")
+    heading = "The day and the night as they happened" if day.config.accounts is None else "The day as it happened"
+    out.write(f"\n{heading} (times UTC):\n")
     out.write(_timeline(day, notifications, notes))
     if app:
         out.write("\nThe Slack channels at the end ")
@@ -112,7 +120,7 @@ def show(*, mode: EmulatorMode = "inprocess", slack: SlackMode = "app", out: Tex
     failed_mail = next((n for n in failures if n["job"] != shown), None)
     if failed_mail is not None:
         first = "The first failure" if failed_mail is failures[0] else "The first failure of another job"
-        out.write(f"\n{first}, {_named(failed_mail)}, as the email subscription receives it:\n\n")
+        out.write(f"\n{first}, {_named(failed_mail, day)}, as the email subscription receives it:\n\n")
         out.write(textwrap.indent(f"Subject: {failed_mail['subject']}\n\n{failed_mail['message']}", "  "))
     out.write(_digest_text(day, notifications))
     out.write("\n" + _summary(result, held=len(notes)) + "\n")
@@ -121,8 +129,16 @@ def show(*, mode: EmulatorMode = "inprocess", slack: SlackMode = "app", out: Tex
 def _introduction(day: scenario.Scenario) -> str:
     config = day.config
     end = day.moment(day.duration)
-    text = "gtwatch demo: a day and a night of a team's SageMaker jobs on the local emulator, polled every "
+    if config.accounts is None:
+        text = "gtwatch demo: a day and a night of a team's SageMaker jobs on the local emulator, polled every "
+    else:
+        text = "gtwatch demo: a day of SageMaker jobs in three accounts on the local emulator, polled every "
     text += f"{day.tick_minutes} minutes\nfrom {_date(day.start)} {day.start:%H:%M} to {_date(end)} {end:%H:%M} UTC:\n"
+    if config.accounts is not None:
+        text += "Accounts (the first is the home account, where gtwatch is deployed; each other one read through its\n"
+        text += "reader role, its events forwarded to the hub's bus):\n"
+        for account in config.watched_accounts:
+            text += f"  {account.name:<12} {account.id}  {', '.join(account.regions)}\n"
     for kind, jobs in _jobs_by_kind(day).items():
         noun = KIND_NOUNS[JobKind(kind)]
         plural = noun.replace(" job", " jobs").replace(" execution", " executions") if len(jobs) > 1 else noun
@@ -133,6 +149,8 @@ def _introduction(day: scenario.Scenario) -> str:
             events = ", ".join(route.events) if len(route.events) < 5 else "every event"
             mention = f", mentioning {as_shown(route.mention)}" if route.mention else ""
             names = f" of jobs whose name contains {route.name_contains!r}" if route.name_contains else ""
+            if route.accounts:
+                names += f" of jobs in {' and '.join(route.accounts)}"
             text += f"  {route.channel:<12} {events}{names}{mention}\n"
     else:
         text += "Slack: one incoming webhook (webhook mode).\n"
@@ -165,7 +183,11 @@ def _jobs_by_kind(day: scenario.Scenario) -> dict[str, list[str]]:
     by_kind: dict[str, list[str]] = {kind: [] for kind in day.config.kinds}
     for step in sorted(day.steps, key=lambda step: step.at_minute):
         if step.create is not None:
-            by_kind.setdefault(step.create.kind, []).append(step.create.name)
+            name = step.create.name
+            if day.config.accounts is not None:
+                account, region = step.create.place
+                name += f" ({_account_name(day, account)}, {region})"
+            by_kind.setdefault(step.create.kind, []).append(name)
     return {kind: names for kind, names in by_kind.items() if names}
 
 
@@ -249,8 +271,11 @@ def _timeline(day: scenario.Scenario, notifications: list[dict[str, Any]], notes
                 )
                 entries.append((minute, 0, f"Quiet  {what}\n"))
             was_inside = inside
+    for step in day.steps:
+        if step.fault is not None and step.fault.target == "sts":
+            entries += _role_refused(day, step.at_minute, step.fault)
     for index, notification in enumerate(notifications):
-        entries.append((notification["minute"], 1, _timeline_line(notification, notes.get(index))))
+        entries.append((notification["minute"], 1, _timeline_line(notification, notes.get(index), day)))
     text, shown_date = "", None
     for minute, _, line in sorted(entries, key=lambda entry: (entry[0], entry[1])):
         moment = day.moment(minute)
@@ -261,10 +286,21 @@ def _timeline(day: scenario.Scenario, notifications: list[dict[str, Any]], notes
     return text
 
 
-def _named(notification: dict[str, Any]) -> str:
-    """The job as a person reads it: its kind's noun and its name ("Training job churn-train-0302")."""
+def _named(notification: dict[str, Any], day: scenario.Scenario | None = None) -> str:
+    """The job as a person reads it: its kind's noun and its name ("Training job churn-train-0302"); on a day that
+    lists accounts, with its account's alias and its region ("Training job llm-sft-7b (research, us-east-1)")."""
     kind = notification.get("kind") or "labeling"
-    return f"{KIND_NOUNS[JobKind(kind)]} {notification['job']}"
+    named = f"{KIND_NOUNS[JobKind(kind)]} {notification['job']}"
+    if day is None or day.config.accounts is None or not notification.get("region"):
+        return named
+    return f"{named} ({_account_name(day, notification.get('account'))}, {notification['region']})"
+
+
+def _account_name(day: scenario.Scenario, account_id: str | None) -> str:
+    """The account as people read it: its alias, else its id (the home account when none is named)."""
+    accounts = day.config.watched_accounts
+    listed = next((account for account in accounts if account.id == account_id), accounts[0])
+    return listed.name
 
 
 def _mute_command(day: scenario.Scenario, mute: scenario.MuteJob) -> str:
@@ -274,12 +310,30 @@ def _mute_command(day: scenario.Scenario, mute: scenario.MuteJob) -> str:
     return f"gtwatch mute {mute.name}{kind} {until}{events}"
 
 
-def _timeline_line(notification: dict[str, Any], note: str | None = None) -> str:
+def _role_refused(day: scenario.Scenario, minute: int, fault: scenario.Fault) -> list[tuple[int, int, str]]:
+    """The timeline's lines for an account whose role the hub cannot assume: from when, and until when."""
+    name = _account_name(day, fault.account)
+    until = fault.until_minute
+    entries = [
+        (
+            minute,
+            0,
+            f"Role   {name}'s reader role refuses the hub (AssumeRole: AccessDenied)"
+            + (f" until {_clock(day, until)}" if until is not None else "")
+            + ": its jobs wait, the other accounts' do not\n",
+        )
+    ]
+    if until is not None:
+        entries.append((until, 0, f"Role   {name}'s reader role can be assumed again: what it owes follows\n"))
+    return entries
+
+
+def _timeline_line(notification: dict[str, Any], note: str | None = None, day: scenario.Scenario | None = None) -> str:
     if notification["channel"] == "email":
         return f"Email  Subject: {notification['subject']}\n"
     job, event = notification["job"], notification["type"]
     action = notification.get("action", "post")  # an incoming webhook only ever posts
-    what = f"{EVENT_EMOJI.get(event, '')} {_named(notification)}: {event}"
+    what = f"{EVENT_EMOJI.get(event, '')} {_named(notification, day)}: {event}"
     if event == "digest":
         what = f"{EVENT_EMOJI['digest']} {as_shown(notification['payload'].get('text', 'daily digest'))}"
     elif action == "update":
@@ -309,7 +363,10 @@ def _webhook_channel_text(day: scenario.Scenario, notifications: list[dict[str, 
     failed = next((post for post in posts if post["type"] == "failed"), None)
     if failed is not None:
         text += "\nThe first failure as Slack shows the webhook's message:\n"
-        text += _card_text(day, Card("webhook", "0", failed["minute"], failed["payload"]))
+        card = Card(
+            "webhook", "0", failed["minute"], failed["payload"], account=failed["account"], region=failed["region"]
+        )
+        text += _card_text(day, card)
     return text
 
 
@@ -323,6 +380,9 @@ class Card:
     payload: dict[str, Any]
     edited_minute: int | None = None
     replies: list[dict[str, Any]] = field(default_factory=list)
+    # The job's account id and region, as the replay's line names them.
+    account: str | None = None
+    region: str | None = None
 
 
 def channels(notifications: list[dict[str, Any]]) -> dict[str, list[Card]]:
@@ -333,7 +393,14 @@ def channels(notifications: list[dict[str, Any]]) -> dict[str, list[Card]]:
             continue  # the digest is a message of its own, shown after the channels
         key = (line["destination"], line.get("thread") or line["ts"])
         if line["action"] == "post":
-            cards[key] = Card(line["destination"], line["ts"], line["minute"], line["payload"])
+            cards[key] = Card(
+                line["destination"],
+                line["ts"],
+                line["minute"],
+                line["payload"],
+                account=line.get("account"),
+                region=line.get("region"),
+            )
         elif key in cards and line["action"] == "reply":
             cards[key].replies.append(line)
         elif key in cards and line["action"] == "update":
@@ -352,7 +419,10 @@ def _card_text(day: scenario.Scenario, card: Card, notes: dict[str, str] | None 
     payload = card.payload
     carried = (payload.get("metadata") or {}).get("event_payload") or {}
     event = carried.get("event", "")
-    named = _named({"job": carried.get("job", "?"), "kind": carried.get("kind")})
+    named = _named(
+        {"job": carried.get("job", "?"), "kind": carried.get("kind"), "account": card.account, "region": card.region},
+        day,
+    )
     facts = _fields(payload)
     first_block = (payload.get("blocks") or [{}])[0].get("text", {}).get("text", "")
     mention = _LEADING_MENTION.match(first_block)
