@@ -227,3 +227,27 @@ def test_check_refuses_a_profile_for_flag_without_accounts(checked: Checked) -> 
     assert checked.err.getvalue() == (
         "gtwatch: --profile-for: 'vision': cdk.json lists no accounts (context.gtwatch.accounts)\n"
     )
+
+
+def test_check_region_flags_narrow_every_listed_account_to_those_regions(checked: Checked) -> None:
+    write_cdk_json({"accounts": ACCOUNTS, "kinds": ["training"]})
+    jobs_in_every_account()
+    checked.profile("vision", VISION)
+    checked.profile("prod", PROD)
+
+    assert checked.gtwatch("--region", "eu-west-1") == 0
+
+    out = checked.out.getvalue()
+    assert out.startswith("gtwatch check (research: eu-west-1; vision: eu-west-1; prod: eu-west-1; finished since ")
+    assert rows(out) == ["prod training eu-west-1 InProgress secondary status Starting ranker-4"]
+
+
+def test_check_names_a_listed_accounts_region_that_does_not_exist(checked: Checked) -> None:
+    write_cdk_json({"accounts": [ACCOUNTS[0], {"id": VISION, "regions": ["eu-central-1", "us-east-7"]}]})
+
+    assert checked.gtwatch() == 2
+
+    assert checked.err.getvalue().startswith(
+        f"gtwatch: {checked.directory / 'cdk.json'}: accounts[1].regions[1]: 'us-east-7' is not an AWS region"
+    )
+    assert checked.out.getvalue() == ""
