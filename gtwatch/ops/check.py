@@ -81,7 +81,10 @@ def add_commands(subparsers: Any) -> None:
         "watch and announce. Stalls need the watcher's own history (and, for training, processing and transform "
         "jobs, their log lines), so they are not shown. In Slack app mode (cdk.json) it also looks up each route's "
         "mention with the bot token (users.info, usergroups.list), pinging no one, and exits 2 if one would ping "
-        "no one.",
+        "no one. With accounts in cdk.json it looks at every listed account, each with credentials of that account "
+        "(--profile-for, else yours when they are of it, else an AWS profile named after its alias or id, else the "
+        "spoke's reader role, which usually trusts only the hub); an account it cannot read is named with how to "
+        "give access, the others are read all the same, and it exits 1 only if none could be read.",
     )
     check_cmd.add_argument(
         "--region",
