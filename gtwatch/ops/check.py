@@ -18,19 +18,23 @@ from ./cdk.json, as the deployment does.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 from watcher import clock
+from watcher.adapters.accounts import InAccount
 from watcher.adapters.aws import RETRY_CONFIG
 from watcher.adapters.publisher import publish
 from watcher.adapters.sagemaker_kinds import job_source
 from watcher.domain import email_message
+from watcher.domain.accounts import AccountUnreadable, WatchedAccount
 from watcher.domain.contract import JOB_KINDS, OUTPUT_TOPIC_ARN
 from watcher.domain.diff import WatchRules, decide, progress
 from watcher.domain.formatting import progress_text, tuning_progress_text
@@ -51,6 +55,7 @@ from watcher.domain.slack_routes import parse_routes
 from watcher.domain.text import clean
 
 from . import common, mentions
+from .accounts import Account, spoke_role_arn
 
 # OpsError and run_guarded are re-exported: other commands imported them from here before the split.
 from .common import OpsError as OpsError
@@ -76,7 +81,10 @@ def add_commands(subparsers: Any) -> None:
         "watch and announce. Stalls need the watcher's own history (and, for training, processing and transform "
         "jobs, their log lines), so they are not shown. In Slack app mode (cdk.json) it also looks up each route's "
         "mention with the bot token (users.info, usergroups.list), pinging no one, and exits 2 if one would ping "
-        "no one.",
+        "no one. With accounts in cdk.json it looks at every listed account, each with credentials of that account "
+        "(--profile-for, else yours when they are of it, else an AWS profile named after its alias or id, else the "
+        "spoke's reader role, which usually trusts only the hub); an account it cannot read is named with how to "
+        "give access, the others are read all the same, and it exits 1 only if none could be read.",
     )
     check_cmd.add_argument(
         "--region",
@@ -96,6 +104,16 @@ def add_commands(subparsers: Any) -> None:
         metavar="KIND",
         help=f"a kind of job to look at ({', '.join(JOB_KINDS)}); repeat for several (default: cdk.json's kinds, "
         "else labeling)",
+    )
+    check_cmd.add_argument(
+        "--profile-for",
+        action="append",
+        dest="profiles",
+        default=[],
+        metavar="ACCOUNT=PROFILE",
+        help="with accounts in cdk.json: read the listed account ACCOUNT (its id or alias) with the AWS profile "
+        "PROFILE; repeat for several (default: your credentials in their own account, else a profile named after "
+        "the account's alias or id, else the spoke's reader role)",
     )
     check_cmd.add_argument(
         "--since-hours",
@@ -147,11 +165,22 @@ class WatchedJob:
     progress: Progress | None
 
 
+@dataclass(frozen=True)
+class AccountLook:
+    """One listed account as check looked at it: its regions, and why it could not be read (None: it was read)."""
+
+    account: WatchedAccount
+    regions: tuple[str, ...]
+    unreadable: str | None = None
+
+
 @dataclass
 class CheckReport:
     regions: tuple[str, ...]
     since: datetime
     kinds: tuple[JobKind, ...] = (JobKind.LABELING,)
+    # With `accounts` in cdk.json, each listed account in their order (the rows then name their account); else empty.
+    accounts: list[AccountLook] = field(default_factory=list)
     jobs: list[WatchedJob] = field(default_factory=list)
     # What a deployment would send now: nothing, since its first run is the silent baseline. Kept as a list so that
     # the report says it in so many words.
@@ -171,13 +200,14 @@ def check(
     since: datetime,
     now: datetime,
     kinds: Sequence[JobKind] = (JobKind.LABELING,),
+    account: WatchedAccount | None = None,
 ) -> CheckReport:
     """The jobs of `kinds` a deployment would watch and the notifications it would owe, decided by the watcher's diff.
 
     Every job is seen as a new deployment's first run sees it, the baseline: an active job is watched from now on,
     and a job that already ended stays silent. Its terminal notification is kept aside (`ended`) to show how it reads.
     Jobs are read through the watcher's own sources (sagemaker_kinds.job_source) without a CloudWatch Logs client:
-    List, Describe and Search calls only.
+    List, Describe and Search calls only. `account`: the listed account `session` reads, which each job then names.
     """
     rules = WatchRules(name_contains=name_contains)
     ordered = tuple(kind for kind in JobKind if kind in kinds)
@@ -185,7 +215,10 @@ def check(
     for region in regions:
         sagemaker = session.client("sagemaker", region_name=region, config=RETRY_CONFIG)
         for kind in ordered:
-            source = job_source(sagemaker, None, Scope(region, kind))
+            if account is None:
+                source: JobSource = job_source(sagemaker, None, Scope(region, kind))
+            else:
+                source = InAccount(job_source(sagemaker, None, Scope(region, kind, account.scope_account)), account)
             for job in _observe(source, name_contains=name_contains, since=since):
                 decision = decide(None, job, now, rules, baseline=True)
                 if decision.state is None:
@@ -196,6 +229,155 @@ def check(
                 if job.status_class.is_terminal:
                     report.ended.extend(_ending(source, job, now, rules))
     return report
+
+
+def check_accounts(
+    session: boto3.session.Session,
+    accounts: Sequence[Account],
+    *,
+    regions: Sequence[str] = (),
+    profiles: Mapping[str, str] | None = None,
+    name_contains: str | None,
+    since: datetime,
+    now: datetime,
+    kinds: Sequence[JobKind] = (JobKind.LABELING,),
+) -> CheckReport:
+    """check() of every listed account (the home account first) in its regions (or `regions`, when given), each read
+    with credentials of that account (_reader). An account that cannot be read is noted in `accounts`, not raised:
+    the others are read all the same. `profiles`: an AWS profile by account id (--profile-for)."""
+    profiles = profiles or {}
+    identity = session.client("sts", region_name=accounts[0].regions[0], config=RETRY_CONFIG).get_caller_identity()
+    caller, partition = identity["Account"], identity["Arn"].split(":")[1]
+    ordered = tuple(kind for kind in JobKind if kind in kinds)
+    report = CheckReport(regions=(), since=since, kinds=ordered)
+    for index, listed in enumerate(accounts):
+        account = WatchedAccount(
+            id=listed.id,
+            regions=tuple(regions) or listed.regions,
+            alias=listed.alias,
+            role_arn=None if index == 0 else spoke_role_arn(listed.id, partition),
+        )
+        why: str | None = None
+        try:
+            reader = _reader(session, account, caller=caller, profile=profiles.get(listed.id))
+            part = check(
+                reader,
+                account.regions,
+                name_contains=name_contains,
+                since=since,
+                now=now,
+                kinds=ordered,
+                account=account,
+            )
+        except _Unreadable as problem:
+            why = str(problem)
+        except AccountUnreadable as error:
+            why = str(_Unreadable(f"its credentials were refused ({error.reason})", account))
+        except (ClientError, BotoCoreError) as error:
+            why = str(_Unreadable(f"reading it failed ({_error_code(error)})", account))
+        if why is not None:
+            report.accounts.append(AccountLook(account, account.regions, why))
+            continue
+        report.accounts.append(AccountLook(account, account.regions))
+        report.jobs += part.jobs
+        report.notifications += part.notifications
+        report.ended += part.ended
+    report.regions = tuple(dict.fromkeys(region for look in report.accounts for region in look.regions))
+    return report
+
+
+class _Unreadable(Exception):
+    """Why one listed account cannot be read, and how to give check access to it, in one line."""
+
+    def __init__(self, why: str, account: WatchedAccount) -> None:
+        name = account.alias or account.id
+        super().__init__(
+            f"Account {_account_text(account)} cannot be read: {why}. To check it, pass --profile-for {name}=PROFILE "
+            f"or add an AWS profile named {name!r} (~/.aws/config) whose credentials are of {account.id} and allowed "
+            "SageMaker's List, Describe and Search actions (docs/deploy.md, Checking every account)"
+        )
+
+
+def _account_text(account: WatchedAccount) -> str:
+    return f"{account.alias} ({account.id})" if account.alias else account.id
+
+
+def _error_code(error: ClientError | BotoCoreError) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", "error"))
+    return type(error).__name__
+
+
+def profile_session(name: str) -> boto3.session.Session:
+    """A session of the AWS profile `name` (the tests replace it to watch every call made)."""
+    return boto3.session.Session(profile_name=name, region_name=os.environ.get("AWS_REGION") or None)
+
+
+def _reader(
+    session: boto3.session.Session, account: WatchedAccount, *, caller: str, profile: str | None
+) -> boto3.session.Session:
+    """A session of `account`: the profile given for it; else your own, if it is of that account; else an AWS profile
+    named after its alias or id; else, for a spoke, its reader role assumed with your credentials. _Unreadable says
+    why none works."""
+    if profile is not None:
+        return _profile_of(profile, account, given=True)
+    if caller == account.id:
+        return session
+    available = set(session.available_profiles)
+    named = next((name for name in (account.alias, account.id) if name is not None and name in available), None)
+    if named is not None:
+        return _profile_of(named, account, given=False)
+    yours = f"your credentials are of account {caller}"
+    if account.role_arn is None:
+        raise _Unreadable(f"{yours}, and no AWS profile is named after it", account)
+    sts = session.client("sts", region_name=account.regions[0], config=RETRY_CONFIG)
+    try:
+        credentials = sts.assume_role(RoleArn=account.role_arn, RoleSessionName="gtwatch-check")["Credentials"]
+    except (ClientError, BotoCoreError) as error:
+        raise _Unreadable(
+            f"{yours}, and assuming its reader role {account.role_arn} was refused ({_error_code(error)}; the role "
+            "trusts the hub's roles only)",
+            account,
+        ) from None
+    return boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
+def _profile_of(name: str, account: WatchedAccount, *, given: bool) -> boto3.session.Session:
+    """The session of AWS profile `name`, checked to be of `account` (GetCallerIdentity, which needs no permission)."""
+    what = f"--profile-for {account.alias or account.id}={name}" if given else f"AWS profile {name!r}"
+    reader = profile_session(name)
+    try:
+        identity = reader.client("sts", region_name=account.regions[0], config=RETRY_CONFIG).get_caller_identity()
+    except (ClientError, BotoCoreError) as error:
+        raise _Unreadable(f"the credentials of {what} were refused ({_error_code(error)})", account) from None
+    if identity["Account"] != account.id:
+        raise _Unreadable(f"{what} is of account {identity['Account']}, not {account.id}", account)
+    return reader
+
+
+def parse_profiles(given: Sequence[str], accounts: Sequence[Account], available: Sequence[str]) -> dict[str, str]:
+    """--profile-for ACCOUNT=PROFILE, each naming a listed account (id or alias) and a known AWS profile: by id."""
+    by_name = {name: account.id for account in accounts for name in (account.id, account.alias) if name is not None}
+    listed = ", ".join(account.name for account in accounts)
+    profiles: dict[str, str] = {}
+    for item in given:
+        name, equals, profile = item.partition("=")
+        if not equals or not name or not profile:
+            raise OpsError(f"--profile-for: {item!r} is not ACCOUNT=PROFILE, like research=research-readonly")
+        if not accounts:
+            raise OpsError(f"--profile-for: {name!r}: cdk.json lists no accounts (context.gtwatch.accounts)")
+        if name not in by_name:
+            raise OpsError(f"--profile-for: {name!r} is not a listed account (cdk.json's accounts list {listed})")
+        if profile not in available:
+            raise OpsError(f"--profile-for: {profile!r} is not an AWS profile (~/.aws/config, ~/.aws/credentials)")
+        if by_name[name] in profiles:
+            raise OpsError(f"--profile-for: account {name!r} is given a profile twice")
+        profiles[by_name[name]] = profile
+    return profiles
 
 
 def _observe(source: JobSource, *, name_contains: str | None, since: datetime) -> Iterator[AnyJob]:
@@ -221,28 +403,45 @@ def _ending(source: JobSource, job: AnyJob, now: datetime, rules: WatchRules) ->
 
 
 def print_check(report: CheckReport, *, name_contains: str | None, out: TextIO) -> None:
-    scope = ", ".join(report.regions)
+    if report.accounts:
+        scope = "; ".join(
+            f"{look.account.alias or look.account.id}: {', '.join(look.regions)}" for look in report.accounts
+        )
+    else:
+        scope = ", ".join(report.regions)
     if name_contains:
         scope += f"; names containing {name_contains!r}"
     print(f"gtwatch check ({scope}; finished since {to_iso(report.since)})", file=out)
     print("", file=out)
+    unread = [look for look in report.accounts if look.unreadable is not None]
+    for look in unread:
+        print(look.unreadable, file=out)
+    if unread:
+        print("", file=out)
     kinds = [kind.value for kind in report.kinds]
     if not report.jobs:
         print(f"No {' or '.join(', '.join(kinds).rsplit(', ', 1))} jobs to watch.", file=out)
     else:
         counts = ", ".join(f"{kind.value} {report.count(kind)}" for kind in report.kinds)
         print(f"{len(report.jobs)} job(s) gtwatch would watch ({counts}):", file=out)
-        rows = [("KIND", "REGION", "STATUS", "PROGRESS", "JOB")]
+        rows: list[tuple[str, ...]] = [("ACCOUNT", "KIND", "REGION", "STATUS", "PROGRESS", "JOB")]
         rows += [
-            (w.job.id.kind.value, w.job.region, w.job.status, _progress_column(w), clean(w.job.name))
+            (
+                clean(w.job.account_alias or w.job.account_id or ""),
+                w.job.id.kind.value,
+                w.job.region,
+                w.job.status,
+                _progress_column(w),
+                clean(w.job.name),
+            )
             for w in report.jobs
         ]
-        widths = [max(len(row[column]) for row in rows) for column in range(4)]
-        for kind, region, status, done, name in rows:
-            print(
-                f"  {kind:<{widths[0]}}  {region:<{widths[1]}}  {status:<{widths[2]}}  {done:<{widths[3]}}  {name}",
-                file=out,
-            )
+        if not report.accounts:
+            rows = [row[1:] for row in rows]  # One account: no column to name it.
+        widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+        for row in rows:
+            columns = "  ".join(f"{text:<{width}}" for text, width in zip(row, widths, strict=False))
+            print(f"  {columns}  {row[-1]}", file=out)
     print("", file=out)
     if not report.notifications:
         print("No notification would be sent now.", file=out)
@@ -302,22 +501,43 @@ def run_check(args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextIO
     def command() -> None:
         session = common.make_session()
         local = load_local_config()
+        accounts = local.config.accounts
         if args.regions:
             regions = [known_region(region, "--region") for region in args.regions]
+        elif accounts:
+            regions = []  # Each account's own, checked where cdk.json lists them.
+            for index, account in enumerate(accounts):
+                for at, region in enumerate(account.regions):
+                    known_region(region, f"{local.path}: accounts[{index}].regions[{at}]")
         else:
             regions = [known_region(region, f"{local.path}: regions") for region in local.config.regions]
-        regions = list(dict.fromkeys(regions)) or [default_region(session)]
+        regions = list(dict.fromkeys(regions))
+        if not regions and not accounts:
+            regions = [default_region(session)]
         name_contains = local.config.name_contains if args.name_contains is None else args.name_contains or None
         kinds = _kinds(args.kinds) if args.kinds else tuple(JobKind(kind) for kind in local.config.kinds)
+        profiles = parse_profiles(args.profiles, accounts, session.available_profiles) if args.profiles else {}
         now = clock.now()
         since = now - timedelta(hours=args.since_hours)
-        report = check(session, regions, name_contains=name_contains, since=since, now=now, kinds=kinds)
+        if accounts:
+            report = check_accounts(
+                session,
+                accounts,
+                regions=regions,
+                profiles=profiles,
+                name_contains=name_contains,
+                since=since,
+                now=now,
+                kinds=kinds,
+            )
+        else:
+            report = check(session, regions, name_contains=name_contains, since=since, now=now, kinds=kinds)
         print_check(report, name_contains=name_contains, out=out)
         if local.path is not None:
             taken = [
                 what
                 for what, from_file in (
-                    ("regions", not args.regions),
+                    ("accounts" if accounts else "regions", accounts or not args.regions),
                     ("kinds", not args.kinds and "kinds" in local.config.model_fields_set),
                     ("name filter", args.name_contains is None),
                 )
@@ -328,8 +548,18 @@ def run_check(args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextIO
                 print(f"({named} not given as flags come from {local.path}.)", file=out)
         if local.config.slack.mode == "app":
             check_slack_mentions(session, local, stack_name_or_default(args.stack_name), out=out)
+        if report.accounts and all(look.unreadable is not None for look in report.accounts):
+            raise _NothingRead("no listed account could be read (each is named above with how to give access)")
 
-    return run_guarded(command, err)
+    try:
+        return run_guarded(command, err)
+    except _NothingRead as error:
+        print(f"gtwatch: {error}", file=err)
+        return 1
+
+
+class _NothingRead(Exception):
+    """Every listed account was unreadable: exit 1, as when AWS refuses a command."""
 
 
 def _kinds(given: Sequence[str]) -> tuple[JobKind, ...]:

@@ -86,9 +86,12 @@ class ActiveJob:
             return None
         return self.state.signal[0] or None
 
-    def to_document(self, now: datetime) -> dict[str, Any]:
+    def to_document(self, now: datetime, accounts: Accounts) -> dict[str, Any]:
         state = self.state
+        account_id, alias = accounts.of(state.account)
         return {
+            "account": account_id,
+            "account_alias": alias,
             "region": state.region,
             "name": state.name,
             "kind": state.kind.value,
@@ -139,6 +142,26 @@ class AlarmState:
         }
 
 
+@dataclass(frozen=True)
+class Accounts:
+    """The accounts a stack lists (its WatcherConfig output's `accounts`, the home account first), to name things by."""
+
+    listed: tuple[dict[str, Any], ...]
+
+    def of(self, account: str | None) -> tuple[str | None, str | None]:
+        """The (id, alias) of a scope's account (None: the home account); (None, None) when none are listed."""
+        if not self.listed:
+            return account, None
+        account_id = account or str(self.listed[0].get("id"))
+        alias = next((item.get("alias") for item in self.listed if item.get("id") == account_id), None)
+        return account_id, alias
+
+    def label(self, account: str | None) -> str | None:
+        """As people read it: the alias, else the id; None when the stack lists no accounts and this is its own."""
+        account_id, alias = self.of(account)
+        return alias or account_id
+
+
 @dataclass
 class StatusReport:
     stack: StackInfo
@@ -146,6 +169,8 @@ class StatusReport:
     config: WatcherConfig | None
     regions: tuple[str, ...]
     runs: dict[str, RunRecord | None] = field(default_factory=dict)
+    # The scope each of `runs` is of, by the same label.
+    scopes: dict[str, Scope] = field(default_factory=dict)
     jobs: list[ActiveJob] = field(default_factory=list)
     slack_queue: QueueDepth | None = None
     dead_letters: QueueDepth | None = None
@@ -170,13 +195,14 @@ class StatusReport:
             "gtwatch_version": __version__,
             "config": None if self.config is None else self.config.model_dump(mode="json"),
             "regions": [self._run_document(region) for region in self.runs],
-            "jobs": [job.to_document(self.now) for job in self.jobs],
+            "jobs": [job.to_document(self.now, self.accounts) for job in self.jobs],
             "outbox": {
                 "count": len(outbox),
                 "oldest_age_seconds": _seconds(self.now - outbox[0].occurred_at) if outbox else None,
                 "notifications": [
                     {
                         "id": notification.id,
+                        "account": self.accounts.of(notification.job.account)[0],
                         "event_type": notification.event_type.value,
                         "kind": notification.job.id.kind.value,
                         "region": notification.job.region,
@@ -191,6 +217,8 @@ class StatusReport:
             "alarms": [alarm.to_document() for alarm in self.alarms],
             "mutes": [
                 {
+                    "account": self.accounts.of(mute.account)[0],
+                    "account_alias": self.accounts.of(mute.account)[1],
                     "region": mute.region,
                     "kind": mute.kind.value,
                     "job": mute.name,
@@ -203,11 +231,22 @@ class StatusReport:
             ],
         }
 
+    @property
+    def accounts(self) -> Accounts:
+        return Accounts(self.config.accounts if self.config else ())
+
     def _run_document(self, region: str) -> dict[str, Any]:
         run = self.runs.get(region)
         listed_at = None if run is None else run.listed_at
+        scope = self.scopes.get(region)
+        account_id, alias = self.accounts.of(scope.account if scope else None)
         return {
+            # The scope as status names it ("us-east-1", "us-east-1 training", "vision eu-central-1 training").
             "region": region,
+            "kind": None if scope is None else scope.kind.value,
+            # The listed account's id and alias; both None for a stack that lists no accounts.
+            "account": account_id,
+            "account_alias": alias,
             "watching_since": None if run is None else to_iso(run.started_at),
             "last_successful_run": None if listed_at is None else to_iso(listed_at),
             "last_successful_run_age_seconds": None if listed_at is None else _seconds(self.now - listed_at),
@@ -236,7 +275,9 @@ def gather(session: boto3.session.Session, stack: StackInfo, now: datetime) -> S
             scope = Scope(region, kind, account)
             record = store.load_run(scope)
             if kind is JobKind.LABELING or record is not None:
-                report.runs[_scope_label(scope, config)] = record
+                label = _scope_label(scope, report.accounts)
+                report.runs[label] = record
+                report.scopes[label] = scope
             for state in sorted(store.active_states(scope).values(), key=lambda state: state.name):
                 report.jobs.append(_active_job(state, now, rules))
             report.mutes.extend(mute for mute in mutes.in_scope(scope).values() if mute.until > now)
@@ -348,7 +389,10 @@ def _print_config(report: StatusReport, out: TextIO) -> None:
         print("  region, with the default stall rules; redeploy to see the configuration here.)", file=out)
         _config_row(out, "Regions", ", ".join(report.regions))
         return
-    _config_row(out, "Regions", ", ".join(report.regions) + ("" if config.regions else " (the stack's region)"))
+    if config.accounts:
+        _config_row(out, "Accounts", _accounts_text(config))
+    else:
+        _config_row(out, "Regions", ", ".join(report.regions) + ("" if config.regions else " (the stack's region)"))
     _config_row(out, "Kinds", _kinds_text(config))
     _config_row(out, "Jobs", f"names containing {config.name_contains!r}" if config.name_contains else "every job")
     _print_slack(config, out)
@@ -360,6 +404,16 @@ def _print_config(report: StatusReport, out: TextIO) -> None:
     again = f"again every {duration(repeat)}" if repeat else "once per stall"
     _config_row(out, "Schedule", f"every {duration(config.schedule_minutes)}")
     _config_row(out, "Stalls", _stalls_text(config, again))
+
+
+def _accounts_text(config: WatcherConfig) -> str:
+    """Each listed account and its regions: "research (111111111111): us-east-1; vision (333333333333): eu-west-1"."""
+    return "; ".join(
+        f"{item['alias']} ({item.get('id')})" + f": {', '.join(item.get('regions', ()))}"
+        if item.get("alias")
+        else f"{item.get('id')}: {', '.join(item.get('regions', ()))}"
+        for item in config.accounts
+    )
 
 
 def _kinds_text(config: WatcherConfig) -> str:
@@ -430,12 +484,11 @@ def _watched(config: WatcherConfig | None, regions: tuple[str, ...]) -> list[tup
     ]
 
 
-def _scope_label(scope: Scope, config: WatcherConfig | None) -> str:
-    """A scope as status names it: "us-east-1", "us-east-1 training", "research us-east-1 training"."""
-    if scope.account is None or config is None:
-        return str(scope)
-    alias = next((a.get("alias") for a in config.accounts if a.get("id") == scope.account), None)
-    return str(scope).replace(scope.account, alias or scope.account, 1)
+def _scope_label(scope: Scope, accounts: Accounts) -> str:
+    """A scope as status names it: "us-east-1", "us-east-1 training"; with accounts listed, every scope (the home
+    account's too) after its account's alias or id: "research us-east-1", "vision eu-central-1 training"."""
+    label = accounts.label(scope.account)
+    return str(scope) if label is None else f"{label} {Scope(scope.region, scope.kind)}"
 
 
 def _print_runs(report: StatusReport, out: TextIO) -> None:
@@ -445,7 +498,10 @@ def _print_runs(report: StatusReport, out: TextIO) -> None:
         if run is not None and run.unreadable is not None:
             since = utc_minute(run.unreadable_since) if run.unreadable_since else "?"
             last = f"last read {utc_minute(run.listed_at)}" if run.listed_at else "never read yet"
-            text = f"CANNOT BE READ since {since} ({run.unreadable}: its spoke role cannot be assumed); {last}"
+            text = (
+                f"CANNOT BE READ since {since} ({run.unreadable}: the hub cannot assume its reader role, or its "
+                f"sessions are refused); {last}"
+            )
         elif run is None:
             text = "never: no run has reached this region yet"
         elif run.listed_at is None:
@@ -465,7 +521,8 @@ def _print_jobs(report: StatusReport, out: TextIO) -> None:
     print(f"Active jobs: {len(report.jobs)}", file=out)
     for job in report.jobs:
         state = job.state
-        print(f"  {state.name} ({_where(state.kind, state.region)}): {state.status}", file=out)
+        where = _where(state.kind, state.region, report.accounts.label(state.account))
+        print(f"  {state.name} ({where}): {state.status}", file=out)
         if job.secondary_status:
             _row(out, "Secondary", one_line(job.secondary_status), indent=4)
         if job.counts_objects:
@@ -484,14 +541,15 @@ def _print_mutes(report: StatusReport, out: TextIO) -> None:
     for mute in report.mutes:
         events = ", ".join(sorted(mute.events, key=EVENT_TYPES.index))
         by = f" by {mute.by}" if mute.by else ""
-        print(
-            f"  {mute.name} ({_where(mute.kind, mute.region)}): {events} until {utc_minute(mute.until)}{by}", file=out
-        )
+        where = _where(mute.kind, mute.region, report.accounts.label(mute.account))
+        print(f"  {mute.name} ({where}): {events} until {utc_minute(mute.until)}{by}", file=out)
 
 
-def _where(kind: JobKind, region: str) -> str:
-    """A job's kind unless labeling, and its region: "training, us-east-1", "us-east-1" (as gtwatch mute says)."""
-    return region if kind is JobKind.LABELING else f"{kind.value}, {region}"
+def _where(kind: JobKind, region: str, account: str | None = None) -> str:
+    """A job's account (when the stack lists accounts), its kind unless labeling, and its region: "training,
+    us-east-1", "us-east-1" (as gtwatch mute says), "vision, training, eu-central-1"."""
+    where = region if kind is JobKind.LABELING else f"{kind.value}, {region}"
+    return where if account is None else f"{account}, {where}"
 
 
 def _stall_line(job: ActiveJob, now: datetime) -> str:

@@ -542,6 +542,8 @@ def test_status_json_in_slack_app_mode_gives_scripts_the_routes_quiet_hours_the_
     }
     assert document["mutes"] == [
         {
+            "account": None,  # The stack lists no accounts.
+            "account_alias": None,
             "region": "us-east-1",
             "kind": "labeling",
             "job": "cats-batch-1",
