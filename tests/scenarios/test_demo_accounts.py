@@ -115,10 +115,11 @@ def test_the_accounts_days_cards_name_each_jobs_account_and_region_and_prod_ml_h
 def test_the_digest_during_the_outage_says_researchs_account_cannot_be_read(accounts_day: str) -> None:
     slack = " ".join(_normalized(_between(accounts_day, "In Slack, #ml-jobs, posted 09:00:", "\nBy email")))
     assert (
-        "111111111111 us-east-1: its account cannot be read since 2026-03-10 08:00 UTC (AccessDenied: its role "
+        "research us-east-1: its account cannot be read since 2026-03-10 08:00 UTC (AccessDenied: its role "
         "cannot be assumed); last read 2026-03-10 07:50 UTC" in slack.replace("│ ", "")
     )
-    assert "222222222222 us-west-2: last complete run 2026-03-10 09:00 UTC, 0 min ago" in slack.replace("│ ", "")
+    assert "prod us-west-2: last complete run 2026-03-10 09:00 UTC, 0 min ago" in slack.replace("│ ", "")
+    assert "ml-shared us-east-1: last complete run 2026-03-10 09:00 UTC, 0 min ago" in slack.replace("│ ", "")
     mail = _between(accounts_day, "The first failure, Training job ranker-train-prod (prod, us-west-2),", "The daily")
     assert "Account:          prod (222222222222)" in mail
 

@@ -49,6 +49,14 @@ class JobLine:
     state: JobState
     progress: Progress
     muted_until: datetime | None = None
+    # The job's account as people read it (its alias, else its id), when the deployment lists accounts.
+    account: str | None = None
+
+    @property
+    def where(self) -> str:
+        """Its region, after its account's alias when the deployment lists accounts: "research eu-west-1"."""
+        region = one_line(self.state.region)
+        return region if self.account is None else f"{one_line(self.account)} {region}"
 
     @property
     def stalled(self) -> bool:
@@ -114,17 +122,20 @@ def build(
     health: Health,
     rules: WatchRules,
     watch_started: Mapping[str, datetime] | None = None,
+    account_labels: Mapping[str | None, str] | None = None,
 ) -> Digest | None:
     """The digest as of `now`, or None when there is nothing to report (no job running, none ended in the last
     day, and the watcher is well). `mutes` are keyed by scope key (job.Scope.key) and job name in lower case.
     `watch_started`: when the watch of each scope (by str(scope)) began; a job that ended before it was never
-    watched (the silent baseline) and is not named."""
+    watched (the silent baseline) and is not named. `account_labels`: each account's alias (else id) by the account
+    as states name it (None: the home account), when the deployment lists accounts."""
     started = watch_started or {}
+    labels = account_labels or {}
 
     def line(state: JobState) -> JobLine:
         mute = mutes.get((state.scope.key, mute_job_key(state.name)))
         until = mute.until if mute is not None and mute.until > now else None
-        return JobLine(state, progress(state, state.counters, now, rules), until)
+        return JobLine(state, progress(state, state.counters, now, rules), until, labels.get(state.account))
 
     def watched_when_it_ended(state: JobState) -> bool:
         began = started.get(str(state.scope))
@@ -164,10 +175,7 @@ def email_body(digest: Digest) -> str:
         lines += _table(
             f"Stalled ({len(digest.stalled)})",
             _header(["Job", "Region", "Progress", "No progress since"], kinds),
-            [
-                _row([_name(j), j.state.region, _progress(j), _since(j, digest.now)], j, kinds)
-                for j in _named(digest.stalled)
-            ],
+            [_row([_name(j), j.where, _progress(j), _since(j, digest.now)], j, kinds) for j in _named(digest.stalled)],
             more=_more(digest.stalled),
         )
     if digest.active:
@@ -175,7 +183,7 @@ def email_body(digest: Digest) -> str:
             f"Active ({len(digest.active)})",
             _header(["Job", "Region", "Progress", "Rate", "ETA"], kinds),
             [
-                _row([_name(j), j.state.region, _progress(j), _rate(j), _eta(j, digest.now)], j, kinds)
+                _row([_name(j), j.where, _progress(j), _rate(j), _eta(j, digest.now)], j, kinds)
                 for j in _named(digest.active)
             ],
             more=_more(digest.active),
@@ -185,7 +193,7 @@ def email_body(digest: Digest) -> str:
             f"Ended in the last 24 hours ({len(digest.ended)})",
             _header(["Job", "Region", "Outcome", "Ended", "Progress"], kinds),
             [
-                _row([_name(j), j.state.region, str(j.state.status), _ended(j), _ended_progress(j)], j, kinds)
+                _row([_name(j), j.where, str(j.state.status), _ended(j), _ended_progress(j)], j, kinds)
                 for j in _named(digest.ended, latest=True)
             ],
             more=_more(digest.ended),
@@ -260,7 +268,7 @@ def _slack_line(job: JobLine, detail: str | None, *, kinds: bool) -> str:
     """ "*name* (region): progress · detail" for a labeling job; "*name* (kind, region): status · detail" when the
     digest names kinds. An ended job of another kind gives its outcome once (the detail), not as its status too."""
     muted = f" · muted until {clock_time(job.muted_until)}" if job.muted_until else ""
-    where = f"{job.state.kind.value}, {job.state.region}" if kinds else job.state.region
+    where = f"{job.state.kind.value}, {job.where}" if kinds else job.where
     ended = job.state.status_class.is_terminal and not _labeling(job)
     parts = [part for part in (None if ended else _progress(job), detail) if part]
     # Escaped and cut piece by piece (never escaped twice): at most 2 + 90 + 1 + 300 characters.

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from aws_lambda_powertools import Logger
 
 from watcher.domain import digest
+from watcher.domain.accounts import Accounts
 from watcher.domain.diff import WatchRules
 from watcher.domain.job import Scope
 from watcher.domain.model import JobState
@@ -38,6 +39,8 @@ class DigestConfig(Protocol):
     def schedule_minutes(self) -> int: ...
     @property
     def watched_scopes(self) -> tuple[Scope, ...]: ...
+    @property
+    def watched_accounts(self) -> Accounts: ...
     @property
     def rules(self) -> WatchRules: ...
 
@@ -94,6 +97,14 @@ def _build(
     started: dict[str, datetime] = {}
     failing: dict[str, tuple[str, ...]] = {}
     unreadable: dict[str, tuple[str, datetime | None]] = {}
+    accounts = config.watched_accounts
+    # With accounts listed, people read each account's alias (the home account's too); scopes name spokes by id.
+    labels = {account.scope_account: account.label for account in accounts.accounts} if accounts.home.id else {}
+
+    def health_key(scope: Scope) -> str:
+        plain = str(Scope(scope.region, scope.kind))
+        return f"{labels[scope.account]} {plain}" if scope.account in labels else plain
+
     for scope in config.watched_scopes:
         states = store.active_states(scope)
         active += [state for state in states.values() if not state.status_class.is_terminal]
@@ -101,12 +112,12 @@ def _build(
         ended += store.ended_states(scope, now - digest.DIGEST_WINDOW, now + timedelta(seconds=1))
         muted |= {(scope.key, name): mute for name, mute in mutes.in_scope(scope).items()}
         record = store.load_run(scope)
-        last_runs[str(scope)] = record.listed_at if record is not None else None
+        last_runs[health_key(scope)] = record.listed_at if record is not None else None
         if record is not None:
             started[str(scope)] = record.started_at
-            failing[str(scope)] = record.retry
+            failing[health_key(scope)] = record.retry
             if record.unreadable is not None:
-                unreadable[str(scope)] = (record.unreadable, record.unreadable_since)
+                unreadable[health_key(scope)] = (record.unreadable, record.unreadable_since)
     local = now.astimezone(ZoneInfo(config.timezone))
     return digest.build(
         now,
@@ -124,4 +135,5 @@ def _build(
         ),
         rules=config.rules,
         watch_started=started,
+        account_labels=labels,
     )
