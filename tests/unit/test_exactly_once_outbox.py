@@ -90,8 +90,8 @@ class World:
         )
 
 
-def training(status: str, at: datetime, *, log_at: datetime | None = None) -> KindJob:
-    """The training job `resnet-7` as a describe reports it; `log_at`: the newest log line the run read."""
+def training(status: str, at: datetime) -> KindJob:
+    """The training job `resnet-7` as a describe reports it (its log lines are the source's: `log_lines`)."""
     return KindJob(
         kind=JobKind.TRAINING,
         region=REGION,
@@ -103,7 +103,6 @@ def training(status: str, at: datetime, *, log_at: datetime | None = None) -> Ki
         facts=TrainingFacts(secondary_status="Training"),
         failure_reason="AlgorithmError: loss is NaN" if status == "Failed" else None,
         detailed=True,
-        last_log_at=log_at,
     )
 
 
@@ -285,10 +284,11 @@ def test_a_training_job_failure_reaches_each_channel_once_through_an_overlapping
 
 def test_a_training_job_stalls_and_resumes_by_its_log_once_per_channel_through_publish_failures():
     world = World(kind=JobKind.TRAINING)
-    world.jobs.put(training("InProgress", EVENING - timedelta(minutes=30), log_at=EVENING - timedelta(minutes=2)))
+    world.jobs.put(training("InProgress", EVENING - timedelta(minutes=30)))
+    world.jobs.log_lines["resnet-7"] = EVENING - timedelta(minutes=2)
     for minute in range(0, 31, 5):  # No new log line for 30 minutes: stalled.
         world.run(EVENING + timedelta(minutes=minute))
-    world.jobs.put(training("InProgress", EVENING - timedelta(minutes=30), log_at=EVENING + timedelta(minutes=33)))
+    world.jobs.log_lines["resnet-7"] = EVENING + timedelta(minutes=33)
     world.publisher.failures = 1
     for minute in (35, 40, 45):  # The line of minute 33 resumes it; its first publish fails.
         world.run(EVENING + timedelta(minutes=minute))
