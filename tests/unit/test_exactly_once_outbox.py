@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from watcher import container
 from watcher.domain.diff import WatchRules
-from watcher.domain.job import Scope
+from watcher.domain.job import JobKind, Scope
+from watcher.domain.kinds import KindJob, TrainingFacts
 from watcher.domain.model import JobStatus, LabelCounters, LabelingJob
 from watcher.domain.mute_rules import Mute
 from watcher.domain.ports import JobStateStore
@@ -55,9 +56,11 @@ def job(name: str, status: str, done: int, at: datetime) -> LabelingJob:
 class World:
     """The ports' fakes, and one scheduled run at a time over them."""
 
-    def __init__(self, *, quiet: bool = False, email_events: frozenset[str] | None = None) -> None:
+    def __init__(
+        self, *, quiet: bool = False, email_events: frozenset[str] | None = None, kind: JobKind = JobKind.LABELING
+    ) -> None:
         self.store = InMemoryStateStore()
-        self.jobs = InMemoryJobSource(REGION)
+        self.jobs = InMemoryJobSource(REGION, kind)
         self.publisher = RecordingPublisher()
         self.mutes = InMemoryMutes()
         self.quiet = NIGHT if quiet else None
@@ -76,7 +79,7 @@ class World:
         )
 
     def run(self, now: datetime, store: JobStateStore | None = None) -> RunReport:
-        return poll_scope(Scope(REGION), source=self.jobs, watcher=self.watcher(now, store))
+        return poll_scope(self.jobs.scope, source=self.jobs, watcher=self.watcher(now, store))
 
     def deliveries(self) -> Counter[tuple[str, str]]:
         """(event type, channel) -> how many times it was published there, mute marks included."""
@@ -85,6 +88,22 @@ class World:
             for notification, channels in self.publisher.published
             for channel in channels
         )
+
+
+def training(status: str, at: datetime) -> KindJob:
+    """The training job `resnet-7` as a describe reports it (its log lines are the source's: `log_lines`)."""
+    return KindJob(
+        kind=JobKind.TRAINING,
+        region=REGION,
+        name="resnet-7",
+        arn=f"arn:aws:sagemaker:{REGION}:123456789012:training-job/resnet-7",
+        status=status,
+        creation_time=EVENING - timedelta(hours=1),
+        last_modified_time=at,
+        facts=TrainingFacts(secondary_status="Training"),
+        failure_reason="AlgorithmError: loss is NaN" if status == "Failed" else None,
+        detailed=True,
+    )
 
 
 def started(world: World) -> None:
@@ -241,3 +260,42 @@ def test_a_finished_job_whose_news_is_held_is_not_described_again_all_night():
         ("stopped", "email"): 1,
         ("stopped", "slack"): 1,
     }
+
+
+def test_a_training_job_failure_reaches_each_channel_once_through_an_overlapping_run_and_publish_failures():
+    world = World(kind=JobKind.TRAINING)
+    world.jobs.put(training("InProgress", EVENING - timedelta(minutes=30)))
+    world.run(EVENING)
+    world.jobs.put(training("Failed", EVENING + timedelta(minutes=3)))
+    world.publisher.failures = 2
+    now = EVENING + timedelta(minutes=5)
+
+    def second_run() -> None:  # It stores the failure first.
+        world.run(now)
+
+    world.run(now, BeforeSave(world.store, second_run))
+    for minute in (10, 15, 20):
+        world.run(EVENING + timedelta(minutes=minute))
+    assert world.deliveries() == {("failed", "email"): 1, ("failed", "slack"): 1}
+    [(failure, _)] = world.publisher.published
+    assert failure.id == f"{REGION}:training:resnet-7:failed:final" and failure.job.kind is JobKind.TRAINING
+    assert world.store.active_states(Scope(REGION, JobKind.TRAINING)) == {}
+
+
+def test_a_training_job_stalls_and_resumes_by_its_log_once_per_channel_through_publish_failures():
+    world = World(kind=JobKind.TRAINING)
+    world.jobs.put(training("InProgress", EVENING - timedelta(minutes=30)))
+    world.jobs.log_lines["resnet-7"] = EVENING - timedelta(minutes=2)
+    for minute in range(0, 31, 5):  # No new log line for 30 minutes: stalled.
+        world.run(EVENING + timedelta(minutes=minute))
+    world.jobs.log_lines["resnet-7"] = EVENING + timedelta(minutes=33)
+    world.publisher.failures = 1
+    for minute in (35, 40, 45):  # The line of minute 33 resumes it; its first publish fails.
+        world.run(EVENING + timedelta(minutes=minute))
+    assert world.deliveries() == {
+        ("stalled", "email"): 1,
+        ("stalled", "slack"): 1,
+        ("resumed", "email"): 1,
+        ("resumed", "slack"): 1,
+    }
+    assert [n.event_type.value for n, _ in world.publisher.published] == ["stalled", "resumed"]

@@ -28,6 +28,14 @@ RETRY_CONFIG = Config(
     read_timeout=20,
 )
 
+# CloudWatch Logs reads (a job's newest log line) run into its per-account rates (DescribeLogStreams: 5 a second):
+# botocore's adaptive mode adds client-side rate limiting that slows down after a throttle instead of failing fast.
+LOGS_RETRY_CONFIG = Config(
+    retries={"mode": "adaptive", "max_attempts": 5},
+    connect_timeout=5,
+    read_timeout=20,
+)
+
 # The parsed service models, shared by every session of the process: loading them is most of a client's creation
 # time and they never change, so unlike the clients they survive container.reset().
 _service_models: Any = None
@@ -49,9 +57,10 @@ def client(service: Literal["logs"], region: str | None = None) -> CloudWatchLog
 def client(service: Literal["sts"], region: str | None = None) -> STSClient: ...
 def client(service: str, region: str | None = None) -> Any:
     """The container's client for `service` in `region` (the function's own region when None)."""
+    config = LOGS_RETRY_CONFIG if service == "logs" else RETRY_CONFIG
     return container.keep(
         f"client:{service}:{region}",
-        lambda: _session().client(service, region_name=region, config=RETRY_CONFIG),  # type: ignore[call-overload]
+        lambda: _session().client(service, region_name=region, config=config),  # type: ignore[call-overload]
     )
 
 
@@ -65,9 +74,10 @@ def spoke_client(service: str, region: str, account: WatchedAccount, *, external
         return spoke_session(client("sts"), account, external_id=external_id, data_loader=_service_models)
 
     spoke = container.keep(f"session:{account.id}", session)
+    config = LOGS_RETRY_CONFIG if service == "logs" else RETRY_CONFIG
     return container.keep(
         f"client:{service}:{region}:{account.id}",
-        lambda: spoke.client(service, region_name=region, config=RETRY_CONFIG),  # type: ignore[call-overload]
+        lambda: spoke.client(service, region_name=region, config=config),  # type: ignore[call-overload]
     )
 
 
