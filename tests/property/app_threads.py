@@ -39,30 +39,37 @@ def routes_of(raw_config: dict[str, Any]) -> list[AppRoute]:
     return [AppRoute.from_config(route) for route in raw_config["slack"]["routes"]]
 
 
+def job_of(notification: dict[str, Any]) -> tuple[str, str]:
+    """The notification's job: its kind and name (two kinds may share a name; they are two jobs, two threads)."""
+    return notification.get("kind") or "labeling", notification["job"]
+
+
 def slack_lines(notifications: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [n for n in notifications if n["channel"] == "slack" and n.get("type") != "digest"]
 
 
-def expected_per_destination(
-    notifications: list[dict[str, Any]], routes: list[AppRoute]
-) -> dict[tuple[str, str], list[str]]:
+# (destination, (kind, job name))
+Thread = tuple[str, tuple[str, str]]
+
+
+def expected_per_destination(notifications: list[dict[str, Any]], routes: list[AppRoute]) -> dict[Thread, list[str]]:
     """(destination, job) -> the notification ids that destination should show, in order, from the email lines."""
-    expected: dict[tuple[str, str], list[str]] = defaultdict(list)
+    expected: dict[Thread, list[str]] = defaultdict(list)
     for n in notifications:
         if n["channel"] != "email":
             continue
         for route in routes:
             if route.takes(n["type"], n["job"]):
-                expected[route.channel, n["job"]].append(n["id"])
+                expected[route.channel, job_of(n)].append(n["id"])
     return dict(expected)
 
 
-def delivered_per_destination(notifications: list[dict[str, Any]]) -> dict[tuple[str, str], list[str]]:
+def delivered_per_destination(notifications: list[dict[str, Any]]) -> dict[Thread, list[str]]:
     """(destination, job) -> the notification ids Slack shows there as the root post or a reply, in output order."""
-    delivered: dict[tuple[str, str], list[str]] = defaultdict(list)
+    delivered: dict[Thread, list[str]] = defaultdict(list)
     for n in slack_lines(notifications):
         if n["action"] in DELIVERIES:
-            delivered[n["destination"], n["job"]].append(n["id"])
+            delivered[n["destination"], job_of(n)].append(n["id"])
     return dict(delivered)
 
 
@@ -91,9 +98,9 @@ def check_app_mode(notifications: list[dict[str, Any]], routes: list[AppRoute]) 
         assert delivered.get(key) == ids, f"{key}: delivered {delivered.get(key)}, promised in this order {ids}"
 
     # One root per job per destination; replies and updates in its thread; an update after each reply.
-    threads: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    threads: dict[Thread, list[dict[str, Any]]] = defaultdict(list)
     for n in lines:
-        threads[n["destination"], n["job"]].append(n)
+        threads[n["destination"], job_of(n)].append(n)
     for (destination, job), thread in threads.items():
         root = thread[0]
         assert root["action"] == "post", f"{destination} {job}: first message is a {root['action']}, not the root"

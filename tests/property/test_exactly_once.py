@@ -28,14 +28,16 @@ from watcher import composition
 from gtwatch.sim import replay, scenario
 from gtwatch.sim.slack_endpoint import SlackEndpoint
 from tests.fakes.store import LeaseIgnored, UnconditionalWrite
-from tests.property.app_threads import check_app_mode, routes_of, slack_lines
+from tests.property.app_threads import check_app_mode, job_of, routes_of, slack_lines
+from tests.property.job_lives import KINDS, TERMINAL_EVENT, counters, job_steps, pipeline_steps, stall_thresholds
 from tests.property.overlapping import Overlap, overlapping_runs
+from tests.property.stalls import LOG_KINDS, promised_stalls, stall_after
 
 # 60 keeps the property test near its two minutes of `make test` on 2 cores: a schedule in app mode costs about
 # twice one in webhook mode (more Slack calls a notification, lookups after lost answers), and half are.
 EXAMPLES = int(os.environ.get("GTWATCH_PROPERTY_EXAMPLES", "60"))
-TERMINAL_EVENT = {"Completed": "completed", "Failed": "failed", "Stopped": "stopped"}
-Schedule = tuple[dict[str, Any], dict[str, str], dict[int, Overlap]]
+JobKey = tuple[str, str]  # (kind, name): two kinds may share a name
+Schedule = tuple[dict[str, Any], dict[JobKey, str], dict[int, Overlap]]
 FAULTS = [
     ("sagemaker", "throttle"),
     ("sns", "error"),
@@ -58,46 +60,6 @@ CHANNELS = ("email", "slack")
 SLACK_TIMEOUT = 0.25
 
 
-# Minutes between a job's changes: mostly short, sometimes long enough for a stall (15 or 30 minutes) to be noticed
-# before the job moves again, so that a job's notifications come several to a thread.
-GAP = st.one_of(st.integers(1, 15), st.sampled_from([25, 40]))
-
-
-def counters(labeled: int, total: int = 40) -> dict[str, int]:
-    return {"TotalLabeled": labeled, "HumanLabeled": labeled, "Unlabeled": total - labeled}
-
-
-@st.composite
-def job_steps(draw: st.DrawFn, name: str) -> tuple[list[dict[str, Any]], str | None]:
-    """One job's life: created, maybe labeled a little at a time, maybe ending. Returns steps and its end."""
-    created = draw(st.sampled_from([0, 0, 3, 11, 22]))
-    steps: list[dict[str, Any]] = [
-        {"at_minute": created, "create": {"name": name, "status": "InProgress", "counters": counters(0)}}
-    ]
-    minute, labeled = created, 0
-    for _ in range(draw(st.integers(0, 3))):
-        minute += draw(GAP)
-        labeled = min(39, labeled + draw(st.integers(1, 15)))
-        steps.append({"at_minute": minute, "update": {"name": name, "counters": counters(labeled)}})
-    end = draw(st.sampled_from([None, "Completed", "Failed", "Stopped", "Stopped"]))
-    if end is not None:
-        minute += draw(GAP)
-        if end == "Stopped" and draw(st.booleans()):
-            steps.append({"at_minute": minute, "update": {"name": name, "status": "Stopping"}})
-            minute += draw(st.integers(0, 12))
-        change: dict[str, Any] = {"name": name, "status": end}
-        if end == "Failed":
-            change["failure_reason"] = "ClientError: <!channel> & friends"
-        if end == "Completed":
-            change["counters"] = counters(40)
-        steps.append({"at_minute": minute, "update": change})
-        if draw(st.booleans()):  # SageMaker's event for the change, possibly more than once, possibly late.
-            lag = draw(st.integers(0, 3))
-            duplicate = draw(st.integers(1, 3))
-            steps.append({"at_minute": minute + lag, "state_change_event": {"name": name, "duplicate": duplicate}})
-    return steps, end
-
-
 @st.composite
 def app_slack(draw: st.DrawFn) -> dict[str, Any]:
     """Slack app mode with one or two routes: some events (often all), maybe a name filter, maybe a mention."""
@@ -117,14 +79,20 @@ def app_slack(draw: st.DrawFn) -> dict[str, Any]:
 def schedules(draw: st.DrawFn) -> Schedule:
     slack = draw(app_slack()) if draw(st.booleans()) else None
     mode = "webhook" if slack is None else "app"
-    names = [f"job-{index}" for index in range(draw(st.integers(1, 3)))]
     steps: list[dict[str, Any]] = []
-    ends: dict[str, str] = {}
-    for name in names:
-        job, end = draw(job_steps(name))
+    ends: dict[JobKey, str] = {}
+    jobs: list[JobKey] = []
+    for index in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(KINDS))
+        name = f"job-{index}"
+        others = sorted({other for _, other in jobs if (kind, other) not in jobs})
+        if others and draw(st.integers(0, 3)) == 0:  # Two kinds may share a name: they are two jobs.
+            name = draw(st.sampled_from(others))
+        jobs.append((kind, name))
+        job, end = draw(job_steps(kind, name))
         steps += job
         if end is not None:
-            ends[name] = end
+            ends[kind, name] = end
     last = max(step["at_minute"] for step in steps)
     for _ in range(draw(st.integers(0, 5))):
         target, fault_mode = draw(st.sampled_from(FAULTS if mode == "webhook" else APP_FAULTS))
@@ -141,19 +109,27 @@ def schedules(draw: st.DrawFn) -> Schedule:
         until = begins + draw(st.sampled_from([3, 10, 25] if outage_mode == "lost_response" else [3, 10, 25, 60, 90]))
         outage = {"target": "slack", "mode": outage_mode, "until_minute": until}
         steps.append({"at_minute": begins, "fault": outage})
+    if any(kind in LOG_KINDS for kind, _ in jobs):  # CloudWatch Logs throttling: log lines wait for the next read.
+        for _ in range(draw(st.integers(0, 2))):
+            begins = draw(st.integers(0, last))
+            until = begins + draw(st.sampled_from([3, 10, 25]))
+            steps.append({"at_minute": begins, "fault": {"target": "logs", "mode": "throttle", "until_minute": until}})
     if draw(st.booleans()):
-        stray = "arn:aws:sagemaker:us-east-1:123456789012:labeling-job/never-created"
-        steps.append({"at_minute": draw(st.integers(0, last)), "state_change_event": {"arn": stray}})
+        stray_kind = draw(st.sampled_from(["labeling", "training"]))
+        stray = f"arn:aws:sagemaker:us-east-1:123456789012:{stray_kind}-job/never-created"
+        event = {"arn": stray, "kind": stray_kind}
+        steps.append({"at_minute": draw(st.integers(0, last)), "state_change_event": event})
     ticks = list(range(0, last + 1, 5))
     modes: list[Overlap] = ["before_save", "before_publish"]
     overlaps = draw(st.dictionaries(st.sampled_from(ticks), st.sampled_from(modes), max_size=3))
-    # Enough quiet time after the last step for every fault to be used up and every retry to run.
-    config: dict[str, Any] = {"stall_after_minutes": draw(st.sampled_from([15, 30, 10_000]))}
+    kinds = [kind for kind in KINDS if any(kind == drawn for drawn, _ in jobs)]
+    config: dict[str, Any] = {"kinds": kinds, "stall_after_minutes": draw(stall_thresholds(kinds))}
     if slack is not None:
         config["slack"] = slack
     raw = {
         "start": "2026-04-01T00:00:00Z",
         "tick_minutes": 5,
+        # Enough quiet time after the last step for every fault to be used up and every retry to run.
         "duration_minutes": last + 40,
         "config": config,
         "steps": steps,
@@ -163,7 +139,7 @@ def schedules(draw: st.DrawFn) -> Schedule:
 
 def check_exactly_once(
     raw: dict[str, Any],
-    ends: dict[str, str],
+    ends: dict[JobKey, str],
     overlaps: dict[int, Overlap],
     slack_notifier: replay.SlackNotifier | None = None,
 ) -> None:
@@ -182,6 +158,7 @@ def check_exactly_once(
             figures = {
                 "app": app,
                 "routes": len(raw["config"]["slack"]["routes"]) if app else 0,
+                "kinds": raw["config"].get("kinds", ["labeling"]),
                 "faults": result.faults_injected,
                 "slack_faults": dict(slack_failures),
                 "outages": sum(1 for step in raw["steps"] if "until_minute" in step.get("fault", {})),
@@ -191,6 +168,8 @@ def check_exactly_once(
                 "overlaps": len(overlaps),
                 "dead_letters": result.dead_letters,
                 "jobs_ending": len(ends),
+                "stalls_promised": sum(len(p.events) for p in promised_stalls(raw).values()),
+                "stalls_judged": reads_every_tick(raw),
             }
             out.write(json.dumps(figures) + "\n")
     # In app mode a notification shows in several destinations, and the root is edited after each reply: there,
@@ -206,27 +185,54 @@ def check_exactly_once(
         check_same_order(result.notifications)
     for channel in checked:
         terminal = sorted(
-            (n["job"], n["type"])
+            (*job_of(n), n["type"])
             for n in result.notifications
             if n["channel"] == channel and n["type"] in TERMINAL_EVENT.values()
         )
-        expected = sorted((name, TERMINAL_EVENT[end]) for name, end in ends.items())
+        expected = sorted((kind, name, TERMINAL_EVENT[end]) for (kind, name), end in ends.items())
         assert terminal == expected, f"{channel}: got {terminal}, promised {expected}"
+    check_stalls(raw, result.notifications)
     if not app:
         ids = {channel: {n["id"] for n in result.notifications if n["channel"] == channel} for channel in CHANNELS}
         assert ids["email"] == ids["slack"], "both channels take every event type here, so they must agree"
-    created = {step["create"]["name"] for step in raw["steps"] if "create" in step}
+    created = {job_key(step["create"]) for step in raw["steps"] if "create" in step}
     for n in result.notifications:  # Never a job the schedule did not create (the stray event's), never a stale status.
-        assert n["job"] in created, f"{n['channel']}: {n['type']} for {n['job']}, which was never created"
+        assert job_of(n) in created, f"{n['channel']}: {n['type']} for {job_of(n)}, which was never created"
         if n["type"] in TERMINAL_EVENT.values():
-            assert n["status"] == ends[n["job"]], f"{n['channel']}: {n['type']} for {n['job']} says {n['status']}"
+            assert n["status"] == ends[job_of(n)], f"{n['channel']}: {n['type']} for {job_of(n)} says {n['status']}"
+
+
+def job_key(body: dict[str, Any]) -> JobKey:
+    return body.get("kind", "labeling"), body["name"]
+
+
+def reads_every_tick(raw: dict[str, Any]) -> bool:
+    """Whether every run reads every job at its tick: no SageMaker or DynamoDB fault can fail one. A failed run moves
+    a stall clock by a tick, so a stall may come a tick later, or not at all when the job moves meanwhile."""
+    return not any(step.get("fault", {}).get("target") in ("sagemaker", "dynamodb") for step in raw["steps"])
+
+
+def check_stalls(raw: dict[str, Any], notifications: list[dict[str, Any]]) -> None:
+    """Email (every event type) gets each job's promised stalls, in order (see tests/property/stalls.py): exactly
+    those when every run reads every job; and never one for a job whose kind never stalls here."""
+    exact = reads_every_tick(raw)
+    for (kind, name), promise in promised_stalls(raw).items():
+        said = [
+            n["type"]
+            for n in notifications
+            if n["channel"] == "email" and job_of(n) == (kind, name) and n["type"] in ("stalled", "resumed")
+        ]
+        if stall_after(raw["config"], kind) is None:
+            assert not said, f"{kind} {name}: email got {said}, but a {kind} job never stalls here (promised none)"
+        elif exact and promise.judged:
+            assert said == promise.events, f"{kind} {name}: email got {said}, promised in this order {promise.events}"
 
 
 def check_transition_order(notifications: list[dict[str, Any]]) -> None:
     """Email, the reference for the order of each job's notifications, is itself in an order transitions can have:
     a `resumed` right after a `stalled`, and the terminal notification last."""
-    for job in {n["job"] for n in notifications}:
-        types = [n["type"] for n in notifications if n["channel"] == "email" and n["job"] == job]
+    for job in {job_of(n) for n in notifications}:
+        types = [n["type"] for n in notifications if n["channel"] == "email" and job_of(n) == job]
         for index, event in enumerate(types):
             if event == "resumed":
                 assert index > 0 and types[index - 1] == "stalled", f"{job}: email order {types}"
@@ -236,8 +242,8 @@ def check_transition_order(notifications: list[dict[str, Any]]) -> None:
 
 def check_same_order(notifications: list[dict[str, Any]]) -> None:
     """Webhook mode: the webhook takes every event type here, so each job's Slack posts are its emails, in order."""
-    for job in {n["job"] for n in notifications}:
-        email, slack = ([n["id"] for n in notifications if n["channel"] == c and n["job"] == job] for c in CHANNELS)
+    for job in {job_of(n) for n in notifications}:
+        email, slack = ([n["id"] for n in notifications if n["channel"] == c and job_of(n) == job] for c in CHANNELS)
         assert slack == email, f"{job}: slack got {slack}, promised in this order {email}"
 
 
@@ -277,7 +283,7 @@ PINNED: dict[str, Schedule] = {
                 {"at_minute": 25, "update": {"name": "job-1", "status": "Stopped"}},
             ],
         },
-        {"job-1": "Stopped"},
+        {("labeling", "job-1"): "Stopped"},
         {25: "before_save"},
     ),
     # Without the outbox lease, a second run delivers the outbox the first run is delivering: the stall notice
@@ -294,7 +300,7 @@ PINNED: dict[str, Schedule] = {
                 {"at_minute": 30, "update": {"name": "job-2", "status": "Completed", "counters": counters(40)}},
             ],
         },
-        {"job-2": "Completed"},
+        {("labeling", "job-2"): "Completed"},
         {10: "before_publish", 25: "before_publish"},
     ),
     # Without looking for a message whose answer was lost, app mode posts the resumed reply a second time.
@@ -314,7 +320,7 @@ PINNED: dict[str, Schedule] = {
                 {"at_minute": 30, "update": {"name": "job-0", "status": "Completed", "counters": counters(40)}},
             ],
         },
-        {"job-0": "Completed"},
+        {("labeling", "job-0"): "Completed"},
         {},
     ),
     # Without waiting for the job's earlier notification, the resumed goes out while its stall is being retried.
@@ -344,6 +350,61 @@ PINNED: dict[str, Schedule] = {
     ),
 }
 
+# Schedules with kinds, pinned so that every run checks them. A training job stalls while CloudWatch Logs is throttled
+# (its clock runs on: a fault delays nothing), the line it wrote meanwhile is read when the logs can be read again and
+# resumes it, and it completes; a pipeline execution that never stalls fails at its Train step, its event sent twice.
+KINDS_PINNED: dict[str, Schedule] = {
+    "training_through_logs_fault": (
+        {
+            "start": "2026-04-01T00:00:00Z",
+            "tick_minutes": 5,
+            "duration_minutes": 80,
+            "config": {"kinds": ["training", "pipeline"], "stall_after_minutes": 15},
+            "steps": [
+                {"at_minute": 0, "create": {"name": "job-0", "kind": "training", "secondary_status": "Training"}},
+                {
+                    "at_minute": 0,
+                    "create": {
+                        "name": "job-0",
+                        "kind": "pipeline",
+                        "pipeline": "nightly",
+                        "steps": pipeline_steps("Executing")[:1],
+                    },
+                },
+                {"at_minute": 2, "log": {"name": "job-0", "kind": "training"}},
+                {"at_minute": 10, "fault": {"target": "logs", "mode": "throttle", "until_minute": 30}},
+                {"at_minute": 22, "log": {"name": "job-0", "kind": "training"}},
+                {"at_minute": 24, "fault": {"target": "slack", "mode": "http_500", "count": 2}},
+                {
+                    "at_minute": 33,
+                    "update": {
+                        "name": "job-0",
+                        "kind": "pipeline",
+                        "status": "Failed",
+                        "failure_reason": "Step Train failed",
+                        "steps": pipeline_steps("Failed", "AlgorithmError: loss is NaN"),
+                    },
+                },
+                {"at_minute": 33, "state_change_event": {"name": "job-0", "kind": "pipeline", "duplicate": 2}},
+                {"at_minute": 41, "update": {"name": "job-0", "kind": "training", "status": "Completed"}},
+            ],
+        },
+        {("training", "job-0"): "Completed", ("pipeline", "job-0"): "Failed"},
+        {30: "before_save"},
+    ),
+}
+
+
+def test_the_pinned_training_job_stalls_and_resumes_through_the_logs_fault():
+    """The oracle itself on the pinned schedule: stalled at 20 (15 minutes after the tick that read the line of
+    minute 2), resumed at 30 (the first tick that can read the line of minute 22); the pipeline never stalls."""
+    raw = KINDS_PINNED["training_through_logs_fault"][0]
+    promises = promised_stalls(raw)
+    assert promises["training", "job-0"].events == ["stalled", "resumed"]
+    assert promises["training", "job-0"].judged
+    assert promises["pipeline", "job-0"].events == []
+
+
 # Two halves with different derandomized examples (hypothesis seeds them from the test's name), so that
 # `pytest -n 2` runs them on both cores.
 PROPERTY_SETTINGS = settings(
@@ -359,6 +420,7 @@ PROPERTY_SETTINGS = settings(
 @given(schedules())
 @example(schedule=PINNED["unconditional_write"])
 @example(schedule=PINNED["no_lookup"])
+@example(schedule=KINDS_PINNED["training_through_logs_fault"])
 def test_every_promised_transition_is_delivered_exactly_once_per_channel(schedule):
     check_exactly_once(*schedule)
 
