@@ -1,11 +1,14 @@
 """Property: whatever fails, duplicates or overlaps, every promised transition reaches each channel exactly once.
 
-Hypothesis generates schedules: jobs that progress and end (or not), faults on every target, Slack outages, duplicate
-and stray state-change events, and overlapping poller runs, with Slack as one incoming webhook or as an app with one
-or two routes (events, a name filter, a mention), where Slack may also carry out a call and lose its answer. Each
-schedule is replayed on the emulator with the real handlers; after the faults stop, the queue drains and the
+Hypothesis generates schedules: jobs of one or two kinds (labeling, training, processing, transform, tuning,
+pipeline; two kinds may share a name) that progress by their kind's signal and end (or not), with `stall_after_minutes`
+a number or an object by kind that may leave kinds out; faults on every target, CloudWatch Logs and Slack outages,
+duplicate and stray state-change events, and overlapping poller runs, with Slack as one incoming webhook or as an app
+with one or two routes (events, a name filter, a mention), where Slack may also carry out a call and lose its answer.
+Each schedule is replayed on the emulator with the real handlers; after the faults stop, the queue drains and the
 dead-letter queue is redriven, we check the output: each notification once per channel (in app mode once per
-destination, as the root or a reply in the job's thread), in its job's order.
+destination, as the root or a reply in the job's thread), in its job's order; every terminal notification promised;
+and each job's stalls as the contract's rules by kind promise them (tests/property/stalls.py).
 `make test` runs GTWATCH_PROPERTY_EXAMPLES derandomized schedules (60 by default, sized for its time budget) plus the
 pinned ones below; `make soak` runs thousands with fresh randomness.
 """
