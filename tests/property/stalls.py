@@ -31,11 +31,17 @@ def stall_after(config: dict[str, Any], kind: str) -> int | None:
 
 @dataclass
 class Promise:
-    """One job's `stalled`/`resumed` notifications in order. `judged` is False where the contract can be read two
-    ways for this job (see `_Clock.read`): then the order of what it gets is still checked, not the list."""
+    """One job's `stalled`/`resumed` notifications in order, and the tick that owes each. `judged` is False where
+    the contract can be read two ways for this job (see `_Clock.read`): then only the order of what it gets is
+    checked."""
 
     events: list[str] = field(default_factory=list)
+    minutes: list[int] = field(default_factory=list)  # the tick of each
     judged: bool = True
+
+    def add(self, event: str, minute: int) -> None:
+        self.events.append(event)
+        self.minutes.append(minute)
 
 
 def promised_stalls(raw: dict[str, Any]) -> dict[tuple[str, str], Promise]:
@@ -123,13 +129,13 @@ class _Clock:
             self.promise.judged = False
         if signal != self.seen or new_line:
             if self.stalled and active:  # Being stopped is not progress: the episode just ends.
-                self.promise.events.append("resumed")
+                self.promise.add("resumed", minute)
             self.stalled = False
             self.seen, self.since = signal, minute
             self.newest_read = newest if newest is not None else self.newest_read
             return False
         waiting = self.kind == "labeling" and self.status == "InProgress" and dict(self.counters).get("Unlabeled") == 0
         if self.threshold is not None and not self.stalled and not waiting and minute - self.since >= self.threshold:
-            self.promise.events.append("stalled")
+            self.promise.add("stalled", minute)
             self.stalled = True
         return False
