@@ -4,7 +4,8 @@ stalls by kind"), never from the watcher's own diff: each job's `stalled` and `r
 The model reads each job as every tick would: its status, its kind's progress signal (a labeling job's counters, a
 training job's secondary status, a tuning job's counters) and, for the kinds with logs, the newest log line when
 CloudWatch Logs can be read at that tick. It holds when every run reads every job at its tick; a schedule whose
-SageMaker or DynamoDB faults can fail a run moves the clocks by a tick, and the caller judges it more loosely.
+SageMaker or DynamoDB faults can fail a run moves the clocks by a tick, and the caller judges it more loosely, as it
+does a job in an account whose role sts refuses for a while. Jobs are keyed by (account, region, kind, name).
 """
 
 from __future__ import annotations

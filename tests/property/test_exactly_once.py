@@ -2,13 +2,18 @@
 
 Hypothesis generates schedules: jobs of one or two kinds (labeling, training, processing, transform, tuning,
 pipeline; two kinds may share a name) that progress by their kind's signal and end (or not), with `stall_after_minutes`
-a number or an object by kind that may leave kinds out; faults on every target, CloudWatch Logs and Slack outages,
-duplicate and stray state-change events, and overlapping poller runs, with Slack as one incoming webhook or as an app
-with one or two routes (events, a name filter, a mention), where Slack may also carry out a call and lose its answer.
+a number or an object by kind that may leave kinds out; half the time in several accounts (the home account first, one
+or two spokes, us-east-1 and sometimes eu-west-1; two accounts may share a name), a spoke's role refused by sts for its
+next calls or for an outage; faults on every target (SageMaker's sometimes in one account and region), CloudWatch
+Logs and Slack outages, duplicate and stray state-change events (raised in the job's account and region), and
+overlapping poller runs, with Slack as one incoming webhook or as an app with one or two routes (events, a name
+filter, a mention, accounts), where Slack may also carry out a call and lose its answer.
 Each schedule is replayed on the emulator with the real handlers; after the faults stop, the queue drains and the
 dead-letter queue is redriven, we check the output: each notification once per channel (in app mode once per
 destination, as the root or a reply in the job's thread), in its job's order; every terminal notification promised;
-and each job's stalls as the contract's rules by kind promise them (tests/property/stalls.py).
+each job's stalls as the contract's rules by kind promise them (tests/property/stalls.py); and the stalls and ends of
+each account no sts fault touches at their ticks, whatever another account's role does (an unreadable account's come
+later, once each, in order).
 `make test` runs GTWATCH_PROPERTY_EXAMPLES derandomized schedules (60 by default, sized for its time budget) plus the
 pinned ones below; `make soak` runs thousands with fresh randomness.
 """
