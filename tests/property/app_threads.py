@@ -14,6 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from tests.property.job_lives import HOME, HOME_REGION, JobKey
+
 # Slack markup that notifies people: <!here>, <!channel>, <!everyone>, <!subteam^…>, <@U…>. Links (<https://…|…>)
 # and channel links (<#C…>) ping no one.
 PING = re.compile(r"<[!@][^>]*>")
@@ -26,30 +28,50 @@ class AppRoute:
     events: frozenset[str]
     name_contains: str | None = None
     mention: str | None = None
+    accounts: frozenset[str] | None = None  # account ids (aliases resolved); None: every account
 
     @classmethod
-    def from_config(cls, raw: dict[str, Any]) -> AppRoute:
-        return cls(raw["channel"], frozenset(raw["events"]), raw.get("name_contains"), raw.get("mention"))
+    def from_config(cls, raw: dict[str, Any], ids: dict[str, str]) -> AppRoute:
+        """`ids`: each alias's account id (a route names accounts by id or alias)."""
+        accounts = raw.get("accounts")
+        return cls(
+            raw["channel"],
+            frozenset(raw["events"]),
+            raw.get("name_contains"),
+            raw.get("mention"),
+            None if accounts is None else frozenset(ids.get(account, account) for account in accounts),
+        )
 
-    def takes(self, event_type: str, job: str) -> bool:
-        return event_type in self.events and (self.name_contains is None or self.name_contains.lower() in job.lower())
+    def takes(self, event_type: str, job: str, account: str = HOME) -> bool:
+        return (
+            event_type in self.events
+            and (self.name_contains is None or self.name_contains.lower() in job.lower())
+            and (self.accounts is None or account in self.accounts)
+        )
 
 
 def routes_of(raw_config: dict[str, Any]) -> list[AppRoute]:
-    return [AppRoute.from_config(route) for route in raw_config["slack"]["routes"]]
+    ids = {account["alias"]: account["id"] for account in raw_config.get("accounts", []) if "alias" in account}
+    return [AppRoute.from_config(route, ids) for route in raw_config["slack"]["routes"]]
 
 
-def job_of(notification: dict[str, Any]) -> tuple[str, str]:
-    """The notification's job: its kind and name (two kinds may share a name; they are two jobs, two threads)."""
-    return notification.get("kind") or "labeling", notification["job"]
+def job_of(notification: dict[str, Any]) -> JobKey:
+    """The notification's job: its account, region, kind and name (two accounts, or two kinds, may share a name;
+    they are two jobs, two threads)."""
+    return (
+        notification.get("account") or HOME,
+        notification.get("region") or HOME_REGION,
+        notification.get("kind") or "labeling",
+        notification["job"],
+    )
 
 
 def slack_lines(notifications: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [n for n in notifications if n["channel"] == "slack" and n.get("type") != "digest"]
 
 
-# (destination, (kind, job name))
-Thread = tuple[str, tuple[str, str]]
+# (destination, (account, region, kind, job name))
+Thread = tuple[str, JobKey]
 
 
 def expected_per_destination(notifications: list[dict[str, Any]], routes: list[AppRoute]) -> dict[Thread, list[str]]:
@@ -59,7 +81,7 @@ def expected_per_destination(notifications: list[dict[str, Any]], routes: list[A
         if n["channel"] != "email":
             continue
         for route in routes:
-            if route.takes(n["type"], n["job"]):
+            if route.takes(n["type"], n["job"], job_of(n)[0]):
                 expected[route.channel, job_of(n)].append(n["id"])
     return dict(expected)
 

@@ -35,22 +35,45 @@ def pipeline_steps(last: str, reason: str | None = None) -> list[dict[str, Any]]
     return [{"name": "Prepare", "status": "Succeeded"}, train]
 
 
-def where(kind: str, name: str) -> dict[str, Any]:
-    """How a step names the job: a labeling job by its name alone, as a Version 1 scenario does."""
-    return {"name": name} if kind == "labeling" else {"name": name, "kind": kind}
+HOME = "123456789012"
+HOME_REGION = "us-east-1"
+
+
+def where(kind: str, name: str, account: str = HOME, region: str = HOME_REGION) -> dict[str, Any]:
+    """How a step names the job: a labeling job by its name alone, as a Version 1 scenario does; `account` and
+    `region` only where they are not the defaults (the home account, us-east-1)."""
+    place = {"name": name} if kind == "labeling" else {"name": name, "kind": kind}
+    if account != HOME:
+        place["account"] = account
+    if region != HOME_REGION:
+        place["region"] = region
+    return place
+
+
+JobKey = tuple[str, str, str, str]  # (account, region, kind, name): two accounts, or two kinds, may share a name
+
+
+def job_key(body: dict[str, Any]) -> JobKey:
+    """The job a step's body names, with the contract's defaults (labeling, the home account, us-east-1)."""
+    return body.get("account", HOME), body.get("region", HOME_REGION), body.get("kind", "labeling"), body["name"]
 
 
 class _Life:
     """The job's steps so far and what its kind's progress signal last said."""
 
-    def __init__(self, kind: str, name: str) -> None:
+    def __init__(self, kind: str, name: str, account: str, region: str) -> None:
         self.kind = kind
         self.name = name
+        self.account = account
+        self.region = region
         self.steps: list[dict[str, Any]] = []
         self.done = 0
 
     def step(self, minute: int, action: str, **fields: Any) -> None:
-        self.steps.append({"at_minute": minute, action: {**where(self.kind, self.name), **fields}})
+        self.steps.append({"at_minute": minute, action: {**self.where(), **fields}})
+
+    def where(self) -> dict[str, Any]:
+        return where(self.kind, self.name, self.account, self.region)
 
     def create(self, minute: int) -> None:
         start: dict[str, dict[str, Any]] = {
@@ -117,9 +140,12 @@ class _Life:
 
 
 @st.composite
-def job_steps(draw: st.DrawFn, kind: str, name: str) -> tuple[list[dict[str, Any]], str | None]:
-    """One job's life: created, maybe moving a little at a time, maybe ending. Returns its steps and its end."""
-    life = _Life(kind, name)
+def job_steps(
+    draw: st.DrawFn, kind: str, name: str, account: str = HOME, region: str = HOME_REGION
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One job's life in its account and region: created, maybe moving a little at a time, maybe ending (its event
+    raised there). Returns its steps and its end."""
+    life = _Life(kind, name, account, region)
     minute = draw(st.sampled_from([0, 0, 3, 11, 22]))
     life.create(minute)
     for _ in range(draw(st.integers(0, 3))):
@@ -131,7 +157,7 @@ def job_steps(draw: st.DrawFn, kind: str, name: str) -> tuple[list[dict[str, Any
         minute = life.end(draw, minute + draw(GAP), end)
         if draw(st.booleans()):  # SageMaker's event for the change, possibly more than once, possibly late.
             lag = draw(st.integers(0, 3))
-            event = {**where(kind, name), "duplicate": draw(st.integers(1, 3))}
+            event = {**life.where(), "duplicate": draw(st.integers(1, 3))}
             life.steps.append({"at_minute": minute + lag, "state_change_event": event})
     return life.steps, end
 

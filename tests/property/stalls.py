@@ -4,7 +4,8 @@ stalls by kind"), never from the watcher's own diff: each job's `stalled` and `r
 The model reads each job as every tick would: its status, its kind's progress signal (a labeling job's counters, a
 training job's secondary status, a tuning job's counters) and, for the kinds with logs, the newest log line when
 CloudWatch Logs can be read at that tick. It holds when every run reads every job at its tick; a schedule whose
-SageMaker or DynamoDB faults can fail a run moves the clocks by a tick, and the caller judges it more loosely.
+SageMaker or DynamoDB faults can fail a run moves the clocks by a tick, and the caller judges it more loosely, as it
+does a job in an account whose role sts refuses for a while. Jobs are keyed by (account, region, kind, name).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+
+from tests.property.job_lives import JobKey, job_key
 
 ACTIVE = frozenset({"InProgress", "Executing"})
 TERMINAL = frozenset({"Completed", "Succeeded", "Failed", "Stopped"})
@@ -44,16 +47,16 @@ class Promise:
         self.minutes.append(minute)
 
 
-def promised_stalls(raw: dict[str, Any]) -> dict[tuple[str, str], Promise]:
-    """(kind, name) -> the job's promised stall notifications, for every job the schedule creates."""
+def promised_stalls(raw: dict[str, Any]) -> dict[JobKey, Promise]:
+    """(account, region, kind, name) -> the job's promised stall notifications, for every job the schedule creates."""
     steps = sorted(enumerate(raw["steps"]), key=lambda indexed: (indexed[1]["at_minute"], indexed[0]))
-    changes: dict[tuple[str, str], list[tuple[int, str, dict[str, Any]]]] = defaultdict(list)
+    changes: dict[JobKey, list[tuple[int, str, dict[str, Any]]]] = defaultdict(list)
     unreadable: list[tuple[int, int]] = []  # CloudWatch Logs outages: [at_minute, until_minute)
     for _, step in steps:
         for action in ("create", "update", "log"):
             if action in step:
                 body = step[action]
-                changes[body.get("kind", "labeling"), body["name"]].append((step["at_minute"], action, body))
+                changes[job_key(body)].append((step["at_minute"], action, body))
         fault = step.get("fault", {})
         if fault.get("target") == "logs":
             assert "until_minute" in fault, "the model knows when logs cannot be read from outages only"
@@ -61,14 +64,15 @@ def promised_stalls(raw: dict[str, Any]) -> dict[tuple[str, str], Promise]:
     tick = raw.get("tick_minutes", 5)
     ticks = range(0, raw["duration_minutes"] + 1, tick)
     promises = {}
-    for (kind, name), job in changes.items():
+    for key, job in changes.items():
+        kind = key[2]
         clock = _Clock(kind, stall_after(raw["config"], kind))
         for minute in ticks:
             while job and job[0][0] <= minute:  # Steps at minute t apply before the tick at t.
                 clock.apply(*job.pop(0))
             if clock.read(minute, logs_readable=not any(start <= minute < end for start, end in unreadable)):
                 break
-        promises[kind, name] = clock.promise
+        promises[key] = clock.promise
     return promises
 
 
