@@ -14,6 +14,26 @@ from watcher.domain.model import ACTIVE_STATUSES, STEADY_STATUSES, AnyJob, JobSt
 PAGE_SIZE = 100  # The API's maximum: fewest calls per job.
 
 
+def list_filters(
+    *,
+    status: str | None = None,
+    created_after: datetime | None = None,
+    modified_after: datetime | None = None,
+    name_contains: str | None = None,
+) -> dict[str, Any]:
+    """A ListXxxJobs paginator's parameters: the filters every kind's listing shares, pages of the API's maximum."""
+    params: dict[str, Any] = {"PaginationConfig": {"PageSize": PAGE_SIZE}}
+    if status is not None:
+        params["StatusEquals"] = status
+    if created_after is not None:
+        params["CreationTimeAfter"] = created_after
+    if modified_after is not None:
+        params["LastModifiedTimeAfter"] = modified_after
+    if name_contains:
+        params["NameContains"] = name_contains
+    return params
+
+
 def list_jobs(
     sagemaker: Any,
     region: str,
@@ -24,15 +44,12 @@ def list_jobs(
     name_contains: str | None = None,
 ) -> Iterator[LabelingJob]:
     """Every job matching the filters, newest pages fetched lazily with boto3's paginator."""
-    params: dict[str, Any] = {"PaginationConfig": {"PageSize": PAGE_SIZE}}
-    if status is not None:
-        params["StatusEquals"] = status.value
-    if created_after is not None:
-        params["CreationTimeAfter"] = created_after
-    if modified_after is not None:
-        params["LastModifiedTimeAfter"] = modified_after
-    if name_contains:
-        params["NameContains"] = name_contains
+    params = list_filters(
+        status=None if status is None else status.value,
+        created_after=created_after,
+        modified_after=modified_after,
+        name_contains=name_contains,
+    )
     for page in sagemaker.get_paginator("list_labeling_jobs").paginate(**params):
         for summary in page.get("LabelingJobSummaryList", []):
             yield LabelingJob.from_api(region, summary)

@@ -17,7 +17,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from watcher.adapters.job_logs import LOG_READS_PER_RUN, JobLogs
-from watcher.adapters.sagemaker_jobs import LabelingJobSource
+from watcher.adapters.sagemaker_jobs import PAGE_SIZE, LabelingJobSource, list_filters
 from watcher.domain import kinds
 from watcher.domain.job import KIND_ACTIVE_STATUSES, KIND_STEADY_STATUSES, LOG_KINDS, JobKind, Scope
 from watcher.domain.kinds import KindJob
@@ -25,7 +25,6 @@ from watcher.domain.ports import JobSource
 
 logger = Logger(child=True)
 
-PAGE_SIZE = 100  # The APIs' maximum: fewest calls per job.
 # Pages per listing: 2,000 jobs of one kind in one status (or one window) in one region. Far beyond any real listing;
 # what it stops is a listing that never ends.
 MAX_PAGES = 20
@@ -142,15 +141,9 @@ class KindJobSource:
         modified_after: datetime | None = None,
         name_contains: str | None = None,
     ) -> Iterator[KindJob]:
-        params: dict[str, Any] = {"PaginationConfig": {"PageSize": PAGE_SIZE}}
-        if status is not None:
-            params["StatusEquals"] = status
-        if created_after is not None:
-            params["CreationTimeAfter"] = created_after
-        if modified_after is not None:
-            params["LastModifiedTimeAfter"] = modified_after
-        if name_contains:
-            params["NameContains"] = name_contains
+        params = list_filters(
+            status=status, created_after=created_after, modified_after=modified_after, name_contains=name_contains
+        )
         pages = self._sagemaker.get_paginator(self._api.list_method).paginate(**params)
         for page in bounded(pages, MAX_PAGES, what=self._api.list_method, scope=self._scope):
             for summary in page.get(self._api.summaries, []):

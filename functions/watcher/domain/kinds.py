@@ -311,15 +311,13 @@ def facts_from_document(kind: JobKind, doc: Mapping[str, Any]) -> KindFacts:
 def training_job(region: str, raw: Mapping[str, Any], *, detailed: bool) -> KindJob:
     transitions = raw.get("SecondaryStatusTransitions") or []
     stopping = raw.get("StoppingCondition") or {}
-    return KindJob(
-        kind=JobKind.TRAINING,
-        region=region,
-        name=raw["TrainingJobName"],
-        arn=raw["TrainingJobArn"],
-        status=raw["TrainingJobStatus"],
-        creation_time=parse_time(raw["CreationTime"]),
-        last_modified_time=_last_modified(raw, "TrainingEndTime"),
-        failure_reason=_cleaned(raw.get("FailureReason")),
+    return _job(
+        JobKind.TRAINING,
+        "TrainingJob",
+        "TrainingEndTime",
+        region,
+        raw,
+        detailed=detailed,
         facts=TrainingFacts(
             secondary_status=raw.get("SecondaryStatus"),
             status_message=_cleaned(transitions[-1].get("StatusMessage")) if transitions else None,
@@ -335,46 +333,39 @@ def training_job(region: str, raw: Mapping[str, Any], *, detailed: bool) -> Kind
             model_uri=_cleaned((raw.get("ModelArtifacts") or {}).get("S3ModelArtifacts")),
             started_at=parse_time(raw["TrainingStartTime"]) if raw.get("TrainingStartTime") else None,
         ),
-        detailed=detailed,
     )
 
 
 def processing_job(region: str, raw: Mapping[str, Any], *, detailed: bool) -> KindJob:
     outputs = (raw.get("ProcessingOutputConfig") or {}).get("Outputs") or []
-    return KindJob(
-        kind=JobKind.PROCESSING,
-        region=region,
-        name=raw["ProcessingJobName"],
-        arn=raw["ProcessingJobArn"],
-        status=raw["ProcessingJobStatus"],
-        creation_time=parse_time(raw["CreationTime"]),
-        last_modified_time=_last_modified(raw, "ProcessingEndTime"),
-        failure_reason=_cleaned(raw.get("FailureReason")),
+    return _job(
+        JobKind.PROCESSING,
+        "ProcessingJob",
+        "ProcessingEndTime",
+        region,
+        raw,
+        detailed=detailed,
         facts=ProcessingFacts(
             exit_message=_cleaned(raw.get("ExitMessage")),
             output_uris=tuple(
                 uri for output in outputs if (uri := _cleaned((output.get("S3Output") or {}).get("S3Uri")))
             ),
         ),
-        detailed=detailed,
     )
 
 
 def transform_job(region: str, raw: Mapping[str, Any], *, detailed: bool) -> KindJob:
-    return KindJob(
-        kind=JobKind.TRANSFORM,
-        region=region,
-        name=raw["TransformJobName"],
-        arn=raw["TransformJobArn"],
-        status=raw["TransformJobStatus"],
-        creation_time=parse_time(raw["CreationTime"]),
-        last_modified_time=_last_modified(raw, "TransformEndTime"),
-        failure_reason=_cleaned(raw.get("FailureReason")),
+    return _job(
+        JobKind.TRANSFORM,
+        "TransformJob",
+        "TransformEndTime",
+        region,
+        raw,
+        detailed=detailed,
         facts=TransformFacts(
             output_uri=_cleaned((raw.get("TransformOutput") or {}).get("S3OutputPath")),
             model_name=_cleaned(raw.get("ModelName")),
         ),
-        detailed=detailed,
     )
 
 
@@ -382,15 +373,13 @@ def tuning_job(region: str, raw: Mapping[str, Any], *, detailed: bool) -> KindJo
     limits = raw.get("ResourceLimits") or (raw.get("HyperParameterTuningJobConfig") or {}).get("ResourceLimits") or {}
     best = raw.get("BestTrainingJob") or {}
     objective = best.get("FinalHyperParameterTuningJobObjectiveMetric") or {}
-    return KindJob(
-        kind=JobKind.TUNING,
-        region=region,
-        name=raw["HyperParameterTuningJobName"],
-        arn=raw["HyperParameterTuningJobArn"],
-        status=raw["HyperParameterTuningJobStatus"],
-        creation_time=parse_time(raw["CreationTime"]),
-        last_modified_time=_last_modified(raw, "HyperParameterTuningEndTime"),
-        failure_reason=_cleaned(raw.get("FailureReason")),
+    return _job(
+        JobKind.TUNING,
+        "HyperParameterTuningJob",
+        "HyperParameterTuningEndTime",
+        region,
+        raw,
+        detailed=detailed,
         facts=TuningFacts(
             counters=_counters(raw.get("TrainingJobStatusCounters")),
             max_jobs=_int(limits.get("MaxNumberOfTrainingJobs")),
@@ -398,6 +387,24 @@ def tuning_job(region: str, raw: Mapping[str, Any], *, detailed: bool) -> KindJo
             best_metric=_cleaned(objective.get("MetricName")),
             best_value=float(objective["Value"]) if objective.get("Value") is not None else None,
         ),
+    )
+
+
+def _job(
+    kind: JobKind, prefix: str, end_field: str, region: str, raw: Mapping[str, Any], *, detailed: bool, facts: KindFacts
+) -> KindJob:
+    """A job of the kinds SageMaker lists as ListXxxJobs: its identity, status and times are the `<prefix>Name`,
+    `<prefix>Arn` and `<prefix>Status` fields of its summary, describe or event detail."""
+    return KindJob(
+        kind=kind,
+        region=region,
+        name=raw[f"{prefix}Name"],
+        arn=raw[f"{prefix}Arn"],
+        status=raw[f"{prefix}Status"],
+        creation_time=parse_time(raw["CreationTime"]),
+        last_modified_time=_last_modified(raw, end_field),
+        failure_reason=_cleaned(raw.get("FailureReason")),
+        facts=facts,
         detailed=detailed,
     )
 
